@@ -1,0 +1,231 @@
+//! The boot table: what the host writes into a core's SRAM before start, and
+//! where the core writes its results.
+//!
+//! ```text
+//!  0x0000 ┌──────────────────────────────┐
+//!         │ IVT, loader config           │ 0x0000..0x0100
+//!         │ runtime code and data        │ ..RUNTIME_END (bank 0)
+//!  0x2000 ├──────────────────────────────┤ BOOT_OFFSET
+//!         │ BootHeader                   │
+//!         │ TaskRecord  × task_count     │
+//!         │ EndRecord   × end_count      │
+//!         │ channel blocks (rings, acks) │
+//!         │ task arena (process states)  │
+//!  0x7800 ├──────────────────────────────┤ STACK_BOTTOM
+//!         │ stack reserve                │
+//!  0x8000 └──────────────────────────────┘
+//! ```
+//!
+//! Every structure here is `#[repr(C)]` with explicit padding; the C runtime
+//! for silicon (`device/c/`) must match it byte for byte. Each field says who
+//! writes it: "host" fields are written before the core starts and never
+//! change while it runs; "device" fields are written only by this core and
+//! read by the host after (or while) it runs.
+
+use core::mem::{align_of, size_of};
+
+/// End of the region kept for the vector table, loader config and the runtime itself.
+pub const RUNTIME_END: u32 = 0x2000;
+/// Offset of the [`BootHeader`].
+pub const BOOT_OFFSET: u32 = RUNTIME_END;
+/// Bytes kept free at the top of SRAM for the core's stack.
+pub const STACK_RESERVE: u32 = 0x0800;
+/// Lowest address the stack may grow down to.
+pub const STACK_BOTTOM: u32 = crate::addr::SRAM_SIZE - STACK_RESERVE;
+/// "ECSP" in little-endian.
+pub const BOOT_MAGIC: u32 = u32::from_le_bytes(*b"ECSP");
+/// Version of this layout; bumped on any change.
+pub const BOOT_VERSION: u32 = 1;
+/// Most processes one core runs.
+pub const MAX_TASKS_PER_CORE: usize = 128;
+/// Parameters per process.
+pub const MAX_PARAMS: usize = 4;
+
+/// Core status values in [`BootHeader::core_status`].
+pub mod core_status {
+    /// Written by the host: the table is ready, the core has not started.
+    pub const LOADED: u32 = 0;
+    /// The core booted and runs its processes.
+    pub const RUNNING: u32 = 1;
+    /// Every process on the core has finished.
+    pub const FINISHED: u32 = 2;
+    /// The core stopped: a boot error, a failed process or a fault.
+    pub const FAULTED: u32 = 3;
+}
+
+/// Task status values in [`TaskRecord::status`].
+pub mod task_status {
+    /// Written by the host: not started.
+    pub const LOADED: u32 = 0;
+    /// Spawned and running (or blocked).
+    pub const RUNNING: u32 = 1;
+    /// Returned normally; `value` and `ticks` hold its result.
+    pub const FINISHED: u32 = 2;
+    /// Returned an error (code in `error`) or stopped the core.
+    pub const FAILED: u32 = 3;
+}
+
+/// The head of a core's boot table, at [`BOOT_OFFSET`].
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BootHeader {
+    /// [`BOOT_MAGIC`]. Host writes.
+    pub magic: u32,
+    /// [`BOOT_VERSION`]. Host writes.
+    pub version: u32,
+    /// The core this table was planned for (checked against COREID). Host writes.
+    pub core_id: u32,
+    /// Number of [`TaskRecord`]s. Host writes.
+    pub task_count: u32,
+    /// Number of [`EndRecord`]s. Host writes.
+    pub end_count: u32,
+    /// SRAM offset of the first [`TaskRecord`]. Host writes.
+    pub tasks_offset: u32,
+    /// SRAM offset of the first [`EndRecord`]. Host writes.
+    pub ends_offset: u32,
+    /// SRAM offset of the task arena. Host writes.
+    pub arena_offset: u32,
+    /// Bytes in the task arena. Host writes.
+    pub arena_size: u32,
+    /// One of [`core_status`]. Device writes (host writes LOADED first).
+    pub core_status: u32,
+    /// Index of the task that stopped the core, or `u32::MAX`. Device writes.
+    pub fault_task: u32,
+    /// A [`crate::executor::BootError`] code when booting failed, else 0. Device writes.
+    pub boot_error: u32,
+}
+
+/// One process to run on this core.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct TaskRecord {
+    /// Index of the process kind in the built-in registry. Host writes.
+    pub kind: u32,
+    /// [`crate::message::Dtype`] code of the messages it computes with. Host writes.
+    pub dtype: u32,
+    /// Index of its first [`EndRecord`]. Host writes.
+    pub first_end: u32,
+    /// How many of its ends are read ends (they come first). Host writes.
+    pub inputs: u32,
+    /// How many write ends follow them. Host writes.
+    pub outputs: u32,
+    /// Arena-relative offset of its state. Host writes.
+    pub state_offset: u32,
+    /// Bytes kept for its state. Host writes.
+    pub state_size: u32,
+    /// One of [`task_status`]. Device writes last, with release ordering.
+    pub status: u32,
+    /// Parameters, meaning per kind. Host writes.
+    pub params: [i64; MAX_PARAMS],
+    /// The process's result value. Device writes before `status`.
+    pub value: u64,
+    /// A second result (meaning per kind). Device writes before `status`.
+    pub aux: u64,
+    /// Ticks the process measured (meaning per kind, 0 if none). Device writes before `status`.
+    pub ticks: u64,
+    /// A [`crate::process::ProcessError`] code when it failed. Device writes before `status`.
+    pub error: u32,
+    /// Zero.
+    pub reserved: u32,
+}
+
+/// One channel end of one process.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EndRecord {
+    /// SRAM offset of this end's block on this core: the ring for a read
+    /// end, the acknowledgement block for a write end. Host writes.
+    pub local: u32,
+    /// Global address of the peer's block: the writer's acknowledgement
+    /// block for a read end, the reader's ring for a write end. Host writes.
+    pub remote: u32,
+    /// Core id of the peer end. Host writes.
+    pub peer: u32,
+    /// Buffer capacity in messages; 0 is a rendezvous. Host writes.
+    pub capacity: u32,
+    /// Bytes per message. Host writes.
+    pub msg_size: u32,
+    /// [`END_READ`] or [`END_WRITE`]. Host writes.
+    pub direction: u32,
+}
+
+/// [`EndRecord::direction`] of a read end.
+pub const END_READ: u32 = 0;
+/// [`EndRecord::direction`] of a write end.
+pub const END_WRITE: u32 = 1;
+
+/// Offset of [`TaskRecord::status`].
+pub const TASK_STATUS_OFFSET: u32 = 28;
+/// Offset of [`BootHeader::core_status`].
+pub const CORE_STATUS_OFFSET: u32 = 36;
+
+const _: () = {
+    assert!(size_of::<BootHeader>() == 48);
+    assert!(size_of::<TaskRecord>() == 96);
+    assert!(align_of::<TaskRecord>() == 8);
+    assert!(size_of::<EndRecord>() == 24);
+    assert!(core::mem::offset_of!(TaskRecord, status) == TASK_STATUS_OFFSET as usize);
+    assert!(core::mem::offset_of!(BootHeader, core_status) == CORE_STATUS_OFFSET as usize);
+};
+
+/// Rounds `n` up to a multiple of `align` (a power of two).
+pub const fn align_up(n: u32, align: u32) -> u32 {
+    (n + align - 1) & !(align - 1)
+}
+
+// bytemuck views of the boot records, used to copy them in and out of shared memory.
+// SAFETY: `EndRecord` is `#[repr(C)]`, made of `u32`s only: no padding, every
+// bit pattern valid.
+unsafe impl bytemuck::Zeroable for EndRecord {}
+// SAFETY: as above.
+unsafe impl bytemuck::Pod for EndRecord {}
+// SAFETY: `TaskRecord` is `#[repr(C)]`: eight u32s (32 bytes), four i64s,
+// three u64s and two u32s, every field at its natural alignment with no gap
+// (offsets pinned by `boot_layout_is_pinned`), every bit pattern valid.
+unsafe impl bytemuck::Zeroable for TaskRecord {}
+// SAFETY: as above.
+unsafe impl bytemuck::Pod for TaskRecord {}
+// SAFETY: `BootHeader` is `#[repr(C)]`, twelve u32s: no padding.
+unsafe impl bytemuck::Zeroable for BootHeader {}
+// SAFETY: as above.
+unsafe impl bytemuck::Pod for BootHeader {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::mem::offset_of;
+
+    /// Pins the layout PROTOCOL.md documents; the C runtime must match it.
+    #[test]
+    fn boot_layout_is_pinned() {
+        assert_eq!(BOOT_OFFSET, 0x2000);
+        assert_eq!(STACK_BOTTOM, 0x7800);
+        assert_eq!(BOOT_MAGIC, 0x5053_4345);
+        assert_eq!(offset_of!(BootHeader, magic), 0);
+        assert_eq!(offset_of!(BootHeader, task_count), 12);
+        assert_eq!(offset_of!(BootHeader, arena_offset), 28);
+        assert_eq!(offset_of!(BootHeader, core_status), 36);
+        assert_eq!(offset_of!(BootHeader, boot_error), 44);
+        assert_eq!(offset_of!(TaskRecord, kind), 0);
+        assert_eq!(offset_of!(TaskRecord, state_size), 24);
+        assert_eq!(offset_of!(TaskRecord, params), 32);
+        assert_eq!(offset_of!(TaskRecord, value), 64);
+        assert_eq!(offset_of!(TaskRecord, aux), 72);
+        assert_eq!(offset_of!(TaskRecord, ticks), 80);
+        assert_eq!(offset_of!(TaskRecord, error), 88);
+        assert_eq!(offset_of!(EndRecord, local), 0);
+        assert_eq!(offset_of!(EndRecord, remote), 4);
+        assert_eq!(offset_of!(EndRecord, peer), 8);
+        assert_eq!(offset_of!(EndRecord, capacity), 12);
+        assert_eq!(offset_of!(EndRecord, msg_size), 16);
+        assert_eq!(offset_of!(EndRecord, direction), 20);
+    }
+
+    #[test]
+    fn align_up_rounds() {
+        assert_eq!(align_up(0, 8), 0);
+        assert_eq!(align_up(1, 8), 8);
+        assert_eq!(align_up(8, 8), 8);
+        assert_eq!(align_up(13, 4), 16);
+    }
+}

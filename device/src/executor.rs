@@ -1,0 +1,369 @@
+//! The per-core executor: boots the processes its boot table names and polls
+//! them until each has finished.
+//!
+//! No heap: every process's state lives in the task arena the host planned in
+//! this core's SRAM, at the offset its [`TaskRecord`] gives. The executor
+//! itself is a small fixed-size table.
+//!
+//! Scheduling: a round polls every live process once. Channel futures do not
+//! use wakers; a write to this core raises its user interrupt instead, and the
+//! executor runs another round whenever one was raised since the last round
+//! began (so a wake-up that lands during a round is never lost). With nothing
+//! raised, the core goes idle (on silicon the `idle` instruction; in the
+//! simulator its host thread moves on to other cores) until the next interrupt.
+//!
+//! ```text
+//!   boot ──► round ──► raised? ──yes──► round ...
+//!                         │no
+//!                         ▼
+//!                       Idle ──(interrupt)──► round ...
+//!   every process finished ──► Finished
+//! ```
+
+use crate::boot::{
+    core_status, task_status, BootHeader, TaskRecord, BOOT_MAGIC, BOOT_OFFSET, BOOT_VERSION, CORE_STATUS_OFFSET,
+    MAX_TASKS_PER_CORE, TASK_STATUS_OFFSET,
+};
+use crate::mesh::{copy_from_shared, copy_to_shared, Mesh};
+use crate::process::{self, KINDS};
+use core::fmt;
+use core::sync::atomic::Ordering::Release;
+use core::task::{Context, Poll, Waker};
+
+/// Why a core could not boot. The code is stored in [`BootHeader::boot_error`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BootError {
+    /// No boot table: the magic word is wrong.
+    NoBootTable,
+    /// The boot table was written for another layout version.
+    Version {
+        /// Version found.
+        found: u32,
+    },
+    /// The boot table was planned for another core.
+    WrongCore {
+        /// Core id in the table.
+        planned: u32,
+    },
+    /// More processes than the executor can hold.
+    TooManyTasks {
+        /// Processes in the table.
+        count: u32,
+    },
+    /// A record lies outside SRAM.
+    Corrupt,
+    /// A task names a kind the registry does not have.
+    UnknownKind {
+        /// The task's index.
+        task: u32,
+    },
+    /// A task names a message type the registry does not have.
+    UnknownDtype {
+        /// The task's index.
+        task: u32,
+    },
+    /// A task's state does not fit the room planned for it.
+    NoRoom {
+        /// The task's index.
+        task: u32,
+    },
+}
+
+impl BootError {
+    /// The code stored in [`BootHeader::boot_error`] (0 means none).
+    pub const fn code(&self) -> u32 {
+        match self {
+            BootError::NoBootTable => 1,
+            BootError::Version { .. } => 2,
+            BootError::WrongCore { .. } => 3,
+            BootError::TooManyTasks { .. } => 4,
+            BootError::Corrupt => 5,
+            BootError::UnknownKind { .. } => 6,
+            BootError::UnknownDtype { .. } => 7,
+            BootError::NoRoom { .. } => 8,
+        }
+    }
+}
+
+impl fmt::Display for BootError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BootError::NoBootTable => f.write_str("no boot table at 0x2000: load the network before starting the core"),
+            BootError::Version { found } => write!(
+                f,
+                "boot table version {found}, runtime expects {BOOT_VERSION}: host and device image are from different ecsp versions"
+            ),
+            BootError::WrongCore { planned } => {
+                write!(f, "boot table was planned for core {planned:#x}: it was written to the wrong core")
+            }
+            BootError::TooManyTasks { count } => {
+                write!(f, "{count} processes on one core, the runtime holds at most {MAX_TASKS_PER_CORE}")
+            }
+            BootError::Corrupt => f.write_str("boot table records lie outside SRAM"),
+            BootError::UnknownKind { task } => {
+                write!(f, "task {task} names a process kind this device image does not have")
+            }
+            BootError::UnknownDtype { task } => write!(f, "task {task} names an unknown message type"),
+            BootError::NoRoom { task } => write!(
+                f,
+                "task {task}'s state does not fit the room planned for it: host and device image disagree on state sizes"
+            ),
+        }
+    }
+}
+
+/// What [`Executor::run`] stopped on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunStatus {
+    /// Every live process is blocked and nothing was raised: sleep until an interrupt.
+    Idle,
+    /// The round budget ran out with work left: run again soon.
+    Budget,
+    /// Every process has finished (or failed).
+    Finished,
+}
+
+/// One live process.
+struct Task {
+    spawned: process::Spawned,
+    /// Its state in the arena.
+    state: *mut u8,
+    /// SRAM offset of its [`TaskRecord`].
+    record: u32,
+    /// Still to be polled.
+    live: bool,
+}
+
+/// A core's executor.
+pub struct Executor<M: Mesh> {
+    mesh: M,
+    tasks: heapless::Vec<Task, MAX_TASKS_PER_CORE>,
+    live: usize,
+    /// Index of the task being polled, for the platform to blame after a
+    /// panic or fault.
+    current: Option<u32>,
+}
+
+impl<M: Mesh> Executor<M> {
+    /// Reads this core's boot table and spawns its processes. On failure the
+    /// error is also written into the table for the host.
+    ///
+    /// # Safety
+    /// - The boot table in this core's SRAM was written by ecsp's host planner
+    ///   for this core (channel blocks zeroed, state room as planned).
+    /// - Only one executor runs per core, and the SRAM outlives it.
+    pub unsafe fn boot(mesh: M) -> Result<Self, BootError> {
+        // SAFETY: forwarded caller duties.
+        let result = unsafe { Self::boot_inner(mesh) };
+        let status = match &result {
+            Ok(_) => core_status::RUNNING,
+            Err(e) => {
+                let code = e.code().to_le_bytes();
+                // SAFETY: the header lies inside SRAM (fixed offset) and is aligned.
+                unsafe { copy_to_shared(mesh.local(BOOT_OFFSET + 44), &code) };
+                core_status::FAULTED
+            }
+        };
+        mesh.local_word(BOOT_OFFSET + CORE_STATUS_OFFSET).store(status, Release);
+        result
+    }
+
+    /// # Safety
+    /// As [`Executor::boot`].
+    unsafe fn boot_inner(mesh: M) -> Result<Self, BootError> {
+        let mut header = BootHeader::default();
+        // SAFETY: the header lies inside SRAM at a fixed, aligned offset.
+        unsafe { copy_from_shared(bytemuck::bytes_of_mut(&mut header), mesh.local(BOOT_OFFSET)) };
+        if header.magic != BOOT_MAGIC {
+            return Err(BootError::NoBootTable);
+        }
+        if header.version != BOOT_VERSION {
+            return Err(BootError::Version { found: header.version });
+        }
+        if header.core_id != mesh.core_id().raw() as u32 {
+            return Err(BootError::WrongCore {
+                planned: header.core_id,
+            });
+        }
+        if header.task_count as usize > MAX_TASKS_PER_CORE {
+            return Err(BootError::TooManyTasks {
+                count: header.task_count,
+            });
+        }
+        let record_size = core::mem::size_of::<TaskRecord>() as u32;
+        let sram = crate::addr::SRAM_SIZE as u64;
+        let fits = |offset: u32, bytes: u64| offset as u64 + bytes <= sram;
+        if !fits(header.tasks_offset, header.task_count as u64 * record_size as u64)
+            || !fits(header.ends_offset, header.end_count as u64 * 24)
+            || !fits(header.arena_offset, header.arena_size as u64)
+            || header.tasks_offset % 8 != 0
+        {
+            return Err(BootError::Corrupt);
+        }
+        let mut exec = Executor {
+            mesh,
+            tasks: heapless::Vec::new(),
+            live: 0,
+            current: None,
+        };
+        for i in 0..header.task_count {
+            let offset = header.tasks_offset + i * record_size;
+            let mut record = TaskRecord::default();
+            // SAFETY: inside SRAM (checked above) and 8-byte aligned.
+            unsafe { copy_from_shared(bytemuck::bytes_of_mut(&mut record), mesh.local(offset)) };
+            if record.first_end as u64 + record.inputs as u64 + record.outputs as u64 > header.end_count as u64
+                || record.state_offset as u64 + record.state_size as u64 > header.arena_size as u64
+            {
+                return Err(BootError::Corrupt);
+            }
+            if record.kind as usize >= KINDS.len() {
+                return Err(BootError::UnknownKind { task: i });
+            }
+            let state = mesh.local(header.arena_offset + record.state_offset);
+            // SAFETY: (1) records and ends were planned for this core (caller
+            // duty 1); (2) each end is taken once by the built-in processes.
+            let proc = unsafe { process::Proc::new(mesh, record, header.ends_offset) };
+            // SAFETY: the state room lies inside the arena (checked above),
+            // which nothing else uses, and never moves.
+            let spawned = unsafe { process::spawn(record.kind, record.dtype, state, record.state_size as usize, proc) }
+                .map_err(|e| match e {
+                    process::SpawnError::UnknownKind => BootError::UnknownKind { task: i },
+                    process::SpawnError::UnknownDtype => BootError::UnknownDtype { task: i },
+                    process::SpawnError::NoRoom => BootError::NoRoom { task: i },
+                })?;
+            // Cannot fail: task_count <= MAX_TASKS_PER_CORE was checked.
+            let _ = exec.tasks.push(Task {
+                spawned,
+                state,
+                record: offset,
+                live: true,
+            });
+            exec.live += 1;
+            mesh.local_word(offset + TASK_STATUS_OFFSET)
+                .store(task_status::RUNNING, Release);
+        }
+        Ok(exec)
+    }
+
+    /// Runs rounds until every process is blocked with nothing raised, until
+    /// all have finished, or for at most `max_rounds` rounds.
+    pub fn run(&mut self, max_rounds: u32) -> RunStatus {
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut rounds = 0;
+        loop {
+            if self.live == 0 {
+                self.mesh
+                    .local_word(BOOT_OFFSET + CORE_STATUS_OFFSET)
+                    .store(core_status::FINISHED, Release);
+                return RunStatus::Finished;
+            }
+            // Anything raised from here on triggers another round.
+            self.mesh.take_wake();
+            for i in 0..self.tasks.len() {
+                let task = &self.tasks[i];
+                if !task.live {
+                    continue;
+                }
+                self.current = Some(i as u32);
+                // SAFETY: the state is live (never polled after completion
+                // and never dropped while live) and pinned in the arena.
+                let poll = unsafe { (task.spawned.poll)(task.state, &mut cx) };
+                if let Poll::Ready(result) = poll {
+                    self.finish(i, result);
+                }
+            }
+            self.current = None;
+            rounds += 1;
+            if self.live == 0 {
+                continue;
+            }
+            if !self.mesh.take_wake() {
+                return RunStatus::Idle;
+            }
+            if rounds >= max_rounds {
+                // The next run starts with a round, so the consumed wake is not lost.
+                return RunStatus::Budget;
+            }
+        }
+    }
+
+    fn finish(&mut self, index: usize, result: process::ProcessResult) {
+        let task = &mut self.tasks[index];
+        task.live = false;
+        self.live -= 1;
+        // SAFETY: the state is live and is not used after this drop.
+        unsafe { (task.spawned.drop)(task.state) };
+        let (status, outcome, error) = match result {
+            Ok(o) => (task_status::FINISHED, o, 0),
+            Err(e) => (task_status::FAILED, process::Outcome::default(), e.code()),
+        };
+        let record = task.record;
+        let mut fields = [0u8; 28];
+        fields[0..8].copy_from_slice(&outcome.value.to_le_bytes());
+        fields[8..16].copy_from_slice(&outcome.aux.to_le_bytes());
+        fields[16..24].copy_from_slice(&outcome.ticks.to_le_bytes());
+        fields[24..28].copy_from_slice(&error.to_le_bytes());
+        // SAFETY: value, aux, ticks and error are consecutive at offset 64
+        // of the record, which lies inside SRAM, 8-byte aligned.
+        unsafe { copy_to_shared(self.mesh.local(record + 64), &fields) };
+        // Release: the host reads the results after it sees the status.
+        self.mesh.local_word(record + TASK_STATUS_OFFSET).store(status, Release);
+        self.mesh.notify_host();
+    }
+
+    /// The task being polled, if a poll is under way (for the platform to
+    /// blame after a panic or memory fault).
+    pub fn current_task(&self) -> Option<u32> {
+        self.current
+    }
+
+    /// Number of processes still running.
+    pub fn live(&self) -> usize {
+        self.live
+    }
+
+    /// Marks the current task failed with `error` and stops every process on
+    /// this core: called by the platform after a panic or fault escaped a
+    /// poll. Process states are dropped; the core is left FAULTED.
+    pub fn fail_current(&mut self, error: process::ProcessError) {
+        let current = self.current.take();
+        if let Some(i) = current {
+            let record = self.tasks[i as usize].record;
+            // The panicked state is not dropped: its poll was cut short.
+            self.tasks[i as usize].live = false;
+            self.live -= 1;
+            let code = error.code().to_le_bytes();
+            // SAFETY: the error field (offset 88) lies inside the record, in SRAM.
+            unsafe { copy_to_shared(self.mesh.local(record + 88), &code) };
+            self.mesh
+                .local_word(record + TASK_STATUS_OFFSET)
+                .store(task_status::FAILED, Release);
+        }
+        let fault_task = current.unwrap_or(u32::MAX).to_le_bytes();
+        // SAFETY: fault_task (offset 40) lies inside the header, in SRAM.
+        unsafe { copy_to_shared(self.mesh.local(BOOT_OFFSET + 40), &fault_task) };
+        self.mesh
+            .local_word(BOOT_OFFSET + CORE_STATUS_OFFSET)
+            .store(core_status::FAULTED, Release);
+        self.stop();
+    }
+
+    /// Drops every live process (the core is being halted).
+    pub fn stop(&mut self) {
+        for task in self.tasks.iter_mut() {
+            if task.live {
+                task.live = false;
+                // SAFETY: the state is live and never used again.
+                unsafe { (task.spawned.drop)(task.state) };
+            }
+        }
+        self.live = 0;
+    }
+}
+
+impl<M: Mesh> Drop for Executor<M> {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

@@ -1,0 +1,21 @@
+//! ecsp's device runtime: what runs on every Epiphany core.
+//!
+//! `#![no_std]`, no allocator. The same code runs inside ecsp's simulator on
+//! the host and defines, byte for byte, the protocol the C runtime speaks on
+//! silicon (`device/PROTOCOL.md`).
+//!
+//! - [`addr`]: the address map (core ids, global addresses, registers).
+//! - [`mesh`]: the [`mesh::Mesh`] trait, the one boundary to the chip.
+//! - [`channel`]: channel endpoints and their shared-memory blocks.
+//! - [`boot`]: the boot table the host writes into each core.
+//! - [`executor`]: the per-core executor.
+//! - [`process`]: process handles and the built-in process registry.
+#![no_std]
+
+pub mod addr;
+pub mod boot;
+pub mod channel;
+pub mod executor;
+pub mod mesh;
+pub mod message;
+pub mod process;

@@ -1,0 +1,131 @@
+//! The one boundary between the device runtime and the chip it runs on.
+//!
+//! Everything the runtime does to memory outside plain local variables goes
+//! through [`Mesh`]: polls of its own SRAM, posted writes to other cores (or to
+//! itself), raising interrupts, reading its timer. On silicon these are single
+//! instructions; in ecsp's simulator they are the places where the simulator
+//! counts traffic, checks addresses and decides ordering.
+//!
+//! # Ordering contract
+//! The chip guarantees only this: transactions from one core to one other
+//! destination on the same network arrive in the order they were issued. A
+//! [`Mesh`] implementation must give exactly that for writes issued with
+//! [`Mesh::write`], [`Mesh::write_word`] and [`Mesh::raise`] to one
+//! destination core, and the runtime must never rely on more.
+
+use crate::addr::{CoreId, GlobalAddr, Irq};
+use core::sync::atomic::AtomicU32;
+
+/// A core's view of the chip: what the device runtime needs from its platform.
+///
+/// Implementations are cheap handles (`Copy`), one per core.
+///
+/// # Safety
+/// Implementors promise, for every method:
+/// - [`Mesh::local`] returns a pointer valid for reads and writes of
+///   `SRAM_SIZE - offset` bytes for as long as the core runs, aligned as the
+///   offset is aligned (the SRAM base is 8-byte aligned).
+/// - writes to one destination core become visible there in issue order, and
+///   a word written by [`Mesh::write_word`] is visible to an `Acquire` load of
+///   that word only after every earlier write to the same destination is.
+/// - [`Mesh::take_wake`] returns `true` at least once after any
+///   [`Mesh::raise`] of [`Irq::User`] on this core that happened after the
+///   previous call returned.
+pub unsafe trait Mesh: Copy {
+    /// This core's id.
+    fn core_id(&self) -> CoreId;
+
+    /// Pointer to byte `offset` of this core's SRAM.
+    fn local(&self, offset: u32) -> *mut u8;
+
+    /// The word at `offset` of this core's SRAM, for polling.
+    ///
+    /// # Panics
+    /// When `offset` is not 4-byte aligned or not inside SRAM.
+    fn local_word(&self, offset: u32) -> &AtomicU32 {
+        assert!(
+            offset % 4 == 0 && offset < crate::addr::SRAM_SIZE,
+            "local word offset must be aligned and inside SRAM"
+        );
+        // SAFETY: (1) `local` returns a pointer valid for the rest of SRAM
+        // for as long as the core runs (trait contract); (2) the offset is
+        // 4-byte aligned and the SRAM base is 8-byte aligned, so the pointer
+        // is aligned for AtomicU32; (3) every access to shared words goes
+        // through atomics, so no non-atomic access races with this one.
+        unsafe { &*(self.local(offset) as *const AtomicU32) }
+    }
+
+    /// Posted write of `data` to `dst` (any core, this one included, or DRAM).
+    fn write(&self, dst: GlobalAddr, data: &[u8]);
+
+    /// Posted write of one word, ordered after every earlier write from this
+    /// core to the same destination: the "flag after payload" of the protocol.
+    fn write_word(&self, dst: GlobalAddr, value: u32);
+
+    /// Blocking read of `buf.len()` bytes at `src`. A remote read stalls the
+    /// core for a round trip on the rMesh; the channel protocol never uses it.
+    fn read(&self, src: GlobalAddr, buf: &mut [u8]);
+
+    /// Raises `irq` on `core` (a write of `1 << irq` to its ILATST).
+    fn raise(&self, core: CoreId, irq: Irq);
+
+    /// Consumes this core's pending user interrupt: `true` when one was raised
+    /// since the last call. The executor polls again after a `true`.
+    fn take_wake(&self) -> bool;
+
+    /// Tells the host something it waits for changed (a process finished).
+    /// On silicon a write to the host mailbox; may do nothing.
+    fn notify_host(&self) {}
+
+    /// A free-running tick counter.
+    fn now_ticks(&self) -> u64;
+
+    /// Ticks per second of [`Mesh::now_ticks`].
+    fn ticks_per_second(&self) -> u64;
+}
+
+/// Copies `src` into shared memory at `dst` with relaxed atomic stores, so a
+/// concurrent poller on the host never sees a torn word through a data race.
+///
+/// Whole aligned words are copied a word at a time, anything else a byte at
+/// a time.
+///
+/// # Safety
+/// - `dst` is valid for writes of `src.len()` bytes.
+pub unsafe fn copy_to_shared(dst: *mut u8, src: &[u8]) {
+    use core::sync::atomic::{AtomicU8, Ordering::Relaxed};
+    if src.len() % 4 == 0 && dst as usize % 4 == 0 {
+        for (i, chunk) in src.chunks_exact(4).enumerate() {
+            let word = u32::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+            // SAFETY: (1) `dst + 4*i` is inside the destination (caller duty);
+            // (2) it is 4-byte aligned (checked above).
+            unsafe { (*(dst.add(4 * i) as *const AtomicU32)).store(word, Relaxed) };
+        }
+    } else {
+        for (i, byte) in src.iter().enumerate() {
+            // SAFETY: `dst + i` is inside the destination (caller duty).
+            unsafe { (*(dst.add(i) as *const AtomicU8)).store(*byte, Relaxed) };
+        }
+    }
+}
+
+/// Copies shared memory at `src` into `dst` with relaxed atomic loads.
+///
+/// # Safety
+/// - `src` is valid for reads of `dst.len()` bytes.
+pub unsafe fn copy_from_shared(dst: &mut [u8], src: *const u8) {
+    use core::sync::atomic::{AtomicU8, Ordering::Relaxed};
+    if dst.len() % 4 == 0 && src as usize % 4 == 0 {
+        for (i, chunk) in dst.chunks_exact_mut(4).enumerate() {
+            // SAFETY: (1) `src + 4*i` is inside the source (caller duty);
+            // (2) it is 4-byte aligned (checked above).
+            let word = unsafe { (*(src.add(4 * i) as *const AtomicU32)).load(Relaxed) };
+            chunk.copy_from_slice(&word.to_ne_bytes());
+        }
+    } else {
+        for (i, byte) in dst.iter_mut().enumerate() {
+            // SAFETY: `src + i` is inside the source (caller duty).
+            *byte = unsafe { (*(src.add(i) as *const AtomicU8)).load(Relaxed) };
+        }
+    }
+}

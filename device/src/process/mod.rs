@@ -1,0 +1,186 @@
+//! Processes: what a device process is given, what it returns, and the
+//! registry of built-in process kinds the host refers to by name.
+//!
+//! A process is an `async fn(Proc<M>) -> Result<Outcome, ProcessError>`. It
+//! takes its channel ends and parameters from its [`Proc`], runs, and returns
+//! a value the host reads back from the boot table.
+
+mod builtin;
+mod registry;
+
+pub(crate) use registry::spawn;
+pub use registry::state_layout;
+pub use registry::{kind_by_name, Arity, KindSpec, ProcessResult, SpawnError, Spawned, KINDS};
+
+use crate::boot::{EndRecord, TaskRecord, MAX_PARAMS};
+use crate::channel::{EndError, Receiver, Sender};
+use crate::mesh::Mesh;
+use crate::message::Message;
+use core::fmt;
+
+/// What a finished process hands back.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// Its result value (meaning per kind).
+    pub value: u64,
+    /// A second result (meaning per kind; 0 if none).
+    pub aux: u64,
+    /// Ticks it measured (meaning per kind; 0 if none).
+    pub ticks: u64,
+}
+
+/// Why a process failed. The code is stored in [`TaskRecord::error`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProcessError {
+    /// A channel end did not fit the process (see [`EndError`]).
+    End(EndError),
+    /// The process asked for an end it was not given.
+    MissingEnd {
+        /// Read ends (`true`) or write ends.
+        input: bool,
+        /// The index asked for.
+        index: u32,
+    },
+    /// A parameter is out of its range.
+    BadParam {
+        /// Parameter index.
+        index: u32,
+    },
+    /// The process panicked (set by the platform, never returned).
+    Panicked,
+    /// The core faulted while this process ran (set by the platform).
+    Faulted,
+}
+
+impl ProcessError {
+    /// The code stored in the boot table.
+    pub const fn code(&self) -> u32 {
+        match self {
+            ProcessError::End(EndError::WrongDirection { .. }) => 1,
+            ProcessError::End(EndError::SizeMismatch { .. }) => 2,
+            ProcessError::End(EndError::BadBlock { .. }) => 3,
+            ProcessError::MissingEnd { .. } => 4,
+            ProcessError::BadParam { .. } => 5,
+            ProcessError::Panicked => 6,
+            ProcessError::Faulted => 7,
+        }
+    }
+
+    /// A one-line description of an error code read from a boot table.
+    pub const fn describe_code(code: u32) -> &'static str {
+        match code {
+            1 => "a channel end has the wrong direction for this process",
+            2 => "a channel's message size does not match the process's message type",
+            3 => "a channel block is misaligned or outside SRAM",
+            4 => "the process was given fewer channel ends than it uses",
+            5 => "a parameter is out of range",
+            6 => "the process panicked",
+            7 => "the core faulted",
+            _ => "unknown error code",
+        }
+    }
+}
+
+impl From<EndError> for ProcessError {
+    fn from(e: EndError) -> Self {
+        ProcessError::End(e)
+    }
+}
+
+impl fmt::Display for ProcessError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProcessError::End(e) => e.fmt(f),
+            ProcessError::MissingEnd { input, index } => write!(
+                f,
+                "the process uses {} end {index} but was not given it: wire more channels",
+                if *input { "read" } else { "write" }
+            ),
+            ProcessError::BadParam { index } => write!(f, "parameter {index} is out of range"),
+            ProcessError::Panicked => f.write_str("the process panicked"),
+            ProcessError::Faulted => f.write_str("the core faulted"),
+        }
+    }
+}
+
+/// What a running process holds: its mesh, its boot record and its ends.
+#[derive(Clone, Copy)]
+pub struct Proc<M: Mesh> {
+    mesh: M,
+    record: TaskRecord,
+    ends_offset: u32,
+}
+
+impl<M: Mesh> Proc<M> {
+    /// # Safety
+    /// - `record` and the end table at `ends_offset` were planned for this core.
+    /// - Each end is turned into an endpoint at most once.
+    pub(crate) unsafe fn new(mesh: M, record: TaskRecord, ends_offset: u32) -> Self {
+        Proc {
+            mesh,
+            record,
+            ends_offset,
+        }
+    }
+
+    /// This core's mesh handle.
+    pub fn mesh(&self) -> M {
+        self.mesh
+    }
+
+    /// Parameter `index` (0 when the host gave none).
+    pub fn param(&self, index: usize) -> i64 {
+        if index < MAX_PARAMS {
+            self.record.params[index]
+        } else {
+            0
+        }
+    }
+
+    /// Number of read ends.
+    pub fn inputs(&self) -> u32 {
+        self.record.inputs
+    }
+
+    /// Number of write ends.
+    pub fn outputs(&self) -> u32 {
+        self.record.outputs
+    }
+
+    fn end(&self, slot: u32) -> EndRecord {
+        let offset = self.ends_offset + slot * core::mem::size_of::<EndRecord>() as u32;
+        let mut record = EndRecord::default();
+        // SAFETY: (1) the end table was planned for this core (`new` duty 1)
+        // and `slot` is below first_end + inputs + outputs, which the host
+        // checked against end_count; (2) records are 4-byte aligned.
+        unsafe {
+            crate::mesh::copy_from_shared(bytemuck::bytes_of_mut(&mut record), self.mesh.local(offset));
+        }
+        record
+    }
+
+    /// Read end `index` as a [`Receiver`] of `T`.
+    ///
+    /// Take each end once: a second receiver on the same ring would break the
+    /// one-reader rule the protocol rests on.
+    pub fn input<T: Message>(&self, index: u32) -> Result<Receiver<T, M>, ProcessError> {
+        if index >= self.record.inputs {
+            return Err(ProcessError::MissingEnd { input: true, index });
+        }
+        let end = self.end(self.record.first_end + index);
+        // SAFETY: planned for this core (`new` duty 1); taken once (`new` duty 2,
+        // upheld by every built-in process, which takes each end once).
+        Ok(unsafe { Receiver::from_record(self.mesh, &end)? })
+    }
+
+    /// Write end `index` as a [`Sender`] of `T`.
+    pub fn output<T: Message>(&self, index: u32) -> Result<Sender<T, M>, ProcessError> {
+        if index >= self.record.outputs {
+            return Err(ProcessError::MissingEnd { input: false, index });
+        }
+        let end = self.end(self.record.first_end + self.record.inputs + index);
+        // SAFETY: as in `input`.
+        Ok(unsafe { Sender::from_record(self.mesh, &end)? })
+    }
+}
