@@ -1,0 +1,157 @@
+//! The `Chip` trait: the one boundary between ecsp's host runtime and an
+//! Epiphany, simulated ([`crate::sim::SimChip`]) or real (the eSDK backend).
+//!
+//! The runtime plans a network, writes boot tables with [`Chip::write`],
+//! starts the cores with [`Chip::start`], watches their boot tables with
+//! [`Chip::read`] and stops them with [`Chip::halt`]. Nothing in the runtime
+//! knows which backend it drives.
+
+use crate::board::Board;
+use ecsp_device::addr::{CoreId, GlobalAddr};
+use ecsp_device::message::Dtype;
+use std::alloc::Layout;
+use std::time::Duration;
+
+/// Why a chip access failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChipError {
+    /// The address is not SRAM, a register or DRAM of this board.
+    #[error(
+        "memory fault: {len} bytes at {addr} are outside every core's SRAM and registers and outside DRAM ({board})"
+    )]
+    Unmapped {
+        /// The address.
+        addr: GlobalAddr,
+        /// Bytes accessed.
+        len: usize,
+        /// The board's name.
+        board: String,
+    },
+    /// A register access that is not one aligned 32-bit word.
+    #[error("register access at {addr} must be one aligned 32-bit word, was {len} bytes")]
+    RegisterAccess {
+        /// The address.
+        addr: GlobalAddr,
+        /// Bytes accessed.
+        len: usize,
+    },
+    /// The host used a local (core id 0) address, which only a core can.
+    #[error("address {addr} is a core-local alias; the host must use a global address (core id << 20 | offset)")]
+    LocalAlias {
+        /// The address.
+        addr: GlobalAddr,
+    },
+    /// A core id outside the board.
+    #[error("core {core} is not on {board}")]
+    NoSuchCore {
+        /// The core.
+        core: CoreId,
+        /// The board's name.
+        board: String,
+    },
+    /// The cores must be halted for this operation.
+    #[error("the chip is running: halt it before {what}")]
+    Running {
+        /// What was attempted.
+        what: &'static str,
+    },
+}
+
+/// Traffic and scheduling counters of one simulated core.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CoreCounters {
+    /// Writes this core issued to another core's memory or registers, or to DRAM.
+    pub remote_writes: u64,
+    /// Bytes in those writes.
+    pub remote_write_bytes: u64,
+    /// Reads this core issued to another core or to DRAM.
+    pub remote_reads: u64,
+    /// Bytes in those reads.
+    pub remote_read_bytes: u64,
+    /// Times the core went from idle to scheduled because of an interrupt.
+    pub wakes: u64,
+    /// Executor rounds the core ran.
+    pub rounds: u64,
+}
+
+impl CoreCounters {
+    /// Field-wise sum.
+    pub fn add(&mut self, other: &CoreCounters) {
+        self.remote_writes += other.remote_writes;
+        self.remote_write_bytes += other.remote_write_bytes;
+        self.remote_reads += other.remote_reads;
+        self.remote_read_bytes += other.remote_read_bytes;
+        self.wakes += other.wakes;
+        self.rounds += other.rounds;
+    }
+}
+
+/// A core that stopped on a fault or a panic, as the backend saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoreFault {
+    /// The core.
+    pub core: CoreId,
+    /// The task being polled when it stopped, if any.
+    pub task: Option<u32>,
+    /// What happened.
+    pub message: String,
+}
+
+/// An Epiphany chip on a board.
+///
+/// Implementations MUST:
+/// - [`Chip::write`]/[`Chip::read`]: accept any global address in a core's
+///   SRAM (0x0000..0x8000 of its window) or in the board's DRAM window, and
+///   reject anything else with [`ChipError`]; never touch memory on error.
+/// - [`Chip::write_word`]/[`Chip::read_word`]: additionally accept one
+///   aligned word in a core's register block, with the register's semantics
+///   (ILATST sets ILAT bits and raises those interrupts, COREID reads the id).
+/// - [`Chip::start`]: raise SYNC on every listed core, which then boots from
+///   the boot table in its SRAM.
+/// - [`Chip::halt`]: stop every core and return only when none runs; memory
+///   stays readable. [`Chip::reset`]: halt, then zero SRAM and registers.
+/// - [`Chip::wait_event`]: return after at most `timeout`, early when a core
+///   finished a process, finished, or faulted.
+pub trait Chip: Send + Sync {
+    /// The board this chip is on.
+    fn board(&self) -> &Board;
+
+    /// A short name of the backend ("sim", "esdk").
+    fn backend(&self) -> &'static str;
+
+    /// Writes `data` at `addr` (SRAM or DRAM).
+    fn write(&self, addr: GlobalAddr, data: &[u8]) -> Result<(), ChipError>;
+
+    /// Reads `buf.len()` bytes at `addr` (SRAM or DRAM).
+    fn read(&self, addr: GlobalAddr, buf: &mut [u8]) -> Result<(), ChipError>;
+
+    /// Writes one word, memory or register.
+    fn write_word(&self, addr: GlobalAddr, value: u32) -> Result<(), ChipError>;
+
+    /// Reads one word, memory or register.
+    fn read_word(&self, addr: GlobalAddr) -> Result<u32, ChipError>;
+
+    /// Starts the listed cores (raises SYNC on each).
+    fn start(&self, cores: &[CoreId]) -> Result<(), ChipError>;
+
+    /// Stops every core; memory stays as it is.
+    fn halt(&self) -> Result<(), ChipError>;
+
+    /// Stops every core and clears SRAM and registers.
+    fn reset(&self) -> Result<(), ChipError>;
+
+    /// Sleeps until something may have changed on the chip, or `timeout`.
+    fn wait_event(&self, timeout: Duration);
+
+    /// Per-core traffic counters, indexed like the board's cores (row-major),
+    /// when the backend can count them.
+    fn counters(&self) -> Option<Vec<CoreCounters>>;
+
+    /// Cores stopped by a fault or panic since the last reset.
+    fn faults(&self) -> Vec<CoreFault>;
+
+    /// Size and alignment of the state of a process of `kind` computing with
+    /// `dtype` in this backend's device image, for the memory planner.
+    fn state_layout(&self, kind: u32, dtype: Dtype) -> Option<Layout>;
+}

@@ -1,0 +1,116 @@
+//! Commstime, the classic CSP benchmark (Welch's occam suite, as in JCSP's
+//! `CommsTime` and PyCSP's `Commstime.py`):
+//!
+//! ```text
+//!   Prefix(0) ──a──► Delta ──b──► Succ
+//!       ▲              │            │
+//!       └──────c───────┼────────────┘
+//!                      └──d──► Consume (times N reads)
+//! ```
+//! Four rendezvous channels; Delta is the sequential one (b, then d). One
+//! loop is four communications, so time per communication = loop time / 4.
+
+use crate::chip::Chip;
+use crate::network::Network;
+use crate::plan::{plan, Placement, PlanError};
+use crate::run::{run, RunError};
+use ecsp_device::message::Dtype;
+use std::time::Duration;
+
+/// Commstime results.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CommstimeResult {
+    /// Board name.
+    pub board: String,
+    /// Placement used.
+    pub placement: Placement,
+    /// Timed loops.
+    pub iterations: u64,
+    /// Nanoseconds per communication.
+    pub ns_per_comm: f64,
+    /// Remote writes per communication (whole run, all cores).
+    pub remote_writes_per_comm: f64,
+    /// Remote reads per communication (whole run, all cores).
+    pub remote_reads_per_comm: f64,
+    /// Host threads the simulator used.
+    pub host_threads: Option<usize>,
+}
+
+/// Why commstime failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CommstimeError {
+    /// Planning failed.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// The run failed.
+    #[error(transparent)]
+    Run(#[from] RunError),
+    /// The consumer saw the wrong values.
+    #[error(
+        "commstime computed the wrong sum: consumer read {got}, expected {expected} (a protocol bug: please report it)"
+    )]
+    WrongResult {
+        /// What the consumer summed.
+        got: i64,
+        /// What 0, 1, 2, ... should sum to.
+        expected: i64,
+    },
+}
+
+/// Builds the commstime network for `iterations` timed loops after `warmup` untimed ones.
+pub fn network(iterations: u64, warmup: u64) -> Network {
+    let mut net = Network::new();
+    let ch = |net: &mut Network, name| net.channel(name, Dtype::U32, 0).expect("fresh names");
+    let (a, b, c, d) = (
+        ch(&mut net, "a"),
+        ch(&mut net, "b"),
+        ch(&mut net, "c"),
+        ch(&mut net, "d"),
+    );
+    net.process("prefix", "prefix", &[c], &[a], &[("value", 0)])
+        .expect("valid");
+    net.process("delta", "delta", &[a], &[b, d], &[]).expect("valid");
+    net.process("succ", "succ", &[b], &[c], &[]).expect("valid");
+    net.process(
+        "consume",
+        "consume",
+        &[d],
+        &[],
+        &[("count", iterations as i64), ("warmup", warmup as i64)],
+    )
+    .expect("valid");
+    net
+}
+
+/// Runs commstime on `chip`.
+pub fn commstime(
+    chip: &dyn Chip,
+    placement: Placement,
+    iterations: u64,
+    timeout: Duration,
+) -> Result<CommstimeResult, CommstimeError> {
+    let warmup = (iterations / 10).min(10_000);
+    let net = network(iterations, warmup);
+    let plan = plan(&net, chip.board(), placement, &|k, d| chip.state_layout(k, d))?;
+    let report = run(chip, &net, &plan, timeout)?;
+    let consumer = report.process("consume").expect("commstime has a consumer");
+    // The consumer sees 0, 1, 2, ...: the timed reads are warmup..warmup+n.
+    let (w, n) = (warmup as i64, iterations as i64);
+    let expected = (w + n) * (w + n - 1) / 2 - w * (w - 1) / 2;
+    let got = consumer.aux as i64;
+    // u32 messages: compare modulo 2^32 per value is not needed below 2^32 values.
+    if got != expected {
+        return Err(CommstimeError::WrongResult { got, expected });
+    }
+    let comms = ((iterations + warmup) * 4) as f64;
+    let totals = report.total_counters().unwrap_or_default();
+    Ok(CommstimeResult {
+        board: chip.board().name.clone(),
+        placement,
+        iterations,
+        ns_per_comm: consumer.ticks as f64 / (iterations * 4) as f64,
+        remote_writes_per_comm: totals.remote_writes as f64 / comms,
+        remote_reads_per_comm: totals.remote_reads as f64 / comms,
+        host_threads: None,
+    })
+}

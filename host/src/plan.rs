@@ -1,0 +1,436 @@
+//! Placement and memory plans: which core runs each process, and where every
+//! byte of each core's 32 KiB goes, checked before anything runs.
+//!
+//! A core's SRAM, as planned (see `ecsp_device::boot` for the picture):
+//! runtime reserve (vector table, loader config, runtime code), boot table
+//! (header, task records, end records), channel blocks (a ring for every
+//! channel read on this core, an acknowledgement block for every channel
+//! written from it), the task arena (each process's state), and the stack
+//! reserve at the top.
+
+use crate::board::Board;
+use crate::network::{Network, NetworkError, ProcId};
+use ecsp_device::addr::{CoreId, GlobalAddr, SRAM_SIZE};
+use ecsp_device::boot::{
+    align_up, BootHeader, EndRecord, TaskRecord, BOOT_MAGIC, BOOT_OFFSET, BOOT_VERSION, END_READ, END_WRITE,
+    MAX_TASKS_PER_CORE, RUNTIME_END, STACK_RESERVE,
+};
+use ecsp_device::channel::block::{ring_block_size, ACK_BLOCK_SIZE, BLOCK_ALIGN};
+use ecsp_device::message::Dtype;
+use std::alloc::Layout;
+use std::fmt;
+
+/// How processes without a pin are placed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Placement {
+    /// One process per core in mesh order (a snake through the rows, so
+    /// consecutive processes are neighbours), wrapping when there are more
+    /// processes than cores.
+    #[default]
+    Spread,
+    /// Every process on the first core.
+    Packed,
+}
+
+impl Placement {
+    /// Parses "spread" or "packed".
+    pub fn from_name(name: &str) -> Option<Placement> {
+        match name {
+            "spread" => Some(Placement::Spread),
+            "packed" => Some(Placement::Packed),
+            _ => None,
+        }
+    }
+
+    /// Its name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Placement::Spread => "spread",
+            Placement::Packed => "packed",
+        }
+    }
+}
+
+impl fmt::Display for Placement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Why a network cannot be planned.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlanError {
+    /// The network is not well formed.
+    #[error(transparent)]
+    Network(#[from] NetworkError),
+    /// A pin outside the chip.
+    #[error("process `{process}` is pinned to core ({row}, {col}), outside the {rows}x{cols} chip of {board}: rows are 0..{rows}, cols 0..{cols}")]
+    PinOutsideChip {
+        /// The process.
+        process: String,
+        /// Pinned row.
+        row: u32,
+        /// Pinned col.
+        col: u32,
+        /// Chip rows.
+        rows: u32,
+        /// Chip cols.
+        cols: u32,
+        /// Board name.
+        board: String,
+    },
+    /// Too many processes on one core for the executor.
+    #[error("core {core} would run {count} processes, the device runtime holds at most {MAX_TASKS_PER_CORE} per core: spread them over more cores")]
+    TooManyProcesses {
+        /// The core.
+        core: CoreId,
+        /// How many.
+        count: usize,
+    },
+    /// A core's memory does not fit in 32 KiB.
+    #[error("core {core} does not fit: it needs {needed} bytes of its {SRAM_SIZE}-byte SRAM, {over} bytes over ({usage}); processes there: {processes}. Spread the network over more cores or use smaller buffers")]
+    DoesNotFit {
+        /// The core.
+        core: CoreId,
+        /// Bytes needed.
+        needed: u32,
+        /// Bytes over the limit.
+        over: u32,
+        /// The breakdown.
+        usage: MemoryUsage,
+        /// Names of its processes.
+        processes: String,
+    },
+    /// The backend's device image does not know how big a process's state is.
+    #[error("process `{process}`: the device image has no {dtype} variant of kind `{kind}`")]
+    NoStateSize {
+        /// The process.
+        process: String,
+        /// Its kind.
+        kind: &'static str,
+        /// Its message type.
+        dtype: &'static str,
+    },
+}
+
+/// Where a core's SRAM goes, in bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct MemoryUsage {
+    /// Vector table, loader config and the runtime image.
+    pub runtime: u32,
+    /// Boot header, task records and end records.
+    pub boot_table: u32,
+    /// Channel rings and acknowledgement blocks.
+    pub channels: u32,
+    /// Process states.
+    pub arena: u32,
+    /// Kept for the stack.
+    pub stack: u32,
+}
+
+impl MemoryUsage {
+    /// Sum of all parts.
+    pub fn total(&self) -> u32 {
+        self.runtime + self.boot_table + self.channels + self.arena + self.stack
+    }
+}
+
+impl fmt::Display for MemoryUsage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "runtime {} + boot table {} + channels {} + process states {} + stack {}",
+            self.runtime, self.boot_table, self.channels, self.arena, self.stack
+        )
+    }
+}
+
+/// The plan of one core.
+#[derive(Debug, Clone)]
+pub struct CorePlan {
+    /// The core.
+    pub core: CoreId,
+    /// Its processes, in boot order.
+    pub processes: Vec<ProcId>,
+    /// Its memory.
+    pub usage: MemoryUsage,
+    /// SRAM offset of each process's task record, parallel to `processes`.
+    pub task_records: Vec<u32>,
+    /// The bytes to write at [`BOOT_OFFSET`]: the boot table and zeroed channel blocks.
+    pub image: Vec<u8>,
+}
+
+/// A network placed onto a chip, with every core's memory laid out.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The board planned for.
+    pub board_name: String,
+    /// The core of each process, by [`ProcId`].
+    pub assignment: Vec<CoreId>,
+    /// Cores with at least one process, in mesh order.
+    pub cores: Vec<CorePlan>,
+    /// Where each process's task record is: (index into `cores`, SRAM offset).
+    pub records: Vec<(usize, u32)>,
+}
+
+impl Plan {
+    /// Sum over channels of the mesh hops between writer and reader.
+    pub fn hop_cost(&self, net: &Network) -> u32 {
+        net.channels()
+            .iter()
+            .filter_map(|c| Some((c.writer?.0, c.reader?.0)))
+            .map(|(w, r)| self.assignment[w.0].hops_to(self.assignment[r.0]))
+            .sum()
+    }
+}
+
+/// Cores of the chip in snake order: row 0 left to right, row 1 right to left...
+fn snake(board: &Board) -> Vec<(u32, u32)> {
+    (0..board.rows)
+        .flat_map(|r| (0..board.cols).map(move |c| (r, if r % 2 == 0 { c } else { board.cols - 1 - c })))
+        .collect()
+}
+
+/// Places `net` on `board` and lays out every core's memory.
+///
+/// `state_layout` gives the size and alignment of a process's state in the
+/// backend's device image (kind id, message type).
+pub fn plan(
+    net: &Network,
+    board: &Board,
+    placement: Placement,
+    state_layout: &dyn Fn(u32, Dtype) -> Option<Layout>,
+) -> Result<Plan, PlanError> {
+    net.validate()?;
+    let order = snake(board);
+    let core_of = |(r, c): (u32, u32)| CoreId::from_row_col(board.first_row + r, board.first_col + c);
+    let mut next = 0usize;
+    let mut assignment = Vec::with_capacity(net.processes().len());
+    for p in net.processes() {
+        let rc = match p.pin {
+            Some((row, col)) => {
+                if row >= board.rows || col >= board.cols {
+                    return Err(PlanError::PinOutsideChip {
+                        process: p.name.clone(),
+                        row,
+                        col,
+                        rows: board.rows,
+                        cols: board.cols,
+                        board: board.name.clone(),
+                    });
+                }
+                (row, col)
+            }
+            None => match placement {
+                Placement::Packed => order[0],
+                Placement::Spread => {
+                    let rc = order[next % order.len()];
+                    next += 1;
+                    rc
+                }
+            },
+        };
+        assignment.push(core_of(rc));
+    }
+
+    // Group processes by core, in mesh (row-major) order.
+    let mut used: Vec<CoreId> = assignment.clone();
+    used.sort();
+    used.dedup();
+    let mut cores = Vec::with_capacity(used.len());
+    let mut records = vec![(0usize, 0u32); net.processes().len()];
+    // Offsets of channel blocks, found per core, needed by the peer core's ends.
+    let mut ring_at = vec![0u32; net.channels().len()];
+    let mut ack_at = vec![0u32; net.channels().len()];
+
+    // Pass 1: lay out every core (offsets only).
+    struct Layouts {
+        procs: Vec<ProcId>,
+        tasks_offset: u32,
+        ends_offset: u32,
+        end_count: u32,
+        arena_offset: u32,
+        arena_size: u32,
+        states: Vec<(u32, u32)>,
+        blocks_end: u32,
+        usage: MemoryUsage,
+    }
+    let mut layouts = Vec::with_capacity(used.len());
+    for &core in &used {
+        let procs: Vec<ProcId> = (0..net.processes().len())
+            .filter(|&i| assignment[i] == core)
+            .map(ProcId)
+            .collect();
+        if procs.len() > MAX_TASKS_PER_CORE {
+            return Err(PlanError::TooManyProcesses {
+                core,
+                count: procs.len(),
+            });
+        }
+        let header = std::mem::size_of::<BootHeader>() as u32;
+        let tasks_offset = align_up(BOOT_OFFSET + header, 8);
+        let ends_offset = tasks_offset + procs.len() as u32 * std::mem::size_of::<TaskRecord>() as u32;
+        let end_count: u32 = procs
+            .iter()
+            .map(|p| (net.processes()[p.0].inputs.len() + net.processes()[p.0].outputs.len()) as u32)
+            .sum();
+        let table_end = ends_offset + end_count * std::mem::size_of::<EndRecord>() as u32;
+        let mut cursor = align_up(table_end, BLOCK_ALIGN);
+        let blocks_start = cursor;
+        for p in &procs {
+            let spec = &net.processes()[p.0];
+            for &c in &spec.inputs {
+                let ch = &net.channels()[c.0];
+                ring_at[c.0] = cursor;
+                cursor += align_up(ring_block_size(ch.capacity, ch.dtype.size()), BLOCK_ALIGN);
+            }
+            for &c in &spec.outputs {
+                ack_at[c.0] = cursor;
+                cursor += ACK_BLOCK_SIZE;
+            }
+        }
+        let blocks_end = cursor;
+        let arena_offset = align_up(cursor, 8);
+        let mut arena_size = 0u32;
+        let mut states = Vec::with_capacity(procs.len());
+        for p in &procs {
+            let spec = &net.processes()[p.0];
+            let layout = state_layout(spec.kind, spec.dtype).ok_or_else(|| PlanError::NoStateSize {
+                process: spec.name.clone(),
+                kind: spec.kind_spec().name,
+                dtype: spec.dtype.name(),
+            })?;
+            let align = (layout.align() as u32).max(8);
+            let offset = align_up(arena_size, align);
+            let size = align_up(layout.size() as u32, 8);
+            states.push((offset, size));
+            arena_size = offset + size;
+        }
+        let usage = MemoryUsage {
+            runtime: RUNTIME_END,
+            boot_table: table_end - BOOT_OFFSET,
+            channels: blocks_end - blocks_start,
+            arena: arena_size,
+            stack: STACK_RESERVE,
+        };
+        let needed = arena_offset as u64 + arena_size as u64 + STACK_RESERVE as u64;
+        if needed > SRAM_SIZE as u64 {
+            let needed = needed.min(u32::MAX as u64) as u32;
+            return Err(PlanError::DoesNotFit {
+                core,
+                needed,
+                over: needed - SRAM_SIZE,
+                usage,
+                processes: procs
+                    .iter()
+                    .map(|p| net.processes()[p.0].name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+        layouts.push(Layouts {
+            procs,
+            tasks_offset,
+            ends_offset,
+            end_count,
+            arena_offset,
+            arena_size,
+            states,
+            blocks_end,
+            usage,
+        });
+    }
+
+    // Pass 2: write every core's boot image, now that every block has an address.
+    for (ci, (&core, l)) in used.iter().zip(&layouts).enumerate() {
+        let mut image = vec![0u8; (l.blocks_end - BOOT_OFFSET) as usize];
+        let header = BootHeader {
+            magic: BOOT_MAGIC,
+            version: BOOT_VERSION,
+            core_id: core.raw() as u32,
+            task_count: l.procs.len() as u32,
+            end_count: l.end_count,
+            tasks_offset: l.tasks_offset,
+            ends_offset: l.ends_offset,
+            arena_offset: l.arena_offset,
+            arena_size: l.arena_size,
+            core_status: 0,
+            fault_task: u32::MAX,
+            boot_error: 0,
+        };
+        put(&mut image, BOOT_OFFSET, bytemuck::bytes_of(&header));
+        let mut end_index = 0u32;
+        let mut task_records = Vec::with_capacity(l.procs.len());
+        for (ti, p) in l.procs.iter().enumerate() {
+            let spec = &net.processes()[p.0];
+            let record_offset = l.tasks_offset + ti as u32 * std::mem::size_of::<TaskRecord>() as u32;
+            let record = TaskRecord {
+                kind: spec.kind,
+                dtype: spec.dtype as u32,
+                first_end: end_index,
+                inputs: spec.inputs.len() as u32,
+                outputs: spec.outputs.len() as u32,
+                state_offset: l.states[ti].0,
+                state_size: l.states[ti].1,
+                status: 0,
+                params: spec.params,
+                ..TaskRecord::default()
+            };
+            put(&mut image, record_offset, bytemuck::bytes_of(&record));
+            records[p.0] = (ci, record_offset);
+            task_records.push(record_offset);
+            let ends = spec
+                .inputs
+                .iter()
+                .map(|&c| (c, true))
+                .chain(spec.outputs.iter().map(|&c| (c, false)));
+            for (c, read) in ends {
+                let ch = &net.channels()[c.0];
+                let writer = assignment[ch.writer.expect("validated").0 .0];
+                let reader = assignment[ch.reader.expect("validated").0 .0];
+                let end = if read {
+                    EndRecord {
+                        local: ring_at[c.0],
+                        remote: GlobalAddr::on_core(writer, ack_at[c.0]).raw(),
+                        peer: writer.raw() as u32,
+                        capacity: ch.capacity,
+                        msg_size: ch.dtype.size(),
+                        direction: END_READ,
+                    }
+                } else {
+                    EndRecord {
+                        local: ack_at[c.0],
+                        remote: GlobalAddr::on_core(reader, ring_at[c.0]).raw(),
+                        peer: reader.raw() as u32,
+                        capacity: ch.capacity,
+                        msg_size: ch.dtype.size(),
+                        direction: END_WRITE,
+                    }
+                };
+                let at = l.ends_offset + end_index * std::mem::size_of::<EndRecord>() as u32;
+                put(&mut image, at, bytemuck::bytes_of(&end));
+                end_index += 1;
+            }
+        }
+        cores.push(CorePlan {
+            core,
+            processes: l.procs.clone(),
+            usage: l.usage,
+            task_records,
+            image,
+        });
+    }
+    Ok(Plan {
+        board_name: board.name.clone(),
+        assignment,
+        cores,
+        records,
+    })
+}
+
+fn put(image: &mut [u8], offset: u32, bytes: &[u8]) {
+    let at = (offset - BOOT_OFFSET) as usize;
+    image[at..at + bytes.len()].copy_from_slice(bytes);
+}

@@ -1,0 +1,212 @@
+//! [`SimMesh`]: the device runtime's [`Mesh`] on a simulated core.
+//!
+//! Every access is checked against the memory map (an access outside SRAM,
+//! registers and DRAM unwinds with a memory fault that stops the core) and
+//! counted: writes and reads that leave the core are the "remote" traffic
+//! the protocol's cost is measured in.
+//!
+//! Ordering: the payload is copied with relaxed atomic stores and the flag
+//! written with a release store, so a poller that acquires the flag sees the
+//! payload. That is at least the per-destination order the chip promises.
+
+use super::memory::Target;
+use super::{bump, Core, MemoryFault, Shared};
+use ecsp_device::addr::{reg, CoreId, GlobalAddr, Irq, SRAM_SIZE};
+use ecsp_device::mesh::{copy_from_shared, copy_to_shared, Mesh};
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// A simulated core's view of the chip.
+#[derive(Clone, Copy)]
+pub struct SimMesh {
+    shared: NonNull<Shared>,
+    core: NonNull<Core>,
+}
+
+impl SimMesh {
+    pub(crate) fn new(shared: &Shared, core: &Core) -> SimMesh {
+        SimMesh {
+            shared: NonNull::from(shared),
+            core: NonNull::from(core),
+        }
+    }
+
+    fn shared(&self) -> &Shared {
+        // SAFETY: the chip's shared state outlives every executor, and with
+        // it every mesh handle (executors are dropped in halt, reset, or when
+        // the chip is dropped, before the shared state).
+        unsafe { self.shared.as_ref() }
+    }
+
+    fn me(&self) -> &Core {
+        // SAFETY: cores live in the shared state, see `shared`.
+        unsafe { self.core.as_ref() }
+    }
+
+    #[cold]
+    fn fault(&self, addr: GlobalAddr, len: usize, write: bool) -> ! {
+        std::panic::panic_any(MemoryFault {
+            core: self.me().id,
+            addr,
+            len,
+            write,
+        })
+    }
+
+    #[inline]
+    fn count_write(&self, target_core: Option<usize>, bytes: usize) {
+        if target_core != Some(self.me().index as usize) {
+            let c = &self.me().counters;
+            bump(&c.remote_writes, 1);
+            bump(&c.remote_write_bytes, bytes as u64);
+        }
+    }
+}
+
+// SAFETY: (1) `local` points into this core's SRAM mapping, 8-byte aligned at
+// offset 0, valid while the chip lives; (2) writes are copies into the shared
+// mapping whose flag words use release stores, so they become visible in issue
+// order to an acquiring poller; (3) a raise of User on this core sets
+// `own_wake`, which `take_wake` consumes; a raise from elsewhere sets the
+// scheduling word's NOTIFIED bit, after which the worker runs the executor
+// again (`Shared::run_core`), which is the "returns true" of the contract
+// seen from the executor's side: it polls again.
+unsafe impl Mesh for SimMesh {
+    #[inline]
+    fn core_id(&self) -> CoreId {
+        self.me().id
+    }
+
+    #[inline]
+    fn local(&self, offset: u32) -> *mut u8 {
+        debug_assert!(offset <= SRAM_SIZE);
+        // SAFETY: offset <= SRAM_SIZE: inside (or one past) this core's SRAM.
+        unsafe {
+            self.shared()
+                .memory
+                .sram_base(self.me().index as usize)
+                .add(offset as usize)
+        }
+    }
+
+    #[inline]
+    fn write(&self, dst: GlobalAddr, data: &[u8]) {
+        let dst = dst.resolve(self.me().id);
+        match self.shared().memory.translate(dst, data.len()) {
+            Target::Sram { core, ptr } => {
+                self.count_write(Some(core), data.len());
+                // SAFETY: translate checked that `ptr` has room for `data`.
+                unsafe { copy_to_shared(ptr, data) }
+            }
+            Target::Dram { ptr } => {
+                self.count_write(None, data.len());
+                // SAFETY: as above.
+                unsafe { copy_to_shared(ptr, data) }
+            }
+            Target::Register { core, offset } => {
+                self.count_write(Some(core), 4);
+                let value = u32::from_le_bytes([data[0], data[1], data[2], data[3]]);
+                self.shared().write_register(core, offset, value);
+            }
+            Target::Unmapped => self.fault(dst, data.len(), true),
+        }
+    }
+
+    #[inline]
+    fn write_word(&self, dst: GlobalAddr, value: u32) {
+        let dst = dst.resolve(self.me().id);
+        if dst.raw() % 4 != 0 {
+            self.fault(dst, 4, true);
+        }
+        match self.shared().memory.translate(dst, 4) {
+            Target::Sram { core, ptr } => {
+                self.count_write(Some(core), 4);
+                // SAFETY: `ptr` is inside SRAM with 4 bytes of room and 4-byte
+                // aligned (checked above; the mapping is page aligned).
+                unsafe { (*(ptr as *const AtomicU32)).store(value, Ordering::Release) }
+            }
+            Target::Dram { ptr } => {
+                self.count_write(None, 4);
+                // SAFETY: as above, inside DRAM.
+                unsafe { (*(ptr as *const AtomicU32)).store(value, Ordering::Release) }
+            }
+            Target::Register { core, offset } => {
+                self.count_write(Some(core), 4);
+                self.shared().write_register(core, offset, value);
+            }
+            Target::Unmapped => self.fault(dst, 4, true),
+        }
+    }
+
+    fn read(&self, src: GlobalAddr, buf: &mut [u8]) {
+        let src = src.resolve(self.me().id);
+        let me = self.me().index as usize;
+        let remote = match self.shared().memory.translate(src, buf.len()) {
+            Target::Sram { core, ptr } => {
+                // SAFETY: translate checked that `ptr` holds `buf.len()` bytes.
+                unsafe { copy_from_shared(buf, ptr) };
+                core != me
+            }
+            Target::Dram { ptr } => {
+                // SAFETY: as above.
+                unsafe { copy_from_shared(buf, ptr) };
+                true
+            }
+            Target::Register { core, offset } => {
+                let v = self.shared().read_register(core, offset);
+                buf.copy_from_slice(&v.to_le_bytes());
+                core != me
+            }
+            Target::Unmapped => self.fault(src, buf.len(), false),
+        };
+        if remote {
+            let c = &self.me().counters;
+            bump(&c.remote_reads, 1);
+            bump(&c.remote_read_bytes, buf.len() as u64);
+        }
+    }
+
+    #[inline]
+    fn raise(&self, core: CoreId, irq: Irq) {
+        let me = self.me();
+        if irq != Irq::User {
+            self.write_word(GlobalAddr::on_core(core, reg::ILATST), irq.bit());
+        } else if core == me.id {
+            // Our own wake-up: the executor is running right now on this
+            // thread and checks the flag before it sleeps.
+            me.own_wake.set(true);
+        } else {
+            // The user interrupt of another core: one write to its ILATST,
+            // whose latch the simulator keeps in the core's scheduling word
+            // (see `Shared::raise_user`).
+            match self.shared().memory.core_index(core) {
+                Some(index) => {
+                    self.count_write(Some(index), 4);
+                    self.shared().raise_user(index);
+                }
+                None => self.fault(GlobalAddr::on_core(core, reg::ILATST), 4, true),
+            }
+        }
+    }
+
+    #[inline]
+    fn take_wake(&self) -> bool {
+        // Only the core's own raises are seen here; another core's raise
+        // while this one runs sets NOTIFIED in the scheduling word, and the
+        // worker runs the executor again instead of letting it sleep.
+        self.me().own_wake.replace(false)
+    }
+
+    fn notify_host(&self) {
+        self.shared().notify_host();
+    }
+
+    #[inline]
+    fn now_ticks(&self) -> u64 {
+        self.shared().now_ns()
+    }
+
+    fn ticks_per_second(&self) -> u64 {
+        1_000_000_000
+    }
+}

@@ -1,0 +1,653 @@
+//! The simulated Epiphany: ecsp's default backend.
+//!
+//! It models what the device runtime can observe of a chip: every core's
+//! 32 KiB SRAM and register block and the DRAM window ([`memory`]), register
+//! behaviour ([`registers`]), memory faults on any access outside them, and
+//! per-core traffic counters. The device runtime (the `ecsp-device` crate)
+//! runs on the simulated cores unchanged, through [`mesh::SimMesh`].
+//!
+//! Threaded mode ([`scheduler`]): the cores run on a pool of at most as many
+//! host threads as the host has CPUs; a core is scheduled only when it has
+//! work, and an idle core costs nothing.
+
+mod memory;
+pub mod mesh;
+mod registers;
+mod scheduler;
+
+use crate::board::Board;
+use crate::chip::{Chip, ChipError, CoreCounters, CoreFault};
+use ecsp_device::addr::{reg, CoreId, GlobalAddr, Irq, REGS_BASE};
+use ecsp_device::executor::{Executor, RunStatus};
+use ecsp_device::mesh::{copy_from_shared, copy_to_shared};
+use ecsp_device::message::Dtype;
+use ecsp_device::process::ProcessError;
+use memory::{Memory, Target};
+use mesh::SimMesh;
+use registers::{Effect, Registers};
+use scheduler::{IdleOutcome, RunQueue, SchedState};
+use std::cell::{Cell, RefCell, UnsafeCell};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, Once};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Executor rounds a core runs before it yields its worker to queued cores.
+const ROUND_BUDGET: u32 = 64;
+/// Cores a worker runs from its next slot before it looks at the shared queue.
+const NEXT_STREAK: u32 = 61;
+/// Times a core notified while running is run again before it yields.
+const RERUN_BUDGET: u32 = 16;
+
+/// Options for a simulated chip.
+#[derive(Debug, Clone, Default)]
+pub struct SimOptions {
+    /// Host threads for the cores; `None` = as many as the host has CPUs
+    /// (never more than the chip has cores).
+    pub threads: Option<usize>,
+}
+
+/// A memory fault raised by a simulated core; unwinds out of the device code
+/// and stops the core.
+#[derive(Debug)]
+pub(crate) struct MemoryFault {
+    pub(crate) core: CoreId,
+    pub(crate) addr: GlobalAddr,
+    pub(crate) len: usize,
+    pub(crate) write: bool,
+}
+
+impl std::fmt::Display for MemoryFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "memory fault: core {} {} {} bytes at {}, outside every core's SRAM and registers and outside DRAM",
+            self.core,
+            if self.write { "wrote" } else { "read" },
+            self.len,
+            self.addr
+        )
+    }
+}
+
+/// Per-core counters; each is written only by the worker running the core.
+#[derive(Default)]
+pub(crate) struct Counters {
+    remote_writes: AtomicU64,
+    remote_write_bytes: AtomicU64,
+    remote_reads: AtomicU64,
+    remote_read_bytes: AtomicU64,
+    wakes: AtomicU64,
+    rounds: AtomicU64,
+}
+
+/// Adds to a counter with a plain load and store: only one thread writes it.
+#[inline]
+fn bump(counter: &AtomicU64, by: u64) {
+    counter.store(counter.load(Ordering::Relaxed) + by, Ordering::Relaxed);
+}
+
+impl Counters {
+    fn snapshot(&self) -> CoreCounters {
+        CoreCounters {
+            remote_writes: self.remote_writes.load(Ordering::Relaxed),
+            remote_write_bytes: self.remote_write_bytes.load(Ordering::Relaxed),
+            remote_reads: self.remote_reads.load(Ordering::Relaxed),
+            remote_read_bytes: self.remote_read_bytes.load(Ordering::Relaxed),
+            wakes: self.wakes.load(Ordering::Relaxed),
+            rounds: self.rounds.load(Ordering::Relaxed),
+        }
+    }
+
+    fn clear(&self) {
+        for c in [
+            &self.remote_writes,
+            &self.remote_write_bytes,
+            &self.remote_reads,
+            &self.remote_read_bytes,
+            &self.wakes,
+            &self.rounds,
+        ] {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+/// One simulated core.
+pub(crate) struct Core {
+    pub(crate) id: CoreId,
+    pub(crate) index: u32,
+    pub(crate) regs: Registers,
+    sched: SchedState,
+    /// The core's executor, once booted. Touched only by the worker holding
+    /// the core's RUNNING bit, or by the host while every core is halted and
+    /// none is running.
+    exec: UnsafeCell<Option<Executor<SimMesh>>>,
+    /// The core's own user interrupt, raised by itself: stands in for its
+    /// ILAT bit without an atomic read-modify-write. Touched only by the
+    /// worker running the core.
+    pub(crate) own_wake: Cell<bool>,
+    pub(crate) counters: Counters,
+}
+
+// SAFETY: `exec` and `own_wake` are only touched by the single worker that
+// holds the core's RUNNING bit (or by the host when no worker can), as their
+// field docs say; everything else is atomic or immutable.
+unsafe impl Sync for Core {}
+// SAFETY: as above; the executor's raw pointers point into the chip's SRAM
+// mapping, which lives as long as the chip.
+unsafe impl Send for Core {}
+
+/// State shared by the chip handle, its workers and every core's mesh.
+pub(crate) struct Shared {
+    pub(crate) board: Board,
+    pub(crate) memory: Memory,
+    pub(crate) cores: Box<[Core]>,
+    queue: RunQueue,
+    pub(crate) epoch: Instant,
+    /// Bumped on every host-visible event; `event_signal` wakes `wait_event`.
+    events: Mutex<u64>,
+    event_signal: Condvar,
+    faults: Mutex<Vec<CoreFault>>,
+}
+
+thread_local! {
+    /// True on the simulator's worker threads.
+    static ON_WORKER: Cell<bool> = const { Cell::new(false) };
+    /// This worker's "next" slot: a core it made runnable, run before the
+    /// shared queue is looked at.
+    static NEXT: Cell<Option<u32>> = const { Cell::new(None) };
+    /// The message of the last panic on this worker thread, with its location.
+    static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+impl Shared {
+    pub(crate) fn now_ns(&self) -> u64 {
+        self.epoch.elapsed().as_nanos() as u64
+    }
+
+    /// Queues core `index` if an interrupt just made it runnable.
+    #[inline]
+    pub(crate) fn notify_core(&self, index: usize) {
+        if self.cores[index].sched.notify() {
+            if ON_WORKER.with(|w| w.get()) {
+                if let Some(displaced) = NEXT.with(|n| n.replace(Some(index as u32))) {
+                    self.queue.push(displaced, true);
+                }
+            } else {
+                self.queue.push(index as u32, false);
+            }
+        }
+    }
+
+    /// Raises the user interrupt of core `index`. Its latch is the
+    /// NOTIFIED bit of the core's scheduling word (ILAT reads show it), so
+    /// raising it costs one atomic operation.
+    #[inline]
+    pub(crate) fn raise_user(&self, index: usize) {
+        self.notify_core(index);
+    }
+
+    /// Writes a register of core `index` and carries out its effect.
+    pub(crate) fn write_register(&self, index: usize, offset: u32, value: u32) {
+        let core = &self.cores[index];
+        let user = offset + REGS_BASE == reg::ILATST && value & Irq::User.bit() != 0;
+        let value = if user { value & !Irq::User.bit() } else { value };
+        if let Effect::Raised(bits) = core.regs.write(offset, value, self.now_ns()) {
+            if bits & Irq::Sync.bit() != 0 {
+                self.notify_core(index);
+            }
+        }
+        if user {
+            self.raise_user(index);
+        }
+    }
+
+    /// Reads a register of core `index`.
+    pub(crate) fn read_register(&self, index: usize, offset: u32) -> u32 {
+        let core = &self.cores[index];
+        let value = core.regs.read(offset, self.now_ns());
+        if offset + REGS_BASE == reg::ILAT && core.sched.is_notified() {
+            value | Irq::User.bit()
+        } else {
+            value
+        }
+    }
+
+    pub(crate) fn notify_host(&self) {
+        let mut generation = self.events.lock().unwrap_or_else(|e| e.into_inner());
+        *generation += 1;
+        self.event_signal.notify_all();
+    }
+
+    fn host_target(&self, addr: GlobalAddr, len: usize) -> Result<Target, ChipError> {
+        if addr.is_local_alias() {
+            return Err(ChipError::LocalAlias { addr });
+        }
+        match self.memory.translate(addr, len) {
+            Target::Unmapped => Err(self.unmapped(addr, len)),
+            t => Ok(t),
+        }
+    }
+
+    fn unmapped(&self, addr: GlobalAddr, len: usize) -> ChipError {
+        if addr
+            .split()
+            .is_some_and(|(_, off)| off >= REGS_BASE && self.memory.core_index(addr.split().unwrap().0).is_some())
+        {
+            ChipError::RegisterAccess { addr, len }
+        } else {
+            ChipError::Unmapped {
+                addr,
+                len,
+                board: self.board.name.clone(),
+            }
+        }
+    }
+
+    /// Runs core `index` after a worker took it off the queue.
+    fn run_core(&self, index: usize) {
+        let core = &self.cores[index];
+        if !core.sched.start_running() {
+            return;
+        }
+        bump(&core.counters.wakes, 1);
+        let mut reruns = 0;
+        loop {
+            // SAFETY: this worker holds the core's RUNNING bit, so it alone
+            // touches the executor slot.
+            let slot = unsafe { &mut *core.exec.get() };
+            let step = catch_unwind(AssertUnwindSafe(|| self.step(core, slot)));
+            match step {
+                Ok(Some(RunStatus::Idle)) => match core.sched.go_idle() {
+                    IdleOutcome::Slept | IdleOutcome::Halted => return,
+                    IdleOutcome::RunAgain => {
+                        reruns += 1;
+                        if reruns >= RERUN_BUDGET && !self.queue.is_empty() {
+                            if core.sched.requeue() {
+                                self.queue.push(index as u32, true);
+                            }
+                            return;
+                        }
+                    }
+                },
+                Ok(Some(RunStatus::Budget)) => {
+                    if core.sched.requeue() {
+                        self.queue.push(index as u32, true);
+                    }
+                    return;
+                }
+                Ok(Some(RunStatus::Finished)) => {
+                    self.stop_core(core);
+                    return;
+                }
+                Ok(None) => {
+                    // Not started, or boot failed (recorded by `step`).
+                    if slot.is_none() && core.regs.ilat().load(Ordering::Acquire) & Irq::Sync.bit() == 0 {
+                        match core.sched.go_idle() {
+                            IdleOutcome::RunAgain => continue,
+                            _ => return,
+                        }
+                    }
+                    self.stop_core(core);
+                    return;
+                }
+                Err(payload) => {
+                    let message = match payload.downcast_ref::<MemoryFault>() {
+                        Some(fault) => fault.to_string(),
+                        None => LAST_PANIC
+                            .with(|p| p.borrow_mut().take())
+                            .unwrap_or_else(|| "a device process panicked".to_string()),
+                    };
+                    let error = if payload.is::<MemoryFault>() {
+                        ProcessError::Faulted
+                    } else {
+                        ProcessError::Panicked
+                    };
+                    let task = slot.as_ref().and_then(|e| e.current_task());
+                    if let Some(exec) = slot.as_mut() {
+                        // Drops the other processes' states: a panicking drop
+                        // here would be a bug in a built-in, so contain it.
+                        let _ = catch_unwind(AssertUnwindSafe(|| exec.fail_current(error)));
+                    }
+                    self.faults.lock().unwrap_or_else(|e| e.into_inner()).push(CoreFault {
+                        core: core.id,
+                        task,
+                        message,
+                    });
+                    self.stop_core(core);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// One step of a running core: boot on SYNC, then run rounds. `None`
+    /// when there is no executor (not started, or boot failed).
+    fn step(&self, core: &Core, slot: &mut Option<Executor<SimMesh>>) -> Option<RunStatus> {
+        if slot.is_none() {
+            let ilat = core.regs.ilat();
+            if ilat.load(Ordering::Acquire) & Irq::Sync.bit() == 0 {
+                return None;
+            }
+            ilat.fetch_and(!Irq::Sync.bit(), Ordering::AcqRel);
+            let mesh = SimMesh::new(self, core);
+            // SAFETY: (1) the host runtime wrote this core's boot table before
+            // raising SYNC; (2) one executor per core (the slot was empty), and
+            // the SRAM mapping outlives it (dropped in halt/reset or with the chip).
+            match unsafe { Executor::boot(mesh) } {
+                Ok(exec) => *slot = Some(exec),
+                Err(e) => {
+                    self.faults.lock().unwrap_or_else(|e| e.into_inner()).push(CoreFault {
+                        core: core.id,
+                        task: None,
+                        message: format!("boot failed: {e}"),
+                    });
+                    return None;
+                }
+            }
+        }
+        let exec = slot.as_mut()?;
+        let status = exec.run(ROUND_BUDGET);
+        bump(&core.counters.rounds, 1);
+        Some(status)
+    }
+
+    fn stop_core(&self, core: &Core) {
+        core.sched.halt();
+        core.sched.stop_running();
+        self.notify_host();
+    }
+
+    fn worker(self: Arc<Self>) {
+        ON_WORKER.with(|w| w.set(true));
+        let mut from_next = 0u32;
+        loop {
+            // Every so often look at the shared queue first, so two cores
+            // handing work to each other through the next slot cannot starve it.
+            let next = if from_next < NEXT_STREAK {
+                NEXT.with(|n| n.take())
+            } else {
+                None
+            };
+            let index = match next {
+                Some(i) => {
+                    from_next += 1;
+                    i
+                }
+                None => {
+                    from_next = 0;
+                    match self.queue.try_pop().or_else(|| NEXT.with(|n| n.take())) {
+                        Some(i) => i,
+                        None => match self.queue.pop() {
+                            Some(i) => i,
+                            None => break,
+                        },
+                    }
+                }
+            };
+            self.run_core(index as usize);
+        }
+        NEXT.with(|n| n.set(None));
+        ON_WORKER.with(|w| w.set(false));
+    }
+}
+
+/// The simulated chip.
+///
+/// # Examples
+/// ```
+/// use ecsp_host::{board::Board, chip::Chip, sim::SimChip};
+/// use ecsp_device::addr::{reg, CoreId, GlobalAddr};
+/// let chip = SimChip::new(Board::default()).unwrap();
+/// let core = CoreId::from_row_col(33, 9);
+/// assert_eq!(chip.read_word(GlobalAddr::on_core(core, reg::COREID)).unwrap(), 0x849);
+/// ```
+pub struct SimChip {
+    shared: Arc<Shared>,
+    threads: usize,
+    workers: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl SimChip {
+    /// Opens a simulated chip for `board` with default options.
+    pub fn new(board: Board) -> std::io::Result<SimChip> {
+        SimChip::with_options(board, SimOptions::default())
+    }
+
+    /// Opens a simulated chip for `board`.
+    pub fn with_options(board: Board, options: SimOptions) -> std::io::Result<SimChip> {
+        install_panic_hook();
+        let memory = Memory::new(&board)?;
+        let cores = (0..board.rows * board.cols)
+            .map(|i| {
+                let id = CoreId::from_row_col(board.first_row + i / board.cols, board.first_col + i % board.cols);
+                Core {
+                    id,
+                    index: i,
+                    regs: Registers::new(id),
+                    sched: SchedState::new(),
+                    exec: UnsafeCell::new(None),
+                    own_wake: Cell::new(false),
+                    counters: Counters::default(),
+                }
+            })
+            .collect();
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let threads = options
+            .threads
+            .unwrap_or(cpus)
+            .clamp(1, (board.rows * board.cols) as usize);
+        Ok(SimChip {
+            shared: Arc::new(Shared {
+                board,
+                memory,
+                cores,
+                queue: RunQueue::new(),
+                epoch: Instant::now(),
+                events: Mutex::new(0),
+                event_signal: Condvar::new(),
+                faults: Mutex::new(Vec::new()),
+            }),
+            threads,
+            workers: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Host threads the cores run on.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    fn ensure_workers(&self) {
+        let mut workers = self.workers.lock().unwrap_or_else(|e| e.into_inner());
+        if !workers.is_empty() {
+            return;
+        }
+        self.shared.queue.reopen();
+        for i in 0..self.threads {
+            let shared = self.shared.clone();
+            let handle = std::thread::Builder::new()
+                .name(format!("ecsp-sim-{i}"))
+                .spawn(move || shared.worker())
+                .expect("spawning a simulator worker thread");
+            workers.push(handle);
+        }
+    }
+
+    fn stop_workers(&self) {
+        let mut workers = self.workers.lock().unwrap_or_else(|e| e.into_inner());
+        self.shared.queue.shut_down();
+        for w in workers.drain(..) {
+            let _ = w.join();
+        }
+    }
+
+    fn core_index(&self, core: CoreId) -> Result<usize, ChipError> {
+        self.shared
+            .memory
+            .core_index(core)
+            .ok_or_else(|| ChipError::NoSuchCore {
+                core,
+                board: self.shared.board.name.clone(),
+            })
+    }
+}
+
+impl Drop for SimChip {
+    fn drop(&mut self) {
+        let _ = self.halt();
+        self.stop_workers();
+    }
+}
+
+impl Chip for SimChip {
+    fn board(&self) -> &Board {
+        &self.shared.board
+    }
+
+    fn backend(&self) -> &'static str {
+        "sim"
+    }
+
+    fn write(&self, addr: GlobalAddr, data: &[u8]) -> Result<(), ChipError> {
+        match self.shared.host_target(addr, data.len())? {
+            // SAFETY: the target has room for `data` (translate checked the range).
+            Target::Sram { ptr, .. } | Target::Dram { ptr } => unsafe { copy_to_shared(ptr, data) },
+            Target::Register { .. } => return Err(ChipError::RegisterAccess { addr, len: data.len() }),
+            Target::Unmapped => unreachable!("host_target rejects unmapped addresses"),
+        }
+        Ok(())
+    }
+
+    fn read(&self, addr: GlobalAddr, buf: &mut [u8]) -> Result<(), ChipError> {
+        match self.shared.host_target(addr, buf.len())? {
+            // SAFETY: the target holds `buf.len()` bytes (translate checked the range).
+            Target::Sram { ptr, .. } | Target::Dram { ptr } => unsafe { copy_from_shared(buf, ptr) },
+            Target::Register { .. } => return Err(ChipError::RegisterAccess { addr, len: buf.len() }),
+            Target::Unmapped => unreachable!("host_target rejects unmapped addresses"),
+        }
+        std::sync::atomic::fence(Ordering::Acquire);
+        Ok(())
+    }
+
+    fn write_word(&self, addr: GlobalAddr, value: u32) -> Result<(), ChipError> {
+        match self.shared.host_target(addr, 4)? {
+            Target::Register { core, offset } => {
+                self.shared.write_register(core, offset, value);
+                Ok(())
+            }
+            _ => self.write(addr, &value.to_le_bytes()),
+        }
+    }
+
+    fn read_word(&self, addr: GlobalAddr) -> Result<u32, ChipError> {
+        match self.shared.host_target(addr, 4)? {
+            Target::Register { core, offset } => Ok(self.shared.read_register(core, offset)),
+            _ => {
+                let mut b = [0u8; 4];
+                self.read(addr, &mut b)?;
+                Ok(u32::from_le_bytes(b))
+            }
+        }
+    }
+
+    fn start(&self, cores: &[CoreId]) -> Result<(), ChipError> {
+        let indices = cores
+            .iter()
+            .map(|&c| self.core_index(c))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.ensure_workers();
+        for (&core, _) in cores.iter().zip(&indices) {
+            self.write_word(GlobalAddr::on_core(core, reg::ILATST), Irq::Sync.bit())?;
+        }
+        Ok(())
+    }
+
+    fn halt(&self) -> Result<(), ChipError> {
+        for core in self.shared.cores.iter() {
+            core.sched.halt();
+        }
+        for core in self.shared.cores.iter() {
+            while core.sched.is_running() {
+                std::thread::yield_now();
+            }
+        }
+        for core in self.shared.cores.iter() {
+            // SAFETY: every core is halted and none is running, so no worker
+            // touches the slot (the scheduler never runs a halted core).
+            let slot = unsafe { &mut *core.exec.get() };
+            if let Some(exec) = slot.take() {
+                let _ = catch_unwind(AssertUnwindSafe(move || drop(exec)));
+            }
+        }
+        Ok(())
+    }
+
+    fn reset(&self) -> Result<(), ChipError> {
+        self.halt()?;
+        self.stop_workers();
+        // SAFETY: no worker runs (joined above) and the executors are gone,
+        // so nothing else touches the mappings while they are cleared.
+        unsafe { self.shared.memory.clear() };
+        for core in self.shared.cores.iter() {
+            core.regs.clear();
+            core.counters.clear();
+            core.own_wake.set(false);
+            core.sched.clear();
+        }
+        self.shared.faults.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        Ok(())
+    }
+
+    fn wait_event(&self, timeout: Duration) {
+        let generation = self.shared.events.lock().unwrap_or_else(|e| e.into_inner());
+        let seen = *generation;
+        let _ = self
+            .shared
+            .event_signal
+            .wait_timeout_while(generation, timeout, |g| *g == seen);
+    }
+
+    fn counters(&self) -> Option<Vec<CoreCounters>> {
+        Some(self.shared.cores.iter().map(|c| c.counters.snapshot()).collect())
+    }
+
+    fn faults(&self) -> Vec<CoreFault> {
+        self.shared.faults.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn state_layout(&self, kind: u32, dtype: Dtype) -> Option<std::alloc::Layout> {
+        ecsp_device::process::state_layout::<SimMesh>(kind, dtype)
+    }
+}
+
+/// Keeps device panics on simulator threads off stderr (the run reports
+/// them as process failures with their message) and remembers their text.
+fn install_panic_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if ON_WORKER.with(|w| w.get()) {
+                if info.payload().is::<MemoryFault>() {
+                    return;
+                }
+                let text = info
+                    .payload()
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| info.payload().downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a device process panicked".to_string());
+                let location = info
+                    .location()
+                    .map(|l| format!(" at {}:{}", l.file(), l.line()))
+                    .unwrap_or_default();
+                LAST_PANIC.with(|p| *p.borrow_mut() = Some(format!("panicked: {text}{location}")));
+            } else {
+                previous(info);
+            }
+        }));
+    });
+}

@@ -1,0 +1,247 @@
+//! Threaded mode: simulated cores run on a small pool of host threads.
+//!
+//! Each core has one atomic scheduling word; a core is on the run queue only
+//! when it has work (an interrupt arrived while it slept), and a core that
+//! sleeps costs nothing. Workers park on a condition variable when the queue
+//! is empty, so a network waiting on nothing burns no host CPU.
+//!
+//! ```text
+//!            notify                 pop                  run: Idle
+//!   IDLE ─────────────► QUEUED ─────────────► RUNNING ─────────────► IDLE
+//!                          ▲                  │   │ notify
+//!                          │  budget / rerun  │   ▼
+//!                          └──────────────────┘ RUNNING|NOTIFIED ──► RUNNING (run again)
+//!   HALTED: set by the host; never queued or run again until reset.
+//! ```
+//!
+//! Locality: a core made runnable by a worker goes into that worker's
+//! "next" slot and runs on the same host thread as soon as the current core
+//! yields (Go's `runnext`); only the core it displaces goes to the shared
+//! queue. A parked worker is woken only when the shared queue holds more
+//! work than the running workers will reach soon (it was already non-empty
+//! on push, or still is after a pop). A ping-pong between cores therefore
+//! stays on one host thread, with no futex traffic and no cache lines
+//! bouncing between CPUs, while a farm of busy cores spreads over every
+//! worker.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
+
+/// Scheduling word bits.
+pub(crate) mod state {
+    /// A worker is running the core.
+    pub const RUNNING: u32 = 1;
+    /// An interrupt arrived: the core is queued (not running) or must run again (running).
+    pub const NOTIFIED: u32 = 2;
+    /// Halted by the host (or finished, or faulted): never scheduled.
+    pub const HALTED: u32 = 4;
+}
+
+/// A core's scheduling word.
+pub(crate) struct SchedState(AtomicU32);
+
+impl SchedState {
+    pub(crate) fn new() -> SchedState {
+        SchedState(AtomicU32::new(0))
+    }
+
+    /// An interrupt arrived. Returns true when the caller must queue the core.
+    #[inline]
+    pub(crate) fn notify(&self) -> bool {
+        // AcqRel: the notifier's earlier writes (payload, counter) happen
+        // before the worker's acquire of this word when it runs the core.
+        self.0.fetch_or(state::NOTIFIED, Ordering::AcqRel) == 0
+    }
+
+    /// A worker took the core off the queue. False when it was halted meanwhile.
+    pub(crate) fn start_running(&self) -> bool {
+        self.0
+            .compare_exchange(state::NOTIFIED, state::RUNNING, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// The core went idle. Returns false when it was notified meanwhile and
+    /// must run again (it stays RUNNING).
+    pub(crate) fn go_idle(&self) -> IdleOutcome {
+        match self
+            .0
+            .compare_exchange(state::RUNNING, 0, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => IdleOutcome::Slept,
+            Err(s) if s & state::HALTED != 0 => {
+                self.0.fetch_and(!state::RUNNING, Ordering::AcqRel);
+                IdleOutcome::Halted
+            }
+            Err(_) => {
+                // RUNNING|NOTIFIED: consume the notification, keep running.
+                self.0.fetch_and(!state::NOTIFIED, Ordering::AcqRel);
+                IdleOutcome::RunAgain
+            }
+        }
+    }
+
+    /// The core has more work but yields its worker. Returns true when the
+    /// caller must queue it (false: halted meanwhile).
+    pub(crate) fn requeue(&self) -> bool {
+        let mut s = self.0.load(Ordering::Acquire);
+        loop {
+            if s & state::HALTED != 0 {
+                self.0.fetch_and(!state::RUNNING, Ordering::AcqRel);
+                return false;
+            }
+            match self
+                .0
+                .compare_exchange_weak(s, state::NOTIFIED, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return true,
+                Err(now) => s = now,
+            }
+        }
+    }
+
+    /// The core stops for good (finished, faulted, halted by the host).
+    pub(crate) fn halt(&self) {
+        self.0.fetch_or(state::HALTED, Ordering::AcqRel);
+    }
+
+    /// Leaves the running state after a halt.
+    pub(crate) fn stop_running(&self) {
+        self.0.fetch_and(!state::RUNNING, Ordering::AcqRel);
+    }
+
+    /// True while an interrupt is latched and not yet acted on.
+    pub(crate) fn is_notified(&self) -> bool {
+        self.0.load(Ordering::Acquire) & state::NOTIFIED != 0
+    }
+
+    /// True while a worker runs the core.
+    pub(crate) fn is_running(&self) -> bool {
+        self.0.load(Ordering::Acquire) & state::RUNNING != 0
+    }
+
+    /// Back to idle, not halted (after a reset, all workers out).
+    pub(crate) fn clear(&self) {
+        self.0.store(0, Ordering::Release);
+    }
+}
+
+/// What [`SchedState::go_idle`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IdleOutcome {
+    /// Asleep until the next interrupt.
+    Slept,
+    /// Notified while running: run again.
+    RunAgain,
+    /// Halted while running.
+    Halted,
+}
+
+/// The queue of cores with work, shared by the workers.
+pub(crate) struct RunQueue {
+    queue: Mutex<VecDeque<u32>>,
+    /// Length of `queue`, readable without the lock (for spinning workers).
+    queued: AtomicUsize,
+    /// Signalled when work arrives for a parked worker, or on shutdown.
+    available: Condvar,
+    /// Workers parked on `available`.
+    parked: AtomicUsize,
+    /// Set when the workers must exit.
+    shutdown: AtomicBool,
+}
+
+impl RunQueue {
+    pub(crate) fn new() -> RunQueue {
+        RunQueue {
+            queue: Mutex::new(VecDeque::new()),
+            queued: AtomicUsize::new(0),
+            available: Condvar::new(),
+            parked: AtomicUsize::new(0),
+            shutdown: AtomicBool::new(false),
+        }
+    }
+
+    /// Queues core `index`. `from_worker` says the caller is a worker that
+    /// will look at the queue again soon; anyone else wakes a parked worker.
+    pub(crate) fn push(&self, index: u32, from_worker: bool) {
+        let was_busy = {
+            let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+            q.push_back(index);
+            self.queued.store(q.len(), Ordering::Release);
+            q.len() > 1
+        };
+        if (was_busy || !from_worker) && self.parked.load(Ordering::SeqCst) > 0 {
+            self.available.notify_one();
+        }
+    }
+
+    /// Takes the next core without waiting; wakes a parked worker when more
+    /// work remains queued.
+    pub(crate) fn try_pop(&self) -> Option<u32> {
+        if self.queued.load(Ordering::Acquire) == 0 {
+            return None;
+        }
+        let (next, more) = {
+            let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+            let next = q.pop_front();
+            self.queued.store(q.len(), Ordering::Release);
+            (next, !q.is_empty())
+        };
+        if more && self.parked.load(Ordering::SeqCst) > 0 {
+            self.available.notify_one();
+        }
+        next
+    }
+
+    /// Takes the next core, parking until one arrives. `None` on shutdown.
+    pub(crate) fn pop(&self) -> Option<u32> {
+        loop {
+            if self.shutdown.load(Ordering::Acquire) {
+                return None;
+            }
+            if let Some(i) = self.try_pop() {
+                return Some(i);
+            }
+            // A short spin before parking: in a ping-pong the other core's
+            // reply usually arrives within a few hundred nanoseconds.
+            for _ in 0..256 {
+                std::hint::spin_loop();
+                if self.queued.load(Ordering::Acquire) != 0 || self.shutdown.load(Ordering::Acquire) {
+                    break;
+                }
+            }
+            if let Some(i) = self.try_pop() {
+                return Some(i);
+            }
+            let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+            while q.is_empty() && !self.shutdown.load(Ordering::Acquire) {
+                self.parked.fetch_add(1, Ordering::SeqCst);
+                q = self.available.wait(q).unwrap_or_else(|e| e.into_inner());
+                self.parked.fetch_sub(1, Ordering::SeqCst);
+            }
+            if let Some(i) = q.pop_front() {
+                self.queued.store(q.len(), Ordering::Release);
+                return Some(i);
+            }
+        }
+    }
+
+    /// True when no core waits in the queue (for fairness decisions).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.queued.load(Ordering::Acquire) == 0
+    }
+
+    /// Tells every worker to exit.
+    pub(crate) fn shut_down(&self) {
+        self.shutdown.store(true, Ordering::Release);
+        let _guard = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        self.available.notify_all();
+    }
+
+    /// Allows workers again after a shutdown.
+    pub(crate) fn reopen(&self) {
+        self.shutdown.store(false, Ordering::Release);
+        self.queue.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.queued.store(0, Ordering::Release);
+    }
+}
