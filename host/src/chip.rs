@@ -151,6 +151,10 @@ pub trait Chip: Send + Sync {
     /// Cores stopped by a fault or panic since the last reset.
     fn faults(&self) -> Vec<CoreFault>;
 
+    /// Ticks per second of the clock device processes measure time with
+    /// (`Mesh::now_ticks`): the core clock on silicon, nanoseconds in the simulator.
+    fn ticks_per_second(&self) -> u64;
+
     /// Size and alignment of the state of a process of `kind` computing with
     /// `dtype` in this backend's device image, for the memory planner.
     fn state_layout(&self, kind: u32, dtype: Dtype) -> Option<Layout>;

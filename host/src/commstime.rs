@@ -108,7 +108,7 @@ pub fn commstime(
         board: chip.board().name.clone(),
         placement,
         iterations,
-        ns_per_comm: consumer.ticks as f64 / (iterations * 4) as f64,
+        ns_per_comm: consumer.ticks as f64 * 1e9 / chip.ticks_per_second() as f64 / (iterations * 4) as f64,
         remote_writes_per_comm: totals.remote_writes as f64 / comms,
         remote_reads_per_comm: totals.remote_reads as f64 / comms,
         host_threads: None,

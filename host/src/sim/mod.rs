@@ -618,6 +618,10 @@ impl Chip for SimChip {
         self.shared.faults.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
+    fn ticks_per_second(&self) -> u64 {
+        1_000_000_000
+    }
+
     fn state_layout(&self, kind: u32, dtype: Dtype) -> Option<std::alloc::Layout> {
         ecsp_device::process::state_layout::<SimMesh>(kind, dtype)
     }
