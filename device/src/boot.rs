@@ -156,8 +156,16 @@ pub const END_WRITE: u32 = 1;
 
 /// Offset of [`TaskRecord::status`].
 pub const TASK_STATUS_OFFSET: u32 = 28;
+/// Offset of [`TaskRecord::value`] (followed by `aux`, `ticks`, `error`).
+pub const TASK_VALUE_OFFSET: u32 = 64;
+/// Offset of [`TaskRecord::error`].
+pub const TASK_ERROR_OFFSET: u32 = 88;
 /// Offset of [`BootHeader::core_status`].
 pub const CORE_STATUS_OFFSET: u32 = 36;
+/// Offset of [`BootHeader::fault_task`].
+pub const FAULT_TASK_OFFSET: u32 = 40;
+/// Offset of [`BootHeader::boot_error`].
+pub const BOOT_ERROR_OFFSET: u32 = 44;
 
 const _: () = {
     assert!(size_of::<BootHeader>() == 48);
@@ -165,7 +173,11 @@ const _: () = {
     assert!(align_of::<TaskRecord>() == 8);
     assert!(size_of::<EndRecord>() == 24);
     assert!(core::mem::offset_of!(TaskRecord, status) == TASK_STATUS_OFFSET as usize);
+    assert!(core::mem::offset_of!(TaskRecord, value) == TASK_VALUE_OFFSET as usize);
+    assert!(core::mem::offset_of!(TaskRecord, error) == TASK_ERROR_OFFSET as usize);
     assert!(core::mem::offset_of!(BootHeader, core_status) == CORE_STATUS_OFFSET as usize);
+    assert!(core::mem::offset_of!(BootHeader, fault_task) == FAULT_TASK_OFFSET as usize);
+    assert!(core::mem::offset_of!(BootHeader, boot_error) == BOOT_ERROR_OFFSET as usize);
 };
 
 /// Rounds `n` up to a multiple of `align` (a power of two).

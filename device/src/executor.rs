@@ -21,13 +21,13 @@
 //! ```
 
 use crate::boot::{
-    core_status, task_status, BootHeader, TaskRecord, BOOT_MAGIC, BOOT_OFFSET, BOOT_VERSION, CORE_STATUS_OFFSET,
-    MAX_TASKS_PER_CORE, TASK_STATUS_OFFSET,
+    core_status, task_status, BootHeader, TaskRecord, BOOT_ERROR_OFFSET, BOOT_MAGIC, BOOT_OFFSET, BOOT_VERSION,
+    CORE_STATUS_OFFSET, FAULT_TASK_OFFSET, MAX_TASKS_PER_CORE, TASK_ERROR_OFFSET, TASK_STATUS_OFFSET,
+    TASK_VALUE_OFFSET,
 };
-use crate::mesh::{copy_from_shared, copy_to_shared, Mesh};
+use crate::mesh::Mesh;
 use crate::process::{self, KINDS};
 use core::fmt;
-use core::sync::atomic::Ordering::Release;
 use core::task::{Context, Poll, Waker};
 
 /// Why a core could not boot. The code is stored in [`BootHeader::boot_error`].
@@ -159,13 +159,11 @@ impl<M: Mesh> Executor<M> {
         let status = match &result {
             Ok(_) => core_status::RUNNING,
             Err(e) => {
-                let code = e.code().to_le_bytes();
-                // SAFETY: the header lies inside SRAM (fixed offset) and is aligned.
-                unsafe { copy_to_shared(mesh.local(BOOT_OFFSET + 44), &code) };
+                mesh.store_word(BOOT_OFFSET + BOOT_ERROR_OFFSET, e.code());
                 core_status::FAULTED
             }
         };
-        mesh.local_word(BOOT_OFFSET + CORE_STATUS_OFFSET).store(status, Release);
+        mesh.store_word(BOOT_OFFSET + CORE_STATUS_OFFSET, status);
         result
     }
 
@@ -173,8 +171,7 @@ impl<M: Mesh> Executor<M> {
     /// As [`Executor::boot`].
     unsafe fn boot_inner(mesh: M) -> Result<Self, BootError> {
         let mut header = BootHeader::default();
-        // SAFETY: the header lies inside SRAM at a fixed, aligned offset.
-        unsafe { copy_from_shared(bytemuck::bytes_of_mut(&mut header), mesh.local(BOOT_OFFSET)) };
+        mesh.read_local(BOOT_OFFSET, bytemuck::bytes_of_mut(&mut header));
         if header.magic != BOOT_MAGIC {
             return Err(BootError::NoBootTable);
         }
@@ -210,8 +207,7 @@ impl<M: Mesh> Executor<M> {
         for i in 0..header.task_count {
             let offset = header.tasks_offset + i * record_size;
             let mut record = TaskRecord::default();
-            // SAFETY: inside SRAM (checked above) and 8-byte aligned.
-            unsafe { copy_from_shared(bytemuck::bytes_of_mut(&mut record), mesh.local(offset)) };
+            mesh.read_local(offset, bytemuck::bytes_of_mut(&mut record));
             if record.first_end as u64 + record.inputs as u64 + record.outputs as u64 > header.end_count as u64
                 || record.state_offset as u64 + record.state_size as u64 > header.arena_size as u64
             {
@@ -240,8 +236,7 @@ impl<M: Mesh> Executor<M> {
                 live: true,
             });
             exec.live += 1;
-            mesh.local_word(offset + TASK_STATUS_OFFSET)
-                .store(task_status::RUNNING, Release);
+            mesh.store_word(offset + TASK_STATUS_OFFSET, task_status::RUNNING);
         }
         Ok(exec)
     }
@@ -254,8 +249,7 @@ impl<M: Mesh> Executor<M> {
         loop {
             if self.live == 0 {
                 self.mesh
-                    .local_word(BOOT_OFFSET + CORE_STATUS_OFFSET)
-                    .store(core_status::FINISHED, Release);
+                    .store_word(BOOT_OFFSET + CORE_STATUS_OFFSET, core_status::FINISHED);
                 return RunStatus::Finished;
             }
             // Anything raised from here on triggers another round.
@@ -304,11 +298,10 @@ impl<M: Mesh> Executor<M> {
         fields[8..16].copy_from_slice(&outcome.aux.to_le_bytes());
         fields[16..24].copy_from_slice(&outcome.ticks.to_le_bytes());
         fields[24..28].copy_from_slice(&error.to_le_bytes());
-        // SAFETY: value, aux, ticks and error are consecutive at offset 64
-        // of the record, which lies inside SRAM, 8-byte aligned.
-        unsafe { copy_to_shared(self.mesh.local(record + 64), &fields) };
+        // value, aux, ticks and error are consecutive from TASK_VALUE_OFFSET.
+        self.mesh.write_local(record + TASK_VALUE_OFFSET, &fields);
         // Release: the host reads the results after it sees the status.
-        self.mesh.local_word(record + TASK_STATUS_OFFSET).store(status, Release);
+        self.mesh.store_word(record + TASK_STATUS_OFFSET, status);
         self.mesh.notify_host();
     }
 
@@ -333,19 +326,13 @@ impl<M: Mesh> Executor<M> {
             // The panicked state is not dropped: its poll was cut short.
             self.tasks[i as usize].live = false;
             self.live -= 1;
-            let code = error.code().to_le_bytes();
-            // SAFETY: the error field (offset 88) lies inside the record, in SRAM.
-            unsafe { copy_to_shared(self.mesh.local(record + 88), &code) };
-            self.mesh
-                .local_word(record + TASK_STATUS_OFFSET)
-                .store(task_status::FAILED, Release);
+            self.mesh.store_word(record + TASK_ERROR_OFFSET, error.code());
+            self.mesh.store_word(record + TASK_STATUS_OFFSET, task_status::FAILED);
         }
-        let fault_task = current.unwrap_or(u32::MAX).to_le_bytes();
-        // SAFETY: fault_task (offset 40) lies inside the header, in SRAM.
-        unsafe { copy_to_shared(self.mesh.local(BOOT_OFFSET + 40), &fault_task) };
         self.mesh
-            .local_word(BOOT_OFFSET + CORE_STATUS_OFFSET)
-            .store(core_status::FAULTED, Release);
+            .store_word(BOOT_OFFSET + FAULT_TASK_OFFSET, current.unwrap_or(u32::MAX));
+        self.mesh
+            .store_word(BOOT_OFFSET + CORE_STATUS_OFFSET, core_status::FAULTED);
         self.stop();
     }
 

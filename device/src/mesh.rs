@@ -18,7 +18,10 @@ use core::sync::atomic::AtomicU32;
 
 /// A core's view of the chip: what the device runtime needs from its platform.
 ///
-/// Implementations are cheap handles (`Copy`), one per core.
+/// Implementations are cheap handles (`Copy`), one per core. The runtime
+/// touches memory only through these methods (and process states through
+/// [`Mesh::local`]), so an implementation sees, and may check or reorder
+/// within the chip's rules, every access the protocol makes.
 ///
 /// # Safety
 /// Implementors promise, for every method:
@@ -38,21 +41,50 @@ pub unsafe trait Mesh: Copy {
     /// Pointer to byte `offset` of this core's SRAM.
     fn local(&self, offset: u32) -> *mut u8;
 
-    /// The word at `offset` of this core's SRAM, for polling.
+    /// Loads the word at `offset` of this core's SRAM with acquire ordering:
+    /// a poll. Pairs with the release of [`Mesh::write_word`] by its writer.
     ///
     /// # Panics
     /// When `offset` is not 4-byte aligned or not inside SRAM.
-    fn local_word(&self, offset: u32) -> &AtomicU32 {
+    fn load_word(&self, offset: u32) -> u32 {
+        local_atomic(self, offset).load(core::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Stores the word at `offset` of this core's SRAM with release ordering
+    /// (results and statuses the host polls).
+    ///
+    /// # Panics
+    /// When `offset` is not 4-byte aligned or not inside SRAM.
+    fn store_word(&self, offset: u32, value: u32) {
+        local_atomic(self, offset).store(value, core::sync::atomic::Ordering::Release)
+    }
+
+    /// Copies `buf.len()` bytes at `offset` of this core's SRAM into `buf`.
+    ///
+    /// # Panics
+    /// When the range is not inside SRAM.
+    fn read_local(&self, offset: u32, buf: &mut [u8]) {
         assert!(
-            offset % 4 == 0 && offset < crate::addr::SRAM_SIZE,
-            "local word offset must be aligned and inside SRAM"
+            offset as usize + buf.len() <= crate::addr::SRAM_SIZE as usize,
+            "local read outside SRAM"
         );
-        // SAFETY: (1) `local` returns a pointer valid for the rest of SRAM
-        // for as long as the core runs (trait contract); (2) the offset is
-        // 4-byte aligned and the SRAM base is 8-byte aligned, so the pointer
-        // is aligned for AtomicU32; (3) every access to shared words goes
-        // through atomics, so no non-atomic access races with this one.
-        unsafe { &*(self.local(offset) as *const AtomicU32) }
+        // SAFETY: the range lies inside this core's SRAM (checked), which
+        // `local` makes valid for reads (trait contract).
+        unsafe { copy_from_shared(buf, self.local(offset)) }
+    }
+
+    /// Copies `data` to `offset` of this core's SRAM.
+    ///
+    /// # Panics
+    /// When the range is not inside SRAM.
+    fn write_local(&self, offset: u32, data: &[u8]) {
+        assert!(
+            offset as usize + data.len() <= crate::addr::SRAM_SIZE as usize,
+            "local write outside SRAM"
+        );
+        // SAFETY: the range lies inside this core's SRAM (checked), which
+        // `local` makes valid for writes (trait contract).
+        unsafe { copy_to_shared(self.local(offset), data) }
     }
 
     /// Posted write of `data` to `dst` (any core, this one included, or DRAM).
@@ -82,6 +114,21 @@ pub unsafe trait Mesh: Copy {
 
     /// Ticks per second of [`Mesh::now_ticks`].
     fn ticks_per_second(&self) -> u64;
+}
+
+/// The word at `offset` of this core's SRAM as an atomic.
+fn local_atomic<M: Mesh>(mesh: &M, offset: u32) -> &AtomicU32 {
+    assert!(
+        offset % 4 == 0 && offset < crate::addr::SRAM_SIZE,
+        "local word offset must be aligned and inside SRAM"
+    );
+    // SAFETY: (1) `local` returns a pointer valid for the rest of SRAM for
+    // as long as the core runs (trait contract), and the mesh handle lives
+    // no longer than the core; (2) the offset is 4-byte aligned and the SRAM
+    // base is 8-byte aligned, so the pointer is aligned for AtomicU32; (3)
+    // every access to shared words goes through atomics, so no non-atomic
+    // access races with this one.
+    unsafe { &*(mesh.local(offset) as *const AtomicU32) }
 }
 
 /// Copies `src` into shared memory at `dst` with relaxed atomic stores, so a

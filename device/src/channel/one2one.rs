@@ -29,10 +29,9 @@
 
 use super::block::{slot_count, slot_stride, ACK_TAKEN, RING_SLOTS, RING_WRITTEN};
 use crate::addr::{CoreId, GlobalAddr, Irq};
-use crate::mesh::{copy_from_shared, Mesh};
+use crate::mesh::Mesh;
 use crate::message::Message;
 use core::marker::PhantomData;
-use core::sync::atomic::Ordering::Acquire;
 
 /// The writing end's state.
 pub(crate) struct Writer<T, M: Mesh> {
@@ -94,7 +93,7 @@ impl<T: Message, M: Mesh> Writer<T, M> {
     fn taken(&self) -> u32 {
         // Acquire: pairs with the reader's release of `taken`, after which the
         // slot it read is free to overwrite.
-        self.mesh.local_word(self.ack + ACK_TAKEN).load(Acquire)
+        self.mesh.load_word(self.ack + ACK_TAKEN)
     }
 
     /// True when a message can be written now without waiting.
@@ -148,7 +147,7 @@ impl<T: Message, M: Mesh> Reader<T, M> {
     pub(crate) fn ready(&self) -> bool {
         // Acquire: pairs with the writer's release of `written`, which it
         // issued after the payload.
-        self.mesh.local_word(self.ring + RING_WRITTEN).load(Acquire) != self.taken
+        self.mesh.load_word(self.ring + RING_WRITTEN) != self.taken
     }
 
     /// Steps 2-4 of receive. Call only when [`Reader::ready`].
@@ -156,13 +155,9 @@ impl<T: Message, M: Mesh> Reader<T, M> {
         debug_assert!(self.ready());
         debug_assert!(self.next_slot < self.slots);
         let mut msg = T::zeroed();
-        let slot = self.mesh.local(self.ring + RING_SLOTS + self.next_slot * self.stride);
-        // SAFETY: (1) the slot lies inside our ring block, which the
-        // constructor's caller guaranteed holds `slots` slots of `stride >=
-        // size_of::<T>()` bytes; (2) slots are 8-byte aligned inside an 8-byte
-        // aligned block; (3) the writer does not touch this slot until we
-        // acknowledge it below.
-        unsafe { copy_from_shared(bytemuck::bytes_of_mut(&mut msg), slot) };
+        // The writer does not touch this slot until we acknowledge it below.
+        let slot = self.ring + RING_SLOTS + self.next_slot * self.stride;
+        self.mesh.read_local(slot, bytemuck::bytes_of_mut(&mut msg));
         self.taken = self.taken.wrapping_add(1);
         self.next_slot += 1;
         if self.next_slot == self.slots {

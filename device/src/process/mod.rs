@@ -151,12 +151,7 @@ impl<M: Mesh> Proc<M> {
     fn end(&self, slot: u32) -> EndRecord {
         let offset = self.ends_offset + slot * core::mem::size_of::<EndRecord>() as u32;
         let mut record = EndRecord::default();
-        // SAFETY: (1) the end table was planned for this core (`new` duty 1)
-        // and `slot` is below first_end + inputs + outputs, which the host
-        // checked against end_count; (2) records are 4-byte aligned.
-        unsafe {
-            crate::mesh::copy_from_shared(bytemuck::bytes_of_mut(&mut record), self.mesh.local(offset));
-        }
+        self.mesh.read_local(offset, bytemuck::bytes_of_mut(&mut record));
         record
     }
 

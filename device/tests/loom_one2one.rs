@@ -1,0 +1,198 @@
+//! Loom model of the one-to-one channel protocol: a writer core and a reader
+//! core that share nothing but the words the protocol writes. Loom explores
+//! every interleaving (and every outcome the C11 model allows for the
+//! orderings the protocol asks for through `Mesh`) and checks that messages
+//! arrive whole, once, in order, and that neither side waits forever.
+//!
+//! Run: `RUSTFLAGS="--cfg loom" cargo test -p ecsp-device --test loom_one2one --release`
+//! (scripts/test.sh does, with `LOOM_MAX_PREEMPTIONS=2`).
+#![cfg(loom)]
+
+use ecsp_device::addr::{CoreId, GlobalAddr, Irq};
+use ecsp_device::boot::{EndRecord, END_READ, END_WRITE};
+use ecsp_device::channel::{Receiver, Sender};
+use ecsp_device::mesh::Mesh;
+use loom::sync::atomic::{AtomicU32, Ordering};
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+/// Words of SRAM each modelled core has: enough for one ring and one ack.
+const WORDS: usize = 32;
+/// Where the reader's ring block is.
+const RING: u32 = 0x20;
+/// Where the writer's ack block is.
+const ACK: u32 = 0x10;
+
+fn core(i: usize) -> CoreId {
+    CoreId::from_row_col(32, 8 + i as u32)
+}
+
+/// Two cores' SRAM as loom atomics.
+struct Memory {
+    words: [Vec<AtomicU32>; 2],
+}
+
+/// One core's view of the two-core memory.
+#[derive(Clone, Copy)]
+struct LoomMesh {
+    memory: &'static Memory,
+    me: usize,
+}
+
+impl LoomMesh {
+    fn word(&self, addr: GlobalAddr) -> &AtomicU32 {
+        let addr = addr.resolve(core(self.me));
+        let (c, offset) = addr.split().expect("resolved");
+        let index = (c.col() - 8) as usize;
+        assert!(offset % 4 == 0, "the protocol writes whole words here");
+        &self.memory.words[index][(offset / 4) as usize]
+    }
+
+    fn local_word(&self, offset: u32) -> &AtomicU32 {
+        self.word(GlobalAddr::on_core(core(self.me), offset))
+    }
+}
+
+// SAFETY: the model never hands out `local` pointers (the channel protocol
+// does not use them), every access goes through loom atomics with the
+// orderings the contract names, and raises are not needed because the test
+// polls instead of sleeping.
+unsafe impl Mesh for LoomMesh {
+    fn core_id(&self) -> CoreId {
+        core(self.me)
+    }
+
+    fn local(&self, _offset: u32) -> *mut u8 {
+        panic!("the loom model has no task arena")
+    }
+
+    fn load_word(&self, offset: u32) -> u32 {
+        self.local_word(offset).load(Ordering::Acquire)
+    }
+
+    fn store_word(&self, offset: u32, value: u32) {
+        self.local_word(offset).store(value, Ordering::Release)
+    }
+
+    fn read_local(&self, offset: u32, buf: &mut [u8]) {
+        for (i, chunk) in buf.chunks_mut(4).enumerate() {
+            let w = self.local_word(offset + 4 * i as u32).load(Ordering::Relaxed);
+            chunk.copy_from_slice(&w.to_le_bytes()[..chunk.len()]);
+        }
+    }
+
+    fn write_local(&self, offset: u32, data: &[u8]) {
+        self.write(GlobalAddr::on_core(core(self.me), offset), data)
+    }
+
+    fn write(&self, dst: GlobalAddr, data: &[u8]) {
+        // The payload: plain (relaxed) stores, a word at a time.
+        for (i, chunk) in data.chunks(4).enumerate() {
+            let mut w = [0u8; 4];
+            w[..chunk.len()].copy_from_slice(chunk);
+            self.word(dst.add(4 * i as u32))
+                .store(u32::from_le_bytes(w), Ordering::Relaxed);
+        }
+    }
+
+    fn write_word(&self, dst: GlobalAddr, value: u32) {
+        self.word(dst).store(value, Ordering::Release)
+    }
+
+    fn read(&self, _src: GlobalAddr, _buf: &mut [u8]) {
+        panic!("the channel protocol must never read remote memory")
+    }
+
+    fn raise(&self, _core: CoreId, _irq: Irq) {}
+
+    fn take_wake(&self) -> bool {
+        true
+    }
+
+    fn now_ticks(&self) -> u64 {
+        0
+    }
+
+    fn ticks_per_second(&self) -> u64 {
+        1
+    }
+}
+
+/// Polls a future to completion, yielding to loom while it is pending.
+fn block_on<F: Future>(f: F) -> F::Output {
+    let mut f = pin!(f);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+        loom::thread::yield_now();
+    }
+}
+
+/// A three-word message whose words must agree: a torn read shows.
+type Msg = [u32; 3];
+
+fn msg(k: u32) -> Msg {
+    [k, k.wrapping_mul(7), !k]
+}
+
+fn check(capacity: u32, count: u32) {
+    loom::model(move || {
+        let memory: &'static Memory = Box::leak(Box::new(Memory {
+            words: [
+                (0..WORDS).map(|_| AtomicU32::new(0)).collect(),
+                (0..WORDS).map(|_| AtomicU32::new(0)).collect(),
+            ],
+        }));
+        let writer_mesh = LoomMesh { memory, me: 0 };
+        let reader_mesh = LoomMesh { memory, me: 1 };
+        let size = std::mem::size_of::<Msg>() as u32;
+        let write_end = EndRecord {
+            local: ACK,
+            remote: GlobalAddr::on_core(core(1), RING).raw(),
+            peer: core(1).raw() as u32,
+            capacity,
+            msg_size: size,
+            direction: END_WRITE,
+        };
+        let read_end = EndRecord {
+            local: RING,
+            remote: GlobalAddr::on_core(core(0), ACK).raw(),
+            peer: core(0).raw() as u32,
+            capacity,
+            msg_size: size,
+            direction: END_READ,
+        };
+        // SAFETY: the blocks are zeroed and each end is made once.
+        let mut tx = unsafe { Sender::<Msg, _>::from_record(writer_mesh, &write_end) }.unwrap();
+        // SAFETY: as above.
+        let mut rx = unsafe { Receiver::<Msg, _>::from_record(reader_mesh, &read_end) }.unwrap();
+        let writer = loom::thread::spawn(move || {
+            for k in 1..=count {
+                block_on(tx.send(msg(k)));
+            }
+        });
+        for k in 1..=count {
+            let got = block_on(rx.recv());
+            assert_eq!(got, msg(k), "message {k} lost, duplicated, reordered or torn");
+        }
+        writer.join().unwrap();
+    });
+}
+
+#[test]
+fn rendezvous_delivers_in_order() {
+    check(0, 3);
+}
+
+#[test]
+fn buffered_capacity_one_delivers_in_order() {
+    check(1, 3);
+}
+
+#[test]
+fn buffered_capacity_two_wraps_the_ring() {
+    check(2, 4);
+}
