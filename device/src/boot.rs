@@ -87,11 +87,13 @@ pub struct BootHeader {
     pub arena_offset: u32,
     /// Bytes in the task arena. Host writes.
     pub arena_size: u32,
-    /// One of [`core_status`]. Device writes (host writes LOADED first).
+    /// One of [`core_status`]. Host writes LOADED before start; device writes after.
     pub core_status: u32,
-    /// Index of the task that stopped the core, or `u32::MAX`. Device writes.
+    /// Index of the task that stopped the core, or `u32::MAX`. Host writes
+    /// `u32::MAX` before start; device writes when a fault stops the core.
     pub fault_task: u32,
-    /// A [`crate::executor::BootError`] code when booting failed, else 0. Device writes.
+    /// A [`crate::executor::BootError`] code when booting failed, else 0.
+    /// Host writes 0 before start; device writes when boot fails.
     pub boot_error: u32,
 }
 

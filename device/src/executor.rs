@@ -22,7 +22,7 @@
 
 use crate::boot::{
     core_status, task_status, BootHeader, TaskRecord, BOOT_ERROR_OFFSET, BOOT_MAGIC, BOOT_OFFSET, BOOT_VERSION,
-    CORE_STATUS_OFFSET, FAULT_TASK_OFFSET, MAX_TASKS_PER_CORE, TASK_ERROR_OFFSET, TASK_STATUS_OFFSET,
+    CORE_STATUS_OFFSET, FAULT_TASK_OFFSET, MAX_TASKS_PER_CORE, STACK_BOTTOM, TASK_ERROR_OFFSET, TASK_STATUS_OFFSET,
     TASK_VALUE_OFFSET,
 };
 use crate::mesh::Mesh;
@@ -189,12 +189,16 @@ impl<M: Mesh> Executor<M> {
             });
         }
         let record_size = core::mem::size_of::<TaskRecord>() as u32;
-        let sram = crate::addr::SRAM_SIZE as u64;
-        let fits = |offset: u32, bytes: u64| offset as u64 + bytes <= sram;
+        // Records, blocks and the arena live between the boot table and the
+        // stack reserve; anything else would overwrite the runtime or the stack.
+        let fits = |offset: u32, bytes: u64| offset >= BOOT_OFFSET && offset as u64 + bytes <= STACK_BOTTOM as u64;
+        let end_size = core::mem::size_of::<crate::boot::EndRecord>() as u64;
         if !fits(header.tasks_offset, header.task_count as u64 * record_size as u64)
-            || !fits(header.ends_offset, header.end_count as u64 * 24)
+            || !fits(header.ends_offset, header.end_count as u64 * end_size)
             || !fits(header.arena_offset, header.arena_size as u64)
             || header.tasks_offset % 8 != 0
+            || header.ends_offset % 4 != 0
+            || header.arena_offset % 8 != 0
         {
             return Err(BootError::Corrupt);
         }
@@ -236,7 +240,11 @@ impl<M: Mesh> Executor<M> {
                 live: true,
             });
             exec.live += 1;
-            mesh.store_word(offset + TASK_STATUS_OFFSET, task_status::RUNNING);
+        }
+        // Only once every process is spawned: a boot that fails midway leaves
+        // every task LOADED, none RUNNING with its state already dropped.
+        for task in exec.tasks.iter() {
+            mesh.store_word(task.record + TASK_STATUS_OFFSET, task_status::RUNNING);
         }
         Ok(exec)
     }

@@ -90,8 +90,11 @@ pub unsafe trait Mesh: Copy {
     /// Posted write of `data` to `dst` (any core, this one included, or DRAM).
     fn write(&self, dst: GlobalAddr, data: &[u8]);
 
-    /// Posted write of one word, ordered after every earlier write from this
-    /// core to the same destination: the "flag after payload" of the protocol.
+    /// Posted write of one word, ordered after every earlier access of
+    /// this core: its earlier writes to the same destination arrive first, and
+    /// its earlier loads have completed (on the Epiphany a load stalls the core
+    /// until its data returns). The "flag after payload" and "acknowledge
+    /// after copying out" of the protocol.
     fn write_word(&self, dst: GlobalAddr, value: u32);
 
     /// Blocking read of `buf.len()` bytes at `src`. A remote read stalls the

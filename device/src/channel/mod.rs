@@ -64,9 +64,10 @@ impl fmt::Display for EndError {
                 f,
                 "channel carries {channel}-byte messages but the process uses {process}-byte messages: give both the same dtype"
             ),
-            EndError::BadBlock { offset } => {
-                write!(f, "channel block at {offset:#x} is misaligned or outside SRAM: the boot table is corrupt")
-            }
+            EndError::BadBlock { offset } => write!(
+                f,
+                "channel block at {offset:#x} is misaligned, reaches past SRAM or has too many slots: the boot table is corrupt"
+            ),
         }
     }
 }
@@ -83,7 +84,15 @@ fn check(record: &EndRecord, direction: u32, msg_size: usize) -> Result<(), EndE
             process: msg_size as u32,
         });
     }
-    if record.local % block::BLOCK_ALIGN != 0 || record.local >= crate::addr::SRAM_SIZE {
+    let block_size = if direction == END_READ {
+        block::ring_block_size(record.capacity, record.msg_size)
+    } else {
+        block::ACK_BLOCK_SIZE
+    };
+    if record.local % block::BLOCK_ALIGN != 0
+        || record.local as u64 + block_size as u64 > crate::addr::SRAM_SIZE as u64
+        || record.capacity > block::MAX_CAPACITY
+    {
         return Err(EndError::BadBlock { offset: record.local });
     }
     Ok(())

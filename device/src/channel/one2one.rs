@@ -5,7 +5,9 @@
 //!
 //! Send (writer core W, reader core R):
 //! 1. Poll the local `taken` counter until `written - taken < slots`.
-//! 2. Write the payload into slot `written % slots` of R's ring (remote write).
+//! 2. Write the payload into the writer's next slot of R's ring (remote
+//!    write). Both ends step their slot index 0, 1, .., slots-1, 0, ..
+//!    themselves, so the index never depends on the wrapping counters.
 //! 3. Write `written + 1` into R's `written` counter. Same source, same
 //!    destination: it cannot overtake the payload.
 //! 4. Raise the user interrupt on R, so an idle R wakes.
@@ -14,7 +16,7 @@
 //!
 //! Receive:
 //! 1. Poll the local `written` counter until it differs from `taken`.
-//! 2. Copy slot `taken % slots` out of the local ring.
+//! 2. Copy the reader's next slot out of the local ring.
 //! 3. Write `taken + 1` into W's `taken` counter (remote write), after the
 //!    copy, so the writer never overwrites a slot still being read.
 //! 4. Raise the user interrupt on W.
@@ -47,7 +49,7 @@ pub(crate) struct Writer<T, M: Mesh> {
     rendezvous: bool,
     /// Messages written so far (our private copy of the reader's `written`).
     written: u32,
-    /// Slot the next message goes to (`written % slots`, kept to avoid a division).
+    /// Slot the next message goes to (steps through 0..slots and wraps).
     next_slot: u32,
     _msg: PhantomData<T>,
 }
