@@ -264,7 +264,8 @@ impl Shared {
                     IdleOutcome::Slept | IdleOutcome::Halted => return,
                     IdleOutcome::RunAgain => {
                         reruns += 1;
-                        if reruns >= RERUN_BUDGET && !self.queue.is_empty() {
+                        let others_wait = !self.queue.is_empty() || NEXT.with(|n| n.get()).is_some();
+                        if reruns >= RERUN_BUDGET && others_wait {
                             if core.sched.requeue() {
                                 self.queue.push(index as u32, true);
                             }
