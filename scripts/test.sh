@@ -6,8 +6,10 @@ cd "$(dirname "$0")/.."
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
-# The channel protocol's loom models. Their own target directory keeps the
-# `--cfg loom` build from invalidating the normal one; two preemptions keep
-# the exploration to seconds while covering every ordering the protocol uses.
-RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom LOOM_MAX_PREEMPTIONS=2 \
-  cargo test -p ecsp-device --test loom_one2one --release --locked
+# The loom models: the channel protocol (device) and the simulator's
+# scheduling word (host). Their own target directory keeps the `--cfg loom`
+# build from invalidating the normal one; two preemptions keep the
+# exploration to seconds while covering every ordering they use.
+export RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom LOOM_MAX_PREEMPTIONS=2
+cargo test -p ecsp-device --test loom_one2one --release --locked
+cargo test -p ecsp-host --lib --release --locked loom_

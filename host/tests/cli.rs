@@ -1,0 +1,188 @@
+//! The `ecsp` command as a user runs it: output formats, exit codes, and
+//! one-line errors.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn ecsp(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ecsp"))
+        .args(args)
+        .output()
+        .expect("run the ecsp binary")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).expect("UTF-8 stdout")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8(out.stderr.clone()).expect("UTF-8 stderr")
+}
+
+/// Runs `args`, checks it succeeded, and returns its stdout.
+fn ok(args: &[&str]) -> String {
+    let out = ecsp(args);
+    assert!(
+        out.status.success(),
+        "ecsp {args:?} failed ({}):\n{}",
+        out.status,
+        stderr(&out)
+    );
+    stdout(&out)
+}
+
+/// A temporary file removed on drop.
+struct TempFile(PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn temp_file(stem: &str, ext: &str, contents: &str) -> TempFile {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let path = std::env::temp_dir().join(format!("{stem}-{}-{nanos}.{ext}", std::process::id()));
+    std::fs::write(&path, contents).unwrap();
+    TempFile(path)
+}
+
+#[test]
+fn boards_json_lists_both_parallellas() {
+    let text = ok(&["boards", "--json"]);
+    let boards: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    let boards = boards.as_array().expect("a JSON array");
+    for (name, cores) in [("parallella-16", 16), ("parallella-64", 64)] {
+        let b = boards
+            .iter()
+            .find(|b| b["name"] == name)
+            .unwrap_or_else(|| panic!("{name} missing: {text}"));
+        assert_eq!(b["first_core_id"], 0x808, "{name}");
+        assert_eq!(b["first_core_id"], 2056, "{name}");
+        assert_eq!(b["dram_base"], 0x8e00_0000u32, "{name}");
+        assert_eq!(b["dram_base_hex"], "0x8e000000", "{name}");
+        assert_eq!(b["num_cores"], cores, "{name}");
+    }
+}
+
+#[test]
+fn boards_table_names_both_parallellas() {
+    let text = ok(&["boards"]);
+    assert!(
+        text.contains("parallella-16") && text.contains("parallella-64"),
+        "{text}"
+    );
+}
+
+#[test]
+fn commstime_json_has_every_field_and_no_remote_reads() {
+    for placement in ["spread", "packed"] {
+        let text = ok(&[
+            "bench",
+            "commstime",
+            "--iterations",
+            "2000",
+            "--placement",
+            placement,
+            "--timeout",
+            "30",
+            "--json",
+        ]);
+        let v: serde_json::Value = serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("{e}: {text}"));
+        let obj = v.as_object().expect("a JSON object");
+        for key in [
+            "board",
+            "placement",
+            "iterations",
+            "ns_per_comm",
+            "remote_writes_per_comm",
+            "remote_reads_per_comm",
+        ] {
+            assert!(obj.contains_key(key), "{placement}: no `{key}` in {text}");
+        }
+        assert_eq!(v["board"], "parallella-16", "{text}");
+        assert_eq!(v["placement"], placement, "{text}");
+        assert_eq!(v["iterations"], 2000, "{text}");
+        assert!(v["ns_per_comm"].as_f64().is_some(), "{text}");
+        assert_eq!(v["remote_reads_per_comm"].as_f64(), Some(0.0), "{text}");
+        let writes = v["remote_writes_per_comm"].as_f64().expect("a number");
+        if placement == "packed" {
+            assert_eq!(writes, 0.0, "one core: nothing crosses the mesh: {text}");
+        } else {
+            assert!(writes > 0.0, "{text}");
+        }
+    }
+}
+
+#[test]
+fn commstime_text_output() {
+    let text = ok(&["bench", "commstime", "--iterations", "500", "--timeout", "30"]);
+    assert!(text.contains("ns per communication"), "{text}");
+    assert!(text.contains("remote reads per comm"), "{text}");
+}
+
+#[test]
+fn an_unknown_board_is_one_line_on_stderr() {
+    let out = ecsp(&["bench", "commstime", "--board", "nosuch", "--iterations", "10"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    assert!(err.contains("nosuch"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!err.to_lowercase().contains("backtrace"), "{err}");
+    assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+}
+
+#[test]
+fn a_user_board_file_works() {
+    let text = include_str!("../../boards/parallella-16.hdf");
+    let file = temp_file("ecsp-cli-user-board", "hdf", text);
+    let path = file.0.to_str().unwrap();
+    let out = ok(&[
+        "bench",
+        "commstime",
+        "--board",
+        path,
+        "--iterations",
+        "500",
+        "--timeout",
+        "30",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(v["iterations"], 500, "{out}");
+    assert_eq!(v["remote_reads_per_comm"].as_f64(), Some(0.0), "{out}");
+    let demo = ok(&["demo", "--board", path, "--limit", "500", "--timeout", "30"]);
+    assert!(demo.contains("they agree"), "{demo}");
+}
+
+#[test]
+fn a_bad_board_file_is_one_line_naming_the_file() {
+    let file = temp_file("ecsp-cli-bad-board", "hdf", "CHIP E99\n");
+    let path = file.0.to_str().unwrap();
+    let out = ecsp(&["bench", "commstime", "--board", path, "--iterations", "10"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    assert!(err.contains(&format!("{path}:1")), "names the file and line: {err}");
+    assert!(err.contains("E99"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn demo_agrees() {
+    let out = ok(&["demo"]);
+    assert!(out.contains("they agree"), "{out}");
+}
+
+#[test]
+fn zero_iterations_is_an_error_not_a_panic() {
+    let out = ecsp(&["bench", "commstime", "--iterations", "0"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("--iterations"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
