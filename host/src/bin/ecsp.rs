@@ -78,7 +78,7 @@ enum Bench {
         /// Timed loops (four communications each).
         #[arg(long, default_value_t = 200_000)]
         iterations: u64,
-        /// Host threads for the simulated cores (default: the host's CPUs).
+        /// Host threads for the simulated cores (default and maximum: the host's CPUs).
         #[arg(long)]
         threads: Option<usize>,
         /// Seconds before the run is abandoned.

@@ -22,8 +22,17 @@ pub(crate) enum Target {
 
 /// The simulated address space.
 pub(crate) struct Memory {
-    sram: MmapMut,
-    dram: MmapMut,
+    /// Owns the SRAM mapping; accessed only through `sram_ptr`.
+    _sram: MmapMut,
+    /// Owns the DRAM mapping; accessed only through `dram_ptr`.
+    _dram: MmapMut,
+    /// Base of the SRAM mapping, taken once from a unique borrow so writes
+    /// through it never come from a shared reference.
+    sram_ptr: *mut u8,
+    sram_len: usize,
+    /// Base of the DRAM mapping, likewise.
+    dram_ptr: *mut u8,
+    dram_len: usize,
     first_row: u32,
     first_col: u32,
     rows: u32,
@@ -32,8 +41,9 @@ pub(crate) struct Memory {
     dram_size: u32,
 }
 
-// SAFETY: the mappings are plain memory owned by `Memory`; all concurrent
-// access to them goes through atomics (see `ecsp_device::mesh::copy_to_shared`).
+// SAFETY: the pointers point into mappings owned by `Memory` that live as
+// long as it; all concurrent access through them uses atomics (see
+// `ecsp_device::mesh::copy_to_shared`).
 unsafe impl Send for Memory {}
 // SAFETY: as above.
 unsafe impl Sync for Memory {}
@@ -42,9 +52,15 @@ impl Memory {
     /// Reserves SRAM for every core of `board` and its DRAM window.
     pub(crate) fn new(board: &Board) -> std::io::Result<Memory> {
         let cores = (board.rows * board.cols) as usize;
+        let mut sram = MmapMut::map_anon(cores * SRAM_SIZE as usize)?;
+        let mut dram = MmapMut::map_anon(board.dram.size as usize)?;
         Ok(Memory {
-            sram: MmapMut::map_anon(cores * SRAM_SIZE as usize)?,
-            dram: MmapMut::map_anon(board.dram.size as usize)?,
+            sram_ptr: sram.as_mut_ptr(),
+            sram_len: sram.len(),
+            dram_ptr: dram.as_mut_ptr(),
+            dram_len: dram.len(),
+            _sram: sram,
+            _dram: dram,
             first_row: board.first_row,
             first_col: board.first_col,
             rows: board.rows,
@@ -72,7 +88,7 @@ impl Memory {
     pub(crate) fn sram_base(&self, index: usize) -> *mut u8 {
         debug_assert!(index < (self.rows * self.cols) as usize);
         // SAFETY: `index` is below the core count the mapping was sized for.
-        unsafe { self.sram.as_ptr().add(index * SRAM_SIZE as usize) as *mut u8 }
+        unsafe { self.sram_ptr.add(index * SRAM_SIZE as usize) }
     }
 
     /// Where `len` bytes at global `addr` land. `addr` must not be a local alias.
@@ -98,7 +114,7 @@ impl Memory {
         let rel = raw.wrapping_sub(self.dram_base);
         if raw >= self.dram_base && (rel as u64 + len as u64) <= self.dram_size as u64 {
             // SAFETY: rel + len <= dram_size, inside the DRAM mapping.
-            let ptr = unsafe { self.dram.as_ptr().add(rel as usize) as *mut u8 };
+            let ptr = unsafe { self.dram_ptr.add(rel as usize) };
             return Target::Dram { ptr };
         }
         Target::Unmapped
@@ -113,8 +129,8 @@ impl Memory {
         // SAFETY: both pointers cover their whole mapping, and the caller
         // guarantees exclusive access.
         unsafe {
-            std::ptr::write_bytes(self.sram.as_ptr() as *mut u8, 0, self.sram.len());
-            std::ptr::write_bytes(self.dram.as_ptr() as *mut u8, 0, self.dram.len());
+            std::ptr::write_bytes(self.sram_ptr, 0, self.sram_len);
+            std::ptr::write_bytes(self.dram_ptr, 0, self.dram_len);
         }
     }
 }

@@ -43,8 +43,8 @@ const RERUN_BUDGET: u32 = 16;
 /// Options for a simulated chip.
 #[derive(Debug, Clone, Default)]
 pub struct SimOptions {
-    /// Host threads for the cores; `None` = as many as the host has CPUs
-    /// (never more than the chip has cores).
+    /// Host threads for the cores; `None` = as many as the host has CPUs.
+    /// Never more than the host has CPUs nor than the chip has cores.
     pub threads: Option<usize>,
 }
 
@@ -435,11 +435,13 @@ impl SimChip {
                 }
             })
             .collect();
+        // Never more threads than host CPUs (more would only add switches)
+        // nor than simulated cores (a core runs on one thread at a time).
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
         let threads = options
             .threads
             .unwrap_or(cpus)
-            .clamp(1, (board.rows * board.cols) as usize);
+            .clamp(1, cpus.min((board.rows * board.cols) as usize));
         Ok(SimChip {
             shared: Arc::new(Shared {
                 board,
