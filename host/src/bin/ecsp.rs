@@ -14,6 +14,7 @@ use ecsp_host::chip::Chip;
 use ecsp_host::commstime::commstime;
 use ecsp_host::plan::Placement;
 use ecsp_host::sim::{SimChip, SimOptions};
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -92,8 +93,16 @@ enum Bench {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match execute(cli.command) {
+    let mut out = std::io::stdout().lock();
+    match execute(cli.command, &mut out) {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader went away (`ecsp boards | head`): not an error of ours.
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("ecsp: error: {e}");
             ExitCode::FAILURE
@@ -108,9 +117,9 @@ fn timeout_of(seconds: f64) -> Result<Duration, AnyError> {
         .map_err(|_| format!("--timeout {seconds}: give a positive number of seconds").into())
 }
 
-fn execute(command: Command) -> Result<(), AnyError> {
+fn execute(command: Command, out: &mut dyn Write) -> Result<(), AnyError> {
     match command {
-        Command::Boards { json } => boards(json),
+        Command::Boards { json } => boards(json, out),
         Command::Kinds => {
             for k in ecsp_device::process::KINDS {
                 let params = if k.params.is_empty() {
@@ -118,14 +127,14 @@ fn execute(command: Command) -> Result<(), AnyError> {
                 } else {
                     format!(" ({})", k.params.join(", "))
                 };
-                println!("{:<10} {}{}", k.name, k.summary, params);
+                writeln!(out, "{:<10} {}{}", k.name, k.summary, params)?;
             }
             Ok(())
         }
         Command::Demo { board, limit, timeout } => {
             let board = Board::load(&board)?;
             let chip = SimChip::new(board)?;
-            ecsp_host::demo::run_demo(&chip, limit, timeout_of(timeout)?, &mut std::io::stdout())
+            ecsp_host::demo::run_demo(&chip, limit, timeout_of(timeout)?, out)
         }
         Command::Bench {
             bench:
@@ -150,40 +159,43 @@ fn execute(command: Command) -> Result<(), AnyError> {
             let mut result = commstime(&chip, placement, iterations, timeout_of(timeout)?)?;
             result.host_threads = Some(chip.threads());
             if json {
-                println!("{}", serde_json::to_string(&result)?);
+                writeln!(out, "{}", serde_json::to_string(&result)?)?;
             } else {
-                println!(
+                writeln!(
+                    out,
                     "commstime on simulated {} ({}), {} host threads",
                     result.board,
                     chip.backend(),
                     chip.threads()
-                );
-                println!("  placement                {}", result.placement);
-                println!("  iterations               {}", result.iterations);
-                println!("  ns per communication     {:.1}", result.ns_per_comm);
-                println!("  remote writes per comm   {:.2}", result.remote_writes_per_comm);
-                println!("  remote reads per comm    {:.2}", result.remote_reads_per_comm);
+                )?;
+                writeln!(out, "  placement                {}", result.placement)?;
+                writeln!(out, "  iterations               {}", result.iterations)?;
+                writeln!(out, "  ns per communication     {:.1}", result.ns_per_comm)?;
+                writeln!(out, "  remote writes per comm   {:.2}", result.remote_writes_per_comm)?;
+                writeln!(out, "  remote reads per comm    {:.2}", result.remote_reads_per_comm)?;
             }
             Ok(())
         }
     }
 }
 
-fn boards(json: bool) -> Result<(), AnyError> {
+fn boards(json: bool, out: &mut dyn Write) -> Result<(), AnyError> {
     let boards = Board::builtin_names()
         .iter()
         .map(|n| Board::builtin(n))
         .collect::<Result<Vec<_>, _>>()?;
     if json {
         let all: Vec<_> = boards.iter().map(|b| b.to_json()).collect();
-        println!("{}", serde_json::to_string_pretty(&all)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&all)?)?;
     } else {
-        println!(
+        writeln!(
+            out,
             "{:<16} {:<8} {:>5}  {:<10} {:<12} DRAM size",
             "board", "chip", "cores", "first core", "DRAM base"
-        );
+        )?;
         for b in &boards {
-            println!(
+            writeln!(
+                out,
                 "{:<16} {:<8} {:>5}  {:<10} {:<12} {} MiB",
                 b.name,
                 b.chip.name(),
@@ -191,7 +203,7 @@ fn boards(json: bool) -> Result<(), AnyError> {
                 format!("{:#05x}", b.first_core_id()),
                 format!("{:#010x}", b.dram.epiphany_base),
                 b.dram.size >> 20
-            );
+            )?;
         }
     }
     Ok(())
