@@ -127,8 +127,12 @@ pub struct TaskRecord {
     pub ticks: u64,
     /// A [`crate::process::ProcessError`] code when it failed. Device writes before `status`.
     pub error: u32,
-    /// Zero.
-    pub reserved: u32,
+    /// What the process last blocked on: the index of the channel end in
+    /// this core's end table plus one, [`WAIT_OTHER`] for anything else, 0
+    /// before it first blocked. Device writes each time the process blocks;
+    /// the host reads it to report who waits on what (a deadlock, a
+    /// timeout). It is stale while the process runs.
+    pub waiting: u32,
 }
 
 /// One channel end of one process.
@@ -151,6 +155,10 @@ pub struct EndRecord {
     pub direction: u32,
 }
 
+/// [`TaskRecord::waiting`] of a process blocked on something other than one
+/// channel end (several ends in an alternation, a timer, a barrier).
+pub const WAIT_OTHER: u32 = u32::MAX;
+
 /// [`EndRecord::direction`] of a read end.
 pub const END_READ: u32 = 0;
 /// [`EndRecord::direction`] of a write end.
@@ -162,6 +170,8 @@ pub const TASK_STATUS_OFFSET: u32 = 28;
 pub const TASK_VALUE_OFFSET: u32 = 64;
 /// Offset of [`TaskRecord::error`].
 pub const TASK_ERROR_OFFSET: u32 = 88;
+/// Offset of [`TaskRecord::waiting`].
+pub const TASK_WAITING_OFFSET: u32 = 92;
 /// Offset of [`BootHeader::core_status`].
 pub const CORE_STATUS_OFFSET: u32 = 36;
 /// Offset of [`BootHeader::fault_task`].
@@ -177,6 +187,7 @@ const _: () = {
     assert!(core::mem::offset_of!(TaskRecord, status) == TASK_STATUS_OFFSET as usize);
     assert!(core::mem::offset_of!(TaskRecord, value) == TASK_VALUE_OFFSET as usize);
     assert!(core::mem::offset_of!(TaskRecord, error) == TASK_ERROR_OFFSET as usize);
+    assert!(core::mem::offset_of!(TaskRecord, waiting) == TASK_WAITING_OFFSET as usize);
     assert!(core::mem::offset_of!(BootHeader, core_status) == CORE_STATUS_OFFSET as usize);
     assert!(core::mem::offset_of!(BootHeader, fault_task) == FAULT_TASK_OFFSET as usize);
     assert!(core::mem::offset_of!(BootHeader, boot_error) == BOOT_ERROR_OFFSET as usize);

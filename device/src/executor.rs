@@ -23,12 +23,12 @@
 use crate::boot::{
     core_status, task_status, BootHeader, TaskRecord, BOOT_ERROR_OFFSET, BOOT_MAGIC, BOOT_OFFSET, BOOT_VERSION,
     CORE_STATUS_OFFSET, FAULT_TASK_OFFSET, MAX_TASKS_PER_CORE, STACK_BOTTOM, TASK_ERROR_OFFSET, TASK_STATUS_OFFSET,
-    TASK_VALUE_OFFSET,
+    TASK_VALUE_OFFSET, TASK_WAITING_OFFSET,
 };
 use crate::mesh::Mesh;
 use crate::process::{self, KINDS};
 use core::fmt;
-use core::task::{Context, Poll, Waker};
+use core::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
 /// Why a core could not boot. The code is stored in [`BootHeader::boot_error`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,6 +110,28 @@ impl fmt::Display for BootError {
                 "task {task}'s state does not fit the room planned for it: host and device image disagree on state sizes"
             ),
         }
+    }
+}
+
+/// The wakers handed to processes. They wake nothing (a round polls every
+/// live process; wake-ups are interrupts), but carry the process's task
+/// record offset, so a future can note what it blocks on ([`note_blocked`]).
+static TASK_WAKER: RawWakerVTable = RawWakerVTable::new(clone_task_waker, ignore, ignore, ignore);
+
+fn clone_task_waker(data: *const ()) -> RawWaker {
+    RawWaker::new(data, &TASK_WAKER)
+}
+
+fn ignore(_data: *const ()) {}
+
+/// Notes in the polling process's task record what it blocks on: a channel
+/// end's index in this core's end table plus one, or
+/// [`crate::boot::WAIT_OTHER`]. Does nothing under a foreign executor.
+#[inline]
+pub fn note_blocked<M: Mesh>(cx: &Context<'_>, mesh: &M, what: u32) {
+    let waker = cx.waker();
+    if core::ptr::eq(waker.vtable(), &TASK_WAKER) {
+        mesh.store_word(waker.data() as usize as u32 + TASK_WAITING_OFFSET, what);
     }
 }
 
@@ -252,7 +274,6 @@ impl<M: Mesh> Executor<M> {
     /// Runs rounds until every process is blocked with nothing raised, until
     /// all have finished, or for at most `max_rounds` rounds.
     pub fn run(&mut self, max_rounds: u32) -> RunStatus {
-        let mut cx = Context::from_waker(Waker::noop());
         let mut rounds = 0;
         loop {
             if self.live == 0 {
@@ -268,6 +289,13 @@ impl<M: Mesh> Executor<M> {
                     continue;
                 }
                 self.current = Some(i as u32);
+                // SAFETY: the vtable's functions do nothing with the data,
+                // which is a plain offset, so every RawWaker contract holds.
+                // Its drop does nothing, so it is skipped (ManuallyDrop).
+                let waker = core::mem::ManuallyDrop::new(unsafe {
+                    Waker::from_raw(RawWaker::new(task.record as usize as *const (), &TASK_WAKER))
+                });
+                let mut cx = Context::from_waker(&waker);
                 // SAFETY: the state is live (never polled after completion
                 // and never dropped while live) and pinned in the arena.
                 let poll = unsafe { (task.spawned.poll)(task.state, &mut cx) };

@@ -101,6 +101,18 @@ pub unsafe trait Mesh: Copy {
     /// core for a round trip on the rMesh; the channel protocol never uses it.
     fn read(&self, src: GlobalAddr, buf: &mut [u8]);
 
+    /// TESTSET, the chip's one atomic: if the word at global `addr` is zero,
+    /// writes `value` there and returns 0; otherwise leaves it and returns
+    /// what it holds. `addr` must be a global address (not the local alias),
+    /// as on the chip.
+    fn testset(&self, addr: GlobalAddr, value: u32) -> u32;
+
+    /// Arms this core's timer: its user interrupt is raised once
+    /// [`Mesh::now_ticks`] reaches `deadline` (for timeouts). Arming again
+    /// keeps the earliest pending deadline; a wake-up may come early or more
+    /// than once, never never.
+    fn wake_at(&self, deadline: u64);
+
     /// Raises `irq` on `core` (a write of `1 << irq` to its ILATST).
     fn raise(&self, core: CoreId, irq: Irq);
 
@@ -144,7 +156,12 @@ fn local_atomic<M: Mesh>(mesh: &M, offset: u32) -> &AtomicU32 {
 /// - `dst` is valid for writes of `src.len()` bytes.
 pub unsafe fn copy_to_shared(dst: *mut u8, src: &[u8]) {
     use core::sync::atomic::{AtomicU8, Ordering::Relaxed};
-    if src.len() % 4 == 0 && dst as usize % 4 == 0 {
+    if src.len() == 4 && dst as usize % 4 == 0 {
+        // The common message: one word.
+        let word = u32::from_ne_bytes([src[0], src[1], src[2], src[3]]);
+        // SAFETY: `dst` has room for 4 bytes (caller duty) and is aligned (checked).
+        unsafe { (*(dst as *const AtomicU32)).store(word, Relaxed) };
+    } else if src.len() % 4 == 0 && dst as usize % 4 == 0 {
         for (i, chunk) in src.chunks_exact(4).enumerate() {
             let word = u32::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
             // SAFETY: (1) `dst + 4*i` is inside the destination (caller duty);
@@ -165,7 +182,12 @@ pub unsafe fn copy_to_shared(dst: *mut u8, src: &[u8]) {
 /// - `src` is valid for reads of `dst.len()` bytes.
 pub unsafe fn copy_from_shared(dst: &mut [u8], src: *const u8) {
     use core::sync::atomic::{AtomicU8, Ordering::Relaxed};
-    if dst.len() % 4 == 0 && src as usize % 4 == 0 {
+    if dst.len() == 4 && src as usize % 4 == 0 {
+        // The common message: one word.
+        // SAFETY: `src` holds 4 bytes (caller duty) and is aligned (checked).
+        let word = unsafe { (*(src as *const AtomicU32)).load(Relaxed) };
+        dst.copy_from_slice(&word.to_ne_bytes());
+    } else if dst.len() % 4 == 0 && src as usize % 4 == 0 {
         for (i, chunk) in dst.chunks_exact_mut(4).enumerate() {
             // SAFETY: (1) `src + 4*i` is inside the source (caller duty);
             // (2) it is 4-byte aligned (checked above).

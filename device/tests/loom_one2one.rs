@@ -104,6 +104,18 @@ unsafe impl Mesh for LoomMesh {
         panic!("the channel protocol must never read remote memory")
     }
 
+    fn testset(&self, addr: GlobalAddr, value: u32) -> u32 {
+        match self
+            .word(addr)
+            .compare_exchange(0, value, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => 0,
+            Err(current) => current,
+        }
+    }
+
+    fn wake_at(&self, _deadline: u64) {}
+
     fn raise(&self, _core: CoreId, _irq: Irq) {}
 
     fn take_wake(&self) -> bool {
@@ -166,9 +178,9 @@ fn check(capacity: u32, count: u32) {
             direction: END_READ,
         };
         // SAFETY: the blocks are zeroed and each end is made once.
-        let mut tx = unsafe { Sender::<Msg, _>::from_record(writer_mesh, &write_end) }.unwrap();
+        let mut tx = unsafe { Sender::<Msg, _>::from_record(writer_mesh, &write_end, 0) }.unwrap();
         // SAFETY: as above.
-        let mut rx = unsafe { Receiver::<Msg, _>::from_record(reader_mesh, &read_end) }.unwrap();
+        let mut rx = unsafe { Receiver::<Msg, _>::from_record(reader_mesh, &read_end, 0) }.unwrap();
         let writer = loom::thread::spawn(move || {
             for k in 1..=count {
                 block_on(tx.send(msg(k)));

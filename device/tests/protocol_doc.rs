@@ -385,7 +385,7 @@ fn boot_structures_match_the_code() {
             aux,
             ticks,
             error,
-            reserved,
+            waiting,
         }),
         size_of::<TaskRecord>() as u64,
         &mut errors,

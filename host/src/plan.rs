@@ -9,7 +9,7 @@
 //! reserve at the top.
 
 use crate::board::Board;
-use crate::network::{Network, NetworkError, ProcId};
+use crate::network::{ChanId, Network, NetworkError, ProcId};
 use ecsp_device::addr::{CoreId, GlobalAddr, SRAM_SIZE};
 use ecsp_device::boot::{
     align_up, BootHeader, EndRecord, TaskRecord, BOOT_MAGIC, BOOT_OFFSET, BOOT_VERSION, END_READ, END_WRITE,
@@ -160,6 +160,9 @@ pub struct CorePlan {
     pub task_records: Vec<u32>,
     /// The bytes to write at [`BOOT_OFFSET`]: the boot table and zeroed channel blocks.
     pub image: Vec<u8>,
+    /// The core's end table: for each end record, its channel and whether
+    /// it is the read end.
+    pub ends: Vec<(ChanId, bool)>,
 }
 
 /// A network placed onto a chip, with every core's memory laid out.
@@ -176,6 +179,21 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// What the process last blocked on, in words, from its task record's
+    /// `waiting` field.
+    pub fn describe_wait(&self, net: &Network, process: ProcId, waiting: u32) -> String {
+        let (core_index, _) = self.records[process.0];
+        match waiting {
+            0 => "has not blocked yet".to_string(),
+            ecsp_device::boot::WAIT_OTHER => "waits on several channels or a timer".to_string(),
+            w => match self.cores[core_index].ends.get((w - 1) as usize) {
+                Some(&(c, true)) => format!("waits to read channel `{}`", net.channels()[c.0].name),
+                Some(&(c, false)) => format!("waits to write channel `{}`", net.channels()[c.0].name),
+                None => format!("waits on an unknown end #{w}"),
+            },
+        }
+    }
+
     /// Sum over channels of the mesh hops between writer and reader.
     pub fn hop_cost(&self, net: &Network) -> u32 {
         net.channels()
@@ -362,6 +380,7 @@ pub fn plan(
         };
         put(&mut image, BOOT_OFFSET, bytemuck::bytes_of(&header));
         let mut end_index = 0u32;
+        let mut end_table = Vec::with_capacity(l.end_count as usize);
         let mut task_records = Vec::with_capacity(l.procs.len());
         for (ti, p) in l.procs.iter().enumerate() {
             let spec = &net.processes()[p.0];
@@ -387,6 +406,7 @@ pub fn plan(
                 .map(|&c| (c, true))
                 .chain(spec.outputs.iter().map(|&c| (c, false)));
             for (c, read) in ends {
+                end_table.push((c, read));
                 let ch = &net.channels()[c.0];
                 let writer = assignment[ch.writer.expect("validated").0 .0];
                 let reader = assignment[ch.reader.expect("validated").0 .0];
@@ -420,6 +440,7 @@ pub fn plan(
             usage: l.usage,
             task_records,
             image,
+            ends: end_table,
         });
     }
     Ok(Plan {

@@ -7,7 +7,7 @@
 //! names the processes involved and their cores.
 
 use crate::chip::{Chip, ChipError, CoreCounters};
-use crate::network::Network;
+use crate::network::{Network, ProcId};
 use crate::plan::Plan;
 use ecsp_device::addr::{CoreId, GlobalAddr};
 use ecsp_device::boot::{task_status, TaskRecord, BOOT_OFFSET, TASK_STATUS_OFFSET};
@@ -187,18 +187,23 @@ fn join(chip: &dyn Chip, net: &Network, plan: &Plan, started: Instant, timeout: 
         }
         let elapsed = started.elapsed();
         if elapsed >= timeout {
-            let waiting = if pending.is_empty() {
-                (0..net.processes().len()).collect()
-            } else {
-                pending
-            };
+            // Report every process still running, with what it waits on.
+            let mut waiting = Vec::new();
+            for (i, spec) in net.processes().iter().enumerate() {
+                let mut record = TaskRecord::default();
+                chip.read(record_addr(plan, i), bytemuck::bytes_of_mut(&mut record))?;
+                if record.status != task_status::FINISHED {
+                    waiting.push(format!(
+                        "`{}` on core {} {}",
+                        spec.name,
+                        plan.assignment[i],
+                        plan.describe_wait(net, ProcId(i), record.waiting)
+                    ));
+                }
+            }
             return Err(RunError::Timeout {
                 timeout,
-                waiting: waiting
-                    .iter()
-                    .map(|&i| format!("`{}` on core {}", net.processes()[i].name, plan.assignment[i]))
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                waiting: waiting.join("; "),
             });
         }
         chip.wait_event((timeout - elapsed).min(POLL_INTERVAL));

@@ -132,6 +132,11 @@ fn a_starved_consumer_times_out_naming_only_itself() {
     match &e {
         RunError::Timeout { waiting, .. } => {
             assert!(waiting.contains("`sink`"), "{waiting}");
+            // Each blocked process is reported with the channel it waits on.
+            let sink = waiting.split("; ").find(|w| w.starts_with("`sink`")).unwrap();
+            assert!(sink.ends_with("waits to read channel `b`"), "{waiting}");
+            let relay = waiting.split("; ").find(|w| w.starts_with("`relay`")).unwrap();
+            assert!(relay.ends_with("waits to read channel `a`"), "{waiting}");
             assert!(!waiting.contains("`gen`"), "gen finished: {waiting}");
         }
         other => panic!("expected a timeout, got {other:?}"),

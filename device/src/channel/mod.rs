@@ -23,6 +23,7 @@ mod one2one;
 
 use crate::addr::{CoreId, GlobalAddr};
 use crate::boot::{EndRecord, END_READ, END_WRITE};
+use crate::executor::note_blocked;
 use crate::mesh::Mesh;
 use crate::message::Message;
 use core::fmt;
@@ -101,22 +102,29 @@ fn check(record: &EndRecord, direction: u32, msg_size: usize) -> Result<(), EndE
 /// The writing end of a channel carrying `T`.
 pub struct Sender<T: Message, M: Mesh> {
     inner: one2one::Writer<T, M>,
+    mesh: M,
+    /// Index of this end in the core's end table, for wait reports.
+    end: u32,
 }
 
 /// The reading end of a channel carrying `T`.
 pub struct Receiver<T: Message, M: Mesh> {
     inner: one2one::Reader<T, M>,
+    mesh: M,
+    /// Index of this end in the core's end table, for wait reports.
+    end: u32,
 }
 
 impl<T: Message, M: Mesh> Sender<T, M> {
-    /// The write end described by a boot-table record.
+    /// The write end described by a boot-table record; `end` is the record's
+    /// index in the core's end table.
     ///
     /// # Safety
     /// - `record` was planned for this core: its local block is a zeroed
     ///   acknowledgement block in this core's SRAM owned by this end alone,
     ///   and `remote` is its reader's zeroed ring block.
     /// - No other `Sender` is made from the same record.
-    pub unsafe fn from_record(mesh: M, record: &EndRecord) -> Result<Self, EndError> {
+    pub unsafe fn from_record(mesh: M, record: &EndRecord, end: u32) -> Result<Self, EndError> {
         check(record, END_WRITE, core::mem::size_of::<T>())?;
         // SAFETY: both block duties are the caller's duties 1 and 2.
         let inner = unsafe {
@@ -128,7 +136,7 @@ impl<T: Message, M: Mesh> Sender<T, M> {
                 record.capacity,
             )
         };
-        Ok(Sender { inner })
+        Ok(Sender { inner, mesh, end })
     }
 
     /// Sends `msg`: completes when the reader has it (rendezvous) or when it
@@ -152,6 +160,11 @@ impl<T: Message, M: Mesh> Sender<T, M> {
         }
     }
 
+    fn pending<R>(&self, cx: &Context<'_>) -> Poll<R> {
+        note_blocked(cx, &self.mesh, self.end + 1);
+        Poll::Pending
+    }
+
     /// Completes once the reader has taken every message sent so far.
     pub fn flush(&mut self) -> Flush<'_, T, M> {
         Flush { sender: self }
@@ -159,14 +172,15 @@ impl<T: Message, M: Mesh> Sender<T, M> {
 }
 
 impl<T: Message, M: Mesh> Receiver<T, M> {
-    /// The read end described by a boot-table record.
+    /// The read end described by a boot-table record; `end` is the record's
+    /// index in the core's end table.
     ///
     /// # Safety
     /// - `record` was planned for this core: its local block is a zeroed ring
     ///   block for `capacity` messages of `T` in this core's SRAM owned by this
     ///   end alone, and `remote` is its writer's zeroed acknowledgement block.
     /// - No other `Receiver` is made from the same record.
-    pub unsafe fn from_record(mesh: M, record: &EndRecord) -> Result<Self, EndError> {
+    pub unsafe fn from_record(mesh: M, record: &EndRecord, end: u32) -> Result<Self, EndError> {
         check(record, END_READ, core::mem::size_of::<T>())?;
         // SAFETY: both block duties are the caller's duties 1 and 2.
         let inner = unsafe {
@@ -178,7 +192,7 @@ impl<T: Message, M: Mesh> Receiver<T, M> {
                 record.capacity,
             )
         };
-        Ok(Receiver { inner })
+        Ok(Receiver { inner, mesh, end })
     }
 
     /// Receives the next message.
@@ -212,11 +226,11 @@ pub struct Send<'a, T: Message, M: Mesh> {
 impl<T: Message, M: Mesh> Future for Send<'_, T, M> {
     type Output = ();
 
-    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
         if let Some(msg) = this.msg {
             if !this.sender.inner.has_room() {
-                return Poll::Pending;
+                return this.sender.pending(cx);
             }
             this.sender.inner.put(&msg);
             this.msg = None;
@@ -224,7 +238,7 @@ impl<T: Message, M: Mesh> Future for Send<'_, T, M> {
         if this.sender.inner.delivered() {
             Poll::Ready(())
         } else {
-            Poll::Pending
+            this.sender.pending(cx)
         }
     }
 }
@@ -241,11 +255,11 @@ pub struct Flush<'a, T: Message, M: Mesh> {
 impl<T: Message, M: Mesh> Future for Flush<'_, T, M> {
     type Output = ();
 
-    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         if self.sender.inner.delivered() {
             Poll::Ready(())
         } else {
-            Poll::Pending
+            self.sender.pending(cx)
         }
     }
 }
@@ -259,10 +273,13 @@ pub struct Recv<'a, T: Message, M: Mesh> {
 impl<T: Message, M: Mesh> Future for Recv<'_, T, M> {
     type Output = T;
 
-    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<T> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
         match self.receiver.try_recv() {
             Some(msg) => Poll::Ready(msg),
-            None => Poll::Pending,
+            None => {
+                note_blocked(cx, &self.receiver.mesh, self.receiver.end + 1);
+                Poll::Pending
+            }
         }
     }
 }

@@ -163,10 +163,11 @@ impl<M: Mesh> Proc<M> {
         if index >= self.record.inputs {
             return Err(ProcessError::MissingEnd { input: true, index });
         }
-        let end = self.end(self.record.first_end + index);
+        let slot = self.record.first_end + index;
+        let end = self.end(slot);
         // SAFETY: planned for this core (`new` duty 1); taken once (`new` duty 2,
         // upheld by every built-in process, which takes each end once).
-        Ok(unsafe { Receiver::from_record(self.mesh, &end)? })
+        Ok(unsafe { Receiver::from_record(self.mesh, &end, slot)? })
     }
 
     /// Write end `index` as a [`Sender`] of `T`.
@@ -174,8 +175,9 @@ impl<M: Mesh> Proc<M> {
         if index >= self.record.outputs {
             return Err(ProcessError::MissingEnd { input: false, index });
         }
-        let end = self.end(self.record.first_end + self.record.inputs + index);
+        let slot = self.record.first_end + self.record.inputs + index;
+        let end = self.end(slot);
         // SAFETY: as in `input`.
-        Ok(unsafe { Sender::from_record(self.mesh, &end)? })
+        Ok(unsafe { Sender::from_record(self.mesh, &end, slot)? })
     }
 }

@@ -120,17 +120,27 @@ impl Memory {
         Target::Unmapped
     }
 
-    /// Zeroes every core's SRAM and the DRAM window.
+    /// Zeroes every core's SRAM and the DRAM window by handing their pages
+    /// back to the kernel: the next touch of a page reads zeros, and memory
+    /// nobody touches again stays uncommitted (a run that used 1 KiB of DRAM
+    /// does not cost a 32 MiB memset on reset).
     ///
     /// # Safety
     /// Nothing else accesses the memory meanwhile (the chip is halted and no
     /// worker runs).
     pub(crate) unsafe fn clear(&self) {
-        // SAFETY: both pointers cover their whole mapping, and the caller
-        // guarantees exclusive access.
-        unsafe {
-            std::ptr::write_bytes(self.sram_ptr, 0, self.sram_len);
-            std::ptr::write_bytes(self.dram_ptr, 0, self.dram_len);
+        for (map, ptr, len) in [
+            (&self._sram, self.sram_ptr, self.sram_len),
+            (&self._dram, self.dram_ptr, self.dram_len),
+        ] {
+            // SAFETY: MADV_DONTNEED on a private anonymous mapping replaces its
+            // pages with zero pages; no reference into the mapping is live
+            // (caller's duty), and the raw pointers stay valid.
+            if unsafe { map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) }.is_err() {
+                // Some kernels refuse the advice: zero by hand.
+                // SAFETY: the pointer covers the whole mapping; exclusive access.
+                unsafe { std::ptr::write_bytes(ptr, 0, len) };
+            }
         }
     }
 }

@@ -21,13 +21,17 @@ use std::sync::atomic::{AtomicU32, Ordering};
 pub struct SimMesh {
     shared: NonNull<Shared>,
     core: NonNull<Core>,
+    /// This core's SRAM, cached: every local access starts here.
+    sram: NonNull<u8>,
 }
 
 impl SimMesh {
     pub(crate) fn new(shared: &Shared, core: &Core) -> SimMesh {
+        let sram = shared.memory.sram_base(core.index as usize);
         SimMesh {
             shared: NonNull::from(shared),
             core: NonNull::from(core),
+            sram: NonNull::new(sram).expect("a mapping is never at address 0"),
         }
     }
 
@@ -51,6 +55,15 @@ impl SimMesh {
             len,
             write,
         })
+    }
+
+    /// The offset when `len` bytes at `addr` lie in this core's own SRAM
+    /// (by its global id or the local alias): the fast path of local writes.
+    #[inline]
+    fn own_sram(&self, addr: GlobalAddr, len: usize) -> Option<u32> {
+        let field = addr.core_field();
+        let offset = addr.offset();
+        ((field == 0 || field == self.me().id.raw()) && offset as usize + len <= SRAM_SIZE as usize).then_some(offset)
     }
 
     #[inline]
@@ -81,16 +94,16 @@ unsafe impl Mesh for SimMesh {
     fn local(&self, offset: u32) -> *mut u8 {
         debug_assert!(offset <= SRAM_SIZE);
         // SAFETY: offset <= SRAM_SIZE: inside (or one past) this core's SRAM.
-        unsafe {
-            self.shared()
-                .memory
-                .sram_base(self.me().index as usize)
-                .add(offset as usize)
-        }
+        unsafe { self.sram.as_ptr().add(offset as usize) }
     }
 
     #[inline]
     fn write(&self, dst: GlobalAddr, data: &[u8]) {
+        if let Some(offset) = self.own_sram(dst, data.len()) {
+            // SAFETY: own_sram checked that the range lies in this core's SRAM.
+            unsafe { copy_to_shared(self.local(offset), data) };
+            return;
+        }
         let dst = dst.resolve(self.me().id);
         match self.shared().memory.translate(dst, data.len()) {
             Target::Sram { core, ptr } => {
@@ -114,6 +127,12 @@ unsafe impl Mesh for SimMesh {
 
     #[inline]
     fn write_word(&self, dst: GlobalAddr, value: u32) {
+        if let Some(offset) = self.own_sram(dst, 4) {
+            if offset % 4 == 0 {
+                self.store_word(offset, value);
+                return;
+            }
+        }
         let dst = dst.resolve(self.me().id);
         if dst.raw() % 4 != 0 {
             self.fault(dst, 4, true);
@@ -164,6 +183,39 @@ unsafe impl Mesh for SimMesh {
             bump(&c.remote_reads, 1);
             bump(&c.remote_read_bytes, buf.len() as u64);
         }
+    }
+
+    fn testset(&self, addr: GlobalAddr, value: u32) -> u32 {
+        if addr.is_local_alias() || addr.raw() % 4 != 0 {
+            // TESTSET takes a global, word-aligned address only, as on the chip.
+            self.fault(addr, 4, true);
+        }
+        let target = self.shared().memory.translate(addr, 4);
+        let (core, ptr) = match target {
+            Target::Sram { core, ptr } => (Some(core), ptr),
+            Target::Dram { ptr } => (None, ptr),
+            Target::Register { .. } | Target::Unmapped => self.fault(addr, 4, true),
+        };
+        if core != Some(self.me().index as usize) {
+            // A round trip on the mesh: the request travels like a write,
+            // the old value comes back like a read.
+            let c = &self.me().counters;
+            bump(&c.remote_writes, 1);
+            bump(&c.remote_write_bytes, 4);
+            bump(&c.remote_reads, 1);
+            bump(&c.remote_read_bytes, 4);
+        }
+        // SAFETY: `ptr` is inside SRAM or DRAM with 4 bytes of room and
+        // 4-byte aligned (checked above; the mappings are page aligned).
+        let word = unsafe { &*(ptr as *const AtomicU32) };
+        match word.compare_exchange(0, value, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => 0,
+            Err(current) => current,
+        }
+    }
+
+    fn wake_at(&self, deadline: u64) {
+        self.shared().timers.arm(self.me().index as usize, deadline);
     }
 
     #[inline]

@@ -14,6 +14,7 @@ mod memory;
 pub mod mesh;
 mod registers;
 mod scheduler;
+mod timers;
 
 use crate::board::Board;
 use crate::chip::{Chip, ChipError, CoreCounters, CoreFault};
@@ -32,6 +33,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, Once};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+use timers::Timers;
 
 /// Executor rounds a core runs before it yields its worker to queued cores.
 const ROUND_BUDGET: u32 = 64;
@@ -145,6 +147,7 @@ pub(crate) struct Shared {
     pub(crate) memory: Memory,
     pub(crate) cores: Box<[Core]>,
     queue: RunQueue,
+    pub(crate) timers: Timers,
     pub(crate) epoch: Instant,
     /// Bumped on every host-visible event; `event_signal` wakes `wait_event`.
     events: Mutex<u64>,
@@ -421,6 +424,7 @@ impl SimChip {
     pub fn with_options(board: Board, options: SimOptions) -> std::io::Result<SimChip> {
         install_panic_hook();
         let memory = Memory::new(&board)?;
+        let core_count = (board.rows * board.cols) as usize;
         let cores = (0..board.rows * board.cols)
             .map(|i| {
                 let id = CoreId::from_row_col(board.first_row + i / board.cols, board.first_col + i % board.cols);
@@ -448,6 +452,7 @@ impl SimChip {
                 memory,
                 cores,
                 queue: RunQueue::new(),
+                timers: Timers::new(core_count),
                 epoch: Instant::now(),
                 events: Mutex::new(0),
                 event_signal: Condvar::new(),
@@ -469,6 +474,13 @@ impl SimChip {
             return;
         }
         self.shared.queue.reopen();
+        self.shared.timers.reset();
+        let shared = self.shared.clone();
+        let timer = std::thread::Builder::new()
+            .name("ecsp-sim-timer".to_string())
+            .spawn(move || shared.timers.run(shared.epoch, |core| shared.notify_core(core)))
+            .expect("spawning the simulator's timer thread");
+        workers.push(timer);
         for i in 0..self.threads {
             let shared = self.shared.clone();
             let handle = std::thread::Builder::new()
@@ -482,6 +494,7 @@ impl SimChip {
     fn stop_workers(&self) {
         let mut workers = self.workers.lock().unwrap_or_else(|e| e.into_inner());
         self.shared.queue.shut_down();
+        self.shared.timers.shut_down();
         for w in workers.drain(..) {
             let _ = w.join();
         }
