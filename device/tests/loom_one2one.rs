@@ -10,7 +10,7 @@
 
 use ecsp_device::addr::{CoreId, GlobalAddr, Irq};
 use ecsp_device::boot::{EndRecord, END_READ, END_WRITE};
-use ecsp_device::channel::{Receiver, Sender};
+use ecsp_device::channel::{Receiver, RecvError, SendError, Sender, TrySendError};
 use ecsp_device::mesh::Mesh;
 use loom::sync::atomic::{AtomicU32, Ordering};
 use std::future::Future;
@@ -150,44 +150,49 @@ fn msg(k: u32) -> Msg {
     [k, k.wrapping_mul(7), !k]
 }
 
+/// Two zeroed cores and a channel of `capacity` between them (writer on
+/// core 0, reader on core 1).
+fn channel(capacity: u32) -> (Sender<Msg, LoomMesh>, Receiver<Msg, LoomMesh>) {
+    let memory: &'static Memory = Box::leak(Box::new(Memory {
+        words: [
+            (0..WORDS).map(|_| AtomicU32::new(0)).collect(),
+            (0..WORDS).map(|_| AtomicU32::new(0)).collect(),
+        ],
+    }));
+    let size = std::mem::size_of::<Msg>() as u32;
+    let write_end = EndRecord {
+        local: ACK,
+        remote: GlobalAddr::on_core(core(1), RING).raw(),
+        peer: core(1).raw() as u32,
+        capacity,
+        msg_size: size,
+        direction: END_WRITE,
+    };
+    let read_end = EndRecord {
+        local: RING,
+        remote: GlobalAddr::on_core(core(0), ACK).raw(),
+        peer: core(0).raw() as u32,
+        capacity,
+        msg_size: size,
+        direction: END_READ,
+    };
+    // SAFETY: the blocks are zeroed and each end is made once.
+    let tx = unsafe { Sender::<Msg, _>::from_record(LoomMesh { memory, me: 0 }, &write_end, 0) }.unwrap();
+    // SAFETY: as above.
+    let rx = unsafe { Receiver::<Msg, _>::from_record(LoomMesh { memory, me: 1 }, &read_end, 0) }.unwrap();
+    (tx, rx)
+}
+
 fn check(capacity: u32, count: u32) {
     loom::model(move || {
-        let memory: &'static Memory = Box::leak(Box::new(Memory {
-            words: [
-                (0..WORDS).map(|_| AtomicU32::new(0)).collect(),
-                (0..WORDS).map(|_| AtomicU32::new(0)).collect(),
-            ],
-        }));
-        let writer_mesh = LoomMesh { memory, me: 0 };
-        let reader_mesh = LoomMesh { memory, me: 1 };
-        let size = std::mem::size_of::<Msg>() as u32;
-        let write_end = EndRecord {
-            local: ACK,
-            remote: GlobalAddr::on_core(core(1), RING).raw(),
-            peer: core(1).raw() as u32,
-            capacity,
-            msg_size: size,
-            direction: END_WRITE,
-        };
-        let read_end = EndRecord {
-            local: RING,
-            remote: GlobalAddr::on_core(core(0), ACK).raw(),
-            peer: core(0).raw() as u32,
-            capacity,
-            msg_size: size,
-            direction: END_READ,
-        };
-        // SAFETY: the blocks are zeroed and each end is made once.
-        let mut tx = unsafe { Sender::<Msg, _>::from_record(writer_mesh, &write_end, 0) }.unwrap();
-        // SAFETY: as above.
-        let mut rx = unsafe { Receiver::<Msg, _>::from_record(reader_mesh, &read_end, 0) }.unwrap();
+        let (mut tx, mut rx) = channel(capacity);
         let writer = loom::thread::spawn(move || {
             for k in 1..=count {
-                block_on(tx.send(msg(k)));
+                block_on(tx.send(msg(k))).expect("the channel stays open");
             }
         });
         for k in 1..=count {
-            let got = block_on(rx.recv());
+            let got = block_on(rx.recv()).expect("the channel stays open");
             assert_eq!(got, msg(k), "message {k} lost, duplicated, reordered or torn");
         }
         writer.join().unwrap();
@@ -207,4 +212,69 @@ fn buffered_capacity_one_delivers_in_order() {
 #[test]
 fn buffered_capacity_two_wraps_the_ring() {
     check(2, 4);
+}
+
+#[test]
+fn close_with_a_full_buffer_loses_nothing() {
+    loom::model(|| {
+        let (mut tx, mut rx) = channel(2);
+        let writer = loom::thread::spawn(move || {
+            for k in 1..=2 {
+                block_on(tx.send(msg(k))).unwrap();
+            }
+            tx.close();
+            assert_eq!(tx.try_send(msg(9)), Err(TrySendError::Closed(msg(9))));
+        });
+        for k in 1..=2 {
+            assert_eq!(block_on(rx.recv()), Ok(msg(k)), "buffered message {k} before the close");
+        }
+        assert_eq!(block_on(rx.recv()), Err(RecvError::Closed));
+        assert_eq!(block_on(rx.recv()), Err(RecvError::Closed), "closed stays closed");
+        writer.join().unwrap();
+    });
+}
+
+#[test]
+fn poison_against_a_rendezvous_write_in_flight_returns_the_message() {
+    loom::model(|| {
+        let (mut tx, mut rx) = channel(0);
+        let writer = loom::thread::spawn(move || block_on(tx.send(msg(1))));
+        // The reader poisons without ever taking the message.
+        rx.poison();
+        assert_eq!(block_on(rx.recv()), Err(RecvError::Poisoned));
+        match writer.join().unwrap() {
+            Err(SendError::Poisoned(m)) => assert_eq!(m, msg(1), "the undelivered message comes back"),
+            other => panic!("a message nobody took was reported {other:?}"),
+        }
+    });
+}
+
+#[test]
+fn a_message_taken_before_the_poison_counts_as_delivered() {
+    loom::model(|| {
+        let (mut tx, mut rx) = channel(0);
+        let writer = loom::thread::spawn(move || {
+            let first = block_on(tx.send(msg(1)));
+            let second = block_on(tx.send(msg(2)));
+            (first, second)
+        });
+        assert_eq!(block_on(rx.recv()), Ok(msg(1)));
+        rx.poison();
+        let (first, second) = writer.join().unwrap();
+        assert_eq!(first, Ok(()), "the reader took it before poisoning");
+        assert_eq!(second, Err(SendError::Poisoned(msg(2))));
+    });
+}
+
+#[test]
+fn a_writer_poisoning_wakes_a_blocked_reader() {
+    loom::model(|| {
+        let (mut tx, mut rx) = channel(1);
+        let writer = loom::thread::spawn(move || {
+            tx.poison();
+            assert!(block_on(tx.send(msg(1))).unwrap_err().is_poisoned());
+        });
+        assert_eq!(block_on(rx.recv()), Err(RecvError::Poisoned));
+        writer.join().unwrap();
+    });
 }

@@ -431,9 +431,16 @@ fn channel_blocks_match_the_code() {
         expect(&mut errors, "RingBlock", &ring, "written", block::RING_WRITTEN);
         expect(&mut errors, "RingBlock", &ring, "slots", block::RING_SLOTS);
         let names: Vec<&str> = ring.iter().map(|(f, _)| f.as_str()).collect();
-        if names != ["written", "reserved", "slots"] {
+        expect(
+            &mut errors,
+            "RingBlock",
+            &ring,
+            "writer_state",
+            block::RING_WRITER_STATE,
+        );
+        if names != ["written", "writer_state", "slots"] {
             errors.push(format!(
-                "### RingBlock: fields are {names:?}, expected written, reserved, slots"
+                "### RingBlock: fields are {names:?}, expected written, writer_state, slots"
             ));
         }
         // The fixed part (everything with an integer size) must end where the slots begin.
@@ -454,6 +461,7 @@ fn channel_blocks_match_the_code() {
     let ack = struct_fields(&sections, "AckBlock", &mut errors);
     if !ack.is_empty() {
         expect(&mut errors, "AckBlock", &ack, "taken", block::ACK_TAKEN);
+        expect(&mut errors, "AckBlock", &ack, "reader_state", block::ACK_READER_STATE);
         let total: u64 = ack.iter().filter_map(|(_, d)| d.size).sum();
         if total != block::ACK_BLOCK_SIZE as u64 {
             errors.push(format!(
@@ -599,7 +607,7 @@ fn codes_match_the_code() {
 fn constants_match_the_code() {
     let sections = sections(&doc());
     let mut errors = Vec::new();
-    let real: [(&str, u64); 20] = [
+    let real: [(&str, u64); 24] = [
         ("SRAM_SIZE", SRAM_SIZE as u64),
         ("RUNTIME_END", boot::RUNTIME_END as u64),
         ("BOOT_OFFSET", boot::BOOT_OFFSET as u64),
@@ -614,6 +622,10 @@ fn constants_match_the_code() {
         ("RING_WRITTEN", block::RING_WRITTEN as u64),
         ("RING_SLOTS", block::RING_SLOTS as u64),
         ("ACK_TAKEN", block::ACK_TAKEN as u64),
+        ("RING_WRITER_STATE", block::RING_WRITER_STATE as u64),
+        ("ACK_READER_STATE", block::ACK_READER_STATE as u64),
+        ("CLOSED", block::CLOSED as u64),
+        ("POISONED", block::POISONED as u64),
         ("ACK_BLOCK_SIZE", block::ACK_BLOCK_SIZE as u64),
         ("BLOCK_ALIGN", block::BLOCK_ALIGN as u64),
         ("MAX_MESSAGE_SIZE", block::MAX_MESSAGE_SIZE as u64),

@@ -46,11 +46,7 @@ pub fn network(cores: u32, limit: u32) -> Network {
         "generate",
         &[],
         &[prev],
-        &[
-            ("start", 2),
-            ("count", i64::from(limit.saturating_sub(1))),
-            ("end_marker", 1),
-        ],
+        &[("start", 2), ("count", i64::from(limit.saturating_sub(1)))],
     )
     .expect("valid");
     for s in 1..=stages {
@@ -105,8 +101,8 @@ pub fn run_demo(
     let mut held = Vec::new();
     for p in &report.processes {
         let what = match p.kind {
-            "generate" => format!("sent the {} numbers 2..={limit}, then the end marker", p.value),
-            "sieve" if p.value == 0 => "got no number: the stream ended first".to_string(),
+            "generate" => format!("sent the {} numbers 2..={limit}, then closed", p.value),
+            "sieve" if p.value == 0 => "got no number: the stream closed first".to_string(),
             "sieve" => {
                 held.push(p.value as u32);
                 format!("holds prime {:>4}, struck out {:>4} multiples", p.value, p.aux)

@@ -38,20 +38,14 @@ fn chip(threads: usize) -> SimChip {
         .expect("open a simulated parallella-16")
 }
 
-/// generate(1..=n, then the end marker) -> id -> id -> consume(until the marker).
+/// generate(1..=n, then close) -> id -> id -> consume(until closed).
 fn pipeline(dtype: Dtype, capacity: u32, n: u64, layout: Layout) -> Network {
     let mut net = Network::new();
     let c0 = net.channel("c0", dtype, capacity).unwrap();
     let c1 = net.channel("c1", dtype, capacity).unwrap();
     let c2 = net.channel("c2", dtype, capacity).unwrap();
     let gen = net
-        .process(
-            "gen",
-            "generate",
-            &[],
-            &[c0],
-            &[("start", 1), ("count", n as i64), ("end_marker", 1)],
-        )
+        .process("gen", "generate", &[], &[c0], &[("start", 1), ("count", n as i64)])
         .unwrap();
     let id1 = net.process("id1", "id", &[c0], &[c1], &[]).unwrap();
     let id2 = net.process("id2", "id", &[c1], &[c2], &[]).unwrap();
@@ -99,9 +93,8 @@ fn check(chip: &SimChip, dtype: Dtype, capacity: u32, layout: Layout, n: u64) ->
     assert_eq!(gen.value, n, "{what}: generate's count");
     let sink = report.process("sink").unwrap();
     assert!(sink.finished, "{what}: consume did not finish");
-    // The count catches lost and duplicated messages (and a stray 0, which
-    // would end the stream early); the sum catches wrong values. Together with
-    // the end marker arriving last they catch reordering of the marker.
+    // The count catches lost and duplicated messages and a close that
+    // overtook messages (they would be lost); the sum catches wrong values.
     assert_eq!(sink.value, n, "{what}: messages received");
     assert_eq!(
         sink.aux as i64,
@@ -119,18 +112,17 @@ fn check(chip: &SimChip, dtype: Dtype, capacity: u32, layout: Layout, n: u64) ->
     );
     assert_eq!(total.remote_reads, 0, "{what}: every poll must be local");
     assert_eq!(total.remote_read_bytes, 0, "{what}");
-    // Every channel carries n values plus the end marker.
-    let cross_messages: u64 = net
+    // Every channel carries n values, then its writer closes it.
+    let cross_channels = net
         .channels()
         .iter()
         .filter(|c| plan.assignment[c.writer.unwrap().0 .0] != plan.assignment[c.reader.unwrap().0 .0])
-        .map(|_| n + 1)
-        .sum();
+        .count() as u64;
     assert_eq!(
         total.remote_writes,
-        5 * cross_messages,
-        "{what}: remote writes for {cross_messages} cross-core messages \
-         (payload, counter, ILATST, ack, ILATST each)"
+        cross_channels * (5 * n + 2),
+        "{what}: remote writes for {cross_channels} cross-core channels of {n} messages \
+         (payload, counter, ILATST, ack, ILATST each) and a close (state, ILATST)"
     );
     if let Layout::Packed = layout {
         assert_eq!(total.remote_writes, 0, "{what}: one core, nothing crosses the mesh");
@@ -170,22 +162,22 @@ fn rendezvous_over_distinct_cores_costs_five_remote_writes_per_message() {
         let chip = chip(threads);
         let report = check(&chip, Dtype::U32, 0, Layout::Spread, N);
         let total = report.total_counters().unwrap();
-        // Three channels, each crossing cores, each carrying N values and the marker.
-        let messages = 3 * (N + 1);
-        assert_eq!(total.remote_writes, 5 * messages, "{threads} threads");
+        // Three channels, each crossing cores, each carrying N values and a close.
+        assert_eq!(total.remote_writes, 3 * (5 * N + 2), "{threads} threads");
         assert_eq!(total.remote_reads, 0, "{threads} threads");
         // Per core: the generator only writes to id1 (payload, counter,
-        // ILATST); the consumer only acknowledges (ack, ILATST); each id does both.
+        // ILATST; then state, ILATST to close); the consumer only
+        // acknowledges (ack, ILATST); each id does both.
         let by_name = |name: &str| {
             let core = report.process(name).unwrap().core;
             let board = chip.board();
             let index = (core.row() - board.first_row) * board.cols + (core.col() - board.first_col);
             report.counters.as_ref().unwrap()[index as usize]
         };
-        assert_eq!(by_name("gen").remote_writes, 3 * (N + 1), "{threads} threads");
-        assert_eq!(by_name("id1").remote_writes, 5 * (N + 1), "{threads} threads");
-        assert_eq!(by_name("id2").remote_writes, 5 * (N + 1), "{threads} threads");
-        assert_eq!(by_name("sink").remote_writes, 2 * (N + 1), "{threads} threads");
+        assert_eq!(by_name("gen").remote_writes, 3 * N + 2, "{threads} threads");
+        assert_eq!(by_name("id1").remote_writes, 5 * N + 2, "{threads} threads");
+        assert_eq!(by_name("id2").remote_writes, 5 * N + 2, "{threads} threads");
+        assert_eq!(by_name("sink").remote_writes, 2 * N, "{threads} threads");
 
         let packed = check(&chip, Dtype::U32, 0, Layout::Packed, N);
         let total = packed.total_counters().unwrap();

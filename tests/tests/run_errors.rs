@@ -26,19 +26,13 @@ fn plan_on(chip: &SimChip, net: &Network, placement: Placement) -> Result<Plan, 
     plan(net, chip.board(), placement, &|k, d| chip.state_layout(k, d))
 }
 
-/// generate(1..=n, marker) -> id -> consume(until the marker).
+/// generate(1..=n, then close) -> id -> consume(until closed).
 fn small_pipeline(n: i64) -> Network {
     let mut net = Network::new();
     let a = net.channel("a", Dtype::U32, 0).unwrap();
     let b = net.channel("b", Dtype::U32, 2).unwrap();
-    net.process(
-        "gen",
-        "generate",
-        &[],
-        &[a],
-        &[("start", 1), ("count", n), ("end_marker", 1)],
-    )
-    .unwrap();
+    net.process("gen", "generate", &[], &[a], &[("start", 1), ("count", n)])
+        .unwrap();
     net.process("relay", "id", &[a], &[b], &[]).unwrap();
     net.process("sink", "consume", &[b], &[], &[("count", -1)]).unwrap();
     net
@@ -117,31 +111,56 @@ fn a_network_that_never_finishes_times_out_naming_its_processes() {
 }
 
 #[test]
-fn a_starved_consumer_times_out_naming_only_itself() {
+fn a_starved_network_times_out_naming_what_each_process_waits_on() {
     let chip = chip();
     let mut net = Network::new();
     let a = net.channel("a", Dtype::I64, 0).unwrap();
     let b = net.channel("b", Dtype::I64, 0).unwrap();
-    // Five values, no marker; the consumer wants ten.
-    net.process("gen", "generate", &[], &[a], &[("start", 1), ("count", 5)])
-        .unwrap();
-    net.process("relay", "id", &[a], &[b], &[]).unwrap();
+    let c = net.channel("c", Dtype::I64, 0).unwrap();
+    // A ring with no token in it: nobody ever sends, the consumer starves.
+    net.process("loop", "id", &[c], &[a], &[]).unwrap();
+    net.process("relay", "delta", &[a], &[c, b], &[]).unwrap();
     net.process("sink", "consume", &[b], &[], &[("count", 10)]).unwrap();
     let plan = plan_on(&chip, &net, Placement::Spread).unwrap();
     let e = run(&chip, &net, &plan, Duration::from_millis(300)).unwrap_err();
     match &e {
         RunError::Timeout { waiting, .. } => {
-            assert!(waiting.contains("`sink`"), "{waiting}");
             // Each blocked process is reported with the channel it waits on.
-            let sink = waiting.split("; ").find(|w| w.starts_with("`sink`")).unwrap();
-            assert!(sink.ends_with("waits to read channel `b`"), "{waiting}");
-            let relay = waiting.split("; ").find(|w| w.starts_with("`relay`")).unwrap();
-            assert!(relay.ends_with("waits to read channel `a`"), "{waiting}");
-            assert!(!waiting.contains("`gen`"), "gen finished: {waiting}");
+            for (name, channel) in [("sink", "b"), ("relay", "a"), ("loop", "c")] {
+                let entry = waiting
+                    .split("; ")
+                    .find(|w| w.starts_with(&format!("`{name}`")))
+                    .unwrap_or_else(|| panic!("{name} missing: {waiting}"));
+                assert!(
+                    entry.ends_with(&format!("waits to read channel `{channel}`")),
+                    "{waiting}"
+                );
+            }
         }
         other => panic!("expected a timeout, got {other:?}"),
     }
     assert!(e.to_string().contains("did not finish"), "{e}");
+}
+
+#[test]
+fn a_closed_stream_ends_a_consumer_that_wanted_more_without_error() {
+    let chip = chip();
+    let mut net = Network::new();
+    let a = net.channel("a", Dtype::I64, 0).unwrap();
+    let b = net.channel("b", Dtype::I64, 0).unwrap();
+    // Five values, then close: the close travels through the relay and the
+    // consumer, which wanted ten, ends with the five it got.
+    net.process("gen", "generate", &[], &[a], &[("start", 1), ("count", 5)])
+        .unwrap();
+    net.process("relay", "id", &[a], &[b], &[]).unwrap();
+    net.process("sink", "consume", &[b], &[], &[("count", 10)]).unwrap();
+    let plan = plan_on(&chip, &net, Placement::Spread).unwrap();
+    let report = run(&chip, &net, &plan, Duration::from_secs(30)).unwrap();
+    let sink = report.process("sink").unwrap();
+    assert_eq!((sink.value, sink.aux), (5, 15));
+    let relay = report.process("relay").unwrap();
+    assert!(relay.finished);
+    assert_eq!(relay.value, 5);
 }
 
 #[test]

@@ -1,9 +1,9 @@
 //! The shared-memory blocks of a channel.
 //!
 //! ```text
-//! reader's SRAM: ring block (8-byte aligned)      writer's SRAM: ack block
-//!   +0  written  u32  writer writes, reader polls     +0  taken  u32  reader writes, writer polls
-//!   +4  reserved u32  (zero)                          +4  reserved u32 (zero)
+//! reader's SRAM: ring block (8-byte aligned)           writer's SRAM: ack block
+//!   +0  written      u32  writer writes, reader polls     +0  taken        u32  reader writes, writer polls
+//!   +4  writer_state u32  writer writes, reader polls     +4  reader_state u32  reader writes, writer polls
 //!   +8  slot 0   [stride bytes]
 //!   ... slot n-1
 //! ```
@@ -16,6 +16,14 @@ use crate::boot::align_up;
 
 /// Offset of the `written` counter in the ring block.
 pub const RING_WRITTEN: u32 = 0;
+/// Offset of the writer's state flags ([`CLOSED`], [`POISONED`]) in the ring block.
+pub const RING_WRITER_STATE: u32 = 4;
+/// Offset of the reader's state flags ([`POISONED`]) in the acknowledgement block.
+pub const ACK_READER_STATE: u32 = 4;
+/// State flag: the writer closed the channel after `written` messages.
+pub const CLOSED: u32 = 1;
+/// State flag: this end poisoned the channel.
+pub const POISONED: u32 = 2;
 /// Offset of the first slot in the ring block.
 pub const RING_SLOTS: u32 = 8;
 /// Offset of the `taken` counter in the acknowledgement block.

@@ -7,14 +7,27 @@
 //!
 //! Shared-memory layout: [`block`].
 //!
+//! Shutting down (`device/PROTOCOL.md` section 5 has the races):
+//! - [`Sender::close`]: the writer retires; the reader receives everything
+//!   still buffered, then [`RecvError::Closed`]. Nothing is lost.
+//! - [`Sender::poison`] / [`Receiver::poison`]: immediate; every pending and
+//!   later operation at either end fails with `Poisoned`, and a blocked peer
+//!   wakes. A send that fails gives its message back.
+//!
+//! Nothing propagates on its own: a process that wants poison to spread
+//! through a network poisons its other ends itself ([`poison_all`]).
+//!
 //! # Examples
-//! A process that doubles what it reads:
+//! A process that doubles what it reads until its input ends:
 //! ```ignore
 //! async fn double<M: Mesh>(mut rx: Receiver<u32, M>, mut tx: Sender<u32, M>) {
-//!     loop {
-//!         let x = rx.recv().await;
-//!         tx.send(2 * x).await;
+//!     while let Ok(x) = rx.recv().await {
+//!         if tx.send(2 * x).await.is_err() {
+//!             rx.poison();
+//!             return;
+//!         }
 //!     }
+//!     tx.close();
 //! }
 //! ```
 
@@ -30,6 +43,7 @@ use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
+use one2one::Shut;
 
 /// Why a boot-table end could not become an endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +113,134 @@ fn check(record: &EndRecord, direction: u32, msg_size: usize) -> Result<(), EndE
     Ok(())
 }
 
+/// Why a send failed. The message comes back.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum SendError<T> {
+    /// The channel was poisoned (by either end); the message was not delivered.
+    Poisoned(T),
+    /// This end was closed before; nothing more can be sent.
+    Closed(T),
+}
+
+impl<T> SendError<T> {
+    /// The message that was not delivered.
+    pub fn into_inner(self) -> T {
+        match self {
+            SendError::Poisoned(m) | SendError::Closed(m) => m,
+        }
+    }
+
+    /// True for [`SendError::Poisoned`].
+    pub fn is_poisoned(&self) -> bool {
+        matches!(self, SendError::Poisoned(_))
+    }
+}
+
+impl<T> fmt::Debug for SendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SendError::Poisoned(_) => f.write_str("Poisoned(..)"),
+            SendError::Closed(_) => f.write_str("Closed(..)"),
+        }
+    }
+}
+
+impl<T> fmt::Display for SendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SendError::Poisoned(_) => f.write_str("sending on a poisoned channel: the network is shutting down"),
+            SendError::Closed(_) => f.write_str("sending on a channel this end already closed"),
+        }
+    }
+}
+
+/// Why a receive failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecvError {
+    /// The channel was poisoned (by either end).
+    Poisoned,
+    /// The writer closed the channel and every message has been received.
+    Closed,
+}
+
+impl fmt::Display for RecvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RecvError::Poisoned => f.write_str("receiving on a poisoned channel: the network is shutting down"),
+            RecvError::Closed => f.write_str("the channel is closed and drained"),
+        }
+    }
+}
+
+/// Why [`Sender::try_send`] did not send.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum TrySendError<T> {
+    /// No room now (or a rendezvous whose reader is not there yet).
+    Full(T),
+    /// The channel was poisoned.
+    Poisoned(T),
+    /// This end was closed before.
+    Closed(T),
+}
+
+impl<T> TrySendError<T> {
+    /// The message that was not sent.
+    pub fn into_inner(self) -> T {
+        match self {
+            TrySendError::Full(m) | TrySendError::Poisoned(m) | TrySendError::Closed(m) => m,
+        }
+    }
+}
+
+impl<T> fmt::Debug for TrySendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TrySendError::Full(_) => f.write_str("Full(..)"),
+            TrySendError::Poisoned(_) => f.write_str("Poisoned(..)"),
+            TrySendError::Closed(_) => f.write_str("Closed(..)"),
+        }
+    }
+}
+
+/// Why [`Receiver::try_recv`] returned nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TryRecvError {
+    /// No message waiting now.
+    Empty,
+    /// The channel was poisoned.
+    Poisoned,
+    /// Closed and drained.
+    Closed,
+}
+
+fn recv_error(shut: Shut) -> RecvError {
+    match shut {
+        Shut::Closed => RecvError::Closed,
+        _ => RecvError::Poisoned,
+    }
+}
+
+fn send_error<T>(shut: Shut, msg: T) -> SendError<T> {
+    match shut {
+        Shut::Closed => SendError::Closed(msg),
+        _ => SendError::Poisoned(msg),
+    }
+}
+
+/// Either end of a channel, for shutting a process's ends down together.
+pub trait ChannelEnd {
+    /// Poisons the channel (see [`Sender::poison`]).
+    fn poison(&mut self);
+}
+
+/// Poisons every end given: what a process does on its way out when poison
+/// reached it and it should spread through the network.
+pub fn poison_all(ends: &mut [&mut dyn ChannelEnd]) {
+    for end in ends.iter_mut() {
+        end.poison();
+    }
+}
+
 /// The writing end of a channel carrying `T`.
 pub struct Sender<T: Message, M: Mesh> {
     inner: one2one::Writer<T, M>,
@@ -140,34 +282,60 @@ impl<T: Message, M: Mesh> Sender<T, M> {
     }
 
     /// Sends `msg`: completes when the reader has it (rendezvous) or when it
-    /// is in the reader's buffer (buffered).
+    /// is in the reader's buffer (buffered). Fails, giving the message back,
+    /// when the channel is poisoned or this end closed.
     pub fn send(&mut self, msg: T) -> Send<'_, T, M> {
         Send {
             sender: self,
-            msg: Some(msg),
+            msg,
+            put: false,
         }
     }
 
-    /// Sends without waiting when the buffer has room; otherwise gives the
-    /// message back. On a rendezvous channel the message is handed over but
-    /// the reader may not have taken it yet: wait with [`Sender::flush`].
-    pub fn try_send(&mut self, msg: T) -> Result<(), T> {
+    /// Sends without waiting when the buffer has room. On a rendezvous
+    /// channel the message is handed over but the reader may not have taken
+    /// it yet: wait for that with [`Sender::flush`].
+    pub fn try_send(&mut self, msg: T) -> Result<(), TrySendError<T>> {
+        match self.inner.shut() {
+            Shut::Poisoned => return Err(TrySendError::Poisoned(msg)),
+            Shut::Closed => return Err(TrySendError::Closed(msg)),
+            Shut::Open => {}
+        }
         if self.inner.has_room() && self.inner.delivered() {
             self.inner.put(&msg);
             Ok(())
         } else {
-            Err(msg)
+            Err(TrySendError::Full(msg))
         }
+    }
+
+    /// Completes once the reader has taken every message sent so far (or the
+    /// channel is poisoned: then `Err(())`, some were never taken).
+    pub fn flush(&mut self) -> Flush<'_, T, M> {
+        Flush { sender: self }
+    }
+
+    /// Retires this writer: the reader receives every message already sent,
+    /// then [`RecvError::Closed`]. Later sends fail with [`SendError::Closed`].
+    pub fn close(&mut self) {
+        self.inner.close();
+    }
+
+    /// Poisons the channel: every pending and later operation at either end
+    /// fails with `Poisoned`, messages still buffered included.
+    pub fn poison(&mut self) {
+        self.inner.poison();
     }
 
     fn pending<R>(&self, cx: &Context<'_>) -> Poll<R> {
         note_blocked(cx, &self.mesh, self.end + 1);
         Poll::Pending
     }
+}
 
-    /// Completes once the reader has taken every message sent so far.
-    pub fn flush(&mut self) -> Flush<'_, T, M> {
-        Flush { sender: self }
+impl<T: Message, M: Mesh> ChannelEnd for Sender<T, M> {
+    fn poison(&mut self) {
+        Sender::poison(self);
     }
 }
 
@@ -195,23 +363,37 @@ impl<T: Message, M: Mesh> Receiver<T, M> {
         Ok(Receiver { inner, mesh, end })
     }
 
-    /// Receives the next message.
+    /// Receives the next message; fails when the channel is poisoned, or
+    /// closed with nothing left in it.
     pub fn recv(&mut self) -> Recv<'_, T, M> {
         Recv { receiver: self }
     }
 
     /// Receives a message if one is waiting.
-    pub fn try_recv(&mut self) -> Option<T> {
-        if self.inner.ready() {
-            Some(self.inner.take())
-        } else {
-            None
+    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        match self.inner.poll_recv() {
+            Some(Ok(msg)) => Ok(msg),
+            Some(Err(Shut::Closed)) => Err(TryRecvError::Closed),
+            Some(Err(_)) => Err(TryRecvError::Poisoned),
+            None => Err(TryRecvError::Empty),
         }
     }
 
-    /// True when a message is waiting (a receive would not block).
+    /// True when a receive would complete at once (a message, or the end).
     pub fn is_ready(&self) -> bool {
-        self.inner.ready()
+        self.inner.ready() || self.inner.shut() != Shut::Open
+    }
+
+    /// Poisons the channel: every pending and later operation at either end
+    /// fails with `Poisoned`; a writer blocked on it wakes.
+    pub fn poison(&mut self) {
+        self.inner.poison();
+    }
+}
+
+impl<T: Message, M: Mesh> ChannelEnd for Receiver<T, M> {
+    fn poison(&mut self) {
+        Receiver::poison(self);
     }
 }
 
@@ -219,26 +401,20 @@ impl<T: Message, M: Mesh> Receiver<T, M> {
 #[must_use = "futures do nothing unless awaited"]
 pub struct Send<'a, T: Message, M: Mesh> {
     sender: &'a mut Sender<T, M>,
-    /// The message until it is written into the reader's slot.
-    msg: Option<T>,
+    msg: T,
+    /// The message is in the reader's ring; a rendezvous waits for the ack.
+    put: bool,
 }
 
 impl<T: Message, M: Mesh> Future for Send<'_, T, M> {
-    type Output = ();
+    type Output = Result<(), SendError<T>>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        if let Some(msg) = this.msg {
-            if !this.sender.inner.has_room() {
-                return this.sender.pending(cx);
-            }
-            this.sender.inner.put(&msg);
-            this.msg = None;
-        }
-        if this.sender.inner.delivered() {
-            Poll::Ready(())
-        } else {
-            this.sender.pending(cx)
+        match this.sender.inner.poll_send(&this.msg, &mut this.put) {
+            Some(Ok(())) => Poll::Ready(Ok(())),
+            Some(Err(shut)) => Poll::Ready(Err(send_error(shut, this.msg))),
+            None => this.sender.pending(cx),
         }
     }
 }
@@ -253,11 +429,14 @@ pub struct Flush<'a, T: Message, M: Mesh> {
 }
 
 impl<T: Message, M: Mesh> Future for Flush<'_, T, M> {
-    type Output = ();
+    type Output = Result<(), ()>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let shut = self.sender.inner.shut();
         if self.sender.inner.delivered() {
-            Poll::Ready(())
+            Poll::Ready(Ok(()))
+        } else if shut == Shut::Poisoned {
+            Poll::Ready(Err(()))
         } else {
             self.sender.pending(cx)
         }
@@ -271,11 +450,11 @@ pub struct Recv<'a, T: Message, M: Mesh> {
 }
 
 impl<T: Message, M: Mesh> Future for Recv<'_, T, M> {
-    type Output = T;
+    type Output = Result<T, RecvError>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
-        match self.receiver.try_recv() {
-            Some(msg) => Poll::Ready(msg),
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.receiver.inner.poll_recv() {
+            Some(result) => Poll::Ready(result.map_err(recv_error)),
             None => {
                 note_blocked(cx, &self.receiver.mesh, self.receiver.end + 1);
                 Poll::Pending

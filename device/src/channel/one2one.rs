@@ -21,6 +21,21 @@
 //!    copy, so the writer never overwrites a slot still being read.
 //! 4. Raise the user interrupt on W.
 //!
+//! Shutdown (state words, one writer each: `writer_state` in R's ring,
+//! `reader_state` in W's ack block):
+//! - Close (writer): write CLOSED into `writer_state` after the last counter
+//!   bump (same source, same destination: it arrives after every message).
+//!   The reader loads the state first, then the counter: once it sees
+//!   CLOSED the counter is final, so it delivers every buffered message and
+//!   only then reports Closed. Nothing is lost.
+//! - Poison (either end): write POISONED into the peer's state word, raise
+//!   the peer, and remember it locally. Every later or pending operation at
+//!   either end fails with Poisoned, buffered messages included. A rendezvous
+//!   send in flight when the reader poisons returns its message: the writer
+//!   loads the reader's state before `taken`, so if the reader took the
+//!   message before poisoning (its ack was written first) the send succeeds,
+//!   and otherwise it was never delivered.
+//!
 //! Each counter has exactly one writer (the ownership that makes `Release` on
 //! the writes and `Acquire` on the polls sufficient): `written` is written
 //! only by the writer, `taken` only by the reader. Both ends keep their own
@@ -29,7 +44,9 @@
 //! The same code serves both ends on one core: then every "remote" write is
 //! a local one and the interrupt is raised on the core itself.
 
-use super::block::{slot_count, slot_stride, ACK_TAKEN, RING_SLOTS, RING_WRITTEN};
+use super::block::{
+    slot_count, slot_stride, ACK_READER_STATE, ACK_TAKEN, CLOSED, POISONED, RING_SLOTS, RING_WRITER_STATE, RING_WRITTEN,
+};
 use crate::addr::{CoreId, GlobalAddr, Irq};
 use crate::mesh::Mesh;
 use crate::message::Message;
@@ -51,6 +68,8 @@ pub(crate) struct Writer<T, M: Mesh> {
     written: u32,
     /// Slot the next message goes to (steps through 0..slots and wraps).
     next_slot: u32,
+    /// This end closed or poisoned the channel (CLOSED / POISONED bits).
+    own_state: u32,
     _msg: PhantomData<T>,
 }
 
@@ -69,7 +88,20 @@ pub(crate) struct Reader<T, M: Mesh> {
     taken: u32,
     /// Slot the next message comes from.
     next_slot: u32,
+    /// This end poisoned the channel (POISONED bit).
+    own_state: u32,
     _msg: PhantomData<T>,
+}
+
+/// What an end sees of the channel before an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shut {
+    /// Open.
+    Open,
+    /// Poisoned by either end.
+    Poisoned,
+    /// Closed by the writer (reader: and fully drained).
+    Closed,
 }
 
 impl<T: Message, M: Mesh> Writer<T, M> {
@@ -88,7 +120,38 @@ impl<T: Message, M: Mesh> Writer<T, M> {
             rendezvous: capacity == 0,
             written: 0,
             next_slot: 0,
+            own_state: 0,
             _msg: PhantomData,
+        }
+    }
+
+    /// Whether the channel is still open for sending. Loads the reader's
+    /// state before any counter (see the module doc on poison).
+    pub(crate) fn shut(&self) -> Shut {
+        if (self.own_state | self.mesh.load_word(self.ack + ACK_READER_STATE)) & POISONED != 0 {
+            Shut::Poisoned
+        } else if self.own_state & CLOSED != 0 {
+            Shut::Closed
+        } else {
+            Shut::Open
+        }
+    }
+
+    /// Closes the channel: the reader gets every message written so far, then Closed.
+    pub(crate) fn close(&mut self) {
+        if self.own_state == 0 {
+            self.own_state = CLOSED;
+            self.mesh.write_word(self.ring.add(RING_WRITER_STATE), CLOSED);
+            self.mesh.raise(self.reader, Irq::User);
+        }
+    }
+
+    /// Poisons the channel: every pending and later operation at either end fails.
+    pub(crate) fn poison(&mut self) {
+        if self.own_state & POISONED == 0 {
+            self.own_state |= POISONED;
+            self.mesh.write_word(self.ring.add(RING_WRITER_STATE), self.own_state);
+            self.mesh.raise(self.reader, Irq::User);
         }
     }
 
@@ -118,6 +181,30 @@ impl<T: Message, M: Mesh> Writer<T, M> {
         self.mesh.raise(self.reader, Irq::User);
     }
 
+    /// One attempt at a send of `msg`; `put` says whether it is already in
+    /// the reader's ring (a rendezvous waiting for the reader).
+    pub(crate) fn poll_send(&mut self, msg: &T, put: &mut bool) -> Option<Result<(), Shut>> {
+        // The reader's state before `taken`: an ack written before a poison is seen.
+        let shut = self.shut();
+        if !*put {
+            if shut != Shut::Open {
+                return Some(Err(shut));
+            }
+            if !self.has_room() {
+                return None;
+            }
+            self.put(msg);
+            *put = true;
+        }
+        if self.delivered() {
+            Some(Ok(()))
+        } else if shut == Shut::Poisoned {
+            Some(Err(Shut::Poisoned))
+        } else {
+            None
+        }
+    }
+
     /// Step 5: true once the reader has taken everything written (always
     /// true for a buffered channel, whose send completes at step 4).
     pub(crate) fn delivered(&self) -> bool {
@@ -141,7 +228,33 @@ impl<T: Message, M: Mesh> Reader<T, M> {
             stride: slot_stride(core::mem::size_of::<T>() as u32),
             taken: 0,
             next_slot: 0,
+            own_state: 0,
             _msg: PhantomData,
+        }
+    }
+
+    /// Whether a receive can still succeed: loads the writer's state before
+    /// the counter, so CLOSED means the counter is final.
+    pub(crate) fn shut(&self) -> Shut {
+        if self.own_state & POISONED != 0 {
+            return Shut::Poisoned;
+        }
+        let state = self.mesh.load_word(self.ring + RING_WRITER_STATE);
+        if state & POISONED != 0 {
+            Shut::Poisoned
+        } else if state & CLOSED != 0 && !self.ready() {
+            Shut::Closed
+        } else {
+            Shut::Open
+        }
+    }
+
+    /// Poisons the channel: every pending and later operation at either end fails.
+    pub(crate) fn poison(&mut self) {
+        if self.own_state & POISONED == 0 {
+            self.own_state = POISONED;
+            self.mesh.write_word(self.ack.add(ACK_READER_STATE), POISONED);
+            self.mesh.raise(self.writer, Irq::User);
         }
     }
 
@@ -150,6 +263,24 @@ impl<T: Message, M: Mesh> Reader<T, M> {
         // Acquire: pairs with the writer's release of `written`, which it
         // issued after the payload.
         self.mesh.load_word(self.ring + RING_WRITTEN) != self.taken
+    }
+
+    /// One attempt at a receive: a message, the channel's end, or not yet.
+    pub(crate) fn poll_recv(&mut self) -> Option<Result<T, Shut>> {
+        if self.own_state & POISONED != 0 {
+            return Some(Err(Shut::Poisoned));
+        }
+        // The state before the counter: CLOSED seen means the counter is final.
+        let state = self.mesh.load_word(self.ring + RING_WRITER_STATE);
+        if state & POISONED != 0 {
+            Some(Err(Shut::Poisoned))
+        } else if self.ready() {
+            Some(Ok(self.take()))
+        } else if state & CLOSED != 0 {
+            Some(Err(Shut::Closed))
+        } else {
+            None
+        }
     }
 
     /// Steps 2-4 of receive. Call only when [`Reader::ready`].

@@ -1,72 +1,144 @@
 //! The built-in processes: what a network is made of without writing device
 //! code. Each is generic over its message type `T` and the core's mesh `M`.
 //!
-//! Until channels can be closed, the streaming kinds (`generate`, `sieve`,
-//! `consume` with a negative count) use the value 0 as an end-of-stream
-//! marker; the classic CSP kinds (`id`, `succ`, `prefix`, `delta`) run
-//! forever, like their occam originals.
+//! How they end (explicitly, in their own code; nothing propagates behind
+//! a process's back):
+//! - when an input is closed and drained, a process closes its outputs and
+//!   returns: closing a pipeline's source shuts the whole pipeline down in
+//!   order, losing nothing;
+//! - when any of its channels is poisoned, it poisons all its other ends and
+//!   returns: poison spreads through a network and stops it.
+//!
+//! Result: `value` = messages it handled, `aux` = how its stream ended
+//! ([`ENDED_BY_CLOSE`] or [`ENDED_BY_POISON`]) unless a kind says otherwise.
 
 use super::{Outcome, Proc, ProcessError};
+use crate::channel::{RecvError, Sender};
 use crate::mesh::Mesh;
 use crate::message::Scalar;
 
-/// Copies its input to its output, forever.
+/// `aux` of a process whose input was closed.
+pub const ENDED_BY_CLOSE: u64 = 0;
+/// `aux` of a process stopped by poison.
+pub const ENDED_BY_POISON: u64 = 1;
+
+fn ended(handled: u64, why: RecvError) -> Result<Outcome, ProcessError> {
+    Ok(Outcome {
+        value: handled,
+        aux: match why {
+            RecvError::Closed => ENDED_BY_CLOSE,
+            RecvError::Poisoned => ENDED_BY_POISON,
+        },
+        ticks: 0,
+    })
+}
+
+/// Shuts down after input `why` ended: closes or poisons `outputs`.
+fn pass_on<T: Scalar, M: Mesh>(why: RecvError, outputs: &mut [Sender<T, M>]) {
+    for out in outputs.iter_mut() {
+        match why {
+            RecvError::Closed => out.close(),
+            RecvError::Poisoned => out.poison(),
+        }
+    }
+}
+
+/// Copies its input to its output until the input ends.
 pub(super) async fn id<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, ProcessError> {
-    let mut input = p.input::<T>(0)?;
-    let mut output = p.output::<T>(0)?;
-    loop {
-        let x = input.recv().await;
-        output.send(x).await;
-    }
+    map(p, |x: T| x).await
 }
 
-/// Outputs its input plus one, forever.
+/// Outputs its input plus one until the input ends.
 pub(super) async fn succ<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, ProcessError> {
+    map(p, |x: T| x.succ()).await
+}
+
+/// The one-input, one-output loop behind `id` and `succ`.
+async fn map<T: Scalar, M: Mesh>(p: Proc<M>, f: impl Fn(T) -> T) -> Result<Outcome, ProcessError> {
     let mut input = p.input::<T>(0)?;
-    let mut output = p.output::<T>(0)?;
+    let mut output = [p.output::<T>(0)?];
+    let mut handled = 0;
     loop {
-        let x = input.recv().await;
-        output.send(x.succ()).await;
+        let x = match input.recv().await {
+            Ok(x) => x,
+            Err(why) => {
+                pass_on(why, &mut output);
+                return ended(handled, why);
+            }
+        };
+        if output[0].send(f(x)).await.is_err() {
+            input.poison();
+            return ended(handled, RecvError::Poisoned);
+        }
+        handled += 1;
     }
 }
 
-/// Outputs `value` (param 0), then copies its input to its output, forever.
+/// Outputs `value` (param 0), then copies its input to its output until the input ends.
 pub(super) async fn prefix<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, ProcessError> {
     let mut input = p.input::<T>(0)?;
     let mut output = p.output::<T>(0)?;
-    output.send(T::from_i64(p.param(0))).await;
+    if output.send(T::from_i64(p.param(0))).await.is_err() {
+        input.poison();
+        return ended(0, RecvError::Poisoned);
+    }
+    let mut output = [output];
+    let mut handled = 0;
     loop {
-        let x = input.recv().await;
-        output.send(x).await;
+        let x = match input.recv().await {
+            Ok(x) => x,
+            Err(why) => {
+                pass_on(why, &mut output);
+                return ended(handled, why);
+            }
+        };
+        if output[0].send(x).await.is_err() {
+            input.poison();
+            return ended(handled, RecvError::Poisoned);
+        }
+        handled += 1;
     }
 }
 
 /// Reads a value and outputs it on every output in turn (the sequential
-/// delta of commstime), forever. Up to four outputs.
+/// delta of commstime) until the input ends. Up to four outputs.
 pub(super) async fn delta<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, ProcessError> {
     let mut input = p.input::<T>(0)?;
-    let mut first = p.output::<T>(0)?;
-    let mut rest: heapless::Vec<_, 3> = heapless::Vec::new();
-    for i in 1..p.outputs() {
+    let mut outputs: heapless::Vec<Sender<T, M>, 4> = heapless::Vec::new();
+    for i in 0..p.outputs() {
         // The registry caps delta at four outputs, so this never overflows.
-        if rest.push(p.output::<T>(i)?).is_err() {
+        if outputs.push(p.output::<T>(i)?).is_err() {
             return Err(ProcessError::MissingEnd { input: false, index: i });
         }
     }
+    let mut handled = 0;
     loop {
-        let x = input.recv().await;
-        first.send(x).await;
-        for out in rest.iter_mut() {
-            out.send(x).await;
+        let x = match input.recv().await {
+            Ok(x) => x,
+            Err(why) => {
+                pass_on(why, &mut outputs);
+                return ended(handled, why);
+            }
+        };
+        for i in 0..outputs.len() {
+            if outputs[i].send(x).await.is_err() {
+                input.poison();
+                pass_on(RecvError::Poisoned, &mut outputs);
+                return ended(handled, RecvError::Poisoned);
+            }
         }
+        handled += 1;
     }
 }
 
-/// Reads `warmup` (param 1) values, then times `count` (param 0) reads.
+/// Reads `warmup` (param 1) values, then times `count` (param 0) reads, then
+/// poisons its input when `poison` (param 2) is non-zero (shutting down the
+/// network that fed it, as commstime's consumer does).
 ///
-/// With a negative count it reads until the end marker 0. Result: value = the
+/// With a negative count it reads until the input ends. Result: value = the
 /// number of timed values, aux = their wrapping sum (as `i64` bits), ticks =
-/// the ticks the timed reads took.
+/// the ticks the timed reads took. It ends early, without error, when its
+/// input is closed or poisoned.
 pub(super) async fn consume<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, ProcessError> {
     let mut input = p.input::<T>(0)?;
     let count = p.param(0);
@@ -74,30 +146,29 @@ pub(super) async fn consume<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, P
     if warmup < 0 {
         return Err(ProcessError::BadParam { index: 1 });
     }
-    for _ in 0..warmup {
-        input.recv().await;
-    }
     let mesh = p.mesh();
-    let start = mesh.now_ticks();
     let mut n: u64 = 0;
     let mut sum: i64 = 0;
-    if count >= 0 {
-        for _ in 0..count {
-            let x = input.recv().await;
-            sum = sum.wrapping_add(x.to_i64());
+    let mut start = mesh.now_ticks();
+    for _ in 0..warmup {
+        if input.recv().await.is_err() {
+            break;
         }
-        n = count as u64;
-    } else {
-        loop {
-            let x = input.recv().await;
-            if x == T::from_i64(0) {
-                break;
+        start = mesh.now_ticks();
+    }
+    while count < 0 || n < count as u64 {
+        match input.recv().await {
+            Ok(x) => {
+                sum = sum.wrapping_add(x.to_i64());
+                n += 1;
             }
-            sum = sum.wrapping_add(x.to_i64());
-            n += 1;
+            Err(_) => break,
         }
     }
     let ticks = mesh.now_ticks().wrapping_sub(start);
+    if p.param(2) != 0 {
+        input.poison();
+    }
     Ok(Outcome {
         value: n,
         aux: sum as u64,
@@ -106,56 +177,59 @@ pub(super) async fn consume<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, P
 }
 
 /// Outputs `count` (param 1) values counting up from `start` (param 0), then
-/// the end marker 0 when param 2 is non-zero. A negative count runs forever.
-/// Result: value = the number of values sent (marker excluded).
+/// closes its output. A negative count runs until the channel is poisoned.
+/// Result: value = the number of values sent.
 pub(super) async fn generate<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, ProcessError> {
     let mut output = p.output::<T>(0)?;
-    let start = p.param(0);
     let count = p.param(1);
-    let mut x = T::from_i64(start);
+    let mut x = T::from_i64(p.param(0));
     let mut sent: u64 = 0;
     while count < 0 || sent < count as u64 {
-        output.send(x).await;
+        if output.send(x).await.is_err() {
+            return ended(sent, RecvError::Poisoned);
+        }
         x = x.succ();
         sent += 1;
     }
-    if p.param(2) != 0 {
-        output.send(T::from_i64(0)).await;
-    }
-    Ok(Outcome {
-        value: sent,
-        aux: 0,
-        ticks: 0,
-    })
+    output.close();
+    ended(sent, RecvError::Closed)
 }
 
 /// One stage of the prime sieve pipeline: the first value it reads is its
-/// prime; it forwards every later value that prime does not divide, until the
-/// end marker 0, which it forwards before returning. Result: value = its
-/// prime (0 if the stream was empty), aux = how many multiples it struck out.
+/// prime; it forwards every later value that prime does not divide until
+/// its input ends, then closes its output. Result: value = its prime (0 if
+/// the stream was empty), aux = how many multiples it struck out.
 pub(super) async fn sieve<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, ProcessError> {
     let mut input = p.input::<T>(0)?;
-    let mut output = p.output::<T>(0)?;
-    let prime = input.recv().await.to_i64();
-    let mut struck: u64 = 0;
-    if prime != 0 {
-        if prime < 0 {
-            return Err(ProcessError::BadParam { index: 0 });
+    let mut output = [p.output::<T>(0)?];
+    let prime = match input.recv().await {
+        Ok(x) => x.to_i64(),
+        Err(why) => {
+            pass_on(why, &mut output);
+            return Ok(Outcome::default());
         }
-        loop {
-            let x = input.recv().await;
-            let v = x.to_i64();
-            if v == 0 {
+    };
+    if prime <= 0 {
+        input.poison();
+        pass_on(RecvError::Poisoned, &mut output);
+        return Err(ProcessError::BadParam { index: 0 });
+    }
+    let mut struck: u64 = 0;
+    loop {
+        let x = match input.recv().await {
+            Ok(x) => x,
+            Err(why) => {
+                pass_on(why, &mut output);
                 break;
             }
-            if v % prime == 0 {
-                struck += 1;
-            } else {
-                output.send(x).await;
-            }
+        };
+        if x.to_i64() % prime == 0 {
+            struck += 1;
+        } else if output[0].send(x).await.is_err() {
+            input.poison();
+            break;
         }
     }
-    output.send(T::from_i64(0)).await;
     Ok(Outcome {
         value: prime as u64,
         aux: struck,

@@ -47,7 +47,9 @@ pub struct KindSpec {
     pub outputs: Arity,
     /// Names of its parameters, in order.
     pub params: &'static [&'static str],
-    /// True when it never returns on its own (a run does not wait for it).
+    /// True when it may run until it is stopped (a ring like commstime's never
+    /// ends on its own): a run does not wait for it. Such processes still end
+    /// when their input is closed or a channel of theirs is poisoned.
     pub forever: bool,
 }
 
@@ -55,7 +57,7 @@ pub struct KindSpec {
 pub static KINDS: &[KindSpec] = &[
     KindSpec {
         name: "id",
-        summary: "copies its input to its output",
+        summary: "copies its input to its output until the input ends",
         inputs: Arity::Exactly(1),
         outputs: Arity::Exactly(1),
         params: &[],
@@ -63,7 +65,7 @@ pub static KINDS: &[KindSpec] = &[
     },
     KindSpec {
         name: "succ",
-        summary: "outputs its input plus one",
+        summary: "outputs its input plus one until the input ends",
         inputs: Arity::Exactly(1),
         outputs: Arity::Exactly(1),
         params: &[],
@@ -71,7 +73,7 @@ pub static KINDS: &[KindSpec] = &[
     },
     KindSpec {
         name: "prefix",
-        summary: "outputs `value`, then copies its input to its output",
+        summary: "outputs `value`, then copies its input to its output until the input ends",
         inputs: Arity::Exactly(1),
         outputs: Arity::Exactly(1),
         params: &["value"],
@@ -79,7 +81,7 @@ pub static KINDS: &[KindSpec] = &[
     },
     KindSpec {
         name: "delta",
-        summary: "outputs each input on every output in turn (sequential delta)",
+        summary: "outputs each input on every output in turn (sequential delta) until the input ends",
         inputs: Arity::Exactly(1),
         outputs: Arity::Between { min: 1, max: 4 },
         params: &[],
@@ -87,18 +89,18 @@ pub static KINDS: &[KindSpec] = &[
     },
     KindSpec {
         name: "consume",
-        summary: "reads `warmup` values, then times `count` reads (negative: until the end marker 0)",
+        summary: "reads `warmup` values, then times `count` reads (negative: until the input ends), then poisons its input if `poison` is non-zero",
         inputs: Arity::Exactly(1),
         outputs: Arity::Exactly(0),
-        params: &["count", "warmup"],
+        params: &["count", "warmup", "poison"],
         forever: false,
     },
     KindSpec {
         name: "generate",
-        summary: "outputs `count` values from `start` up, then the end marker 0 if `end_marker` is non-zero",
+        summary: "outputs `count` values from `start` up, then closes its output (negative count: until poisoned)",
         inputs: Arity::Exactly(0),
         outputs: Arity::Exactly(1),
-        params: &["start", "count", "end_marker"],
+        params: &["start", "count"],
         forever: false,
     },
     KindSpec {
