@@ -7,12 +7,14 @@
 //! - [`addr`]: the address map (core ids, global addresses, registers).
 //! - [`mesh`]: the [`mesh::Mesh`] trait, the one boundary to the chip.
 //! - [`channel`]: channel endpoints and their shared-memory blocks.
+//! - [`alt`]: alternation over input, output, skip and timeout guards.
 //! - [`boot`]: the boot table the host writes into each core.
 //! - [`executor`]: the per-core executor.
 //! - [`process`]: process handles and the built-in process registry.
 #![no_std]
 
 pub mod addr;
+pub mod alt;
 pub mod boot;
 pub mod channel;
 pub mod executor;

@@ -315,6 +315,18 @@ impl<T: Message, M: Mesh> Sender<T, M> {
         Flush { sender: self }
     }
 
+    /// True when a send would complete (or fail) at once: room in a buffered
+    /// channel, or the channel shut. A rendezvous send always waits for its
+    /// reader, so for a rendezvous this is only true once the channel is shut.
+    pub fn can_send_now(&self) -> bool {
+        self.inner.shut() != Shut::Open || (self.inner.capacity() > 0 && self.inner.has_room())
+    }
+
+    /// Buffer capacity in messages; 0 is a rendezvous.
+    pub fn capacity(&self) -> u32 {
+        self.inner.capacity()
+    }
+
     /// Retires this writer: the reader receives every message already sent,
     /// then [`RecvError::Closed`]. Later sends fail with [`SendError::Closed`].
     pub fn close(&mut self) {

@@ -161,6 +161,15 @@ impl<T: Message, M: Mesh> Writer<T, M> {
         self.mesh.load_word(self.ack + ACK_TAKEN)
     }
 
+    /// Buffer capacity (0 for a rendezvous).
+    pub(crate) fn capacity(&self) -> u32 {
+        if self.rendezvous {
+            0
+        } else {
+            self.slots
+        }
+    }
+
     /// True when a message can be written now without waiting.
     pub(crate) fn has_room(&self) -> bool {
         self.written.wrapping_sub(self.taken()) < self.slots

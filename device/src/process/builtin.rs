@@ -13,7 +13,8 @@
 //! ([`ENDED_BY_CLOSE`] or [`ENDED_BY_POISON`]) unless a kind says otherwise.
 
 use super::{Outcome, Proc, ProcessError};
-use crate::channel::{RecvError, Sender};
+use crate::alt::{Alt, Guard};
+use crate::channel::{Receiver, RecvError, Sender, TryRecvError};
 use crate::mesh::Mesh;
 use crate::message::Scalar;
 
@@ -235,4 +236,124 @@ pub(super) async fn sieve<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, Pro
         aux: struck,
         ticks: 0,
     })
+}
+
+/// Merges its inputs (up to eight) fairly onto its output: among inputs with
+/// a message waiting, the one served longest ago goes first, so a busy input
+/// cannot starve the others. Closes its output once every input is closed;
+/// poison on any channel poisons them all. Result: value = messages merged.
+pub(super) async fn merge<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, ProcessError> {
+    let mut inputs: heapless::Vec<Receiver<T, M>, 8> = heapless::Vec::new();
+    for i in 0..p.inputs() {
+        // The registry caps merge at eight inputs, so this never overflows.
+        if inputs.push(p.input::<T>(i)?).is_err() {
+            return Err(ProcessError::MissingEnd { input: true, index: i });
+        }
+    }
+    let mut output = [p.output::<T>(0)?];
+    let mut open = [true; 8];
+    let mut alt = Alt::new(p.mesh());
+    let mut handled = 0;
+    let poisoned = |inputs: &mut heapless::Vec<Receiver<T, M>, 8>, output: &mut [Sender<T, M>; 1]| {
+        for input in inputs.iter_mut() {
+            input.poison();
+        }
+        pass_on(RecvError::Poisoned, output);
+    };
+    loop {
+        let chosen = {
+            let mut guards: heapless::Vec<Guard<'_>, 8> = inputs
+                .iter()
+                .zip(open)
+                .map(|(input, is_open)| Guard::new(input).when(is_open))
+                .collect();
+            match alt.fair_select(&mut guards).await {
+                Ok(i) => i,
+                // Every input closed.
+                Err(_) => {
+                    pass_on(RecvError::Closed, &mut output);
+                    return ended(handled, RecvError::Closed);
+                }
+            }
+        };
+        match inputs[chosen].try_recv() {
+            Ok(x) => {
+                if output[0].send(x).await.is_err() {
+                    poisoned(&mut inputs, &mut output);
+                    return ended(handled, RecvError::Poisoned);
+                }
+                handled += 1;
+            }
+            Err(TryRecvError::Closed) => open[chosen] = false,
+            Err(TryRecvError::Poisoned) => {
+                poisoned(&mut inputs, &mut output);
+                return ended(handled, RecvError::Poisoned);
+            }
+            // A chosen input is ready; nothing else reads it.
+            Err(TryRecvError::Empty) => {}
+        }
+    }
+}
+
+/// Reads one value from each of its two inputs and outputs their sum, until
+/// either input ends. Result: value = sums sent.
+pub(super) async fn plus<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, ProcessError> {
+    let mut a = p.input::<T>(0)?;
+    let mut b = p.input::<T>(1)?;
+    let mut output = [p.output::<T>(0)?];
+    let mut handled = 0;
+    loop {
+        let x = match a.recv().await {
+            Ok(x) => x,
+            Err(why) => {
+                if why == RecvError::Poisoned {
+                    b.poison();
+                }
+                pass_on(why, &mut output);
+                return ended(handled, why);
+            }
+        };
+        let y = match b.recv().await {
+            Ok(y) => y,
+            Err(why) => {
+                if why == RecvError::Poisoned {
+                    a.poison();
+                }
+                pass_on(why, &mut output);
+                return ended(handled, why);
+            }
+        };
+        if output[0].send(x.plus(y)).await.is_err() {
+            a.poison();
+            b.poison();
+            return ended(handled, RecvError::Poisoned);
+        }
+        handled += 1;
+    }
+}
+
+/// Drops the first value of its input, then copies the rest to its output
+/// until the input ends. Result: value = messages copied.
+pub(super) async fn tail<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, ProcessError> {
+    let mut input = p.input::<T>(0)?;
+    let mut output = [p.output::<T>(0)?];
+    if let Err(why) = input.recv().await {
+        pass_on(why, &mut output);
+        return ended(0, why);
+    }
+    let mut handled = 0;
+    loop {
+        let x = match input.recv().await {
+            Ok(x) => x,
+            Err(why) => {
+                pass_on(why, &mut output);
+                return ended(handled, why);
+            }
+        };
+        if output[0].send(x).await.is_err() {
+            input.poison();
+            return ended(handled, RecvError::Poisoned);
+        }
+        handled += 1;
+    }
 }

@@ -112,6 +112,30 @@ pub static KINDS: &[KindSpec] = &[
         params: &[],
         forever: false,
     },
+    KindSpec {
+        name: "merge",
+        summary: "merges up to eight inputs fairly onto its output until every input is closed",
+        inputs: Arity::Between { min: 1, max: 8 },
+        outputs: Arity::Exactly(1),
+        params: &[],
+        forever: true,
+    },
+    KindSpec {
+        name: "plus",
+        summary: "outputs the sum of one value from each of its two inputs until either ends",
+        inputs: Arity::Exactly(2),
+        outputs: Arity::Exactly(1),
+        params: &[],
+        forever: true,
+    },
+    KindSpec {
+        name: "tail",
+        summary: "drops the first value, then copies its input to its output until the input ends",
+        inputs: Arity::Exactly(1),
+        outputs: Arity::Exactly(1),
+        params: &[],
+        forever: true,
+    },
 ];
 
 /// Finds a kind by name: its id and spec.
@@ -239,6 +263,18 @@ macro_rules! by_kind {
                 use builtin::sieve as $f;
                 $body
             }
+            7 => {
+                use builtin::merge as $f;
+                $body
+            }
+            8 => {
+                use builtin::plus as $f;
+                $body
+            }
+            9 => {
+                use builtin::tail as $f;
+                $body
+            }
             _ => $otherwise,
         }
     };
@@ -279,7 +315,7 @@ mod tests {
 
     #[test]
     fn every_kind_dispatches() {
-        assert_eq!(KINDS.len(), 7);
+        assert_eq!(KINDS.len(), 10);
         for (i, k) in KINDS.iter().enumerate() {
             assert_eq!(kind_by_name(k.name).map(|(id, _)| id), Some(i as u32));
         }
