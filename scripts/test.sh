@@ -11,5 +11,5 @@ cargo test --workspace --locked
 # build from invalidating the normal one; two preemptions keep the
 # exploration to seconds while covering every ordering they use.
 export RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom LOOM_MAX_PREEMPTIONS=2
-cargo test -p ecsp-device --test loom_one2one --release --locked
+cargo test -p ecsp-device --test loom_channels --release --locked
 cargo test -p ecsp-host --lib --release --locked loom_

@@ -153,6 +153,32 @@ pub struct EndRecord {
     pub msg_size: u32,
     /// [`END_READ`] or [`END_WRITE`]. Host writes.
     pub direction: u32,
+    /// Lanes: 1 for a one-to-one end; for the read end of an any-to-one
+    /// channel, its number of writers, each with a lane of its own. Host writes.
+    pub lanes: u32,
+    /// Read end of an any-to-one channel: SRAM offset of its [`LaneRecord`]
+    /// table (`lanes` records), and `local`/`remote`/`peer` are unused. Zero
+    /// otherwise. Host writes.
+    pub table: u32,
+}
+
+/// One writer's lane of an any-to-one channel, in the reader's SRAM: a
+/// one-to-one ring of its own plus the reader's private cursor for it.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LaneRecord {
+    /// SRAM offset of the lane's ring block on this (the reader's) core. Host writes.
+    pub ring: u32,
+    /// Global address of the lane writer's acknowledgement block. Host writes.
+    pub ack: u32,
+    /// Core id of the lane's writer. Host writes.
+    pub peer: u32,
+    /// Messages taken from this lane. The reader core alone writes and reads it.
+    pub taken: u32,
+    /// The lane's slot cursor. The reader core alone writes and reads it.
+    pub next_slot: u32,
+    /// Zero.
+    pub reserved: u32,
 }
 
 /// [`TaskRecord::waiting`] of a process blocked on something other than one
@@ -172,6 +198,12 @@ pub const TASK_VALUE_OFFSET: u32 = 64;
 pub const TASK_ERROR_OFFSET: u32 = 88;
 /// Offset of [`TaskRecord::waiting`].
 pub const TASK_WAITING_OFFSET: u32 = 92;
+/// Offset of [`LaneRecord::taken`].
+pub const LANE_TAKEN_OFFSET: u32 = 12;
+/// Offset of [`LaneRecord::next_slot`].
+pub const LANE_NEXT_SLOT_OFFSET: u32 = 16;
+/// Most writers an any-to-one channel can have.
+pub const MAX_LANES: u32 = 64;
 /// Offset of [`BootHeader::core_status`].
 pub const CORE_STATUS_OFFSET: u32 = 36;
 /// Offset of [`BootHeader::fault_task`].
@@ -183,12 +215,15 @@ const _: () = {
     assert!(size_of::<BootHeader>() == 48);
     assert!(size_of::<TaskRecord>() == 96);
     assert!(align_of::<TaskRecord>() == 8);
-    assert!(size_of::<EndRecord>() == 24);
+    assert!(size_of::<EndRecord>() == 32);
+    assert!(size_of::<LaneRecord>() == 24);
     assert!(core::mem::offset_of!(TaskRecord, status) == TASK_STATUS_OFFSET as usize);
     assert!(core::mem::offset_of!(TaskRecord, value) == TASK_VALUE_OFFSET as usize);
     assert!(core::mem::offset_of!(TaskRecord, error) == TASK_ERROR_OFFSET as usize);
     assert!(core::mem::offset_of!(TaskRecord, waiting) == TASK_WAITING_OFFSET as usize);
     assert!(core::mem::offset_of!(BootHeader, core_status) == CORE_STATUS_OFFSET as usize);
+    assert!(core::mem::offset_of!(LaneRecord, taken) == LANE_TAKEN_OFFSET as usize);
+    assert!(core::mem::offset_of!(LaneRecord, next_slot) == LANE_NEXT_SLOT_OFFSET as usize);
     assert!(core::mem::offset_of!(BootHeader, fault_task) == FAULT_TASK_OFFSET as usize);
     assert!(core::mem::offset_of!(BootHeader, boot_error) == BOOT_ERROR_OFFSET as usize);
 };
@@ -204,6 +239,10 @@ pub const fn align_up(n: u32, align: u32) -> u32 {
 unsafe impl bytemuck::Zeroable for EndRecord {}
 // SAFETY: as above.
 unsafe impl bytemuck::Pod for EndRecord {}
+// SAFETY: `LaneRecord` is `#[repr(C)]`, made of `u32`s only.
+unsafe impl bytemuck::Zeroable for LaneRecord {}
+// SAFETY: as above.
+unsafe impl bytemuck::Pod for LaneRecord {}
 // SAFETY: `TaskRecord` is `#[repr(C)]`: eight u32s (32 bytes), four i64s,
 // three u64s and two u32s, every field at its natural alignment with no gap
 // (offsets pinned by `boot_layout_is_pinned`), every bit pattern valid.
@@ -244,6 +283,10 @@ mod tests {
         assert_eq!(offset_of!(EndRecord, capacity), 12);
         assert_eq!(offset_of!(EndRecord, msg_size), 16);
         assert_eq!(offset_of!(EndRecord, direction), 20);
+        assert_eq!(offset_of!(EndRecord, lanes), 24);
+        assert_eq!(offset_of!(EndRecord, table), 28);
+        assert_eq!(offset_of!(LaneRecord, taken), 12);
+        assert_eq!(offset_of!(LaneRecord, next_slot), 16);
     }
 
     #[test]

@@ -119,6 +119,8 @@ fn channel(memory: &'static Memory, k: u32, capacity: u32) -> (Sender<u32, TestM
         capacity,
         msg_size: 4,
         direction: END_WRITE,
+        lanes: 1,
+        table: 0,
     };
     let r = EndRecord {
         local: ring,
@@ -127,6 +129,8 @@ fn channel(memory: &'static Memory, k: u32, capacity: u32) -> (Sender<u32, TestM
         capacity,
         msg_size: 4,
         direction: END_READ,
+        lanes: 1,
+        table: 0,
     };
     // SAFETY: fresh zeroed blocks, each end made once.
     let tx = unsafe { Sender::from_record(TestMesh { memory, me: 0 }, &w, 2 * k) }.unwrap();

@@ -13,7 +13,7 @@
 //! A failure lists every disagreement, naming the section and the field.
 
 use ecsp_device::addr::{reg, Irq, SRAM_SIZE};
-use ecsp_device::boot::{self, core_status, task_status, BootHeader, EndRecord, TaskRecord};
+use ecsp_device::boot::{self, core_status, task_status, BootHeader, EndRecord, LaneRecord, TaskRecord};
 use ecsp_device::channel::block::{self, ring_block_size, slot_count, slot_stride};
 use ecsp_device::channel::EndError;
 use ecsp_device::executor::BootError;
@@ -400,8 +400,24 @@ fn boot_structures_match_the_code() {
             capacity,
             msg_size,
             direction,
+            lanes,
+            table,
         }),
         size_of::<EndRecord>() as u64,
+        &mut errors,
+    );
+    check_struct(
+        &sections,
+        "LaneRecord",
+        &real_fields!(LaneRecord {
+            ring,
+            ack,
+            peer,
+            taken,
+            next_slot,
+            reserved,
+        }),
+        size_of::<LaneRecord>() as u64,
         &mut errors,
     );
     report(errors);
@@ -704,6 +720,8 @@ fn a_drifted_document_is_reported_by_name() {
             capacity,
             msg_size,
             direction,
+            lanes,
+            table,
         }),
         size_of::<EndRecord>() as u64,
         &mut errors,

@@ -11,6 +11,7 @@
 //! assert_eq!(net.processes().len(), 2);
 //! ```
 
+use ecsp_device::boot::MAX_LANES;
 use ecsp_device::channel::block::{MAX_CAPACITY, MAX_MESSAGE_SIZE};
 use ecsp_device::message::Dtype;
 use ecsp_device::process::{kind_by_name, Arity, KindSpec, KINDS};
@@ -24,6 +25,17 @@ pub struct ChanId(pub usize);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ProcId(pub usize);
 
+/// How many ends of each side a channel has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ChannelKind {
+    /// One writer, one reader.
+    #[default]
+    OneToOne,
+    /// Any number of writers (each with a lane in the reader's memory,
+    /// merged fairly), one reader.
+    AnyToOne,
+}
+
 /// A channel.
 #[derive(Debug, Clone)]
 pub struct ChannelSpec {
@@ -31,10 +43,16 @@ pub struct ChannelSpec {
     pub name: String,
     /// Message type.
     pub dtype: Dtype,
-    /// Buffer capacity; 0 = rendezvous.
+    /// Buffer capacity; 0 = rendezvous. For an any-to-one channel, per writer.
     pub capacity: u32,
-    /// The process (and its output index) that writes it.
+    /// One-to-one or any-to-one.
+    pub kind: ChannelKind,
+    /// The process (and its output index) that writes it; for an any-to-one
+    /// channel the first of `writers`.
     pub writer: Option<(ProcId, u32)>,
+    /// Every process (and its output index) that writes it, in the order
+    /// they were added: lane `i` of an any-to-one channel is `writers[i]`.
+    pub writers: Vec<(ProcId, u32)>,
     /// The process (and its input index) that reads it.
     pub reader: Option<(ProcId, u32)>,
 }
@@ -169,6 +187,12 @@ pub enum NetworkError {
         /// What was asked.
         size: u32,
     },
+    /// An any-to-one channel with more writers than lanes allow.
+    #[error("channel `{channel}` already has {MAX_LANES} writers, the most an any-to-one channel takes")]
+    TooManyWriters {
+        /// The channel.
+        channel: String,
+    },
     /// A process without channels has no message type.
     #[error("process `{process}` has no channels, so it has no message type: give it at least one")]
     NoChannels {
@@ -195,8 +219,25 @@ impl Network {
         Network::default()
     }
 
-    /// Adds a channel carrying `dtype` with buffer `capacity` (0 = rendezvous).
+    /// Adds a one-to-one channel carrying `dtype` with buffer `capacity` (0 = rendezvous).
     pub fn channel(&mut self, name: &str, dtype: Dtype, capacity: u32) -> Result<ChanId, NetworkError> {
+        self.channel_of_kind(name, dtype, capacity, ChannelKind::OneToOne)
+    }
+
+    /// Adds an any-to-one channel: any number of writers, one reader, each
+    /// writer with a buffer of `capacity` of its own (0 = rendezvous).
+    pub fn any2one(&mut self, name: &str, dtype: Dtype, capacity: u32) -> Result<ChanId, NetworkError> {
+        self.channel_of_kind(name, dtype, capacity, ChannelKind::AnyToOne)
+    }
+
+    /// Adds a channel of `kind`.
+    pub fn channel_of_kind(
+        &mut self,
+        name: &str,
+        dtype: Dtype,
+        capacity: u32,
+        kind: ChannelKind,
+    ) -> Result<ChanId, NetworkError> {
         if self.channel_names.contains_key(name) {
             return Err(NetworkError::DuplicateName {
                 what: "channel",
@@ -220,7 +261,9 @@ impl Network {
             name: name.to_string(),
             dtype,
             capacity,
+            kind,
             writer: None,
+            writers: Vec::new(),
             reader: None,
         });
         self.channel_names.insert(name.to_string(), id);
@@ -315,7 +358,19 @@ impl Network {
         }
         for (n, &(c, read, _)) in claims.iter().enumerate() {
             let ch = &self.channels[c.0];
-            let taken = if read { ch.reader } else { ch.writer };
+            let shared_writes = !read && ch.kind == ChannelKind::AnyToOne;
+            if shared_writes && ch.writers.len() >= MAX_LANES as usize {
+                return Err(NetworkError::TooManyWriters {
+                    channel: ch.name.clone(),
+                });
+            }
+            let taken = if read {
+                ch.reader
+            } else if shared_writes {
+                None
+            } else {
+                ch.writer
+            };
             let twice_here = claims[..n].iter().any(|&(c2, r2, _)| c2 == c && r2 == read);
             if taken.is_some() || twice_here {
                 return Err(NetworkError::EndUsedTwice {
@@ -331,7 +386,8 @@ impl Network {
             if read {
                 ch.reader = Some((id, port));
             } else {
-                ch.writer = Some((id, port));
+                ch.writer = ch.writer.or(Some((id, port)));
+                ch.writers.push((id, port));
             }
         }
         self.processes.push(ProcessSpec {

@@ -9,16 +9,17 @@
 //! reserve at the top.
 
 use crate::board::Board;
-use crate::network::{ChanId, Network, NetworkError, ProcId};
+use crate::network::{ChanId, ChannelKind, Network, NetworkError, ProcId};
 use ecsp_device::addr::{CoreId, GlobalAddr, SRAM_SIZE};
 use ecsp_device::boot::{
-    align_up, BootHeader, EndRecord, TaskRecord, BOOT_MAGIC, BOOT_OFFSET, BOOT_VERSION, END_READ, END_WRITE,
-    MAX_TASKS_PER_CORE, RUNTIME_END, STACK_RESERVE,
+    align_up, BootHeader, EndRecord, LaneRecord, TaskRecord, BOOT_MAGIC, BOOT_OFFSET, BOOT_VERSION, END_READ,
+    END_WRITE, MAX_TASKS_PER_CORE, RUNTIME_END, STACK_RESERVE,
 };
 use ecsp_device::channel::block::{ring_block_size, ACK_BLOCK_SIZE, BLOCK_ALIGN};
 use ecsp_device::message::Dtype;
 use std::alloc::Layout;
 use std::fmt;
+use std::mem::size_of;
 
 /// How processes without a pin are placed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
@@ -194,11 +195,13 @@ impl Plan {
         }
     }
 
-    /// Sum over channels of the mesh hops between writer and reader.
+    /// Sum over channels (and over each writer of an any-to-one channel) of
+    /// the mesh hops between writer and reader.
     pub fn hop_cost(&self, net: &Network) -> u32 {
         net.channels()
             .iter()
-            .filter_map(|c| Some((c.writer?.0, c.reader?.0)))
+            .filter_map(|c| Some((&c.writers, c.reader?.0)))
+            .flat_map(|(ws, r)| ws.iter().map(move |w| (w.0, r)))
             .map(|(w, r)| self.assignment[w.0].hops_to(self.assignment[r.0]))
             .sum()
     }
@@ -260,8 +263,12 @@ pub fn plan(
     let mut cores = Vec::with_capacity(used.len());
     let mut records = vec![(0usize, 0u32); net.processes().len()];
     // Offsets of channel blocks, found per core, needed by the peer core's ends.
-    let mut ring_at = vec![0u32; net.channels().len()];
-    let mut ack_at = vec![0u32; net.channels().len()];
+    // Per channel and lane (writer index): the lane's ring on the reader's
+    // core and the writer's ack block on its own core. A one-to-one channel
+    // has one lane; an any-to-one channel one per writer, plus a lane table.
+    let mut ring_at: Vec<Vec<u32>> = net.channels().iter().map(|c| vec![0; c.writers.len()]).collect();
+    let mut ack_at: Vec<Vec<u32>> = net.channels().iter().map(|c| vec![0; c.writers.len()]).collect();
+    let mut table_at = vec![0u32; net.channels().len()];
 
     // Pass 1: lay out every core (offsets only).
     struct Layouts {
@@ -301,11 +308,18 @@ pub fn plan(
             let spec = &net.processes()[p.0];
             for &c in &spec.inputs {
                 let ch = &net.channels()[c.0];
-                ring_at[c.0] = cursor;
-                cursor += align_up(ring_block_size(ch.capacity, ch.dtype.size()), BLOCK_ALIGN);
+                if ch.kind == ChannelKind::AnyToOne {
+                    table_at[c.0] = cursor;
+                    cursor += align_up(ch.writers.len() as u32 * size_of::<LaneRecord>() as u32, BLOCK_ALIGN);
+                }
+                for ring in ring_at[c.0].iter_mut() {
+                    *ring = cursor;
+                    cursor += align_up(ring_block_size(ch.capacity, ch.dtype.size()), BLOCK_ALIGN);
+                }
             }
-            for &c in &spec.outputs {
-                ack_at[c.0] = cursor;
+            for (port, &c) in spec.outputs.iter().enumerate() {
+                let lane = lane_of(net, c, *p, port as u32);
+                ack_at[c.0][lane] = cursor;
                 cursor += ACK_BLOCK_SIZE;
             }
         }
@@ -405,28 +419,54 @@ pub fn plan(
                 .iter()
                 .map(|&c| (c, true))
                 .chain(spec.outputs.iter().map(|&c| (c, false)));
+            let mut output_port = 0u32;
             for (c, read) in ends {
                 end_table.push((c, read));
                 let ch = &net.channels()[c.0];
-                let writer = assignment[ch.writer.expect("validated").0 .0];
                 let reader = assignment[ch.reader.expect("validated").0 .0];
-                let end = if read {
+                let writer_core = |lane: usize| assignment[ch.writers[lane].0 .0];
+                let end = if read && ch.kind == ChannelKind::AnyToOne {
+                    for lane in 0..ch.writers.len() {
+                        let record = LaneRecord {
+                            ring: ring_at[c.0][lane],
+                            ack: GlobalAddr::on_core(writer_core(lane), ack_at[c.0][lane]).raw(),
+                            peer: writer_core(lane).raw() as u32,
+                            ..LaneRecord::default()
+                        };
+                        let at = table_at[c.0] + lane as u32 * size_of::<LaneRecord>() as u32;
+                        put(&mut image, at, bytemuck::bytes_of(&record));
+                    }
                     EndRecord {
-                        local: ring_at[c.0],
-                        remote: GlobalAddr::on_core(writer, ack_at[c.0]).raw(),
-                        peer: writer.raw() as u32,
                         capacity: ch.capacity,
                         msg_size: ch.dtype.size(),
                         direction: END_READ,
+                        lanes: ch.writers.len() as u32,
+                        table: table_at[c.0],
+                        ..EndRecord::default()
+                    }
+                } else if read {
+                    EndRecord {
+                        local: ring_at[c.0][0],
+                        remote: GlobalAddr::on_core(writer_core(0), ack_at[c.0][0]).raw(),
+                        peer: writer_core(0).raw() as u32,
+                        capacity: ch.capacity,
+                        msg_size: ch.dtype.size(),
+                        direction: END_READ,
+                        lanes: 1,
+                        table: 0,
                     }
                 } else {
+                    let lane = lane_of(net, c, *p, output_port);
+                    output_port += 1;
                     EndRecord {
-                        local: ack_at[c.0],
-                        remote: GlobalAddr::on_core(reader, ring_at[c.0]).raw(),
+                        local: ack_at[c.0][lane],
+                        remote: GlobalAddr::on_core(reader, ring_at[c.0][lane]).raw(),
                         peer: reader.raw() as u32,
                         capacity: ch.capacity,
                         msg_size: ch.dtype.size(),
                         direction: END_WRITE,
+                        lanes: 1,
+                        table: 0,
                     }
                 };
                 let at = l.ends_offset + end_index * std::mem::size_of::<EndRecord>() as u32;
@@ -449,6 +489,15 @@ pub fn plan(
         cores,
         records,
     })
+}
+
+/// The lane of `channel` that `process` writes through its output `port`.
+fn lane_of(net: &Network, channel: ChanId, process: ProcId, port: u32) -> usize {
+    net.channels()[channel.0]
+        .writers
+        .iter()
+        .position(|&w| w == (process, port))
+        .expect("the network attached every output it lists")
 }
 
 fn put(image: &mut [u8], offset: u32, bytes: &[u8]) {

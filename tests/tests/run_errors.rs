@@ -64,12 +64,13 @@ fn corrupt_end(plan: &mut Plan, process: ProcId, direction: u32, addr: u32) -> C
     let core = plan.assignment[process.0];
     let core_plan = plan.cores.iter_mut().find(|c| c.core == core).unwrap();
     let image = &mut core_plan.image;
-    // BootHeader: end_count at +16, ends_offset at +24; EndRecord: 24 bytes,
+    // BootHeader: end_count at +16, ends_offset at +24; EndRecord: its size,
     // remote at +4, direction at +20 (pinned by ecsp-device's boot layout test).
+    let end_size = std::mem::size_of::<ecsp_device::boot::EndRecord>() as u32;
     let end_count = get(image, BOOT_OFFSET + 16);
     let ends_offset = get(image, BOOT_OFFSET + 24);
     let end = (0..end_count)
-        .map(|i| ends_offset + i * 24)
+        .map(|i| ends_offset + i * end_size)
         .find(|&e| get(image, e + 20) == direction)
         .expect("an end of that direction");
     assert_ne!(get(image, end + 4), addr);

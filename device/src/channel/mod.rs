@@ -1,9 +1,12 @@
 //! Channel endpoints.
 //!
-//! A channel has exactly one [`Sender`] and one [`Receiver`]; they may live on
-//! one core or on two. The kinds (one file each, private):
+//! Every channel has one [`Receiver`] and one or more [`Sender`]s; the ends
+//! may live on one core or on several. The kinds (one file each, private,
+//! behind the two public end types):
 //! - `one2one`: one writer, one reader, rendezvous (capacity 0) or buffered
 //!   (capacity n). The wire protocol is in `one2one.rs` and `device/PROTOCOL.md`.
+//! - `any2one`: many writers, one reader; a one-to-one lane per writer in the
+//!   reader's SRAM, merged fairly by the reader, no lock.
 //!
 //! Shared-memory layout: [`block`].
 //!
@@ -31,6 +34,7 @@
 //! }
 //! ```
 
+mod any2one;
 pub mod block;
 mod one2one;
 
@@ -99,16 +103,25 @@ fn check(record: &EndRecord, direction: u32, msg_size: usize) -> Result<(), EndE
             process: msg_size as u32,
         });
     }
-    let block_size = if direction == END_READ {
-        block::ring_block_size(record.capacity, record.msg_size)
+    let shared = direction == END_READ && (record.lanes > 1 || record.table != 0);
+    let (offset, block_size) = if shared {
+        (
+            record.table,
+            record.lanes * core::mem::size_of::<crate::boot::LaneRecord>() as u32,
+        )
+    } else if direction == END_READ {
+        (record.local, block::ring_block_size(record.capacity, record.msg_size))
     } else {
-        block::ACK_BLOCK_SIZE
+        (record.local, block::ACK_BLOCK_SIZE)
     };
-    if record.local % block::BLOCK_ALIGN != 0
-        || record.local as u64 + block_size as u64 > crate::addr::SRAM_SIZE as u64
+    if offset % block::BLOCK_ALIGN != 0
+        || offset as u64 + block_size as u64 > crate::addr::SRAM_SIZE as u64
         || record.capacity > block::MAX_CAPACITY
+        || record.lanes == 0
+        || record.lanes > crate::boot::MAX_LANES
+        || (!shared && record.lanes != 1)
     {
-        return Err(EndError::BadBlock { offset: record.local });
+        return Err(EndError::BadBlock { offset });
     }
     Ok(())
 }
@@ -251,7 +264,7 @@ pub struct Sender<T: Message, M: Mesh> {
 
 /// The reading end of a channel carrying `T`.
 pub struct Receiver<T: Message, M: Mesh> {
-    inner: one2one::Reader<T, M>,
+    inner: ReadEnd<T, M>,
     mesh: M,
     /// Index of this end in the core's end table, for wait reports.
     end: u32,
@@ -351,26 +364,62 @@ impl<T: Message, M: Mesh> ChannelEnd for Sender<T, M> {
     }
 }
 
+/// The kinds of read end.
+enum ReadEnd<T: Message, M: Mesh> {
+    One(one2one::Reader<T, M>),
+    Shared(any2one::SharedReader<T, M>),
+}
+
+impl<T: Message, M: Mesh> ReadEnd<T, M> {
+    fn poll_recv(&mut self) -> Option<Result<T, Shut>> {
+        match self {
+            ReadEnd::One(r) => r.poll_recv(),
+            ReadEnd::Shared(r) => r.poll_recv(),
+        }
+    }
+
+    fn ready(&self) -> bool {
+        match self {
+            ReadEnd::One(r) => r.ready() || r.shut() != Shut::Open,
+            ReadEnd::Shared(r) => r.ready(),
+        }
+    }
+
+    fn poison(&mut self) {
+        match self {
+            ReadEnd::One(r) => r.poison(),
+            ReadEnd::Shared(r) => r.poison(),
+        }
+    }
+}
+
 impl<T: Message, M: Mesh> Receiver<T, M> {
     /// The read end described by a boot-table record; `end` is the record's
     /// index in the core's end table.
     ///
     /// # Safety
-    /// - `record` was planned for this core: its local block is a zeroed ring
-    ///   block for `capacity` messages of `T` in this core's SRAM owned by this
-    ///   end alone, and `remote` is its writer's zeroed acknowledgement block.
+    /// - `record` was planned for this core. One-to-one (`lanes` 1): its
+    ///   local block is a zeroed ring block for `capacity` messages of `T` in
+    ///   this core's SRAM owned by this end alone, and `remote` is its
+    ///   writer's zeroed acknowledgement block. Any-to-one: `table` holds
+    ///   `lanes` lane records, each such a ring and acknowledgement block.
     /// - No other `Receiver` is made from the same record.
     pub unsafe fn from_record(mesh: M, record: &EndRecord, end: u32) -> Result<Self, EndError> {
         check(record, END_READ, core::mem::size_of::<T>())?;
-        // SAFETY: both block duties are the caller's duties 1 and 2.
-        let inner = unsafe {
-            one2one::Reader::new(
-                mesh,
-                record.local,
-                GlobalAddr::new(record.remote),
-                CoreId::from_raw(record.peer as u16),
-                record.capacity,
-            )
+        let inner = if record.lanes > 1 || record.table != 0 {
+            // SAFETY: the lane duties are the caller's duty 1.
+            ReadEnd::Shared(unsafe { any2one::SharedReader::new(mesh, record.table, record.lanes, record.capacity) })
+        } else {
+            // SAFETY: both block duties are the caller's duties 1 and 2.
+            ReadEnd::One(unsafe {
+                one2one::Reader::new(
+                    mesh,
+                    record.local,
+                    GlobalAddr::new(record.remote),
+                    CoreId::from_raw(record.peer as u16),
+                    record.capacity,
+                )
+            })
         };
         Ok(Receiver { inner, mesh, end })
     }
@@ -393,7 +442,7 @@ impl<T: Message, M: Mesh> Receiver<T, M> {
 
     /// True when a receive would complete at once (a message, or the end).
     pub fn is_ready(&self) -> bool {
-        self.inner.ready() || self.inner.shut() != Shut::Open
+        self.inner.ready()
     }
 
     /// Poisons the channel: every pending and later operation at either end

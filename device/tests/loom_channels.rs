@@ -1,15 +1,15 @@
-//! Loom model of the one-to-one channel protocol: a writer core and a reader
+//! Loom models of the channel protocol: a writer core and a reader
 //! core that share nothing but the words the protocol writes. Loom explores
 //! every interleaving (and every outcome the C11 model allows for the
 //! orderings the protocol asks for through `Mesh`) and checks that messages
 //! arrive whole, once, in order, and that neither side waits forever.
 //!
-//! Run: `RUSTFLAGS="--cfg loom" cargo test -p ecsp-device --test loom_one2one --release`
+//! Run: `RUSTFLAGS="--cfg loom" cargo test -p ecsp-device --test loom_channels --release`
 //! (scripts/test.sh does, with `LOOM_MAX_PREEMPTIONS=2`).
 #![cfg(loom)]
 
 use ecsp_device::addr::{CoreId, GlobalAddr, Irq};
-use ecsp_device::boot::{EndRecord, END_READ, END_WRITE};
+use ecsp_device::boot::{EndRecord, LaneRecord, END_READ, END_WRITE};
 use ecsp_device::channel::{Receiver, RecvError, SendError, Sender, TrySendError};
 use ecsp_device::mesh::Mesh;
 use loom::sync::atomic::{AtomicU32, Ordering};
@@ -18,7 +18,7 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
 /// Words of SRAM each modelled core has: enough for one ring and one ack.
-const WORDS: usize = 32;
+const WORDS: usize = 48;
 /// Where the reader's ring block is.
 const RING: u32 = 0x20;
 /// Where the writer's ack block is.
@@ -28,9 +28,15 @@ fn core(i: usize) -> CoreId {
     CoreId::from_row_col(32, 8 + i as u32)
 }
 
-/// Two cores' SRAM as loom atomics.
+/// Three cores' SRAM as loom atomics (two writers and a reader at most).
 struct Memory {
-    words: [Vec<AtomicU32>; 2],
+    words: [Vec<AtomicU32>; 3],
+}
+
+fn memory() -> &'static Memory {
+    Box::leak(Box::new(Memory {
+        words: [0, 1, 2].map(|_| (0..WORDS).map(|_| AtomicU32::new(0)).collect()),
+    }))
 }
 
 /// One core's view of the two-core memory.
@@ -153,12 +159,7 @@ fn msg(k: u32) -> Msg {
 /// Two zeroed cores and a channel of `capacity` between them (writer on
 /// core 0, reader on core 1).
 fn channel(capacity: u32) -> (Sender<Msg, LoomMesh>, Receiver<Msg, LoomMesh>) {
-    let memory: &'static Memory = Box::leak(Box::new(Memory {
-        words: [
-            (0..WORDS).map(|_| AtomicU32::new(0)).collect(),
-            (0..WORDS).map(|_| AtomicU32::new(0)).collect(),
-        ],
-    }));
+    let memory = memory();
     let size = std::mem::size_of::<Msg>() as u32;
     let write_end = EndRecord {
         local: ACK,
@@ -167,6 +168,8 @@ fn channel(capacity: u32) -> (Sender<Msg, LoomMesh>, Receiver<Msg, LoomMesh>) {
         capacity,
         msg_size: size,
         direction: END_WRITE,
+        lanes: 1,
+        table: 0,
     };
     let read_end = EndRecord {
         local: RING,
@@ -175,6 +178,8 @@ fn channel(capacity: u32) -> (Sender<Msg, LoomMesh>, Receiver<Msg, LoomMesh>) {
         capacity,
         msg_size: size,
         direction: END_READ,
+        lanes: 1,
+        table: 0,
     };
     // SAFETY: the blocks are zeroed and each end is made once.
     let tx = unsafe { Sender::<Msg, _>::from_record(LoomMesh { memory, me: 0 }, &write_end, 0) }.unwrap();
@@ -276,5 +281,108 @@ fn a_writer_poisoning_wakes_a_blocked_reader() {
         });
         assert_eq!(block_on(rx.recv()), Err(RecvError::Poisoned));
         writer.join().unwrap();
+    });
+}
+
+/// Any-to-one: writers on cores 0 and 2, each with a lane in the reader's
+/// (core 1) SRAM. Lane rings at RING and RING + 0x28, the lane table at 0x70.
+fn shared_channel(capacity: u32) -> (Sender<Msg, LoomMesh>, Sender<Msg, LoomMesh>, Receiver<Msg, LoomMesh>) {
+    let memory = memory();
+    let size = std::mem::size_of::<Msg>() as u32;
+    let table = 0x70;
+    let rings = [RING, RING + 0x28];
+    let writers = [0usize, 2];
+    for (lane, (&ring, &w)) in rings.iter().zip(&writers).enumerate() {
+        let record = LaneRecord {
+            ring,
+            ack: GlobalAddr::on_core(core(w), ACK).raw(),
+            peer: core(w).raw() as u32,
+            ..LaneRecord::default()
+        };
+        let words: &[u32] = bytemuck::cast_slice(bytemuck::bytes_of(&record));
+        for (i, &word) in words.iter().enumerate() {
+            memory.words[1][(table / 4) as usize + lane * 6 + i].store(word, Ordering::Relaxed);
+        }
+    }
+    let write_end = |ring: u32| EndRecord {
+        local: ACK,
+        remote: GlobalAddr::on_core(core(1), ring).raw(),
+        peer: core(1).raw() as u32,
+        capacity,
+        msg_size: size,
+        direction: END_WRITE,
+        lanes: 1,
+        table: 0,
+    };
+    let read_end = EndRecord {
+        capacity,
+        msg_size: size,
+        direction: END_READ,
+        lanes: 2,
+        table,
+        ..EndRecord::default()
+    };
+    // SAFETY: zeroed blocks, lane records as planned, each end made once.
+    let tx0 = unsafe { Sender::<Msg, _>::from_record(LoomMesh { memory, me: 0 }, &write_end(rings[0]), 0) }.unwrap();
+    // SAFETY: as above.
+    let tx2 = unsafe { Sender::<Msg, _>::from_record(LoomMesh { memory, me: 2 }, &write_end(rings[1]), 0) }.unwrap();
+    // SAFETY: as above.
+    let rx = unsafe { Receiver::<Msg, _>::from_record(LoomMesh { memory, me: 1 }, &read_end, 0) }.unwrap();
+    (tx0, tx2, rx)
+}
+
+#[test]
+fn any_to_one_lanes_deliver_each_writer_in_order_then_close() {
+    loom::model(|| {
+        let (mut tx0, mut tx2, mut rx) = shared_channel(1);
+        let w0 = loom::thread::spawn(move || {
+            for k in 1..=2 {
+                block_on(tx0.send(msg(k))).unwrap();
+            }
+            tx0.close();
+        });
+        let w2 = loom::thread::spawn(move || {
+            block_on(tx2.send(msg(100))).unwrap();
+            tx2.close();
+        });
+        let mut from0 = Vec::new();
+        let mut from2 = Vec::new();
+        for _ in 0..3 {
+            let m = block_on(rx.recv()).expect("open until both writers close");
+            if m[0] >= 100 {
+                from2.push(m)
+            } else {
+                from0.push(m)
+            }
+        }
+        assert_eq!(from0, [msg(1), msg(2)], "writer 0's lane in order, whole");
+        assert_eq!(from2, [msg(100)]);
+        assert_eq!(
+            block_on(rx.recv()),
+            Err(RecvError::Closed),
+            "closed once both lanes are"
+        );
+        w0.join().unwrap();
+        w2.join().unwrap();
+    });
+}
+
+#[test]
+fn any_to_one_poison_from_one_writer_reaches_the_other_through_the_reader() {
+    loom::model(|| {
+        let (mut tx0, mut tx2, mut rx) = shared_channel(0);
+        let w0 = loom::thread::spawn(move || tx0.poison());
+        let w2 = loom::thread::spawn(move || block_on(tx2.send(msg(100))));
+        // The reader sees the poison on lane 0 (maybe after taking lane 2's
+        // message) and passes it on to writer 2.
+        let first = block_on(rx.recv());
+        if first.is_ok() {
+            assert_eq!(block_on(rx.recv()), Err(RecvError::Poisoned));
+        }
+        w0.join().unwrap();
+        match w2.join().unwrap() {
+            Ok(()) => assert_eq!(first, Ok(msg(100)), "delivered only if taken"),
+            Err(e) => assert!(e.is_poisoned()),
+        }
     });
 }

@@ -1,0 +1,183 @@
+//! Any-to-one channels: many writers, one reader, no lock.
+//!
+//! Every writer has a lane of its own in the reader's SRAM: a one-to-one ring
+//! block exactly as in `one2one.rs`, with its own acknowledgement block in
+//! that writer's SRAM. A writer is a plain one-to-one writer on its lane and
+//! never learns there are others. The reader holds a table of its lanes
+//! ([`LaneRecord`]) and merges them fairly: each receive starts looking at
+//! the lane after the one it took from last, so no writer waits for more
+//! than one turn of the others. Every poll is still local (the lanes are in
+//! the reader's SRAM) and every remote access a write (acknowledgements to
+//! each lane's writer), so the protocol is the one-to-one protocol K times,
+//! with no TESTSET and no word written by two cores.
+//!
+//! Shutdown:
+//! - Close: the channel is closed when every writer has closed its lane
+//!   and every lane is drained.
+//! - Poison by the reader: POISONED goes into every writer's `reader_state`.
+//! - Poison by a writer: it reaches the reader through its lane; the reader
+//!   then fails and passes the poison on to every other writer itself, the
+//!   next time it looks at the channel (a receive, an alternation, or a
+//!   readiness check). Until then a writer blocked on its own full lane
+//!   keeps waiting for the reader, exactly as it would for any slow reader.
+//!
+//! Lane state that only the reader uses (`taken`, the slot cursor) lives in
+//! the lane table, not in the process: a reader of 64 lanes keeps its
+//! process state small.
+
+use super::block::{
+    slot_count, slot_stride, ACK_READER_STATE, ACK_TAKEN, CLOSED, POISONED, RING_SLOTS, RING_WRITER_STATE, RING_WRITTEN,
+};
+use super::one2one::Shut;
+use crate::addr::{CoreId, GlobalAddr, Irq};
+use crate::boot::{LaneRecord, LANE_NEXT_SLOT_OFFSET, LANE_TAKEN_OFFSET};
+use crate::mesh::Mesh;
+use crate::message::Message;
+use core::marker::PhantomData;
+
+/// The reading end of an any-to-one channel.
+pub(crate) struct SharedReader<T, M: Mesh> {
+    mesh: M,
+    /// SRAM offset of the lane table.
+    table: u32,
+    /// Number of lanes.
+    lanes: u32,
+    slots: u32,
+    stride: u32,
+    /// Lane to look at first on the next receive (fairness).
+    start: u32,
+    /// This end poisoned the channel.
+    poisoned: bool,
+    _msg: PhantomData<T>,
+}
+
+/// What one look at the lanes found.
+enum Scan {
+    /// Lane `i` has a message.
+    Message(u32),
+    /// Some lane is poisoned.
+    Poisoned,
+    /// Every lane is closed and drained.
+    Closed,
+    /// Nothing yet.
+    Empty,
+}
+
+impl<T: Message, M: Mesh> SharedReader<T, M> {
+    /// # Safety
+    /// - `table` is the offset of `lanes` [`LaneRecord`]s in this core's
+    ///   SRAM, each naming a zeroed ring block for `capacity` messages of `T`
+    ///   that only that lane's writer writes to, and that writer's zeroed
+    ///   acknowledgement block; the records' `taken` and `next_slot` are zero.
+    pub(crate) unsafe fn new(mesh: M, table: u32, lanes: u32, capacity: u32) -> Self {
+        SharedReader {
+            mesh,
+            table,
+            lanes,
+            slots: slot_count(capacity),
+            stride: slot_stride(core::mem::size_of::<T>() as u32),
+            start: 0,
+            poisoned: false,
+            _msg: PhantomData,
+        }
+    }
+
+    fn lane(&self, i: u32) -> u32 {
+        debug_assert!(i < self.lanes);
+        self.table + i * core::mem::size_of::<LaneRecord>() as u32
+    }
+
+    fn lane_record(&self, i: u32) -> LaneRecord {
+        let mut r = LaneRecord::default();
+        self.mesh.read_local(self.lane(i), bytemuck::bytes_of_mut(&mut r));
+        r
+    }
+
+    /// Looks at every lane once, starting after the lane served last.
+    fn scan(&self) -> Scan {
+        if self.poisoned {
+            return Scan::Poisoned;
+        }
+        let mut closed = 0;
+        for k in 0..self.lanes {
+            let i = (self.start + k) % self.lanes;
+            let lane = self.lane(i);
+            let ring = self.mesh.load_word(lane);
+            // The lane's state before its counter, as in one-to-one.
+            let state = self.mesh.load_word(ring + RING_WRITER_STATE);
+            if state & POISONED != 0 {
+                return Scan::Poisoned;
+            }
+            let written = self.mesh.load_word(ring + RING_WRITTEN);
+            if written != self.mesh.load_word(lane + LANE_TAKEN_OFFSET) {
+                return Scan::Message(i);
+            }
+            if state & CLOSED != 0 {
+                closed += 1;
+            }
+        }
+        if closed == self.lanes {
+            Scan::Closed
+        } else {
+            Scan::Empty
+        }
+    }
+
+    /// Takes the next message of lane `i`, which has one.
+    fn take(&mut self, i: u32) -> T {
+        let r = self.lane_record(i);
+        debug_assert!(r.next_slot < self.slots);
+        let mut msg = T::zeroed();
+        self.mesh.read_local(
+            r.ring + RING_SLOTS + r.next_slot * self.stride,
+            bytemuck::bytes_of_mut(&mut msg),
+        );
+        let taken = r.taken.wrapping_add(1);
+        let next = if r.next_slot + 1 == self.slots {
+            0
+        } else {
+            r.next_slot + 1
+        };
+        let lane = self.lane(i);
+        self.mesh.store_word(lane + LANE_TAKEN_OFFSET, taken);
+        self.mesh.store_word(lane + LANE_NEXT_SLOT_OFFSET, next);
+        self.mesh.write_word(GlobalAddr::new(r.ack).add(ACK_TAKEN), taken);
+        self.mesh.raise(CoreId::from_raw(r.peer as u16), Irq::User);
+        // The next receive starts after this lane: fairness.
+        self.start = (i + 1) % self.lanes;
+        msg
+    }
+
+    /// One attempt at a receive, as `one2one::Reader::poll_recv`.
+    pub(crate) fn poll_recv(&mut self) -> Option<Result<T, Shut>> {
+        match self.scan() {
+            Scan::Message(i) => Some(Ok(self.take(i))),
+            Scan::Poisoned => {
+                // A writer's poison reaches the other writers through us.
+                self.poison();
+                Some(Err(Shut::Poisoned))
+            }
+            Scan::Closed => Some(Err(Shut::Closed)),
+            Scan::Empty => None,
+        }
+    }
+
+    /// True when a receive would complete at once (a message or the end).
+    pub(crate) fn ready(&self) -> bool {
+        !matches!(self.scan(), Scan::Empty)
+    }
+
+    /// Poisons the channel towards every writer.
+    pub(crate) fn poison(&mut self) {
+        if self.poisoned {
+            return;
+        }
+        self.poisoned = true;
+        for i in 0..self.lanes {
+            let r = self.lane_record(i);
+            self.mesh
+                .write_word(GlobalAddr::new(r.ack).add(ACK_READER_STATE), POISONED);
+            self.mesh.raise(CoreId::from_raw(r.peer as u16), Irq::User);
+        }
+    }
+}
