@@ -112,7 +112,16 @@ pub struct CoreFault {
 /// - [`Chip::halt`]: stop every core and return only when none runs; memory
 ///   stays readable. [`Chip::reset`]: halt, then zero SRAM and registers.
 /// - [`Chip::wait_event`]: return after at most `timeout`, early when a core
-///   finished a process, finished, or faulted.
+///   finished a process, finished, faulted, or the chip stalled, including
+///   when that happened after the previous call returned.
+/// - [`Chip::stalled`]: return `true` only when the backend knows for certain
+///   that no core can ever run again without the host (nothing runnable,
+///   nothing in flight, no timer pending) while some process has not
+///   finished: an exact deadlock. Once `true`, it stays `true` until the host
+///   starts, raises or resets something, and every status, result and fault
+///   the chip will ever report is already readable. A backend that cannot
+///   know returns `false` (the threaded simulator, silicon); the host then
+///   falls back on its timeout.
 pub trait Chip: Send + Sync {
     /// The board this chip is on.
     fn board(&self) -> &Board;
@@ -141,8 +150,20 @@ pub trait Chip: Send + Sync {
     /// Stops every core and clears SRAM and registers.
     fn reset(&self) -> Result<(), ChipError>;
 
-    /// Sleeps until something may have changed on the chip, or `timeout`.
+    /// Sleeps until something may have changed on the chip since the
+    /// previous call returned, or `timeout`.
     fn wait_event(&self, timeout: Duration);
+
+    /// True when the chip can never make progress again on its own while
+    /// some process has not finished (see the MUST list above).
+    fn stalled(&self) -> bool;
+
+    /// The seed of a deterministic schedule: `Some` when every run on this
+    /// chip is a function of this seed and the network alone (the
+    /// simulator's deterministic mode), so the seed replays it.
+    fn schedule_seed(&self) -> Option<u64> {
+        None
+    }
 
     /// Per-core traffic counters, indexed like the board's cores (row-major),
     /// when the backend can count them.
@@ -152,7 +173,8 @@ pub trait Chip: Send + Sync {
     fn faults(&self) -> Vec<CoreFault>;
 
     /// Ticks per second of the clock device processes measure time with
-    /// (`Mesh::now_ticks`): the core clock on silicon, nanoseconds in the simulator.
+    /// (`Mesh::now_ticks`): the core clock on silicon, nanoseconds in the
+    /// simulator (virtual nanoseconds in deterministic mode, one per step).
     fn ticks_per_second(&self) -> u64;
 
     /// Size and alignment of the state of a process of `kind` computing with

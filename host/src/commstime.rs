@@ -9,6 +9,11 @@
 //! ```
 //! Four rendezvous channels; Delta is the sequential one (b, then d). One
 //! loop is four communications, so time per communication = loop time / 4.
+//!
+//! On a chip with a deterministic schedule (the simulator's deterministic
+//! mode) the consumer's ticks are virtual (engine steps), so the time per
+//! communication is the host's wall clock over the whole run instead, warmup
+//! included, and the virtual steps per communication are reported beside it.
 
 use crate::chip::Chip;
 use crate::network::Network;
@@ -24,10 +29,21 @@ pub struct CommstimeResult {
     pub board: String,
     /// Placement used.
     pub placement: Placement,
+    /// "threaded", or "deterministic" when the chip's schedule is a function
+    /// of a seed.
+    pub mode: &'static str,
+    /// The seed of a deterministic schedule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
     /// Timed loops.
     pub iterations: u64,
-    /// Nanoseconds per communication.
+    /// Nanoseconds per communication: measured by the consumer (threaded),
+    /// or host wall-clock time over the whole run (deterministic).
     pub ns_per_comm: f64,
+    /// Deterministic mode: the consumer's virtual ticks (engine steps) per
+    /// timed communication.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub steps_per_comm: Option<f64>,
     /// Remote writes per communication (whole run, all cores).
     pub remote_writes_per_comm: f64,
     /// Remote reads per communication (whole run, all cores).
@@ -104,11 +120,23 @@ pub fn commstime(
     }
     let comms = ((iterations + warmup) * 4) as f64;
     let totals = report.total_counters().unwrap_or_default();
+    let seed = chip.schedule_seed();
+    let consumer_ns = consumer.ticks as f64 * 1e9 / chip.ticks_per_second() as f64 / (iterations * 4) as f64;
+    let (ns_per_comm, steps_per_comm) = match seed {
+        None => (consumer_ns, None),
+        Some(_) => (
+            report.elapsed.as_nanos() as f64 / comms,
+            Some(consumer.ticks as f64 / (iterations * 4) as f64),
+        ),
+    };
     Ok(CommstimeResult {
         board: chip.board().name.clone(),
         placement,
+        mode: if seed.is_some() { "deterministic" } else { "threaded" },
+        seed,
         iterations,
-        ns_per_comm: consumer.ticks as f64 * 1e9 / chip.ticks_per_second() as f64 / (iterations * 4) as f64,
+        ns_per_comm,
+        steps_per_comm,
         remote_writes_per_comm: totals.remote_writes as f64 / comms,
         remote_reads_per_comm: totals.remote_reads as f64 / comms,
         host_threads: None,

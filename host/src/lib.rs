@@ -11,3 +11,4 @@ pub mod network;
 pub mod plan;
 pub mod run;
 pub mod sim;
+pub mod stressed_alt;

@@ -3,15 +3,18 @@
 //!
 //! A run ends when every process that can finish has finished (processes of
 //! kinds that run forever, like `succ` or `delta`, are then stopped with the
-//! chip), when a process fails, or at the timeout. A failure or timeout
-//! names the processes involved and their cores.
+//! chip), when a process fails, when the chip reports that it can never make
+//! progress again (a deadlock, known exactly in the simulator's deterministic
+//! mode), or at the timeout. A failure, deadlock or timeout names the
+//! processes involved and their cores.
 
 use crate::chip::{Chip, ChipError, CoreCounters};
 use crate::network::{Network, ProcId};
 use crate::plan::Plan;
 use ecsp_device::addr::{CoreId, GlobalAddr};
-use ecsp_device::boot::{task_status, TaskRecord, BOOT_OFFSET, TASK_STATUS_OFFSET};
+use ecsp_device::boot::{task_status, TaskRecord, BOOT_OFFSET, TASK_STATUS_OFFSET, WAIT_OTHER};
 use ecsp_device::process::ProcessError;
+use std::fmt;
 use std::time::{Duration, Instant};
 
 /// How long the host sleeps between looks at the boot tables at most.
@@ -50,6 +53,94 @@ pub enum RunError {
         /// Processes that had not finished, with their cores.
         waiting: String,
     },
+    /// The chip can never make progress again and some process that must
+    /// finish has not: who waits on what, and the cycle of waits.
+    #[error("{report}")]
+    Deadlock {
+        /// Every blocked process, the cycle, and how to replay the run.
+        report: DeadlockReport,
+    },
+}
+
+/// Which end of a channel a process waits on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndKind {
+    /// Waits to read.
+    Read,
+    /// Waits to write.
+    Write,
+}
+
+/// One process that can never run again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockedProcess {
+    /// Its name.
+    pub process: String,
+    /// Its core.
+    pub core: CoreId,
+    /// The channel and end it waits on, when it waits on exactly one.
+    pub channel: Option<(String, EndKind)>,
+    /// What it waits on, in words ("waits to read channel `c`").
+    pub waits: String,
+}
+
+/// One link of a cycle of waits: `process` waits on `channel`, whose other
+/// end belongs to `peer`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitLink {
+    /// The waiting process.
+    pub process: String,
+    /// The channel it waits on.
+    pub channel: String,
+    /// The end it waits on.
+    pub end: EndKind,
+    /// The process at the channel's other end, which it waits for.
+    pub peer: String,
+}
+
+/// Who waits on what when a network can never make progress again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadlockReport {
+    /// Every process that has not finished, in network order.
+    pub blocked: Vec<BlockedProcess>,
+    /// A cycle of waits (a reader waits for its channel's writer, a writer
+    /// for its reader), starting from its lowest-numbered process; empty when
+    /// there is none (a process waits on one that finished or that waits on
+    /// something other than one channel).
+    pub cycle: Vec<WaitLink>,
+    /// The seed of the deterministic schedule that found it, if any.
+    pub seed: Option<u64>,
+}
+
+impl fmt::Display for DeadlockReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("deadlock: no process can ever run again; blocked: ")?;
+        for (i, b) in self.blocked.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "`{}` on core {} {}", b.process, b.core, b.waits)?;
+        }
+        if let Some(first) = self.cycle.first() {
+            f.write_str("; cycle: ")?;
+            for link in &self.cycle {
+                let (verb, dir) = match link.end {
+                    EndKind::Read => ("read", "from"),
+                    EndKind::Write => ("write", "to"),
+                };
+                write!(
+                    f,
+                    "`{}` waits to {verb} `{}` {dir} `{}` -> ",
+                    link.process, link.channel, link.peer
+                )?;
+            }
+            write!(f, "`{}`", first.process)?;
+        }
+        if let Some(seed) = self.seed {
+            write!(f, "; simulator seed {seed}: replay with --seed {seed}")?;
+        }
+        Ok(())
+    }
 }
 
 /// One process's result.
@@ -148,6 +239,9 @@ fn join(chip: &dyn Chip, net: &Network, plan: &Plan, started: Instant, timeout: 
     let must_finish: Vec<bool> = net.processes().iter().map(|p| !p.kind_spec().forever).collect();
     let any_must_finish = must_finish.contains(&true);
     loop {
+        // First: once the chip says it stalled nothing changes any more, so
+        // the faults and statuses read below are final.
+        let stalled = chip.stalled();
         if let Some(fault) = chip.faults().into_iter().next() {
             let process = fault.task.and_then(|t| {
                 let core_index = plan.cores.iter().position(|c| c.core == fault.core)?;
@@ -185,6 +279,11 @@ fn join(chip: &dyn Chip, net: &Network, plan: &Plan, started: Instant, timeout: 
         if pending.is_empty() && any_must_finish {
             return Ok(());
         }
+        if stalled {
+            return Err(RunError::Deadlock {
+                report: deadlock_report(chip, net, plan)?,
+            });
+        }
         let elapsed = started.elapsed();
         if elapsed >= timeout {
             // Report every process still running, with what it waits on.
@@ -207,5 +306,137 @@ fn join(chip: &dyn Chip, net: &Network, plan: &Plan, started: Instant, timeout: 
             });
         }
         chip.wait_event((timeout - elapsed).min(POLL_INTERVAL));
+    }
+}
+
+/// Reads every unfinished process's task record and finds a cycle of waits.
+fn deadlock_report(chip: &dyn Chip, net: &Network, plan: &Plan) -> Result<DeadlockReport, RunError> {
+    let n = net.processes().len();
+    let mut blocked = Vec::new();
+    // waits_for[p]: the process p waits for, through the channel end it waits on.
+    let mut waits_for: Vec<Option<(usize, String, EndKind)>> = vec![None; n];
+    let mut open = vec![false; n];
+    for (i, spec) in net.processes().iter().enumerate() {
+        let mut record = TaskRecord::default();
+        chip.read(record_addr(plan, i), bytemuck::bytes_of_mut(&mut record))?;
+        if record.status == task_status::FINISHED {
+            continue;
+        }
+        open[i] = true;
+        let (core_index, _) = plan.records[i];
+        let end = match record.waiting {
+            0 | WAIT_OTHER => None,
+            w => plan.cores[core_index].ends.get((w - 1) as usize).copied(),
+        };
+        let channel = end.map(|(c, read)| {
+            let ch = &net.channels()[c.0];
+            let kind = if read { EndKind::Read } else { EndKind::Write };
+            let peer = if read { ch.writer } else { ch.reader };
+            if let Some((peer, _)) = peer {
+                waits_for[i] = Some((peer.0, ch.name.clone(), kind));
+            }
+            (ch.name.clone(), kind)
+        });
+        blocked.push(BlockedProcess {
+            process: spec.name.clone(),
+            core: plan.assignment[i],
+            channel,
+            waits: plan.describe_wait(net, ProcId(i), record.waiting),
+        });
+    }
+    // Only waits on processes that have not finished can close a cycle.
+    let edges: Vec<Vec<usize>> = (0..n)
+        .map(|i| match &waits_for[i] {
+            Some((peer, _, _)) if open[*peer] => vec![*peer],
+            _ => Vec::new(),
+        })
+        .collect();
+    let cycle = find_cycle(&edges)
+        .map(|procs| {
+            procs
+                .iter()
+                .map(|&p| {
+                    let (peer, channel, end) = waits_for[p].clone().expect("a cycle follows waits");
+                    WaitLink {
+                        process: net.processes()[p].name.clone(),
+                        channel,
+                        end,
+                        peer: net.processes()[peer].name.clone(),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(DeadlockReport {
+        blocked,
+        cycle,
+        seed: chip.schedule_seed(),
+    })
+}
+
+/// A cycle in the directed graph `edges` (adjacency lists), found by a
+/// depth-first search from the lowest-numbered node; the cycle starts at its
+/// lowest-numbered node.
+fn find_cycle(edges: &[Vec<usize>]) -> Option<Vec<usize>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Color {
+        White,
+        Grey,
+        Black,
+    }
+    let mut color = vec![Color::White; edges.len()];
+    for root in 0..edges.len() {
+        if color[root] != Color::White {
+            continue;
+        }
+        // The current path, and for each node on it the next edge to try.
+        let mut path: Vec<(usize, usize)> = vec![(root, 0)];
+        color[root] = Color::Grey;
+        while let Some(top) = path.last_mut() {
+            let node = top.0;
+            if let Some(&to) = edges[node].get(top.1) {
+                top.1 += 1;
+                match color[to] {
+                    Color::White => {
+                        color[to] = Color::Grey;
+                        path.push((to, 0));
+                    }
+                    Color::Grey => {
+                        let at = path
+                            .iter()
+                            .position(|&(p, _)| p == to)
+                            .expect("grey nodes are on the path");
+                        let mut cycle: Vec<usize> = path[at..].iter().map(|&(p, _)| p).collect();
+                        let lowest = (0..cycle.len()).min_by_key(|&i| cycle[i]).unwrap_or(0);
+                        cycle.rotate_left(lowest);
+                        return Some(cycle);
+                    }
+                    Color::Black => {}
+                }
+            } else {
+                color[node] = Color::Black;
+                path.pop();
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::find_cycle;
+
+    #[test]
+    fn finds_a_cycle_and_starts_it_at_its_lowest_node() {
+        // 0 -> 1 -> 2 -> 3 -> 1, 4 alone.
+        let edges = vec![vec![1], vec![2], vec![3], vec![1], vec![]];
+        assert_eq!(find_cycle(&edges), Some(vec![1, 2, 3]));
+        // A self-loop.
+        assert_eq!(find_cycle(&[vec![0]]), Some(vec![0]));
+        // A chain and a diamond: no cycle.
+        assert_eq!(find_cycle(&[vec![1], vec![2], vec![]]), None);
+        assert_eq!(find_cycle(&[vec![1, 2], vec![3], vec![3], vec![]]), None);
+        // Two outgoing edges, the cycle through the second.
+        assert_eq!(find_cycle(&[vec![1, 2], vec![], vec![0]]), Some(vec![0, 2]));
     }
 }

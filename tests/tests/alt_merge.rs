@@ -14,7 +14,14 @@ use std::time::Duration;
 #[test]
 fn merging_generators_loses_nothing_and_closes_when_all_inputs_close() {
     for threads in [1, 2] {
-        let chip = SimChip::with_options(Board::default(), SimOptions { threads: Some(threads) }).unwrap();
+        let chip = SimChip::with_options(
+            Board::default(),
+            SimOptions {
+                threads: Some(threads),
+                ..SimOptions::default()
+            },
+        )
+        .unwrap();
         for (inputs, capacity) in [(1, 0), (3, 0), (3, 4), (8, 1)] {
             for placement in [Placement::Spread, Placement::Packed] {
                 let mut net = Network::new();

@@ -34,8 +34,14 @@ enum Layout {
 const LAYOUTS: [Layout; 3] = [Layout::Spread, Layout::Packed, Layout::Mixed];
 
 fn chip(threads: usize) -> SimChip {
-    SimChip::with_options(Board::default(), SimOptions { threads: Some(threads) })
-        .expect("open a simulated parallella-16")
+    SimChip::with_options(
+        Board::default(),
+        SimOptions {
+            threads: Some(threads),
+            ..SimOptions::default()
+        },
+    )
+    .expect("open a simulated parallella-16")
 }
 
 /// generate(1..=n, then close) -> id -> id -> consume(until closed).

@@ -21,7 +21,14 @@ const ENDED_BY_POISON: u64 = 1;
 const ENDED_BY_CLOSE: u64 = 0;
 
 fn chip(threads: usize) -> SimChip {
-    SimChip::with_options(Board::default(), SimOptions { threads: Some(threads) }).unwrap()
+    SimChip::with_options(
+        Board::default(),
+        SimOptions {
+            threads: Some(threads),
+            ..SimOptions::default()
+        },
+    )
+    .unwrap()
 }
 
 fn run_on(chip: &SimChip, net: &Network, placement: Placement) -> RunReport {

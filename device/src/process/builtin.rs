@@ -357,3 +357,71 @@ pub(super) async fn tail<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, Proc
         handled += 1;
     }
 }
+
+/// The reader of the Stressed Alt benchmark: fair-selects `selects` (param 0)
+/// times over its inputs (up to eight), counting what each delivers, then
+/// poisons them all when `poison` (param 1) is non-zero. Result: value =
+/// messages received, aux = the largest deviation of one input's count from
+/// the mean, in parts per million of the mean (fairness), ticks = the time
+/// the selects took.
+pub(super) async fn alt_count<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, ProcessError> {
+    let mut inputs: heapless::Vec<Receiver<T, M>, 8> = heapless::Vec::new();
+    for i in 0..p.inputs() {
+        if inputs.push(p.input::<T>(i)?).is_err() {
+            return Err(ProcessError::MissingEnd { input: true, index: i });
+        }
+    }
+    let selects = p.param(0);
+    if selects < 0 {
+        return Err(ProcessError::BadParam { index: 0 });
+    }
+    let mesh = p.mesh();
+    let mut counts = [0u64; 8];
+    let mut open = [true; 8];
+    let mut alt = Alt::new(mesh);
+    let start = mesh.now_ticks();
+    let mut received = 0u64;
+    while received < selects as u64 {
+        let chosen = {
+            let mut guards: heapless::Vec<Guard<'_>, 8> = inputs
+                .iter()
+                .zip(open)
+                .map(|(input, is_open)| Guard::new(input).when(is_open))
+                .collect();
+            match alt.fair_select(&mut guards).await {
+                Ok(i) => i,
+                Err(_) => break,
+            }
+        };
+        match inputs[chosen].try_recv() {
+            Ok(_) => {
+                counts[chosen] += 1;
+                received += 1;
+            }
+            Err(TryRecvError::Empty) => {}
+            Err(_) => open[chosen] = false,
+        }
+    }
+    let ticks = mesh.now_ticks().wrapping_sub(start);
+    if p.param(1) != 0 {
+        for input in inputs.iter_mut() {
+            input.poison();
+        }
+    }
+    let n = inputs.len().max(1) as u64;
+    let mean = received / n;
+    let deviation_ppm = if mean == 0 {
+        0
+    } else {
+        counts[..inputs.len()]
+            .iter()
+            .map(|&c| c.abs_diff(mean) * 1_000_000 / mean)
+            .max()
+            .unwrap_or(0)
+    };
+    Ok(Outcome {
+        value: received,
+        aux: deviation_ppm,
+        ticks,
+    })
+}

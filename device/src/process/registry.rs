@@ -136,6 +136,14 @@ pub static KINDS: &[KindSpec] = &[
         params: &[],
         forever: true,
     },
+    KindSpec {
+        name: "alt_count",
+        summary: "fair-selects `selects` times over up to eight inputs, counting each (Stressed Alt's reader), then poisons them if `poison` is non-zero",
+        inputs: Arity::Between { min: 1, max: 8 },
+        outputs: Arity::Exactly(0),
+        params: &["selects", "poison"],
+        forever: false,
+    },
 ];
 
 /// Finds a kind by name: its id and spec.
@@ -275,6 +283,10 @@ macro_rules! by_kind {
                 use builtin::tail as $f;
                 $body
             }
+            10 => {
+                use builtin::alt_count as $f;
+                $body
+            }
             _ => $otherwise,
         }
     };
@@ -315,7 +327,7 @@ mod tests {
 
     #[test]
     fn every_kind_dispatches() {
-        assert_eq!(KINDS.len(), 10);
+        assert_eq!(KINDS.len(), 11);
         for (i, k) in KINDS.iter().enumerate() {
             assert_eq!(kind_by_name(k.name).map(|(id, _)| id), Some(i as u32));
         }

@@ -3,8 +3,9 @@
 //! ```text
 //! ecsp boards [--json]
 //! ecsp kinds
-//! ecsp demo [--board NAME|PATH]
-//! ecsp bench commstime [--board NAME|PATH] [--placement spread|packed] [--iterations N] [--json]
+//! ecsp demo [--board NAME|PATH] [--mode threaded|deterministic] [--seed N]
+//! ecsp bench commstime [--board NAME|PATH] [--placement spread|packed] [--iterations N]
+//!                      [--mode threaded|deterministic] [--seed N] [--json]
 //! ```
 //! Errors print one line and exit with status 1.
 
@@ -13,7 +14,8 @@ use ecsp_host::board::Board;
 use ecsp_host::chip::Chip;
 use ecsp_host::commstime::commstime;
 use ecsp_host::plan::Placement;
-use ecsp_host::sim::{SimChip, SimOptions};
+use ecsp_host::sim::{SimChip, SimMode, SimOptions};
+use ecsp_host::stressed_alt::stressed_alt;
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -50,12 +52,50 @@ enum Command {
         /// Seconds before the run is abandoned.
         #[arg(long, default_value_t = 60.0)]
         timeout: f64,
+        #[command(flatten)]
+        mode: ModeArgs,
     },
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
         bench: Bench,
     },
+}
+
+/// How the simulator schedules the cores.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ModeArg {
+    /// A pool of host threads, as fast as it goes (the default).
+    Threaded,
+    /// One thread, a seed-chosen schedule, writes reordered as far as the
+    /// chip allows; a seed replays its run exactly.
+    Deterministic,
+}
+
+#[derive(clap::Args)]
+struct ModeArgs {
+    /// Simulator mode (default: threaded; deterministic when --seed is given).
+    #[arg(long, value_enum)]
+    mode: Option<ModeArg>,
+    /// Seed of the deterministic schedule (default: a fresh one, printed).
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+impl ModeArgs {
+    fn resolve(&self) -> Result<SimMode, AnyError> {
+        match (self.mode, self.seed) {
+            (Some(ModeArg::Threaded), Some(seed)) => Err(format!(
+                "--seed {seed} needs --mode deterministic: the threaded mode's schedule is the host's"
+            )
+            .into()),
+            (Some(ModeArg::Threaded), None) | (None, None) => Ok(SimMode::Threaded),
+            (_, Some(seed)) => Ok(SimMode::Deterministic { seed }),
+            (Some(ModeArg::Deterministic), None) => Ok(SimMode::Deterministic {
+                seed: fastrand::u64(..),
+            }),
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -79,9 +119,39 @@ enum Bench {
         /// Timed loops (four communications each).
         #[arg(long, default_value_t = 200_000)]
         iterations: u64,
-        /// Host threads for the simulated cores (default and maximum: the host's CPUs).
+        /// Host threads for the simulated cores (default and maximum: the
+        /// host's CPUs); threaded mode only.
         #[arg(long)]
         threads: Option<usize>,
+        #[command(flatten)]
+        mode: ModeArgs,
+        /// Seconds before the run is abandoned.
+        #[arg(long, default_value_t = 120.0)]
+        timeout: f64,
+        /// One JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stressed Alt: writers hammer any-to-one channels, one reader fair-selects; ns per select.
+    StressedAlt {
+        /// A built-in board name or the path of an HDF file.
+        #[arg(long, default_value = "parallella-16")]
+        board: String,
+        /// Any-to-one channels the reader selects over (1 to 8).
+        #[arg(long, default_value_t = 8)]
+        channels: u32,
+        /// Writers on each channel (1 to 64).
+        #[arg(long, default_value_t = 8)]
+        writers: u32,
+        /// Selects timed.
+        #[arg(long, default_value_t = 100_000)]
+        selects: u64,
+        /// Host threads for the simulated cores (default and maximum: the
+        /// host's CPUs); threaded mode only.
+        #[arg(long)]
+        threads: Option<usize>,
+        #[command(flatten)]
+        mode: ModeArgs,
         /// Seconds before the run is abandoned.
         #[arg(long, default_value_t = 120.0)]
         timeout: f64,
@@ -131,11 +201,29 @@ fn execute(command: Command, out: &mut dyn Write) -> Result<(), AnyError> {
             }
             Ok(())
         }
-        Command::Demo { board, limit, timeout } => {
+        Command::Demo {
+            board,
+            limit,
+            timeout,
+            mode,
+        } => {
             let board = Board::load(&board)?;
-            let chip = SimChip::new(board)?;
+            let mode = mode.resolve()?;
+            let chip = SimChip::with_options(
+                board,
+                SimOptions {
+                    mode,
+                    ..SimOptions::default()
+                },
+            )?;
+            if let SimMode::Deterministic { seed } = mode {
+                writeln!(out, "deterministic simulator, seed {seed} (replay with --seed {seed})")?;
+            }
             ecsp_host::demo::run_demo(&chip, limit, timeout_of(timeout)?, out)
         }
+        Command::Bench {
+            bench: bench @ Bench::StressedAlt { .. },
+        } => stressed_alt_command(bench, out),
         Command::Bench {
             bench:
                 Bench::Commstime {
@@ -143,6 +231,7 @@ fn execute(command: Command, out: &mut dyn Write) -> Result<(), AnyError> {
                     placement,
                     iterations,
                     threads,
+                    mode,
                     timeout,
                     json,
                 },
@@ -150,8 +239,12 @@ fn execute(command: Command, out: &mut dyn Write) -> Result<(), AnyError> {
             if iterations == 0 {
                 return Err("--iterations 0: give at least 1 loop".into());
             }
+            let mode = mode.resolve()?;
+            if let (SimMode::Deterministic { .. }, Some(t)) = (mode, threads) {
+                return Err(format!("--threads {t}: the deterministic mode runs on one host thread").into());
+            }
             let board = Board::load(&board)?;
-            let chip = SimChip::with_options(board, SimOptions { threads })?;
+            let chip = SimChip::with_options(board, SimOptions { threads, mode })?;
             let placement = match placement {
                 PlacementArg::Spread => Placement::Spread,
                 PlacementArg::Packed => Placement::Packed,
@@ -161,22 +254,104 @@ fn execute(command: Command, out: &mut dyn Write) -> Result<(), AnyError> {
             if json {
                 writeln!(out, "{}", serde_json::to_string(&result)?)?;
             } else {
-                writeln!(
-                    out,
-                    "commstime on simulated {} ({}), {} host threads",
-                    result.board,
-                    chip.backend(),
-                    chip.threads()
-                )?;
+                match result.seed {
+                    None => writeln!(
+                        out,
+                        "commstime on simulated {} ({}), {} host threads",
+                        result.board,
+                        chip.backend(),
+                        chip.threads()
+                    )?,
+                    Some(seed) => writeln!(
+                        out,
+                        "commstime on simulated {} ({}), deterministic mode, seed {seed} (replay with --seed {seed})",
+                        result.board,
+                        chip.backend(),
+                    )?,
+                }
                 writeln!(out, "  placement                {}", result.placement)?;
                 writeln!(out, "  iterations               {}", result.iterations)?;
-                writeln!(out, "  ns per communication     {:.1}", result.ns_per_comm)?;
+                match result.steps_per_comm {
+                    None => writeln!(out, "  ns per communication     {:.1}", result.ns_per_comm)?,
+                    Some(steps) => {
+                        writeln!(
+                            out,
+                            "  ns per communication     {:.1} (host wall clock)",
+                            result.ns_per_comm
+                        )?;
+                        writeln!(out, "  steps per communication  {steps:.1} (virtual)")?;
+                    }
+                }
                 writeln!(out, "  remote writes per comm   {:.2}", result.remote_writes_per_comm)?;
                 writeln!(out, "  remote reads per comm    {:.2}", result.remote_reads_per_comm)?;
             }
             Ok(())
         }
     }
+}
+
+fn stressed_alt_command(bench: Bench, out: &mut dyn Write) -> Result<(), AnyError> {
+    let Bench::StressedAlt {
+        board,
+        channels,
+        writers,
+        selects,
+        threads,
+        mode,
+        timeout,
+        json,
+    } = bench
+    else {
+        unreachable!("called for stressed-alt only")
+    };
+    if selects == 0 {
+        return Err("--selects 0: give at least 1 select".into());
+    }
+    let mode = mode.resolve()?;
+    if let (SimMode::Deterministic { .. }, Some(t)) = (mode, threads) {
+        return Err(format!("--threads {t}: the deterministic mode runs on one host thread").into());
+    }
+    let board = Board::load(&board)?;
+    let chip = SimChip::with_options(board, SimOptions { threads, mode })?;
+    let result = stressed_alt(&chip, channels, writers, selects, timeout_of(timeout)?)?;
+    if json {
+        writeln!(out, "{}", serde_json::to_string(&result)?)?;
+    } else {
+        match result.seed {
+            None => writeln!(
+                out,
+                "stressed alt on simulated {} ({}), {} host threads",
+                result.board,
+                chip.backend(),
+                chip.threads()
+            )?,
+            Some(seed) => writeln!(
+                out,
+                "stressed alt on simulated {} ({}), deterministic mode, seed {seed} (replay with --seed {seed})",
+                result.board,
+                chip.backend()
+            )?,
+        }
+        writeln!(
+            out,
+            "  channels x writers       {} x {}",
+            result.channels, result.writers
+        )?;
+        writeln!(out, "  selects                  {}", result.selects)?;
+        let clock = if result.seed.is_some() {
+            " (host wall clock)"
+        } else {
+            ""
+        };
+        writeln!(out, "  ns per select            {:.1}{clock}", result.ns_per_select)?;
+        writeln!(
+            out,
+            "  max count deviation      {:.2} %",
+            result.max_count_deviation_pct
+        )?;
+        writeln!(out, "  lost                     {}", result.lost)?;
+    }
+    Ok(())
 }
 
 fn boards(json: bool, out: &mut dyn Write) -> Result<(), AnyError> {

@@ -5,10 +5,19 @@
 //! counted: writes and reads that leave the core are the "remote" traffic
 //! the protocol's cost is measured in.
 //!
-//! Ordering: the payload is copied with relaxed atomic stores and the flag
-//! written with a release store, so a poller that acquires the flag sees the
-//! payload. That is at least the per-destination order the chip promises.
+//! Ordering, threaded mode: the payload is copied with relaxed atomic stores
+//! and the flag written with a release store, so a poller that acquires the
+//! flag sees the payload. That is at least the per-destination order the chip
+//! promises (and, the host being x86 or Arm, usually more).
+//!
+//! Ordering, deterministic mode: every write to another core or to DRAM is
+//! posted to the engine's FIFO for its (source, destination) pair and lands
+//! only when the engine delivers it; exactly the chip's promise (the rules
+//! and their reasons: the `deterministic` module). The threaded paths are left
+//! as they were: a write that leaves the core takes one predictable branch
+//! on the mode into the cold `det_*` functions below.
 
+use super::deterministic::Pending;
 use super::memory::Target;
 use super::{bump, Core, MemoryFault, Shared};
 use ecsp_device::addr::{reg, CoreId, GlobalAddr, Irq, SRAM_SIZE};
@@ -74,16 +83,107 @@ impl SimMesh {
             bump(&c.remote_write_bytes, bytes as u64);
         }
     }
+
+    /// Deterministic mode: queues `write` on the FIFO from this core to
+    /// `dst` (a core index; `None`: DRAM).
+    fn post(&self, dst: Option<usize>, write: Pending) {
+        let det = self.shared().det.as_ref().expect("deterministic mode");
+        det.post(self.me().index as usize, dst, write);
+    }
+
+    /// [`Mesh::write`] in deterministic mode, past the own-SRAM fast path:
+    /// checked and counted as in threaded mode, then posted, except to this
+    /// core's own registers, which take effect at once.
+    #[cold]
+    #[inline(never)]
+    fn det_write(&self, dst: GlobalAddr, data: &[u8]) {
+        let me = self.me().index as usize;
+        let dst = dst.resolve(self.me().id);
+        match self.shared().memory.translate(dst, data.len()) {
+            Target::Sram { core, .. } => {
+                self.count_write(Some(core), data.len());
+                if core == me {
+                    // Not reached past own_sram; were it, own SRAM is at once.
+                    return self.shared().deliver(Pending::bytes(dst, data));
+                }
+                self.post(Some(core), Pending::bytes(dst, data));
+            }
+            Target::Dram { .. } => {
+                self.count_write(None, data.len());
+                self.post(None, Pending::bytes(dst, data));
+            }
+            Target::Register { core, offset } => {
+                self.count_write(Some(core), 4);
+                let value = u32::from_le_bytes([data[0], data[1], data[2], data[3]]);
+                if core == me {
+                    self.shared().write_register(core, offset, value);
+                } else {
+                    self.post(Some(core), Pending::Word { addr: dst, value });
+                }
+            }
+            Target::Unmapped => self.fault(dst, data.len(), true),
+        }
+    }
+
+    /// [`Mesh::write_word`] in deterministic mode, past the own-SRAM fast path.
+    #[cold]
+    #[inline(never)]
+    fn det_write_word(&self, dst: GlobalAddr, value: u32) {
+        let me = self.me().index as usize;
+        let dst = dst.resolve(self.me().id);
+        if dst.raw() % 4 != 0 {
+            self.fault(dst, 4, true);
+        }
+        match self.shared().memory.translate(dst, 4) {
+            Target::Sram { core, .. } => {
+                self.count_write(Some(core), 4);
+                if core == me {
+                    return self.shared().deliver(Pending::Word { addr: dst, value });
+                }
+                self.post(Some(core), Pending::Word { addr: dst, value });
+            }
+            Target::Dram { .. } => {
+                self.count_write(None, 4);
+                self.post(None, Pending::Word { addr: dst, value });
+            }
+            Target::Register { core, offset } => {
+                self.count_write(Some(core), 4);
+                if core == me {
+                    self.shared().write_register(core, offset, value);
+                } else {
+                    self.post(Some(core), Pending::Word { addr: dst, value });
+                }
+            }
+            Target::Unmapped => self.fault(dst, 4, true),
+        }
+    }
+
+    /// The user interrupt of another core in deterministic mode: posted.
+    #[cold]
+    #[inline(never)]
+    fn det_raise_user(&self, core: CoreId) {
+        match self.shared().memory.core_index(core) {
+            Some(index) => {
+                self.count_write(Some(index), 4);
+                self.post(Some(index), Pending::User { core: index as u32 });
+            }
+            None => self.fault(GlobalAddr::on_core(core, reg::ILATST), 4, true),
+        }
+    }
 }
 
 // SAFETY: (1) `local` points into this core's SRAM mapping, 8-byte aligned at
 // offset 0, valid while the chip lives; (2) writes are copies into the shared
 // mapping whose flag words use release stores, so they become visible in issue
-// order to an acquiring poller; (3) a raise of User on this core sets
-// `own_wake`, which `take_wake` consumes; a raise from elsewhere sets the
-// scheduling word's NOTIFIED bit, after which the worker runs the executor
-// again (`Shared::run_core`), which is the "returns true" of the contract
-// seen from the executor's side: it polls again.
+// order to an acquiring poller; in deterministic mode a write to another
+// destination waits in one FIFO per (source, destination) and is delivered
+// from it in issue order, on the one thread that also runs every poller;
+// (3) a raise of User on this core sets `own_wake`, which `take_wake`
+// consumes; a raise from elsewhere sets the scheduling word's NOTIFIED bit,
+// after which the worker runs the executor again (`Shared::run_core`), which
+// is the "returns true" of the contract seen from the executor's side: it
+// polls again (deterministic mode: the engine folds NOTIFIED into `own_wake`
+// before the core's next round, and the core stays runnable until it does).
 unsafe impl Mesh for SimMesh {
     #[inline]
     fn core_id(&self) -> CoreId {
@@ -103,6 +203,9 @@ unsafe impl Mesh for SimMesh {
             // SAFETY: own_sram checked that the range lies in this core's SRAM.
             unsafe { copy_to_shared(self.local(offset), data) };
             return;
+        }
+        if self.me().det {
+            return self.det_write(dst, data);
         }
         let dst = dst.resolve(self.me().id);
         match self.shared().memory.translate(dst, data.len()) {
@@ -132,6 +235,9 @@ unsafe impl Mesh for SimMesh {
                 self.store_word(offset, value);
                 return;
             }
+        }
+        if self.me().det {
+            return self.det_write_word(dst, value);
         }
         let dst = dst.resolve(self.me().id);
         if dst.raw() % 4 != 0 {
@@ -204,6 +310,11 @@ unsafe impl Mesh for SimMesh {
             bump(&c.remote_write_bytes, 4);
             bump(&c.remote_reads, 1);
             bump(&c.remote_read_bytes, 4);
+            if self.me().det {
+                // The request travels the write network behind this core's
+                // earlier writes to the same destination: they land first.
+                self.shared().flush(self.me().index as usize, core);
+            }
         }
         // SAFETY: `ptr` is inside SRAM or DRAM with 4 bytes of room and
         // 4-byte aligned (checked above; the mappings are page aligned).
@@ -215,7 +326,13 @@ unsafe impl Mesh for SimMesh {
     }
 
     fn wake_at(&self, deadline: u64) {
-        self.shared().timers.arm(self.me().index as usize, deadline);
+        let me = self.me();
+        if me.det {
+            // Deterministic mode: a deadline in steps, kept by the engine.
+            me.deadline.set(me.deadline.get().min(deadline));
+        } else {
+            self.shared().timers.arm(me.index as usize, deadline);
+        }
     }
 
     #[inline]
@@ -227,6 +344,8 @@ unsafe impl Mesh for SimMesh {
             // Our own wake-up: the executor is running right now on this
             // thread and checks the flag before it sleeps.
             me.own_wake.set(true);
+        } else if me.det {
+            self.det_raise_user(core);
         } else {
             // The user interrupt of another core: one write to its ILATST,
             // whose latch the simulator keeps in the core's scheduling word

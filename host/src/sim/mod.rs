@@ -6,10 +6,20 @@
 //! per-core traffic counters. The device runtime (the `ecsp-device` crate)
 //! runs on the simulated cores unchanged, through [`mesh::SimMesh`].
 //!
-//! Threaded mode ([`scheduler`]): the cores run on a pool of at most as many
-//! host threads as the host has CPUs; a core is scheduled only when it has
-//! work, and an idle core costs nothing.
+//! Two modes ([`SimMode`]) share everything above, the executors, the
+//! counters and the fault handling:
+//!
+//! - Threaded ([`scheduler`], the default): the cores run on a pool of at
+//!   most as many host threads as the host has CPUs; a core is scheduled
+//!   only when it has work, and an idle core costs nothing. Fast, and
+//!   ordered by the host's memory model, which gives more than the chip.
+//! - Deterministic (`deterministic`): one host thread steps every core in
+//!   an order drawn from a seed, and every write that crosses the mesh
+//!   travels a per-(source, destination) FIFO delivered at a seed-chosen
+//!   step: exactly the ordering the Epiphany promises and no more. A seed
+//!   replays its run exactly, and a deadlock is detected exactly.
 
+mod deterministic;
 mod memory;
 pub mod mesh;
 mod registers;
@@ -42,12 +52,40 @@ const NEXT_STREAK: u32 = 61;
 /// Times a core notified while running is run again before it yields.
 const RERUN_BUDGET: u32 = 16;
 
+/// How the simulated cores are scheduled.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SimMode {
+    /// A pool of host threads runs the cores as fast as it can (the default).
+    #[default]
+    Threaded,
+    /// One host thread steps the chip in an order drawn from `seed`, and
+    /// delivers writes between cores at seed-chosen steps, in no order the
+    /// chip does not promise. The same seed replays the same run.
+    Deterministic {
+        /// The seed of the schedule.
+        seed: u64,
+    },
+}
+
+impl SimMode {
+    /// "threaded" or "deterministic".
+    pub fn name(&self) -> &'static str {
+        match self {
+            SimMode::Threaded => "threaded",
+            SimMode::Deterministic { .. } => "deterministic",
+        }
+    }
+}
+
 /// Options for a simulated chip.
 #[derive(Debug, Clone, Default)]
 pub struct SimOptions {
-    /// Host threads for the cores; `None` = as many as the host has CPUs.
-    /// Never more than the host has CPUs nor than the chip has cores.
+    /// Host threads for the cores in threaded mode; `None` = as many as the
+    /// host has CPUs. Never more than the host has CPUs nor than the chip
+    /// has cores. Deterministic mode always runs on one thread.
     pub threads: Option<usize>,
+    /// Threaded (the default) or deterministic.
+    pub mode: SimMode,
 }
 
 /// A memory fault raised by a simulated core; unwinds out of the device code
@@ -120,6 +158,10 @@ impl Counters {
 pub(crate) struct Core {
     pub(crate) id: CoreId,
     pub(crate) index: u32,
+    /// Deterministic mode: writes that leave the core are posted to the
+    /// engine (kept here, not in the mesh handle, which every channel end
+    /// embeds: the handle stays three pointers).
+    pub(crate) det: bool,
     pub(crate) regs: Registers,
     sched: SchedState,
     /// The core's executor, once booted. Touched only by the worker holding
@@ -128,14 +170,23 @@ pub(crate) struct Core {
     exec: UnsafeCell<Option<Executor<SimMesh>>>,
     /// The core's own user interrupt, raised by itself: stands in for its
     /// ILAT bit without an atomic read-modify-write. Touched only by the
-    /// worker running the core.
+    /// worker running the core (deterministic mode: by the engine thread, and
+    /// there it is the whole user-interrupt latch the executor consumes).
     pub(crate) own_wake: Cell<bool>,
+    /// Deterministic mode: the armed timer deadline in steps (`u64::MAX`:
+    /// none). Touched only by the engine thread.
+    pub(crate) deadline: Cell<u64>,
+    /// Deterministic mode: the core went idle after its last round (for the
+    /// `wakes` counter). Touched only by the engine thread.
+    pub(crate) det_idle: Cell<bool>,
     pub(crate) counters: Counters,
 }
 
-// SAFETY: `exec` and `own_wake` are only touched by the single worker that
-// holds the core's RUNNING bit (or by the host when no worker can), as their
-// field docs say; everything else is atomic or immutable.
+// SAFETY: `exec`, `own_wake`, `deadline` and `det_idle` are only touched by
+// the single thread that runs the core: the worker holding its RUNNING bit in
+// threaded mode, the engine thread in deterministic mode, or the host when no
+// such thread can (every core halted and no worker running, or the engine
+// joined), as their field docs say; everything else is atomic or immutable.
 unsafe impl Sync for Core {}
 // SAFETY: as above; the executor's raw pointers point into the chip's SRAM
 // mapping, which lives as long as the chip.
@@ -148,10 +199,15 @@ pub(crate) struct Shared {
     pub(crate) cores: Box<[Core]>,
     queue: RunQueue,
     pub(crate) timers: Timers,
+    /// Deterministic mode's engine state; `None` in threaded mode.
+    pub(crate) det: Option<deterministic::Det>,
     pub(crate) epoch: Instant,
     /// Bumped on every host-visible event; `event_signal` wakes `wait_event`.
     events: Mutex<u64>,
     event_signal: Condvar,
+    /// The event count the host saw when `wait_event` last returned, so an
+    /// event between two calls is never slept through.
+    events_seen: AtomicU64,
     faults: Mutex<Vec<CoreFault>>,
 }
 
@@ -166,11 +222,18 @@ thread_local! {
 }
 
 impl Shared {
+    /// Simulator time: host nanoseconds since the chip opened (threaded), or
+    /// the engine's virtual time in steps (deterministic).
+    #[inline]
     pub(crate) fn now_ns(&self) -> u64 {
-        self.epoch.elapsed().as_nanos() as u64
+        match &self.det {
+            None => self.epoch.elapsed().as_nanos() as u64,
+            Some(det) => det.now(),
+        }
     }
 
-    /// Queues core `index` if an interrupt just made it runnable.
+    /// Queues core `index` if an interrupt just made it runnable (threaded
+    /// mode only: see [`Shared::latch`]).
     #[inline]
     pub(crate) fn notify_core(&self, index: usize) {
         if self.cores[index].sched.notify() {
@@ -192,6 +255,18 @@ impl Shared {
         self.notify_core(index);
     }
 
+    /// An interrupt for core `index`, in either mode: threaded, it queues
+    /// the core ([`Shared::notify_core`]); deterministic, it only latches
+    /// the scheduling word's NOTIFIED bit, which the engine reads (nothing is
+    /// ever queued, and the threaded hot path has no mode check).
+    pub(crate) fn latch(&self, index: usize) {
+        if self.det.is_some() {
+            self.cores[index].sched.notify();
+        } else {
+            self.notify_core(index);
+        }
+    }
+
     /// Writes a register of core `index` and carries out its effect.
     pub(crate) fn write_register(&self, index: usize, offset: u32, value: u32) {
         let core = &self.cores[index];
@@ -199,11 +274,13 @@ impl Shared {
         let value = if user { value & !Irq::User.bit() } else { value };
         if let Effect::Raised(bits) = core.regs.write(offset, value, self.now_ns()) {
             if bits & Irq::Sync.bit() != 0 {
-                self.notify_core(index);
+                self.latch(index);
             }
         }
         if user {
-            self.raise_user(index);
+            // Its latch is the NOTIFIED bit of the core's scheduling word
+            // (see `raise_user`).
+            self.latch(index);
         }
     }
 
@@ -219,6 +296,9 @@ impl Shared {
     }
 
     pub(crate) fn notify_host(&self) {
+        if let Some(det) = &self.det {
+            det.note_event();
+        }
         let mut generation = self.events.lock().unwrap_or_else(|e| e.into_inner());
         *generation += 1;
         self.event_signal.notify_all();
@@ -261,7 +341,7 @@ impl Shared {
             // SAFETY: this worker holds the core's RUNNING bit, so it alone
             // touches the executor slot.
             let slot = unsafe { &mut *core.exec.get() };
-            let step = catch_unwind(AssertUnwindSafe(|| self.step(core, slot)));
+            let step = catch_unwind(AssertUnwindSafe(|| self.step(core, slot, ROUND_BUDGET)));
             match step {
                 Ok(Some(RunStatus::Idle)) => match core.sched.go_idle() {
                     IdleOutcome::Slept | IdleOutcome::Halted => return,
@@ -298,38 +378,47 @@ impl Shared {
                     return;
                 }
                 Err(payload) => {
-                    let message = match payload.downcast_ref::<MemoryFault>() {
-                        Some(fault) => fault.to_string(),
-                        None => LAST_PANIC
-                            .with(|p| p.borrow_mut().take())
-                            .unwrap_or_else(|| "a device process panicked".to_string()),
-                    };
-                    let error = if payload.is::<MemoryFault>() {
-                        ProcessError::Faulted
-                    } else {
-                        ProcessError::Panicked
-                    };
-                    let task = slot.as_ref().and_then(|e| e.current_task());
-                    if let Some(exec) = slot.as_mut() {
-                        // Drops the other processes' states: a panicking drop
-                        // here would be a bug in a built-in, so contain it.
-                        let _ = catch_unwind(AssertUnwindSafe(|| exec.fail_current(error)));
-                    }
-                    self.faults.lock().unwrap_or_else(|e| e.into_inner()).push(CoreFault {
-                        core: core.id,
-                        task,
-                        message,
-                    });
-                    self.stop_core(core);
+                    self.core_panicked(core, slot, payload);
                     return;
                 }
             }
         }
     }
 
-    /// One step of a running core: boot on SYNC, then run rounds. `None`
-    /// when there is no executor (not started, or boot failed).
-    fn step(&self, core: &Core, slot: &mut Option<Executor<SimMesh>>) -> Option<RunStatus> {
+    /// A panic or memory fault escaped a step of `core`: marks the task that
+    /// was polled failed, records the fault and stops the core.
+    #[cold]
+    fn core_panicked(&self, core: &Core, slot: &mut Option<Executor<SimMesh>>, payload: Box<dyn std::any::Any + Send>) {
+        let message = match payload.downcast_ref::<MemoryFault>() {
+            Some(fault) => fault.to_string(),
+            None => LAST_PANIC
+                .with(|p| p.borrow_mut().take())
+                .unwrap_or_else(|| "a device process panicked".to_string()),
+        };
+        let error = if payload.is::<MemoryFault>() {
+            ProcessError::Faulted
+        } else {
+            ProcessError::Panicked
+        };
+        let task = slot.as_ref().and_then(|e| e.current_task());
+        if let Some(exec) = slot.as_mut() {
+            // Drops the other processes' states: a panicking drop
+            // here would be a bug in a built-in, so contain it.
+            let _ = catch_unwind(AssertUnwindSafe(|| exec.fail_current(error)));
+        }
+        self.faults.lock().unwrap_or_else(|e| e.into_inner()).push(CoreFault {
+            core: core.id,
+            task,
+            message,
+        });
+        self.stop_core(core);
+    }
+
+    /// One step of a running core: boot on SYNC, then run at most `budget`
+    /// rounds. `None` when there is no executor (not started, or boot failed).
+    // Always inlined: in the threaded worker's loop it is the hot path.
+    #[inline(always)]
+    fn step(&self, core: &Core, slot: &mut Option<Executor<SimMesh>>, budget: u32) -> Option<RunStatus> {
         if slot.is_none() {
             let ilat = core.regs.ilat();
             if ilat.load(Ordering::Acquire) & Irq::Sync.bit() == 0 {
@@ -353,7 +442,7 @@ impl Shared {
             }
         }
         let exec = slot.as_mut()?;
-        let status = exec.run(ROUND_BUDGET);
+        let status = exec.run(budget);
         bump(&core.counters.rounds, 1);
         Some(status)
     }
@@ -410,6 +499,7 @@ impl Shared {
 /// ```
 pub struct SimChip {
     shared: Arc<Shared>,
+    mode: SimMode,
     threads: usize,
     workers: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -431,10 +521,13 @@ impl SimChip {
                 Core {
                     id,
                     index: i,
+                    det: matches!(options.mode, SimMode::Deterministic { .. }),
                     regs: Registers::new(id),
                     sched: SchedState::new(),
                     exec: UnsafeCell::new(None),
                     own_wake: Cell::new(false),
+                    deadline: Cell::new(u64::MAX),
+                    det_idle: Cell::new(true),
                     counters: Counters::default(),
                 }
             })
@@ -442,10 +535,16 @@ impl SimChip {
         // Never more threads than host CPUs (more would only add switches)
         // nor than simulated cores (a core runs on one thread at a time).
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let threads = options
-            .threads
-            .unwrap_or(cpus)
-            .clamp(1, cpus.min((board.rows * board.cols) as usize));
+        let (threads, det) = match options.mode {
+            SimMode::Threaded => (
+                options
+                    .threads
+                    .unwrap_or(cpus)
+                    .clamp(1, cpus.min((board.rows * board.cols) as usize)),
+                None,
+            ),
+            SimMode::Deterministic { seed } => (1, Some(deterministic::Det::new(seed, core_count))),
+        };
         Ok(SimChip {
             shared: Arc::new(Shared {
                 board,
@@ -453,24 +552,57 @@ impl SimChip {
                 cores,
                 queue: RunQueue::new(),
                 timers: Timers::new(core_count),
+                det,
                 epoch: Instant::now(),
                 events: Mutex::new(0),
                 event_signal: Condvar::new(),
+                events_seen: AtomicU64::new(0),
                 faults: Mutex::new(Vec::new()),
             }),
+            mode: options.mode,
             threads,
             workers: Mutex::new(Vec::new()),
         })
     }
 
-    /// Host threads the cores run on.
+    /// Host threads the cores run on (1 in deterministic mode: the engine).
     pub fn threads(&self) -> usize {
         self.threads
+    }
+
+    /// The scheduling mode.
+    pub fn mode(&self) -> SimMode {
+        self.mode
+    }
+
+    /// Deterministic mode: a digest of the schedule since the last reset,
+    /// every action the engine took and its target folded in; `None` in
+    /// threaded mode. After [`crate::run::run`] returns it covers every
+    /// step up to the one that decided the run (or the stall), so two runs
+    /// with the same seed and network have the same digest.
+    pub fn schedule_digest(&self) -> Option<u64> {
+        self.shared.det.as_ref().map(|d| d.digest())
+    }
+
+    /// Deterministic mode: the steps the engine took since the last reset
+    /// (every action is one step); `None` in threaded mode.
+    pub fn schedule_steps(&self) -> Option<u64> {
+        self.shared.det.as_ref().map(|d| d.steps())
     }
 
     fn ensure_workers(&self) {
         let mut workers = self.workers.lock().unwrap_or_else(|e| e.into_inner());
         if !workers.is_empty() {
+            return;
+        }
+        if let Some(det) = &self.shared.det {
+            det.allow_start();
+            let shared = self.shared.clone();
+            let engine = std::thread::Builder::new()
+                .name("ecsp-sim-engine".to_string())
+                .spawn(move || shared.engine())
+                .expect("spawning the simulator's engine thread");
+            workers.push(engine);
             return;
         }
         self.shared.queue.reopen();
@@ -493,6 +625,9 @@ impl SimChip {
 
     fn stop_workers(&self) {
         let mut workers = self.workers.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(det) = &self.shared.det {
+            det.request_stop();
+        }
         self.shared.queue.shut_down();
         self.shared.timers.shut_down();
         for w in workers.drain(..) {
@@ -552,6 +687,10 @@ impl Chip for SimChip {
         match self.shared.host_target(addr, 4)? {
             Target::Register { core, offset } => {
                 self.shared.write_register(core, offset, value);
+                if let Some(det) = &self.shared.det {
+                    // An interrupt may have made a core runnable.
+                    det.poke();
+                }
                 Ok(())
             }
             _ => self.write(addr, &value.to_le_bytes()),
@@ -574,6 +713,15 @@ impl Chip for SimChip {
             .iter()
             .map(|&c| self.core_index(c))
             .collect::<Result<Vec<_>, _>>()?;
+        if self.shared.det.is_some() {
+            // Every SYNC is latched before the engine takes its first step,
+            // so the schedule does not depend on how fast the host raises them.
+            for (&core, _) in cores.iter().zip(&indices) {
+                self.write_word(GlobalAddr::on_core(core, reg::ILATST), Irq::Sync.bit())?;
+            }
+            self.ensure_workers();
+            return Ok(());
+        }
         self.ensure_workers();
         for (&core, _) in cores.iter().zip(&indices) {
             self.write_word(GlobalAddr::on_core(core, reg::ILATST), Irq::Sync.bit())?;
@@ -582,6 +730,10 @@ impl Chip for SimChip {
     }
 
     fn halt(&self) -> Result<(), ChipError> {
+        if self.shared.det.is_some() {
+            // The engine is the only thread running cores: stop it first.
+            self.stop_workers();
+        }
         for core in self.shared.cores.iter() {
             core.sched.halt();
         }
@@ -611,7 +763,13 @@ impl Chip for SimChip {
             core.regs.clear();
             core.counters.clear();
             core.own_wake.set(false);
+            core.deadline.set(u64::MAX);
+            core.det_idle.set(true);
             core.sched.clear();
+        }
+        if let Some(det) = &self.shared.det {
+            // No engine runs (joined above).
+            det.reset();
         }
         self.shared.faults.lock().unwrap_or_else(|e| e.into_inner()).clear();
         Ok(())
@@ -619,11 +777,23 @@ impl Chip for SimChip {
 
     fn wait_event(&self, timeout: Duration) {
         let generation = self.shared.events.lock().unwrap_or_else(|e| e.into_inner());
-        let seen = *generation;
-        let _ = self
+        // Anything since the previous call returned counts: an event that
+        // landed while the caller looked at the chip is not slept through.
+        let seen = self.shared.events_seen.load(Ordering::Acquire);
+        let generation = self
             .shared
             .event_signal
-            .wait_timeout_while(generation, timeout, |g| *g == seen);
+            .wait_timeout_while(generation, timeout, |g| *g == seen)
+            .map_or_else(|e| e.into_inner().0, |(g, _)| g);
+        self.shared.events_seen.store(*generation, Ordering::Release);
+    }
+
+    fn stalled(&self) -> bool {
+        self.shared.det.as_ref().is_some_and(|d| d.stalled())
+    }
+
+    fn schedule_seed(&self) -> Option<u64> {
+        self.shared.det.as_ref().map(|d| d.seed())
     }
 
     fn counters(&self) -> Option<Vec<CoreCounters>> {

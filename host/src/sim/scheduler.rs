@@ -120,6 +120,17 @@ impl SchedState {
         self.0.load(Ordering::Acquire) & state::NOTIFIED != 0
     }
 
+    /// Consumes a latched interrupt (deterministic mode, where the engine
+    /// runs the core and nothing is ever queued): true when one was latched.
+    pub(crate) fn take_notified(&self) -> bool {
+        self.0.fetch_and(!state::NOTIFIED, Ordering::AcqRel) & state::NOTIFIED != 0
+    }
+
+    /// True once the core is halted (finished, faulted or halted by the host).
+    pub(crate) fn is_halted(&self) -> bool {
+        self.0.load(Ordering::Acquire) & state::HALTED != 0
+    }
+
     /// True while a worker runs the core.
     pub(crate) fn is_running(&self) -> bool {
         self.0.load(Ordering::Acquire) & state::RUNNING != 0
