@@ -92,7 +92,9 @@ pub fn network(iterations: u64, warmup: u64) -> Network {
         "consume",
         &[d],
         &[],
-        &[("count", iterations as i64), ("warmup", warmup as i64)],
+        // When done, the consumer poisons its input: the poison runs round
+        // the ring (delta, then succ and prefix) and every process ends.
+        &[("count", iterations as i64), ("warmup", warmup as i64), ("poison", 1)],
     )
     .expect("valid");
     net
