@@ -17,6 +17,7 @@ use crate::alt::{Alt, Guard};
 use crate::channel::{Receiver, RecvError, Sender, TryRecvError};
 use crate::mesh::Mesh;
 use crate::message::Scalar;
+use core::future::Future;
 
 /// `aux` of a process whose input was closed.
 pub const ENDED_BY_CLOSE: u64 = 0;
@@ -424,4 +425,155 @@ pub(super) async fn alt_count<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome,
         aux: deviation_ppm,
         ticks,
     })
+}
+
+/// Reads a value and outputs it on every output at once (the parallel delta):
+/// the sends to all outputs are in flight together and complete in any
+/// order, so one slow reader does not hold up the others. Up to four
+/// outputs, until the input ends.
+pub(super) async fn delta_par<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, ProcessError> {
+    let mut input = p.input::<T>(0)?;
+    let mut outputs: heapless::Vec<Sender<T, M>, 4> = heapless::Vec::new();
+    for i in 0..p.outputs() {
+        if outputs.push(p.output::<T>(i)?).is_err() {
+            return Err(ProcessError::MissingEnd { input: false, index: i });
+        }
+    }
+    let mut handled = 0;
+    loop {
+        let x = match input.recv().await {
+            Ok(x) => x,
+            Err(why) => {
+                pass_on(why, &mut outputs);
+                return ended(handled, why);
+            }
+        };
+        let poisoned = {
+            let mut sends: heapless::Vec<_, 4> = outputs.iter_mut().map(|out| Some(out.send(x))).collect();
+            // Poll every send until all have completed; each is its own future.
+            core::future::poll_fn(|cx| {
+                let mut pending = false;
+                let mut poisoned = false;
+                for slot in sends.iter_mut() {
+                    if let Some(send) = slot {
+                        match core::pin::Pin::new(send).poll(cx) {
+                            core::task::Poll::Ready(result) => {
+                                poisoned |= result.is_err();
+                                *slot = None;
+                            }
+                            core::task::Poll::Pending => pending = true,
+                        }
+                    }
+                }
+                if pending {
+                    core::task::Poll::Pending
+                } else {
+                    core::task::Poll::Ready(poisoned)
+                }
+            })
+            .await
+        };
+        if poisoned {
+            input.poison();
+            pass_on(RecvError::Poisoned, &mut outputs);
+            return ended(handled, RecvError::Poisoned);
+        }
+        handled += 1;
+    }
+}
+
+/// Multiplexes its inputs (up to eight) onto one output, JCSP's `Multiplex`:
+/// it fair-selects an input and outputs that input's index, then its value,
+/// so a `demux` at the other end can give every value back to its own
+/// channel. Closes its output once every input is closed.
+pub(super) async fn mux<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, ProcessError> {
+    let mut inputs: heapless::Vec<Receiver<T, M>, 8> = heapless::Vec::new();
+    for i in 0..p.inputs() {
+        if inputs.push(p.input::<T>(i)?).is_err() {
+            return Err(ProcessError::MissingEnd { input: true, index: i });
+        }
+    }
+    let mut output = [p.output::<T>(0)?];
+    let mut open = [true; 8];
+    let mut alt = Alt::new(p.mesh());
+    let mut handled = 0;
+    loop {
+        let chosen = {
+            let mut guards: heapless::Vec<Guard<'_>, 8> = inputs
+                .iter()
+                .zip(open)
+                .map(|(input, is_open)| Guard::new(input).when(is_open))
+                .collect();
+            match alt.fair_select(&mut guards).await {
+                Ok(i) => i,
+                Err(_) => {
+                    pass_on(RecvError::Closed, &mut output);
+                    return ended(handled, RecvError::Closed);
+                }
+            }
+        };
+        match inputs[chosen].try_recv() {
+            Ok(x) => {
+                let sent = match output[0].send(T::from_i64(chosen as i64)).await {
+                    Ok(()) => output[0].send(x).await,
+                    Err(e) => Err(e),
+                };
+                if sent.is_err() {
+                    for input in inputs.iter_mut() {
+                        input.poison();
+                    }
+                    return ended(handled, RecvError::Poisoned);
+                }
+                handled += 1;
+            }
+            Err(TryRecvError::Closed) => open[chosen] = false,
+            Err(TryRecvError::Poisoned) => {
+                for input in inputs.iter_mut() {
+                    input.poison();
+                }
+                pass_on(RecvError::Poisoned, &mut output);
+                return ended(handled, RecvError::Poisoned);
+            }
+            Err(TryRecvError::Empty) => {}
+        }
+    }
+}
+
+/// The other end of `mux` (JCSP's `Demultiplex`): reads an index, then a
+/// value, and sends the value on output `index` (up to eight outputs).
+/// Fails on an index out of range. Closes every output when its input ends.
+pub(super) async fn demux<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, ProcessError> {
+    let mut input = p.input::<T>(0)?;
+    let mut outputs: heapless::Vec<Sender<T, M>, 8> = heapless::Vec::new();
+    for i in 0..p.outputs() {
+        if outputs.push(p.output::<T>(i)?).is_err() {
+            return Err(ProcessError::MissingEnd { input: false, index: i });
+        }
+    }
+    let mut handled = 0;
+    loop {
+        let pair = match input.recv().await {
+            Ok(index) => input.recv().await.map(|x| (index, x)),
+            Err(e) => Err(e),
+        };
+        let (index, x) = match pair {
+            Ok(pair) => pair,
+            Err(why) => {
+                pass_on(why, &mut outputs);
+                return ended(handled, why);
+            }
+        };
+        let index = index.to_i64();
+        if index < 0 || index as usize >= outputs.len() {
+            input.poison();
+            pass_on(RecvError::Poisoned, &mut outputs);
+            return Err(ProcessError::BadParam { index: 0 });
+        }
+        if outputs[index as usize].send(x).await.is_err() {
+            input.poison();
+            pass_on(RecvError::Poisoned, &mut outputs);
+            return ended(handled, RecvError::Poisoned);
+        }
+        handled += 1;
+    }
 }

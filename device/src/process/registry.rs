@@ -144,6 +144,30 @@ pub static KINDS: &[KindSpec] = &[
         params: &["selects", "poison"],
         forever: false,
     },
+    KindSpec {
+        name: "delta_par",
+        summary: "outputs each input on every output at once (parallel delta) until the input ends",
+        inputs: Arity::Exactly(1),
+        outputs: Arity::Between { min: 1, max: 4 },
+        params: &[],
+        forever: true,
+    },
+    KindSpec {
+        name: "mux",
+        summary: "fair-selects up to eight inputs and outputs each value's input index, then the value",
+        inputs: Arity::Between { min: 1, max: 8 },
+        outputs: Arity::Exactly(1),
+        params: &[],
+        forever: true,
+    },
+    KindSpec {
+        name: "demux",
+        summary: "reads an index, then a value, and sends the value on that output (mux's other end)",
+        inputs: Arity::Exactly(1),
+        outputs: Arity::Between { min: 1, max: 8 },
+        params: &[],
+        forever: true,
+    },
 ];
 
 /// Finds a kind by name: its id and spec.
@@ -287,6 +311,18 @@ macro_rules! by_kind {
                 use builtin::alt_count as $f;
                 $body
             }
+            11 => {
+                use builtin::delta_par as $f;
+                $body
+            }
+            12 => {
+                use builtin::mux as $f;
+                $body
+            }
+            13 => {
+                use builtin::demux as $f;
+                $body
+            }
             _ => $otherwise,
         }
     };
@@ -327,7 +363,7 @@ mod tests {
 
     #[test]
     fn every_kind_dispatches() {
-        assert_eq!(KINDS.len(), 11);
+        assert_eq!(KINDS.len(), 14);
         for (i, k) in KINDS.iter().enumerate() {
             assert_eq!(kind_by_name(k.name).map(|(id, _)| id), Some(i as u32));
         }
