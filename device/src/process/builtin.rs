@@ -45,20 +45,67 @@ fn pass_on<T: Scalar, M: Mesh>(why: RecvError, outputs: &mut [Sender<T, M>]) {
     }
 }
 
+/// Every read end of `p`, up to `N` (the registry caps each kind's arity).
+fn all_inputs<T: Scalar, M: Mesh, const N: usize>(
+    p: &Proc<M>,
+) -> Result<heapless::Vec<Receiver<T, M>, N>, ProcessError> {
+    let mut inputs = heapless::Vec::new();
+    for i in 0..p.inputs() {
+        if inputs.push(p.input::<T>(i)?).is_err() {
+            return Err(ProcessError::MissingEnd { input: true, index: i });
+        }
+    }
+    Ok(inputs)
+}
+
+/// Every write end of `p`, up to `N`.
+fn all_outputs<T: Scalar, M: Mesh, const N: usize>(
+    p: &Proc<M>,
+) -> Result<heapless::Vec<Sender<T, M>, N>, ProcessError> {
+    let mut outputs = heapless::Vec::new();
+    for i in 0..p.outputs() {
+        if outputs.push(p.output::<T>(i)?).is_err() {
+            return Err(ProcessError::MissingEnd { input: false, index: i });
+        }
+    }
+    Ok(outputs)
+}
+
+/// Fair-selects among the `open` inputs; `None` once none is open.
+async fn select_open<T: Scalar, M: Mesh>(
+    alt: &mut Alt<M>,
+    inputs: &[Receiver<T, M>],
+    open: &[bool; 8],
+) -> Option<usize> {
+    let mut guards: heapless::Vec<Guard<'_>, 8> = inputs
+        .iter()
+        .zip(open)
+        .map(|(input, &is_open)| Guard::new(input).when(is_open))
+        .collect();
+    alt.fair_select(&mut guards).await.ok()
+}
+
 /// Copies its input to its output until the input ends.
 pub(super) async fn id<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, ProcessError> {
-    map(p, |x: T| x).await
+    map(p, None, |x: T| x).await
 }
 
 /// Outputs its input plus one until the input ends.
 pub(super) async fn succ<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, ProcessError> {
-    map(p, |x: T| x.succ()).await
+    map(p, None, |x: T| x.succ()).await
 }
 
-/// The one-input, one-output loop behind `id` and `succ`.
-async fn map<T: Scalar, M: Mesh>(p: Proc<M>, f: impl Fn(T) -> T) -> Result<Outcome, ProcessError> {
+/// The one-input, one-output loop behind `id`, `succ` and `prefix`: sends
+/// `first` if given, then `f` of every input until the input ends.
+async fn map<T: Scalar, M: Mesh>(p: Proc<M>, first: Option<T>, f: impl Fn(T) -> T) -> Result<Outcome, ProcessError> {
     let mut input = p.input::<T>(0)?;
     let mut output = [p.output::<T>(0)?];
+    if let Some(first) = first {
+        if output[0].send(first).await.is_err() {
+            input.poison();
+            return ended(0, RecvError::Poisoned);
+        }
+    }
     let mut handled = 0;
     loop {
         let x = match input.recv().await {
@@ -78,41 +125,15 @@ async fn map<T: Scalar, M: Mesh>(p: Proc<M>, f: impl Fn(T) -> T) -> Result<Outco
 
 /// Outputs `value` (param 0), then copies its input to its output until the input ends.
 pub(super) async fn prefix<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, ProcessError> {
-    let mut input = p.input::<T>(0)?;
-    let mut output = p.output::<T>(0)?;
-    if output.send(T::from_i64(p.param(0))).await.is_err() {
-        input.poison();
-        return ended(0, RecvError::Poisoned);
-    }
-    let mut output = [output];
-    let mut handled = 0;
-    loop {
-        let x = match input.recv().await {
-            Ok(x) => x,
-            Err(why) => {
-                pass_on(why, &mut output);
-                return ended(handled, why);
-            }
-        };
-        if output[0].send(x).await.is_err() {
-            input.poison();
-            return ended(handled, RecvError::Poisoned);
-        }
-        handled += 1;
-    }
+    let first = T::from_i64(p.param(0));
+    map(p, Some(first), |x: T| x).await
 }
 
 /// Reads a value and outputs it on every output in turn (the sequential
 /// delta of commstime) until the input ends. Up to four outputs.
 pub(super) async fn delta<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, ProcessError> {
     let mut input = p.input::<T>(0)?;
-    let mut outputs: heapless::Vec<Sender<T, M>, 4> = heapless::Vec::new();
-    for i in 0..p.outputs() {
-        // The registry caps delta at four outputs, so this never overflows.
-        if outputs.push(p.output::<T>(i)?).is_err() {
-            return Err(ProcessError::MissingEnd { input: false, index: i });
-        }
-    }
+    let mut outputs: heapless::Vec<Sender<T, M>, 4> = all_outputs(&p)?;
     let mut handled = 0;
     loop {
         let x = match input.recv().await {
@@ -244,13 +265,7 @@ pub(super) async fn sieve<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, Pro
 /// cannot starve the others. Closes its output once every input is closed;
 /// poison on any channel poisons them all. Result: value = messages merged.
 pub(super) async fn merge<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, ProcessError> {
-    let mut inputs: heapless::Vec<Receiver<T, M>, 8> = heapless::Vec::new();
-    for i in 0..p.inputs() {
-        // The registry caps merge at eight inputs, so this never overflows.
-        if inputs.push(p.input::<T>(i)?).is_err() {
-            return Err(ProcessError::MissingEnd { input: true, index: i });
-        }
-    }
+    let mut inputs: heapless::Vec<Receiver<T, M>, 8> = all_inputs(&p)?;
     let mut output = [p.output::<T>(0)?];
     let mut open = [true; 8];
     let mut alt = Alt::new(p.mesh());
@@ -262,19 +277,12 @@ pub(super) async fn merge<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, Pro
         pass_on(RecvError::Poisoned, output);
     };
     loop {
-        let chosen = {
-            let mut guards: heapless::Vec<Guard<'_>, 8> = inputs
-                .iter()
-                .zip(open)
-                .map(|(input, is_open)| Guard::new(input).when(is_open))
-                .collect();
-            match alt.fair_select(&mut guards).await {
-                Ok(i) => i,
-                // Every input closed.
-                Err(_) => {
-                    pass_on(RecvError::Closed, &mut output);
-                    return ended(handled, RecvError::Closed);
-                }
+        let chosen = match select_open(&mut alt, &inputs, &open).await {
+            Some(i) => i,
+            // Every input closed.
+            None => {
+                pass_on(RecvError::Closed, &mut output);
+                return ended(handled, RecvError::Closed);
             }
         };
         match inputs[chosen].try_recv() {
@@ -366,12 +374,7 @@ pub(super) async fn tail<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, Proc
 /// the mean, in parts per million of the mean (fairness), ticks = the time
 /// the selects took.
 pub(super) async fn alt_count<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, ProcessError> {
-    let mut inputs: heapless::Vec<Receiver<T, M>, 8> = heapless::Vec::new();
-    for i in 0..p.inputs() {
-        if inputs.push(p.input::<T>(i)?).is_err() {
-            return Err(ProcessError::MissingEnd { input: true, index: i });
-        }
-    }
+    let mut inputs: heapless::Vec<Receiver<T, M>, 8> = all_inputs(&p)?;
     let selects = p.param(0);
     if selects < 0 {
         return Err(ProcessError::BadParam { index: 0 });
@@ -383,16 +386,9 @@ pub(super) async fn alt_count<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome,
     let start = mesh.now_ticks();
     let mut received = 0u64;
     while received < selects as u64 {
-        let chosen = {
-            let mut guards: heapless::Vec<Guard<'_>, 8> = inputs
-                .iter()
-                .zip(open)
-                .map(|(input, is_open)| Guard::new(input).when(is_open))
-                .collect();
-            match alt.fair_select(&mut guards).await {
-                Ok(i) => i,
-                Err(_) => break,
-            }
+        let chosen = match select_open(&mut alt, &inputs, &open).await {
+            Some(i) => i,
+            None => break,
         };
         match inputs[chosen].try_recv() {
             Ok(_) => {
@@ -433,12 +429,7 @@ pub(super) async fn alt_count<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome,
 /// outputs, until the input ends.
 pub(super) async fn delta_par<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, ProcessError> {
     let mut input = p.input::<T>(0)?;
-    let mut outputs: heapless::Vec<Sender<T, M>, 4> = heapless::Vec::new();
-    for i in 0..p.outputs() {
-        if outputs.push(p.output::<T>(i)?).is_err() {
-            return Err(ProcessError::MissingEnd { input: false, index: i });
-        }
-    }
+    let mut outputs: heapless::Vec<Sender<T, M>, 4> = all_outputs(&p)?;
     let mut handled = 0;
     loop {
         let x = match input.recv().await {
@@ -487,29 +478,17 @@ pub(super) async fn delta_par<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome,
 /// so a `demux` at the other end can give every value back to its own
 /// channel. Closes its output once every input is closed.
 pub(super) async fn mux<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, ProcessError> {
-    let mut inputs: heapless::Vec<Receiver<T, M>, 8> = heapless::Vec::new();
-    for i in 0..p.inputs() {
-        if inputs.push(p.input::<T>(i)?).is_err() {
-            return Err(ProcessError::MissingEnd { input: true, index: i });
-        }
-    }
+    let mut inputs: heapless::Vec<Receiver<T, M>, 8> = all_inputs(&p)?;
     let mut output = [p.output::<T>(0)?];
     let mut open = [true; 8];
     let mut alt = Alt::new(p.mesh());
     let mut handled = 0;
     loop {
-        let chosen = {
-            let mut guards: heapless::Vec<Guard<'_>, 8> = inputs
-                .iter()
-                .zip(open)
-                .map(|(input, is_open)| Guard::new(input).when(is_open))
-                .collect();
-            match alt.fair_select(&mut guards).await {
-                Ok(i) => i,
-                Err(_) => {
-                    pass_on(RecvError::Closed, &mut output);
-                    return ended(handled, RecvError::Closed);
-                }
+        let chosen = match select_open(&mut alt, &inputs, &open).await {
+            Some(i) => i,
+            None => {
+                pass_on(RecvError::Closed, &mut output);
+                return ended(handled, RecvError::Closed);
             }
         };
         match inputs[chosen].try_recv() {
@@ -544,12 +523,7 @@ pub(super) async fn mux<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, Proce
 /// Fails on an index out of range. Closes every output when its input ends.
 pub(super) async fn demux<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, ProcessError> {
     let mut input = p.input::<T>(0)?;
-    let mut outputs: heapless::Vec<Sender<T, M>, 8> = heapless::Vec::new();
-    for i in 0..p.outputs() {
-        if outputs.push(p.output::<T>(i)?).is_err() {
-            return Err(ProcessError::MissingEnd { input: false, index: i });
-        }
-    }
+    let mut outputs: heapless::Vec<Sender<T, M>, 8> = all_outputs(&p)?;
     let mut handled = 0;
     loop {
         let pair = match input.recv().await {
