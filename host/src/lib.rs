@@ -7,6 +7,7 @@ pub mod board;
 pub mod chip;
 pub mod commstime;
 pub mod demo;
+pub mod netfile;
 pub mod network;
 pub mod plan;
 pub mod run;

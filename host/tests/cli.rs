@@ -186,3 +186,79 @@ fn zero_iterations_is_an_error_not_a_panic() {
     assert!(err.contains("--iterations"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// The repository's example network files.
+fn example(name: &str) -> String {
+    format!("{}/../examples/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn run_and_plan_a_network_file() {
+    let text = ok(&["run", &example("fan_in.toml"), "--timeout", "30"]);
+    assert!(text.contains("sum"), "{text}");
+    // 1..=4000 from the shared channel's four writers plus 1..=500.
+    assert!(text.contains("8127250"), "every value reached the sum: {text}");
+    let json = ok(&["run", &example("commstime.toml"), "--seed", "5", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
+    assert_eq!(v["seed"], 5);
+    let consume = v["processes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "consume")
+        .unwrap();
+    assert_eq!(consume["value"], 100_000, "{json}");
+    assert_eq!(v["remote_reads"], 0, "{json}");
+    let plan = ok(&["plan", &example("commstime.toml")]);
+    assert!(plan.contains("free") && plan.contains("consume"), "{plan}");
+    let plan = ok(&["plan", &example("commstime.toml"), "--json", "--placement", "packed"]);
+    let v: serde_json::Value = serde_json::from_str(&plan).unwrap();
+    // Consume is pinned to (3,3); packed puts the other three on (0,0).
+    assert_eq!(v["cores"].as_array().unwrap().len(), 2, "{plan}");
+}
+
+#[test]
+fn network_file_mistakes_are_one_line_errors() {
+    let bad_kind = temp_file(
+        "bad-kind",
+        "toml",
+        "[[channel]]\nname = \"a\"\ndtype = \"u32\"\n[[process]]\nname = \"g\"\nkind = \"gen\"\noutputs = [\"a\"]\n",
+    );
+    let too_big = temp_file(
+        "too-big",
+        "toml",
+        "[[channel]]\nname = \"a\"\ndtype = \"f64\"\ncapacity = 1024\n[[channel]]\nname = \"b\"\ndtype = \"f64\"\ncapacity = 1024\n[[channel]]\nname = \"c\"\ndtype = \"f64\"\ncapacity = 1024\n\
+         [[process]]\nname = \"g\"\nkind = \"generate\"\noutputs = [\"a\"]\ncore = [0, 0]\n\
+         [[process]]\nname = \"i\"\nkind = \"id\"\ninputs = [\"a\"]\noutputs = [\"b\"]\ncore = [0, 0]\n\
+         [[process]]\nname = \"j\"\nkind = \"id\"\ninputs = [\"b\"]\noutputs = [\"c\"]\ncore = [0, 0]\n\
+         [[process]]\nname = \"s\"\nkind = \"consume\"\ninputs = [\"c\"]\ncore = [0, 0]\n",
+    );
+    let pin = temp_file(
+        "pin",
+        "toml",
+        "[[channel]]\nname = \"a\"\ndtype = \"u32\"\n[[process]]\nname = \"g\"\nkind = \"generate\"\noutputs = [\"a\"]\ncore = [4, 0]\n\
+         [[process]]\nname = \"s\"\nkind = \"consume\"\ninputs = [\"a\"]\n",
+    );
+    let deadlock = temp_file(
+        "deadlock",
+        "toml",
+        "[[channel]]\nname = \"a\"\ndtype = \"u32\"\n[[channel]]\nname = \"b\"\ndtype = \"u32\"\n\
+         [[process]]\nname = \"x\"\nkind = \"id\"\ninputs = [\"a\"]\noutputs = [\"b\"]\n\
+         [[process]]\nname = \"y\"\nkind = \"sieve\"\ninputs = [\"b\"]\noutputs = [\"a\"]\n",
+    );
+    let cases = [
+        (vec!["run", bad_kind.0.to_str().unwrap()], "unknown kind `gen`"),
+        (vec!["plan", too_big.0.to_str().unwrap()], "does not fit"),
+        (vec!["plan", pin.0.to_str().unwrap()], "outside the 4x4 chip"),
+        (vec!["run", deadlock.0.to_str().unwrap(), "--seed", "1"], "deadlock"),
+        (vec!["run", "/nonexistent/net.toml"], "/nonexistent/net.toml"),
+    ];
+    for (args, expected) in cases {
+        let out = ecsp(&args);
+        assert!(!out.status.success(), "ecsp {args:?} should fail");
+        let err = stderr(&out);
+        assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+        assert!(err.contains(expected), "ecsp {args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}

@@ -10,13 +10,19 @@
 //! Errors print one line and exit with status 1.
 
 use clap::{Parser, Subcommand, ValueEnum};
+use ecsp_device::addr::{CoreId, SRAM_SIZE};
 use ecsp_host::board::Board;
 use ecsp_host::chip::Chip;
 use ecsp_host::commstime::commstime;
+use ecsp_host::netfile;
+use ecsp_host::network::Network;
+use ecsp_host::plan::plan;
 use ecsp_host::plan::Placement;
+use ecsp_host::run::run;
 use ecsp_host::sim::{SimChip, SimMode, SimOptions};
 use ecsp_host::stressed_alt::stressed_alt;
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -54,6 +60,42 @@ enum Command {
         timeout: f64,
         #[command(flatten)]
         mode: ModeArgs,
+    },
+    /// Place a network file on a board and show every core's memory, without running it.
+    Plan {
+        /// The network file (TOML).
+        network: PathBuf,
+        /// A built-in board name or an HDF path (default: the file's `board`, else parallella-16).
+        #[arg(long)]
+        board: Option<String>,
+        /// Where processes without a pin go.
+        #[arg(long, value_enum, default_value = "spread")]
+        placement: PlacementArg,
+        /// One JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a network file on the simulated chip and print every process's result.
+    Run {
+        /// The network file (TOML).
+        network: PathBuf,
+        /// A built-in board name or an HDF path (default: the file's `board`, else parallella-16).
+        #[arg(long)]
+        board: Option<String>,
+        /// Where processes without a pin go.
+        #[arg(long, value_enum, default_value = "spread")]
+        placement: PlacementArg,
+        /// Seconds before the run is abandoned.
+        #[arg(long, default_value_t = 60.0)]
+        timeout: f64,
+        /// Host threads for the simulated cores; threaded mode only.
+        #[arg(long)]
+        threads: Option<usize>,
+        #[command(flatten)]
+        mode: ModeArgs,
+        /// One JSON object instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Benchmarks.
     Bench {
@@ -201,6 +243,21 @@ fn execute(command: Command, out: &mut dyn Write) -> Result<(), AnyError> {
             }
             Ok(())
         }
+        Command::Plan {
+            network,
+            board,
+            placement,
+            json,
+        } => plan_command(&network, board, placement, json, out),
+        Command::Run {
+            network,
+            board,
+            placement,
+            timeout,
+            threads,
+            mode,
+            json,
+        } => run_command(&network, board, placement, timeout, threads, mode, json, out),
         Command::Demo {
             board,
             limit,
@@ -351,6 +408,162 @@ fn stressed_alt_command(bench: Bench, out: &mut dyn Write) -> Result<(), AnyErro
         )?;
         writeln!(out, "  lost                     {}", result.lost)?;
     }
+    Ok(())
+}
+
+fn placement_of(arg: PlacementArg) -> Placement {
+    match arg {
+        PlacementArg::Spread => Placement::Spread,
+        PlacementArg::Packed => Placement::Packed,
+    }
+}
+
+/// The network of a file and the board to put it on (--board, else the
+/// file's, else the default).
+fn load_network(path: &Path, board: Option<String>) -> Result<(Network, Board), AnyError> {
+    let loaded = netfile::load(path)?;
+    let board = match board.or(loaded.board) {
+        Some(b) => Board::load(&b)?,
+        None => Board::default(),
+    };
+    Ok((loaded.network, board))
+}
+
+fn plan_command(
+    path: &Path,
+    board: Option<String>,
+    placement: PlacementArg,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<(), AnyError> {
+    let (net, board) = load_network(path, board)?;
+    // Planning needs the device image's state sizes: the simulator's.
+    let chip = SimChip::new(board)?;
+    let plan = plan(&net, chip.board(), placement_of(placement), &|k, d| {
+        chip.state_layout(k, d)
+    })?;
+    let core_of = |c: CoreId| (c.row() - chip.board().first_row, c.col() - chip.board().first_col);
+    if json {
+        let cores: Vec<_> = plan
+            .cores
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "core": format!("{:#05x}", c.core.raw()),
+                    "row": core_of(c.core).0,
+                    "col": core_of(c.core).1,
+                    "processes": c.processes.iter().map(|p| net.processes()[p.0].name.clone()).collect::<Vec<_>>(),
+                    "usage": c.usage,
+                    "used": c.usage.total(),
+                    "free": SRAM_SIZE - c.usage.total(),
+                })
+            })
+            .collect();
+        let doc = serde_json::json!({
+            "board": chip.board().name,
+            "placement": placement_of(placement),
+            "hop_cost": plan.hop_cost(&net),
+            "cores": cores,
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{} processes, {} channels on {} ({} placement); channel hop cost {}",
+        net.processes().len(),
+        net.channels().len(),
+        chip.board().name,
+        placement_of(placement),
+        plan.hop_cost(&net)
+    )?;
+    writeln!(
+        out,
+        "  {:<6} {:<7} {:>7} {:>6} {:>8} {:>8} {:>6} {:>6}  processes",
+        "core", "(r,c)", "runtime", "boot", "channels", "states", "stack", "free"
+    )?;
+    for c in &plan.cores {
+        let (r, col) = core_of(c.core);
+        let names: Vec<_> = c.processes.iter().map(|p| net.processes()[p.0].name.as_str()).collect();
+        writeln!(
+            out,
+            "  {:<6} {:<7} {:>7} {:>6} {:>8} {:>8} {:>6} {:>6}  {}",
+            format!("{:#05x}", c.core.raw()),
+            format!("({r},{col})"),
+            c.usage.runtime,
+            c.usage.boot_table,
+            c.usage.channels,
+            c.usage.arena,
+            c.usage.stack,
+            SRAM_SIZE - c.usage.total(),
+            names.join(", ")
+        )?;
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_command(
+    path: &Path,
+    board: Option<String>,
+    placement: PlacementArg,
+    timeout: f64,
+    threads: Option<usize>,
+    mode: ModeArgs,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<(), AnyError> {
+    let (net, board) = load_network(path, board)?;
+    let mode = mode.resolve()?;
+    if let (SimMode::Deterministic { .. }, Some(t)) = (mode, threads) {
+        return Err(format!("--threads {t}: the deterministic mode runs on one host thread").into());
+    }
+    let chip = SimChip::with_options(board, SimOptions { threads, mode })?;
+    let plan = plan(&net, chip.board(), placement_of(placement), &|k, d| {
+        chip.state_layout(k, d)
+    })?;
+    let report = run(&chip, &net, &plan, timeout_of(timeout)?)?;
+    if json {
+        let doc = serde_json::json!({
+            "board": chip.board().name,
+            "seed": chip.schedule_seed(),
+            "elapsed_ms": report.elapsed.as_secs_f64() * 1e3,
+            "processes": report.processes,
+            "remote_writes": report.total_counters().map(|c| c.remote_writes),
+            "remote_reads": report.total_counters().map(|c| c.remote_reads),
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+        return Ok(());
+    }
+    if let Some(seed) = chip.schedule_seed() {
+        writeln!(out, "deterministic simulator, seed {seed} (replay with --seed {seed})")?;
+    }
+    writeln!(
+        out,
+        "  {:<16} {:<10} {:<6} {:<9} {:>12} {:>20} {:>14}",
+        "process", "kind", "core", "ended", "value", "aux", "ticks"
+    )?;
+    for p in &report.processes {
+        writeln!(
+            out,
+            "  {:<16} {:<10} {:<6} {:<9} {:>12} {:>20} {:>14}",
+            p.name,
+            p.kind,
+            format!("{:#05x}", p.core.raw()),
+            if p.finished { "finished" } else { "stopped" },
+            p.value,
+            p.aux as i64,
+            p.ticks
+        )?;
+    }
+    let totals = report.total_counters().unwrap_or_default();
+    writeln!(
+        out,
+        "  ran {:.2} ms; {} remote writes, {} remote reads",
+        report.elapsed.as_secs_f64() * 1e3,
+        totals.remote_writes,
+        totals.remote_reads
+    )?;
     Ok(())
 }
 
