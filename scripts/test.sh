@@ -6,10 +6,11 @@ cd "$(dirname "$0")/.."
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
-# The loom models: the channel protocol (device) and the simulator's
+# The loom models: the channel protocol and the barriers (device) and the simulator's
 # scheduling word (host). Their own target directory keeps the `--cfg loom`
 # build from invalidating the normal one; two preemptions keep the
 # exploration to seconds while covering every ordering they use.
 export RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom LOOM_MAX_PREEMPTIONS=2
 cargo test -p ecsp-device --test loom_channels --release --locked
+cargo test -p ecsp-device --test loom_barrier --release --locked
 cargo test -p ecsp-host --lib --release --locked loom_

@@ -34,8 +34,9 @@ pub const STACK_RESERVE: u32 = 0x0800;
 pub const STACK_BOTTOM: u32 = crate::addr::SRAM_SIZE - STACK_RESERVE;
 /// "ECSP" in little-endian.
 pub const BOOT_MAGIC: u32 = u32::from_le_bytes(*b"ECSP");
-/// Version of this layout; bumped on any change.
-pub const BOOT_VERSION: u32 = 1;
+/// Version of this layout; bumped on any change (2: shared channels, the
+/// [`END_SHARED_READ`] and [`END_SHARED_WRITE`] ends and their records).
+pub const BOOT_VERSION: u32 = 2;
 /// Most processes one core runs.
 pub const MAX_TASKS_PER_CORE: usize = 128;
 /// Parameters per process.
@@ -95,6 +96,18 @@ pub struct BootHeader {
     /// A [`crate::executor::BootError`] code when booting failed, else 0.
     /// Host writes 0 before start; device writes when boot fails.
     pub boot_error: u32,
+    /// Number of [`crate::barrier::BarrierRecord`]s: one per process per
+    /// barrier it takes part in. Host writes.
+    pub barrier_count: u32,
+    /// SRAM offset of the first [`crate::barrier::BarrierRecord`] (4-byte
+    /// aligned; 0 when there are none). Host writes.
+    pub barriers_offset: u32,
+    /// SRAM offset of this core's WAND block ([`crate::barrier::WAND_BLOCK_SIZE`]
+    /// bytes, 8-byte aligned) when processes on this core take part in the
+    /// chip-wide WAND barrier; 0 when none do. Host writes.
+    pub wand_offset: u32,
+    /// Zero. Host writes.
+    pub reserved: u32,
 }
 
 /// One process to run on this core.
@@ -140,25 +153,32 @@ pub struct TaskRecord {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct EndRecord {
     /// SRAM offset of this end's block on this core: the ring for a read
-    /// end, the acknowledgement block for a write end. Host writes.
+    /// end, the acknowledgement block for a write end, the [`ShareRecord`]
+    /// of a shared end. Host writes.
     pub local: u32,
     /// Global address of the peer's block: the writer's acknowledgement
-    /// block for a read end, the reader's ring for a write end. Host writes.
+    /// block for a read end, the reader's ring for a write end; 0 for a
+    /// shared end. Host writes.
     pub remote: u32,
-    /// Core id of the peer end. Host writes.
+    /// Core id of the peer end; 0 for a shared end. Host writes.
     pub peer: u32,
     /// Buffer capacity in messages; 0 is a rendezvous. Host writes.
     pub capacity: u32,
     /// Bytes per message. Host writes.
     pub msg_size: u32,
-    /// [`END_READ`] or [`END_WRITE`]. Host writes.
+    /// [`END_READ`], [`END_WRITE`], [`END_SHARED_READ`] or
+    /// [`END_SHARED_WRITE`]: bit 0 is set for a write end. Host writes.
     pub direction: u32,
     /// Lanes: 1 for a one-to-one end; for the read end of an any-to-one
-    /// channel, its number of writers, each with a lane of its own. Host writes.
+    /// channel, its number of writers, each with a lane of its own; for a
+    /// shared end, the number of ends on the other side (a lane to or from
+    /// each). Host writes.
     pub lanes: u32,
-    /// Read end of an any-to-one channel: SRAM offset of its [`LaneRecord`]
-    /// table (`lanes` records), and `local`/`remote`/`peer` are unused. Zero
-    /// otherwise. Host writes.
+    /// Read end of an any-to-one channel, or a shared end: SRAM offset of
+    /// its lane table (`lanes` [`LaneRecord`]s for a read end,
+    /// [`OutLaneRecord`]s for a shared write end). For an any-to-one read
+    /// end `local`, `remote` and `peer` are then unused. Zero otherwise.
+    /// Host writes.
     pub table: u32,
 }
 
@@ -181,6 +201,69 @@ pub struct LaneRecord {
     pub reserved: u32,
 }
 
+/// The head of a shared end (either end of a one-to-any or any-to-any
+/// channel), in that end's SRAM at its `EndRecord::local` offset.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ShareRecord {
+    /// [`crate::channel::block::POISONED`] once any end of the channel on
+    /// this end's side (or this end) poisoned it; zero before. Written by
+    /// those ends' cores, only ever with that value, never cleared; polled by
+    /// this core.
+    pub state: u32,
+    /// Read end: the claim word writers take with TESTSET to answer this
+    /// reader's open request (zero: a request is open and unclaimed). This
+    /// core writes 0; writer cores TESTSET it. Unused by a write end.
+    pub claim: u32,
+    /// SRAM offset of the [`PeerRecord`] table: the other ends on this
+    /// end's side. Host writes.
+    pub peers: u32,
+    /// Number of [`PeerRecord`]s (0 to [`MAX_LANES`] - 1). Host writes.
+    pub peer_count: u32,
+}
+
+/// A lane seen from its writer: one per reader in the lane table of a
+/// shared write end, in the writer's SRAM. It begins with the lane's
+/// acknowledgement block (`taken`, `reader_state`), so a reader's
+/// [`LaneRecord::ack`] points at the record itself.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutLaneRecord {
+    /// Messages the reader took from this lane. The reader core writes it.
+    pub taken: u32,
+    /// `POISONED` once the reader poisoned the channel, stored after every
+    /// acknowledgement it wrote here. The reader core writes it.
+    pub reader_state: u32,
+    /// Requests the reader opened (rendezvous channels). The reader core
+    /// writes it.
+    pub asked: u32,
+    /// Global address of the lane's ring block in the reader's SRAM. Host writes.
+    pub ring: u32,
+    /// Global address of the reader's [`ShareRecord::claim`] word. Host writes.
+    pub claim: u32,
+    /// Core id of the reader. Host writes.
+    pub peer: u32,
+    /// Messages written into the lane. The writer core alone writes and reads it.
+    pub written: u32,
+    /// The lane's slot cursor. The writer core alone writes and reads it.
+    pub next_slot: u32,
+    /// The reader's requests this writer has dealt with (answered, or found
+    /// answered by another writer). The writer core alone writes and reads it.
+    pub handled: u32,
+    /// Zero.
+    pub reserved: u32,
+}
+
+/// Another end on the same side of a shared channel, for passing poison on.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PeerRecord {
+    /// Global address of that end's [`ShareRecord::state`]. Host writes.
+    pub state: u32,
+    /// Its core id. Host writes.
+    pub peer: u32,
+}
+
 /// [`TaskRecord::waiting`] of a process blocked on something other than one
 /// channel end (several ends in an alternation, a timer, a barrier).
 pub const WAIT_OTHER: u32 = u32::MAX;
@@ -189,6 +272,10 @@ pub const WAIT_OTHER: u32 = u32::MAX;
 pub const END_READ: u32 = 0;
 /// [`EndRecord::direction`] of a write end.
 pub const END_WRITE: u32 = 1;
+/// [`EndRecord::direction`] of a read end of a one-to-any or any-to-any channel.
+pub const END_SHARED_READ: u32 = 2;
+/// [`EndRecord::direction`] of a write end of a one-to-any or any-to-any channel.
+pub const END_SHARED_WRITE: u32 = 3;
 
 /// Offset of [`TaskRecord::status`].
 pub const TASK_STATUS_OFFSET: u32 = 28;
@@ -202,8 +289,23 @@ pub const TASK_WAITING_OFFSET: u32 = 92;
 pub const LANE_TAKEN_OFFSET: u32 = 12;
 /// Offset of [`LaneRecord::next_slot`].
 pub const LANE_NEXT_SLOT_OFFSET: u32 = 16;
-/// Most writers an any-to-one channel can have.
+/// Most writers an any-to-one or any-to-any channel can have, and most
+/// readers a one-to-any or any-to-any channel can have.
 pub const MAX_LANES: u32 = 64;
+/// Offset of [`ShareRecord::state`].
+pub const SHARE_STATE_OFFSET: u32 = 0;
+/// Offset of [`ShareRecord::claim`].
+pub const SHARE_CLAIM_OFFSET: u32 = 4;
+/// Offset of [`OutLaneRecord::asked`].
+pub const OUT_LANE_ASKED_OFFSET: u32 = 8;
+/// Offset of [`OutLaneRecord::claim`].
+pub const OUT_LANE_CLAIM_OFFSET: u32 = 16;
+/// Offset of [`OutLaneRecord::written`].
+pub const OUT_LANE_WRITTEN_OFFSET: u32 = 24;
+/// Offset of [`OutLaneRecord::next_slot`].
+pub const OUT_LANE_NEXT_SLOT_OFFSET: u32 = 28;
+/// Offset of [`OutLaneRecord::handled`].
+pub const OUT_LANE_HANDLED_OFFSET: u32 = 32;
 /// Offset of [`BootHeader::core_status`].
 pub const CORE_STATUS_OFFSET: u32 = 36;
 /// Offset of [`BootHeader::fault_task`].
@@ -212,11 +314,25 @@ pub const FAULT_TASK_OFFSET: u32 = 40;
 pub const BOOT_ERROR_OFFSET: u32 = 44;
 
 const _: () = {
-    assert!(size_of::<BootHeader>() == 48);
+    assert!(size_of::<BootHeader>() == 64);
     assert!(size_of::<TaskRecord>() == 96);
     assert!(align_of::<TaskRecord>() == 8);
     assert!(size_of::<EndRecord>() == 32);
     assert!(size_of::<LaneRecord>() == 24);
+    assert!(size_of::<ShareRecord>() == 16);
+    assert!(size_of::<OutLaneRecord>() == 40);
+    assert!(size_of::<PeerRecord>() == 8);
+    assert!(core::mem::offset_of!(ShareRecord, state) == SHARE_STATE_OFFSET as usize);
+    assert!(core::mem::offset_of!(ShareRecord, claim) == SHARE_CLAIM_OFFSET as usize);
+    // A reader's `LaneRecord::ack` points at the out-lane record: it must
+    // begin with an acknowledgement block.
+    assert!(core::mem::offset_of!(OutLaneRecord, taken) == crate::channel::block::ACK_TAKEN as usize);
+    assert!(core::mem::offset_of!(OutLaneRecord, reader_state) == crate::channel::block::ACK_READER_STATE as usize);
+    assert!(core::mem::offset_of!(OutLaneRecord, asked) == OUT_LANE_ASKED_OFFSET as usize);
+    assert!(core::mem::offset_of!(OutLaneRecord, claim) == OUT_LANE_CLAIM_OFFSET as usize);
+    assert!(core::mem::offset_of!(OutLaneRecord, written) == OUT_LANE_WRITTEN_OFFSET as usize);
+    assert!(core::mem::offset_of!(OutLaneRecord, next_slot) == OUT_LANE_NEXT_SLOT_OFFSET as usize);
+    assert!(core::mem::offset_of!(OutLaneRecord, handled) == OUT_LANE_HANDLED_OFFSET as usize);
     assert!(core::mem::offset_of!(TaskRecord, status) == TASK_STATUS_OFFSET as usize);
     assert!(core::mem::offset_of!(TaskRecord, value) == TASK_VALUE_OFFSET as usize);
     assert!(core::mem::offset_of!(TaskRecord, error) == TASK_ERROR_OFFSET as usize);
@@ -243,13 +359,25 @@ unsafe impl bytemuck::Pod for EndRecord {}
 unsafe impl bytemuck::Zeroable for LaneRecord {}
 // SAFETY: as above.
 unsafe impl bytemuck::Pod for LaneRecord {}
+// SAFETY: `ShareRecord` is `#[repr(C)]`, made of `u32`s only.
+unsafe impl bytemuck::Zeroable for ShareRecord {}
+// SAFETY: as above.
+unsafe impl bytemuck::Pod for ShareRecord {}
+// SAFETY: `OutLaneRecord` is `#[repr(C)]`, made of `u32`s only.
+unsafe impl bytemuck::Zeroable for OutLaneRecord {}
+// SAFETY: as above.
+unsafe impl bytemuck::Pod for OutLaneRecord {}
+// SAFETY: `PeerRecord` is `#[repr(C)]`, made of `u32`s only.
+unsafe impl bytemuck::Zeroable for PeerRecord {}
+// SAFETY: as above.
+unsafe impl bytemuck::Pod for PeerRecord {}
 // SAFETY: `TaskRecord` is `#[repr(C)]`: eight u32s (32 bytes), four i64s,
 // three u64s and two u32s, every field at its natural alignment with no gap
 // (offsets pinned by `boot_layout_is_pinned`), every bit pattern valid.
 unsafe impl bytemuck::Zeroable for TaskRecord {}
 // SAFETY: as above.
 unsafe impl bytemuck::Pod for TaskRecord {}
-// SAFETY: `BootHeader` is `#[repr(C)]`, twelve u32s: no padding.
+// SAFETY: `BootHeader` is `#[repr(C)]`, sixteen u32s: no padding.
 unsafe impl bytemuck::Zeroable for BootHeader {}
 // SAFETY: as above.
 unsafe impl bytemuck::Pod for BootHeader {}
@@ -270,6 +398,10 @@ mod tests {
         assert_eq!(offset_of!(BootHeader, arena_offset), 28);
         assert_eq!(offset_of!(BootHeader, core_status), 36);
         assert_eq!(offset_of!(BootHeader, boot_error), 44);
+        assert_eq!(offset_of!(BootHeader, barrier_count), 48);
+        assert_eq!(offset_of!(BootHeader, barriers_offset), 52);
+        assert_eq!(offset_of!(BootHeader, wand_offset), 56);
+        assert_eq!(size_of::<BootHeader>(), 64);
         assert_eq!(offset_of!(TaskRecord, kind), 0);
         assert_eq!(offset_of!(TaskRecord, state_size), 24);
         assert_eq!(offset_of!(TaskRecord, params), 32);
@@ -287,6 +419,26 @@ mod tests {
         assert_eq!(offset_of!(EndRecord, table), 28);
         assert_eq!(offset_of!(LaneRecord, taken), 12);
         assert_eq!(offset_of!(LaneRecord, next_slot), 16);
+        assert_eq!(BOOT_VERSION, 2);
+        assert_eq!((END_READ, END_WRITE, END_SHARED_READ, END_SHARED_WRITE), (0, 1, 2, 3));
+        assert_eq!(offset_of!(ShareRecord, state), 0);
+        assert_eq!(offset_of!(ShareRecord, claim), 4);
+        assert_eq!(offset_of!(ShareRecord, peers), 8);
+        assert_eq!(offset_of!(ShareRecord, peer_count), 12);
+        assert_eq!(size_of::<ShareRecord>(), 16);
+        assert_eq!(offset_of!(OutLaneRecord, taken), 0);
+        assert_eq!(offset_of!(OutLaneRecord, reader_state), 4);
+        assert_eq!(offset_of!(OutLaneRecord, asked), 8);
+        assert_eq!(offset_of!(OutLaneRecord, ring), 12);
+        assert_eq!(offset_of!(OutLaneRecord, claim), 16);
+        assert_eq!(offset_of!(OutLaneRecord, peer), 20);
+        assert_eq!(offset_of!(OutLaneRecord, written), 24);
+        assert_eq!(offset_of!(OutLaneRecord, next_slot), 28);
+        assert_eq!(offset_of!(OutLaneRecord, handled), 32);
+        assert_eq!(size_of::<OutLaneRecord>(), 40);
+        assert_eq!(offset_of!(PeerRecord, state), 0);
+        assert_eq!(offset_of!(PeerRecord, peer), 4);
+        assert_eq!(size_of::<PeerRecord>(), 8);
     }
 
     #[test]

@@ -224,6 +224,9 @@ impl<M: Mesh> Executor<M> {
         {
             return Err(BootError::Corrupt);
         }
+        if !crate::barrier::table_fits(&mesh, &header) {
+            return Err(BootError::Corrupt);
+        }
         let mut exec = Executor {
             mesh,
             tasks: heapless::Vec::new(),
@@ -245,7 +248,7 @@ impl<M: Mesh> Executor<M> {
             let state = mesh.local(header.arena_offset + record.state_offset);
             // SAFETY: (1) records and ends were planned for this core (caller
             // duty 1); (2) each end is taken once by the built-in processes.
-            let proc = unsafe { process::Proc::new(mesh, record, header.ends_offset) };
+            let proc = unsafe { process::Proc::new(mesh, record, header.ends_offset) }.with_task(i);
             // SAFETY: the state room lies inside the arena (checked above),
             // which nothing else uses, and never moves.
             let spawned = unsafe { process::spawn(record.kind, record.dtype, state, record.state_size as usize, proc) }

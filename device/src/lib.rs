@@ -8,6 +8,8 @@
 //! - [`mesh`]: the [`mesh::Mesh`] trait, the one boundary to the chip.
 //! - [`channel`]: channel endpoints and their shared-memory blocks.
 //! - [`alt`]: alternation over input, output, skip and timeout guards.
+//! - [`barrier`]: barriers between processes: a software dissemination
+//!   barrier and the chip-wide WAND barrier.
 //! - [`boot`]: the boot table the host writes into each core.
 //! - [`executor`]: the per-core executor.
 //! - [`process`]: process handles and the built-in process registry.
@@ -15,6 +17,7 @@
 
 pub mod addr;
 pub mod alt;
+pub mod barrier;
 pub mod boot;
 pub mod channel;
 pub mod executor;

@@ -34,6 +34,11 @@ use core::sync::atomic::AtomicU32;
 /// - [`Mesh::take_wake`] returns `true` at least once after any
 ///   [`Mesh::raise`] of [`Irq::User`] on this core that happened after the
 ///   previous call returned.
+/// - a WAND completion that includes this core ([`Mesh::wand`]) latches
+///   [`Irq::Wand`] after it cleared the flags, and then wakes the core as a
+///   raise of [`Irq::User`] does; [`Mesh::take_irq`] of [`Irq::Wand`] returns
+///   `true` once per latch. The barrier completes only once every core
+///   taking part has raised its flag since the previous completion.
 pub unsafe trait Mesh: Copy {
     /// This core's id.
     fn core_id(&self) -> CoreId;
@@ -119,6 +124,24 @@ pub unsafe trait Mesh: Copy {
     /// Consumes this core's pending user interrupt: `true` when one was raised
     /// since the last call. The executor polls again after a `true`.
     fn take_wake(&self) -> bool;
+
+    /// Raises this core's WAND flag: the `wand` instruction, which sets bit 3
+    /// of STATUS. Raising a raised flag does nothing.
+    ///
+    /// The chip ANDs the flags of the cores taking part (on silicon: every
+    /// core of the chip; see `device/PROTOCOL.md`, Barriers). When the last
+    /// of them raises its flag the barrier completes: every flag is cleared
+    /// (ecsp's WAND handler clears STATUS bit 3 on each core) and each of
+    /// those cores gets its WAND interrupt, [`Irq::Wand`]: the latch that
+    /// [`Mesh::take_irq`] consumes, and a wake-up like a user interrupt (the
+    /// executor runs another round). A core that does not take part raises
+    /// nothing: its flag counts as always raised.
+    fn wand(&self);
+
+    /// Consumes this core's latched interrupt `irq` (clears its ILAT bit):
+    /// `true` when it was latched since the last call. For [`Irq::User`] it
+    /// is [`Mesh::take_wake`].
+    fn take_irq(&self, irq: Irq) -> bool;
 
     /// Tells the host something it waits for changed (a process finished).
     /// On silicon a write to the host mailbox; may do nothing.

@@ -88,6 +88,13 @@ unsafe impl Mesh for TestMesh {
     fn take_wake(&self) -> bool {
         false
     }
+    fn wand(&self) {
+        panic!("no WAND barrier in this test")
+    }
+    fn take_irq(&self, _irq: Irq) -> bool {
+        // Nothing is ever latched: raises are not modelled here.
+        false
+    }
     fn now_ticks(&self) -> u64 {
         self.memory.now.load(Ordering::Relaxed)
     }

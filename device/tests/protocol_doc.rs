@@ -13,7 +13,10 @@
 //! A failure lists every disagreement, naming the section and the field.
 
 use ecsp_device::addr::{reg, Irq, SRAM_SIZE};
-use ecsp_device::boot::{self, core_status, task_status, BootHeader, EndRecord, LaneRecord, TaskRecord};
+use ecsp_device::boot::{
+    self, core_status, task_status, BootHeader, EndRecord, LaneRecord, OutLaneRecord, PeerRecord, ShareRecord,
+    TaskRecord,
+};
 use ecsp_device::channel::block::{self, ring_block_size, slot_count, slot_stride};
 use ecsp_device::channel::EndError;
 use ecsp_device::executor::BootError;
@@ -364,6 +367,10 @@ fn boot_structures_match_the_code() {
             core_status,
             fault_task,
             boot_error,
+            barrier_count,
+            barriers_offset,
+            wand_offset,
+            reserved,
         }),
         size_of::<BootHeader>() as u64,
         &mut errors,
@@ -418,6 +425,43 @@ fn boot_structures_match_the_code() {
             reserved,
         }),
         size_of::<LaneRecord>() as u64,
+        &mut errors,
+    );
+    check_struct(
+        &sections,
+        "ShareRecord",
+        &real_fields!(ShareRecord {
+            state,
+            claim,
+            peers,
+            peer_count,
+        }),
+        size_of::<ShareRecord>() as u64,
+        &mut errors,
+    );
+    check_struct(
+        &sections,
+        "OutLaneRecord",
+        &real_fields!(OutLaneRecord {
+            taken,
+            reader_state,
+            asked,
+            ring,
+            claim,
+            peer,
+            written,
+            next_slot,
+            handled,
+            reserved,
+        }),
+        size_of::<OutLaneRecord>() as u64,
+        &mut errors,
+    );
+    check_struct(
+        &sections,
+        "PeerRecord",
+        &real_fields!(PeerRecord { state, peer }),
+        size_of::<PeerRecord>() as u64,
         &mut errors,
     );
     report(errors);
@@ -552,6 +596,7 @@ fn codes_match_the_code() {
         ProcessError::BadParam { index: 0 },
         ProcessError::Panicked,
         ProcessError::Faulted,
+        ProcessError::MissingBarrier { index: 0 },
     ];
     let boot: Vec<(String, u64)> = boot_errors
         .iter()
@@ -605,7 +650,12 @@ fn codes_match_the_code() {
     check_codes(
         &sections,
         "direction",
-        &named(&[("END_READ", boot::END_READ), ("END_WRITE", boot::END_WRITE)]),
+        &named(&[
+            ("END_READ", boot::END_READ),
+            ("END_WRITE", boot::END_WRITE),
+            ("END_SHARED_READ", boot::END_SHARED_READ),
+            ("END_SHARED_WRITE", boot::END_SHARED_WRITE),
+        ]),
         &mut errors,
     );
     let kinds: Vec<(String, u64)> = KINDS
@@ -623,7 +673,7 @@ fn codes_match_the_code() {
 fn constants_match_the_code() {
     let sections = sections(&doc());
     let mut errors = Vec::new();
-    let real: [(&str, u64); 24] = [
+    let real: [(&str, u64); 28] = [
         ("SRAM_SIZE", SRAM_SIZE as u64),
         ("RUNTIME_END", boot::RUNTIME_END as u64),
         ("BOOT_OFFSET", boot::BOOT_OFFSET as u64),
@@ -648,6 +698,10 @@ fn constants_match_the_code() {
         ("MAX_CAPACITY", block::MAX_CAPACITY as u64),
         ("ILATST", reg::ILATST as u64),
         ("USER_IRQ_BIT", Irq::User.bit() as u64),
+        ("MAX_LANES", boot::MAX_LANES as u64),
+        ("SHARE_STATE_OFFSET", boot::SHARE_STATE_OFFSET as u64),
+        ("SHARE_CLAIM_OFFSET", boot::SHARE_CLAIM_OFFSET as u64),
+        ("OUT_LANE_ASKED_OFFSET", boot::OUT_LANE_ASKED_OFFSET as u64),
     ];
     match sections.get("Constants") {
         None => errors.push("PROTOCOL.md has no `### Constants` section with a table".to_string()),
@@ -736,4 +790,116 @@ fn a_drifted_document_is_reported_by_name() {
     assert_eq!(variant_name("Version { found: 3 }"), "Version");
     assert_eq!(variant_name("End(BadBlock { offset: 8 })"), "End(BadBlock)");
     assert_eq!(variant_name("Panicked"), "Panicked");
+}
+
+/// The Barriers section: the record, the two blocks, the kinds and the
+/// barrier constants against `ecsp_device::barrier`.
+#[test]
+fn barrier_structures_match_the_code() {
+    use ecsp_device::barrier::{self as bar, BarrierRecord};
+    let sections = sections(&doc());
+    let mut errors = Vec::new();
+    check_struct(
+        &sections,
+        "BarrierRecord",
+        &real_fields!(BarrierRecord {
+            kind,
+            task,
+            rank,
+            size,
+            block,
+            roster,
+        }),
+        size_of::<BarrierRecord>() as u64,
+        &mut errors,
+    );
+
+    // The participant block: two counters, then one flag per round.
+    let block = struct_fields(&sections, "ParticipantBlock", &mut errors);
+    let names: Vec<(&str, u64)> = block.iter().map(|(f, d)| (f.as_str(), d.offset)).collect();
+    let expected = [
+        ("arrived", bar::BARRIER_ARRIVED as u64),
+        ("left", bar::BARRIER_LEFT as u64),
+        ("flags", bar::BARRIER_FLAGS as u64),
+    ];
+    if names != expected {
+        errors.push(format!(
+            "### ParticipantBlock: fields and offsets are {names:?}, the code has {expected:?}"
+        ));
+    }
+    check_contiguous("ParticipantBlock", &block, &mut errors);
+
+    let wand = struct_fields(&sections, "WandBlock", &mut errors);
+    let names: Vec<(&str, u64)> = wand.iter().map(|(f, d)| (f.as_str(), d.offset)).collect();
+    let expected = [
+        ("members", bar::WAND_MEMBERS as u64),
+        ("arrived", bar::WAND_ARRIVED as u64),
+        ("completed", bar::WAND_COMPLETED as u64),
+        ("reserved", 12),
+    ];
+    if names != expected {
+        errors.push(format!(
+            "### WandBlock: fields and offsets are {names:?}, the code has {expected:?}"
+        ));
+    }
+    let total: u64 = wand.iter().filter_map(|(_, d)| d.size).sum();
+    if total != bar::WAND_BLOCK_SIZE as u64 {
+        errors.push(format!(
+            "### WandBlock: the fields add up to {total} bytes, WAND_BLOCK_SIZE is {}",
+            bar::WAND_BLOCK_SIZE
+        ));
+    }
+    check_contiguous("WandBlock", &wand, &mut errors);
+
+    check_codes(
+        &sections,
+        "Barrier kinds",
+        &[
+            ("DISSEMINATION".to_string(), bar::BARRIER_DISSEMINATION as u64),
+            ("WAND".to_string(), bar::BARRIER_WAND as u64),
+        ],
+        &mut errors,
+    );
+
+    let real: [(&str, u64); 9] = [
+        ("BARRIER_RECORD_SIZE", bar::BARRIER_RECORD_SIZE as u64),
+        ("BARRIER_ARRIVED", bar::BARRIER_ARRIVED as u64),
+        ("BARRIER_LEFT", bar::BARRIER_LEFT as u64),
+        ("BARRIER_FLAGS", bar::BARRIER_FLAGS as u64),
+        ("WAND_MEMBERS", bar::WAND_MEMBERS as u64),
+        ("WAND_ARRIVED", bar::WAND_ARRIVED as u64),
+        ("WAND_COMPLETED", bar::WAND_COMPLETED as u64),
+        ("WAND_BLOCK_SIZE", bar::WAND_BLOCK_SIZE as u64),
+        ("WAND_IRQ_BIT", Irq::Wand.bit() as u64),
+    ];
+    match sections.get("Barrier constants") {
+        Some(t) if t.header == CONST_HEADER => {
+            let doc: BTreeMap<String, Option<u64>> = t
+                .rows
+                .iter()
+                .map(|row| {
+                    let name = row.first().map(|c| plain(c).to_string()).unwrap_or_default();
+                    (name, row.get(1).and_then(|c| number(c)))
+                })
+                .collect();
+            for (name, value) in real {
+                match doc.get(name) {
+                    Some(Some(d)) if *d == value => {}
+                    Some(d) => errors.push(format!(
+                        "### Barrier constants: `{name}` is documented as {d:?}, the code has {value:#x}"
+                    )),
+                    None => errors.push(format!("### Barrier constants: `{name}` ({value:#x}) is missing")),
+                }
+            }
+            for name in doc.keys() {
+                if !real.iter().any(|(n, _)| n == name) {
+                    errors.push(format!(
+                        "### Barrier constants: `{name}` is documented but this test does not check it"
+                    ));
+                }
+            }
+        }
+        _ => errors.push("PROTOCOL.md has no `### Barrier constants` table of constants".to_string()),
+    }
+    report(errors);
 }

@@ -7,7 +7,7 @@
 //! name = "a"
 //! dtype = "u32"                      # i32 u32 f32 i64 f64
 //! capacity = 0                       # 0 = rendezvous (default)
-//! kind = "one2one"                   # or "any2one" (default one2one)
+//! kind = "one2one"                   # or "any2one", "one2any", "any2any" (default one2one)
 //!
 //! [[process]]
 //! name = "p0"
@@ -55,7 +55,7 @@ pub struct ChannelEntry {
     /// Buffer capacity (0 = rendezvous).
     #[serde(default)]
     pub capacity: u32,
-    /// "one2one" (default) or "any2one".
+    /// "one2one" (default), "any2one", "one2any" or "any2any".
     #[serde(default)]
     pub kind: Option<String>,
 }
@@ -112,7 +112,7 @@ pub enum NetFileError {
         dtype: String,
     },
     /// A channel kind that does not exist.
-    #[error("{path}: channel `{channel}`: unknown kind `{kind}`; use one2one or any2one")]
+    #[error("{path}: channel `{channel}`: unknown kind `{kind}`; use one2one, any2one, one2any or any2any")]
     ChannelKind {
         /// The file.
         path: PathBuf,
@@ -194,6 +194,8 @@ pub fn parse(path: &Path, text: &str) -> Result<LoadedNetwork, NetFileError> {
         let kind = match ch.kind.as_deref() {
             None | Some("one2one") => ChannelKind::OneToOne,
             Some("any2one") => ChannelKind::AnyToOne,
+            Some("one2any") => ChannelKind::OneToAny,
+            Some("any2any") => ChannelKind::AnyToAny,
             Some(other) => {
                 return Err(NetFileError::ChannelKind {
                     path: path.to_path_buf(),
@@ -349,8 +351,8 @@ inputs = ["d"]
             ("inputs = [\"d\"]", "inputs = [\"a\"]", "used by both"),
             (
                 "name = \"a\"\ndtype = \"u32\"",
-                "name = \"a\"\ndtype = \"u32\"\nkind = \"any2any\"",
-                "unknown kind `any2any`",
+                "name = \"a\"\ndtype = \"u32\"\nkind = \"all2all\"",
+                "unknown kind `all2all`",
             ),
         ];
         for (from, to, expected) in cases {

@@ -34,6 +34,34 @@ pub enum ChannelKind {
     /// Any number of writers (each with a lane in the reader's memory,
     /// merged fairly), one reader.
     AnyToOne,
+    /// One writer, any number of readers; each message goes to exactly one
+    /// reader (a rendezvous message to one that is asking for it).
+    OneToAny,
+    /// Any number of writers and of readers; each message goes to exactly
+    /// one reader (with TESTSET deciding which writer answers a reader).
+    AnyToAny,
+}
+
+impl ChannelKind {
+    /// True when the channel may have several writers.
+    pub fn shared_writes(self) -> bool {
+        matches!(self, ChannelKind::AnyToOne | ChannelKind::AnyToAny)
+    }
+
+    /// True when the channel may have several readers.
+    pub fn shared_reads(self) -> bool {
+        matches!(self, ChannelKind::OneToAny | ChannelKind::AnyToAny)
+    }
+
+    /// Its name: "one2one", "any2one", "one2any" or "any2any".
+    pub fn name(self) -> &'static str {
+        match self {
+            ChannelKind::OneToOne => "one2one",
+            ChannelKind::AnyToOne => "any2one",
+            ChannelKind::OneToAny => "one2any",
+            ChannelKind::AnyToAny => "any2any",
+        }
+    }
 }
 
 /// A channel.
@@ -43,9 +71,10 @@ pub struct ChannelSpec {
     pub name: String,
     /// Message type.
     pub dtype: Dtype,
-    /// Buffer capacity; 0 = rendezvous. For an any-to-one channel, per writer.
+    /// Buffer capacity; 0 = rendezvous. For a channel with several writers,
+    /// per writer (messages it sent that no reader took yet).
     pub capacity: u32,
-    /// One-to-one or any-to-one.
+    /// How many ends of each side it may have.
     pub kind: ChannelKind,
     /// The process (and its output index) that writes it; for an any-to-one
     /// channel the first of `writers`.
@@ -53,8 +82,12 @@ pub struct ChannelSpec {
     /// Every process (and its output index) that writes it, in the order
     /// they were added: lane `i` of an any-to-one channel is `writers[i]`.
     pub writers: Vec<(ProcId, u32)>,
-    /// The process (and its input index) that reads it.
+    /// The process (and its input index) that reads it; for a one-to-any
+    /// or any-to-any channel the first of `readers`.
     pub reader: Option<(ProcId, u32)>,
+    /// Every process (and its input index) that reads it, in the order they
+    /// were added.
+    pub readers: Vec<(ProcId, u32)>,
 }
 
 /// A process.
@@ -132,10 +165,12 @@ pub enum NetworkError {
         expected: String,
     },
     /// A channel end is attached to two processes.
-    #[error("channel `{channel}`: its {end} end is used by both `{first}` and `{second}`; a one-to-one channel has one writer and one reader")]
+    #[error("channel `{channel}`: its {end} end is used by both `{first}` and `{second}`; {hint}")]
     EndUsedTwice {
         /// The channel.
         channel: String,
+        /// What the channel allows, in words.
+        hint: &'static str,
         /// "read" or "write".
         end: &'static str,
         /// The process that took it first.
@@ -187,9 +222,15 @@ pub enum NetworkError {
         /// What was asked.
         size: u32,
     },
-    /// An any-to-one channel with more writers than lanes allow.
-    #[error("channel `{channel}` already has {MAX_LANES} writers, the most an any-to-one channel takes")]
+    /// A channel with more writers than lanes allow.
+    #[error("channel `{channel}` already has {MAX_LANES} writers, the most a channel takes")]
     TooManyWriters {
+        /// The channel.
+        channel: String,
+    },
+    /// A channel with more readers than lanes allow.
+    #[error("channel `{channel}` already has {MAX_LANES} readers, the most a channel takes")]
+    TooManyReaders {
         /// The channel.
         channel: String,
     },
@@ -202,6 +243,28 @@ pub enum NetworkError {
     /// The network has no processes.
     #[error("the network has no processes")]
     Empty,
+    /// A barrier that cannot be made as asked.
+    #[error("barrier `{barrier}`: {problem}")]
+    Barrier {
+        /// The barrier.
+        barrier: String,
+        /// What is wrong, and how to fix it.
+        problem: String,
+    },
+    /// A process in more or fewer barriers than its kind waits on.
+    #[error("process `{process}` ({kind}) waits on {needed} barrier(s) but takes part in {given}{hint}")]
+    BarrierCount {
+        /// The process.
+        process: String,
+        /// Its kind.
+        kind: String,
+        /// Barriers its kind waits on.
+        needed: u32,
+        /// Barriers it was put in.
+        given: u32,
+        /// How to fix it.
+        hint: &'static str,
+    },
 }
 
 /// A network of processes and channels.
@@ -211,6 +274,7 @@ pub struct Network {
     processes: Vec<ProcessSpec>,
     names: HashMap<String, ProcId>,
     channel_names: HashMap<String, ChanId>,
+    barriers: Vec<BarrierSpec>,
 }
 
 impl Network {
@@ -228,6 +292,22 @@ impl Network {
     /// writer with a buffer of `capacity` of its own (0 = rendezvous).
     pub fn any2one(&mut self, name: &str, dtype: Dtype, capacity: u32) -> Result<ChanId, NetworkError> {
         self.channel_of_kind(name, dtype, capacity, ChannelKind::AnyToOne)
+    }
+
+    /// Adds a one-to-any channel: one writer, any number of readers, each
+    /// message to exactly one of them. A rendezvous (`capacity` 0) hands a
+    /// message only to a reader that is receiving; a buffered one puts it in
+    /// the least loaded reader's lane at once (it is that reader's from then
+    /// on), with at most `capacity` messages sent and not yet taken.
+    pub fn one2any(&mut self, name: &str, dtype: Dtype, capacity: u32) -> Result<ChanId, NetworkError> {
+        self.channel_of_kind(name, dtype, capacity, ChannelKind::OneToAny)
+    }
+
+    /// Adds an any-to-any channel: any number of writers and of readers,
+    /// each message to exactly one reader; `capacity` is per writer, as in
+    /// [`Network::one2any`].
+    pub fn any2any(&mut self, name: &str, dtype: Dtype, capacity: u32) -> Result<ChanId, NetworkError> {
+        self.channel_of_kind(name, dtype, capacity, ChannelKind::AnyToAny)
     }
 
     /// Adds a channel of `kind`.
@@ -265,6 +345,7 @@ impl Network {
             writer: None,
             writers: Vec::new(),
             reader: None,
+            readers: Vec::new(),
         });
         self.channel_names.insert(name.to_string(), id);
         Ok(id)
@@ -358,23 +439,37 @@ impl Network {
         }
         for (n, &(c, read, _)) in claims.iter().enumerate() {
             let ch = &self.channels[c.0];
-            let shared_writes = !read && ch.kind == ChannelKind::AnyToOne;
-            if shared_writes && ch.writers.len() >= MAX_LANES as usize {
-                return Err(NetworkError::TooManyWriters {
-                    channel: ch.name.clone(),
+            let shared = if read {
+                ch.kind.shared_reads()
+            } else {
+                ch.kind.shared_writes()
+            };
+            let ends = if read { &ch.readers } else { &ch.writers };
+            if shared && ends.len() >= MAX_LANES as usize {
+                return Err(if read {
+                    NetworkError::TooManyReaders {
+                        channel: ch.name.clone(),
+                    }
+                } else {
+                    NetworkError::TooManyWriters {
+                        channel: ch.name.clone(),
+                    }
                 });
             }
-            let taken = if read {
-                ch.reader
-            } else if shared_writes {
-                None
-            } else {
-                ch.writer
-            };
+            let taken = if shared { None } else { ends.first().copied() };
             let twice_here = claims[..n].iter().any(|&(c2, r2, _)| c2 == c && r2 == read);
             if taken.is_some() || twice_here {
+                let hint = match (shared, ch.kind) {
+                    (true, _) => "a process takes each end of a channel once",
+                    (false, ChannelKind::OneToOne) => {
+                        "a one-to-one channel has one writer and one reader (any2one, one2any and any2any channels share ends)"
+                    }
+                    (false, ChannelKind::AnyToOne) => "an any-to-one channel has one reader (any2any shares both ends)",
+                    (false, _) => "a one-to-any channel has one writer (any2any shares both ends)",
+                };
                 return Err(NetworkError::EndUsedTwice {
                     channel: ch.name.clone(),
+                    hint,
                     end: if read { "read" } else { "write" },
                     first: taken.map_or(name.to_string(), |(p, _)| self.processes[p.0].name.clone()),
                     second: name.to_string(),
@@ -384,7 +479,8 @@ impl Network {
         for (c, read, port) in claims {
             let ch = &mut self.channels[c.0];
             if read {
-                ch.reader = Some((id, port));
+                ch.reader = ch.reader.or(Some((id, port)));
+                ch.readers.push((id, port));
             } else {
                 ch.writer = ch.writer.or(Some((id, port)));
                 ch.writers.push((id, port));
@@ -427,7 +523,7 @@ impl Network {
                 });
             }
         }
-        Ok(())
+        self.validate_barriers()
     }
 
     /// The channels, by [`ChanId`].
@@ -443,6 +539,169 @@ impl Network {
     /// A process by name.
     pub fn process_id(&self, name: &str) -> Option<ProcId> {
         self.names.get(name).copied()
+    }
+}
+
+/// Index of a barrier in its network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct BarrierId(pub usize);
+
+/// How a barrier synchronises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BarrierKind {
+    /// The software dissemination barrier: `ceil(log2 p)` rounds of flag
+    /// writes, each participant with a flag block in its own SRAM.
+    Dissemination,
+    /// The chip-wide WAND barrier: the hardware's wired AND, one per chip.
+    Wand,
+}
+
+impl BarrierKind {
+    /// "dissemination" or "wand".
+    pub fn name(self) -> &'static str {
+        match self {
+            BarrierKind::Dissemination => "dissemination",
+            BarrierKind::Wand => "wand",
+        }
+    }
+}
+
+/// A barrier: processes that wait for each other, episode after episode.
+#[derive(Debug, Clone)]
+pub struct BarrierSpec {
+    /// Its name, unique among the network's barriers.
+    pub name: String,
+    /// Its kind.
+    pub kind: BarrierKind,
+    /// The processes taking part; a process's rank is its index here.
+    pub participants: Vec<ProcId>,
+}
+
+impl Network {
+    /// Adds a software dissemination barrier over `processes`: none of them
+    /// leaves an episode of the barrier before all of them have arrived at
+    /// it. A process's rank is its position in `processes`; a process finds
+    /// its barriers in the order they were added
+    /// (`ecsp_device::process::Proc::barrier`).
+    ///
+    /// Only remote writes and local polls: `ceil(log2 p)` flag writes per
+    /// participant and episode, and a flag block of `8 + 4 ceil(log2 p)`
+    /// bytes in each participant's SRAM (`ecsp_device::barrier`).
+    ///
+    /// # Examples
+    /// ```
+    /// use ecsp_host::network::Network;
+    /// use ecsp_device::message::Dtype;
+    /// let mut net = Network::new();
+    /// let a = net.channel("a", Dtype::U32, 1).unwrap();
+    /// let b = net.channel("b", Dtype::U32, 1).unwrap();
+    /// let p = net.process("p", "barrier_count", &[b], &[a], &[("rounds", 3)]).unwrap();
+    /// let q = net.process("q", "barrier_count", &[a], &[b], &[("rounds", 3)]).unwrap();
+    /// net.barrier("phase", &[p, q]).unwrap();
+    /// net.validate().unwrap();
+    /// ```
+    pub fn barrier(&mut self, name: &str, processes: &[ProcId]) -> Result<BarrierId, NetworkError> {
+        self.barrier_of_kind(name, BarrierKind::Dissemination, processes)
+    }
+
+    /// Adds the chip-wide WAND barrier over `processes`: the hardware
+    /// barrier (the `wand` instruction and the WAND interrupt). A core raises
+    /// its WAND flag once every process of it in `processes` has arrived; the
+    /// barrier opens when every core with such processes has. A chip has one
+    /// WAND wire, so a network has at most one WAND barrier.
+    ///
+    /// It costs no mesh traffic, but orders no memory either: writes issued
+    /// before it may still be in flight when it opens (use channels for data).
+    pub fn wand_barrier(&mut self, name: &str, processes: &[ProcId]) -> Result<BarrierId, NetworkError> {
+        self.barrier_of_kind(name, BarrierKind::Wand, processes)
+    }
+
+    /// Adds a barrier of `kind` over `processes`.
+    pub fn barrier_of_kind(
+        &mut self,
+        name: &str,
+        kind: BarrierKind,
+        processes: &[ProcId],
+    ) -> Result<BarrierId, NetworkError> {
+        let fail = |problem: String| {
+            Err(NetworkError::Barrier {
+                barrier: name.to_string(),
+                problem,
+            })
+        };
+        if self.barriers.iter().any(|b| b.name == name) {
+            return Err(NetworkError::DuplicateName {
+                what: "barrier",
+                name: name.to_string(),
+            });
+        }
+        if kind == BarrierKind::Wand {
+            if let Some(other) = self.barriers.iter().find(|b| b.kind == BarrierKind::Wand) {
+                return fail(format!(
+                    "the chip has one WAND barrier and `{}` is it already; make this one a dissemination barrier (Network::barrier)",
+                    other.name
+                ));
+            }
+        }
+        if processes.is_empty() {
+            return fail("it has no processes: give it at least one".to_string());
+        }
+        for (i, p) in processes.iter().enumerate() {
+            let Some(spec) = self.processes.get(p.0) else {
+                return fail(format!("process #{} is not in this network", p.0));
+            };
+            if processes[..i].contains(p) {
+                return fail(format!("process `{}` is listed twice", spec.name));
+            }
+        }
+        let id = BarrierId(self.barriers.len());
+        self.barriers.push(BarrierSpec {
+            name: name.to_string(),
+            kind,
+            participants: processes.to_vec(),
+        });
+        Ok(id)
+    }
+
+    /// The barriers, by [`BarrierId`].
+    pub fn barriers(&self) -> &[BarrierSpec] {
+        &self.barriers
+    }
+
+    /// The barriers `process` takes part in, in the order they were added
+    /// (its barrier 0 first), each with the process's rank in it.
+    pub fn barriers_of(&self, process: ProcId) -> Vec<(BarrierId, u32)> {
+        self.barriers
+            .iter()
+            .enumerate()
+            .filter_map(|(b, spec)| {
+                let rank = spec.participants.iter().position(|&p| p == process)?;
+                Some((BarrierId(b), rank as u32))
+            })
+            .collect()
+    }
+
+    /// Every process is in as many barriers as its kind waits on.
+    fn validate_barriers(&self) -> Result<(), NetworkError> {
+        for (i, p) in self.processes.iter().enumerate() {
+            let kind = p.kind_spec().name;
+            let needed = ecsp_device::process::barriers_of_kind(kind);
+            let given = self.barriers_of(ProcId(i)).len() as u32;
+            if given != needed {
+                return Err(NetworkError::BarrierCount {
+                    process: p.name.clone(),
+                    kind: kind.to_string(),
+                    needed,
+                    given,
+                    hint: if needed == 0 {
+                        ": its kind never waits on a barrier, so the others would wait for it forever"
+                    } else {
+                        ": add it to a barrier with Network::barrier or Network::wand_barrier"
+                    },
+                });
+            }
+        }
+        Ok(())
     }
 }
 

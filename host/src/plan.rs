@@ -5,21 +5,26 @@
 //! runtime reserve (vector table, loader config, runtime code), boot table
 //! (header, task records, end records), channel blocks (a ring for every
 //! channel read on this core, an acknowledgement block for every channel
-//! written from it), the task arena (each process's state), and the stack
+//! written from it; for an end of a one-to-any or any-to-any channel, its
+//! share record, its lane table, its peer table and, for a reader, a ring
+//! per writer), the task arena (each process's state), and the stack
 //! reserve at the top.
 
 use crate::board::Board;
 use crate::network::{ChanId, ChannelKind, Network, NetworkError, ProcId};
 use ecsp_device::addr::{CoreId, GlobalAddr, SRAM_SIZE};
 use ecsp_device::boot::{
-    align_up, BootHeader, EndRecord, LaneRecord, TaskRecord, BOOT_MAGIC, BOOT_OFFSET, BOOT_VERSION, END_READ,
-    END_WRITE, MAX_TASKS_PER_CORE, RUNTIME_END, STACK_RESERVE,
+    align_up, BootHeader, EndRecord, LaneRecord, OutLaneRecord, PeerRecord, ShareRecord, TaskRecord, BOOT_MAGIC,
+    BOOT_OFFSET, BOOT_VERSION, END_READ, END_SHARED_READ, END_SHARED_WRITE, END_WRITE, MAX_TASKS_PER_CORE, RUNTIME_END,
+    SHARE_CLAIM_OFFSET, SHARE_STATE_OFFSET, STACK_RESERVE,
 };
 use ecsp_device::channel::block::{ring_block_size, ACK_BLOCK_SIZE, BLOCK_ALIGN};
 use ecsp_device::message::Dtype;
 use std::alloc::Layout;
 use std::fmt;
 use std::mem::size_of;
+
+mod barriers;
 
 /// How processes without a pin are placed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
@@ -129,12 +134,14 @@ pub struct MemoryUsage {
     pub arena: u32,
     /// Kept for the stack.
     pub stack: u32,
+    /// Barrier records, rosters, participant blocks and the WAND block.
+    pub barriers: u32,
 }
 
 impl MemoryUsage {
     /// Sum of all parts.
     pub fn total(&self) -> u32 {
-        self.runtime + self.boot_table + self.channels + self.arena + self.stack
+        self.runtime + self.boot_table + self.channels + self.arena + self.stack + self.barriers
     }
 }
 
@@ -142,9 +149,13 @@ impl fmt::Display for MemoryUsage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "runtime {} + boot table {} + channels {} + process states {} + stack {}",
-            self.runtime, self.boot_table, self.channels, self.arena, self.stack
-        )
+            "runtime {} + boot table {} + channels {}",
+            self.runtime, self.boot_table, self.channels
+        )?;
+        if self.barriers > 0 {
+            write!(f, " + barriers {}", self.barriers)?;
+        }
+        write!(f, " + process states {} + stack {}", self.arena, self.stack)
     }
 }
 
@@ -177,6 +188,10 @@ pub struct Plan {
     pub cores: Vec<CorePlan>,
     /// Where each process's task record is: (index into `cores`, SRAM offset).
     pub records: Vec<(usize, u32)>,
+    /// Per barrier (by `BarrierId`), the global address of every
+    /// participant's block, by rank (`ecsp_device::barrier`): where the host
+    /// reads who arrived.
+    pub barrier_blocks: Vec<Vec<GlobalAddr>>,
 }
 
 impl Plan {
@@ -186,7 +201,7 @@ impl Plan {
         let (core_index, _) = self.records[process.0];
         match waiting {
             0 => "has not blocked yet".to_string(),
-            ecsp_device::boot::WAIT_OTHER => "waits on several channels or a timer".to_string(),
+            ecsp_device::boot::WAIT_OTHER => "waits on several channels, a timer or a barrier".to_string(),
             w => match self.cores[core_index].ends.get((w - 1) as usize) {
                 Some(&(c, true)) => format!("waits to read channel `{}`", net.channels()[c.0].name),
                 Some(&(c, false)) => format!("waits to write channel `{}`", net.channels()[c.0].name),
@@ -195,13 +210,17 @@ impl Plan {
         }
     }
 
-    /// Sum over channels (and over each writer of an any-to-one channel) of
-    /// the mesh hops between writer and reader.
+    /// Sum over channels, and over every (writer, reader) pair of a channel
+    /// with several writers or readers, each pair once, of the mesh hops
+    /// between writer and reader.
     pub fn hop_cost(&self, net: &Network) -> u32 {
         net.channels()
             .iter()
-            .filter_map(|c| Some((&c.writers, c.reader?.0)))
-            .flat_map(|(ws, r)| ws.iter().map(move |w| (w.0, r)))
+            .flat_map(|c| {
+                c.writers
+                    .iter()
+                    .flat_map(move |w| c.readers.iter().map(move |r| (w.0, r.0)))
+            })
             .map(|(w, r)| self.assignment[w.0].hops_to(self.assignment[r.0]))
             .sum()
     }
@@ -269,6 +288,31 @@ pub fn plan(
     let mut ring_at: Vec<Vec<u32>> = net.channels().iter().map(|c| vec![0; c.writers.len()]).collect();
     let mut ack_at: Vec<Vec<u32>> = net.channels().iter().map(|c| vec![0; c.writers.len()]).collect();
     let mut table_at = vec![0u32; net.channels().len()];
+    // Ends of one-to-any and any-to-any channels, per channel and per reader
+    // (`share_read`) or writer (`share_write`) index.
+    let shared = |c: &crate::network::ChannelSpec| c.kind.shared_reads();
+    let mut share_read: Vec<Vec<ShareAt>> = net
+        .channels()
+        .iter()
+        .map(|c| {
+            if shared(c) {
+                vec![ShareAt::default(); c.readers.len()]
+            } else {
+                Vec::new()
+            }
+        })
+        .collect();
+    let mut share_write: Vec<Vec<ShareAt>> = net
+        .channels()
+        .iter()
+        .map(|c| {
+            if shared(c) {
+                vec![ShareAt::default(); c.writers.len()]
+            } else {
+                Vec::new()
+            }
+        })
+        .collect();
 
     // Pass 1: lay out every core (offsets only).
     struct Layouts {
@@ -283,6 +327,7 @@ pub fn plan(
         usage: MemoryUsage,
     }
     let mut layouts = Vec::with_capacity(used.len());
+    let mut barrier_plan = barriers::BarrierPlan::new(net);
     for &core in &used {
         let procs: Vec<ProcId> = (0..net.processes().len())
             .filter(|&i| assignment[i] == core)
@@ -306,8 +351,25 @@ pub fn plan(
         let blocks_start = cursor;
         for p in &procs {
             let spec = &net.processes()[p.0];
-            for &c in &spec.inputs {
+            for (port, &c) in spec.inputs.iter().enumerate() {
                 let ch = &net.channels()[c.0];
+                if shared(ch) {
+                    let at = &mut share_read[c.0][reader_of(net, c, *p, port as u32)];
+                    at.share = cursor;
+                    cursor += align_up(size_of::<ShareRecord>() as u32, BLOCK_ALIGN);
+                    at.table = cursor;
+                    cursor += align_up(ch.writers.len() as u32 * size_of::<LaneRecord>() as u32, BLOCK_ALIGN);
+                    at.peers = cursor;
+                    cursor += align_up(
+                        (ch.readers.len() as u32 - 1) * size_of::<PeerRecord>() as u32,
+                        BLOCK_ALIGN,
+                    );
+                    for _ in &ch.writers {
+                        at.rings.push(cursor);
+                        cursor += align_up(ring_block_size(ch.capacity, ch.dtype.size()), BLOCK_ALIGN);
+                    }
+                    continue;
+                }
                 if ch.kind == ChannelKind::AnyToOne {
                     table_at[c.0] = cursor;
                     cursor += align_up(ch.writers.len() as u32 * size_of::<LaneRecord>() as u32, BLOCK_ALIGN);
@@ -318,11 +380,27 @@ pub fn plan(
                 }
             }
             for (port, &c) in spec.outputs.iter().enumerate() {
+                let ch = &net.channels()[c.0];
                 let lane = lane_of(net, c, *p, port as u32);
+                if shared(ch) {
+                    let at = &mut share_write[c.0][lane];
+                    at.share = cursor;
+                    cursor += align_up(size_of::<ShareRecord>() as u32, BLOCK_ALIGN);
+                    at.table = cursor;
+                    cursor += align_up(ch.readers.len() as u32 * size_of::<OutLaneRecord>() as u32, BLOCK_ALIGN);
+                    at.peers = cursor;
+                    cursor += align_up(
+                        (ch.writers.len() as u32 - 1) * size_of::<PeerRecord>() as u32,
+                        BLOCK_ALIGN,
+                    );
+                    continue;
+                }
                 ack_at[c.0][lane] = cursor;
                 cursor += ACK_BLOCK_SIZE;
             }
         }
+        let barriers_start = cursor;
+        let cursor = barrier_plan.layout(core, &procs, cursor);
         let blocks_end = cursor;
         let arena_offset = align_up(cursor, 8);
         let mut arena_size = 0u32;
@@ -343,7 +421,8 @@ pub fn plan(
         let usage = MemoryUsage {
             runtime: RUNTIME_END,
             boot_table: table_end - BOOT_OFFSET,
-            channels: blocks_end - blocks_start,
+            channels: barriers_start - blocks_start,
+            barriers: blocks_end - barriers_start,
             arena: arena_size,
             stack: STACK_RESERVE,
         };
@@ -378,7 +457,7 @@ pub fn plan(
     // Pass 2: write every core's boot image, now that every block has an address.
     for (ci, (&core, l)) in used.iter().zip(&layouts).enumerate() {
         let mut image = vec![0u8; (l.blocks_end - BOOT_OFFSET) as usize];
-        let header = BootHeader {
+        let mut header = BootHeader {
             magic: BOOT_MAGIC,
             version: BOOT_VERSION,
             core_id: core.raw() as u32,
@@ -391,8 +470,11 @@ pub fn plan(
             core_status: 0,
             fault_task: u32::MAX,
             boot_error: 0,
+            ..BootHeader::default()
         };
+        barrier_plan.fill_header(ci, &mut header);
         put(&mut image, BOOT_OFFSET, bytemuck::bytes_of(&header));
+        barrier_plan.write(ci, &l.procs, &mut image);
         let mut end_index = 0u32;
         let mut end_table = Vec::with_capacity(l.end_count as usize);
         let mut task_records = Vec::with_capacity(l.procs.len());
@@ -420,12 +502,83 @@ pub fn plan(
                 .map(|&c| (c, true))
                 .chain(spec.outputs.iter().map(|&c| (c, false)));
             let mut output_port = 0u32;
+            let mut input_port = 0u32;
             for (c, read) in ends {
                 end_table.push((c, read));
                 let ch = &net.channels()[c.0];
                 let reader = assignment[ch.reader.expect("validated").0 .0];
                 let writer_core = |lane: usize| assignment[ch.writers[lane].0 .0];
-                let end = if read && ch.kind == ChannelKind::AnyToOne {
+                let reader_core = |index: usize| assignment[ch.readers[index].0 .0];
+                let port = if read { &mut input_port } else { &mut output_port };
+                let this_port = *port;
+                *port += 1;
+                let end = if shared(ch) {
+                    // Peers: the other ends on this end's side.
+                    let (me, side, side_core): (usize, &[ShareAt], &dyn Fn(usize) -> CoreId) = if read {
+                        (reader_of(net, c, *p, this_port), &share_read[c.0], &reader_core)
+                    } else {
+                        (lane_of(net, c, *p, this_port), &share_write[c.0], &writer_core)
+                    };
+                    let at = &side[me];
+                    let others: Vec<usize> = (0..side.len()).filter(|&k| k != me).collect();
+                    let head = ShareRecord {
+                        peers: at.peers,
+                        peer_count: others.len() as u32,
+                        ..ShareRecord::default()
+                    };
+                    put(&mut image, at.share, bytemuck::bytes_of(&head));
+                    for (k, &other) in others.iter().enumerate() {
+                        let record = PeerRecord {
+                            state: GlobalAddr::on_core(side_core(other), side[other].share + SHARE_STATE_OFFSET).raw(),
+                            peer: side_core(other).raw() as u32,
+                        };
+                        put(
+                            &mut image,
+                            at.peers + k as u32 * size_of::<PeerRecord>() as u32,
+                            bytemuck::bytes_of(&record),
+                        );
+                    }
+                    if read {
+                        for (w, &ring) in at.rings.iter().enumerate() {
+                            let out_lane = share_write[c.0][w].table + me as u32 * size_of::<OutLaneRecord>() as u32;
+                            let record = LaneRecord {
+                                ring,
+                                ack: GlobalAddr::on_core(writer_core(w), out_lane).raw(),
+                                peer: writer_core(w).raw() as u32,
+                                ..LaneRecord::default()
+                            };
+                            put(
+                                &mut image,
+                                at.table + w as u32 * size_of::<LaneRecord>() as u32,
+                                bytemuck::bytes_of(&record),
+                            );
+                        }
+                    } else {
+                        for (r, reader_at) in share_read[c.0].iter().enumerate() {
+                            let record = OutLaneRecord {
+                                ring: GlobalAddr::on_core(reader_core(r), reader_at.rings[me]).raw(),
+                                claim: GlobalAddr::on_core(reader_core(r), reader_at.share + SHARE_CLAIM_OFFSET).raw(),
+                                peer: reader_core(r).raw() as u32,
+                                ..OutLaneRecord::default()
+                            };
+                            put(
+                                &mut image,
+                                at.table + r as u32 * size_of::<OutLaneRecord>() as u32,
+                                bytemuck::bytes_of(&record),
+                            );
+                        }
+                    }
+                    EndRecord {
+                        local: at.share,
+                        remote: 0,
+                        peer: 0,
+                        capacity: ch.capacity,
+                        msg_size: ch.dtype.size(),
+                        direction: if read { END_SHARED_READ } else { END_SHARED_WRITE },
+                        lanes: if read { ch.writers.len() } else { ch.readers.len() } as u32,
+                        table: at.table,
+                    }
+                } else if read && ch.kind == ChannelKind::AnyToOne {
                     for lane in 0..ch.writers.len() {
                         let record = LaneRecord {
                             ring: ring_at[c.0][lane],
@@ -456,8 +609,7 @@ pub fn plan(
                         table: 0,
                     }
                 } else {
-                    let lane = lane_of(net, c, *p, output_port);
-                    output_port += 1;
+                    let lane = lane_of(net, c, *p, this_port);
                     EndRecord {
                         local: ack_at[c.0][lane],
                         remote: GlobalAddr::on_core(reader, ring_at[c.0][lane]).raw(),
@@ -488,7 +640,32 @@ pub fn plan(
         assignment,
         cores,
         records,
+        barrier_blocks: barrier_plan.block_addresses(),
     })
+}
+
+/// Where the blocks of one end of a one-to-any or any-to-any channel are on
+/// its core (SRAM offsets).
+#[derive(Debug, Clone, Default)]
+struct ShareAt {
+    /// Its `ShareRecord`.
+    share: u32,
+    /// Its lane table.
+    table: u32,
+    /// Its peer table.
+    peers: u32,
+    /// A reader's ring per writer (the lane from writer `i` is `rings[i]`).
+    rings: Vec<u32>,
+}
+
+/// The index among `channel`'s readers of `process` reading it through its
+/// input `port`.
+fn reader_of(net: &Network, channel: ChanId, process: ProcId, port: u32) -> usize {
+    net.channels()[channel.0]
+        .readers
+        .iter()
+        .position(|&r| r == (process, port))
+        .expect("the network attached every input it lists")
 }
 
 /// The lane of `channel` that `process` writes through its output `port`.

@@ -12,6 +12,7 @@ use crate::chip::{Chip, ChipError, CoreCounters};
 use crate::network::{Network, ProcId};
 use crate::plan::Plan;
 use ecsp_device::addr::{CoreId, GlobalAddr};
+use ecsp_device::barrier::{BARRIER_ARRIVED, BARRIER_LEFT};
 use ecsp_device::boot::{task_status, TaskRecord, BOOT_OFFSET, TASK_STATUS_OFFSET, WAIT_OTHER};
 use ecsp_device::process::ProcessError;
 use std::fmt;
@@ -296,7 +297,7 @@ fn join(chip: &dyn Chip, net: &Network, plan: &Plan, started: Instant, timeout: 
                         "`{}` on core {} {}",
                         spec.name,
                         plan.assignment[i],
-                        plan.describe_wait(net, ProcId(i), record.waiting)
+                        describe_wait(chip, net, plan, ProcId(i), record.waiting)?
                     ));
                 }
             }
@@ -307,6 +308,47 @@ fn join(chip: &dyn Chip, net: &Network, plan: &Plan, started: Instant, timeout: 
         }
         chip.wait_event((timeout - elapsed).min(POLL_INTERVAL));
     }
+}
+
+/// What a process waits on, in words: [`Plan::describe_wait`], or, for a
+/// process blocked on something other than one channel that is inside a
+/// barrier episode, the barrier, the episode, and who has not arrived yet
+/// (read from the participants' blocks).
+fn describe_wait(
+    chip: &dyn Chip,
+    net: &Network,
+    plan: &Plan,
+    process: ProcId,
+    waiting: u32,
+) -> Result<String, RunError> {
+    if waiting == WAIT_OTHER {
+        for (b, rank) in net.barriers_of(process) {
+            let blocks = &plan.barrier_blocks[b.0];
+            let arrived = chip.read_word(blocks[rank as usize].add(BARRIER_ARRIVED))?;
+            if arrived == chip.read_word(blocks[rank as usize].add(BARRIER_LEFT))? {
+                continue;
+            }
+            let spec = &net.barriers()[b.0];
+            let mut missing = Vec::new();
+            for (&block, p) in blocks.iter().zip(&spec.participants) {
+                let theirs = chip.read_word(block.add(BARRIER_ARRIVED))?;
+                if (theirs.wrapping_sub(arrived) as i32) < 0 {
+                    missing.push(format!("`{}`", net.processes()[p.0].name));
+                }
+            }
+            let missing = match missing.len() {
+                0 => String::new(),
+                n if n > 8 => format!("; {n} have not arrived, among them {}", missing[..8].join(", ")),
+                _ => format!("; not arrived yet: {}", missing.join(", ")),
+            };
+            return Ok(format!(
+                "waits at {} barrier `{}` in episode {arrived}{missing}",
+                spec.kind.name(),
+                spec.name
+            ));
+        }
+    }
+    Ok(plan.describe_wait(net, process, waiting))
 }
 
 /// Reads every unfinished process's task record and finds a cycle of waits.
@@ -341,7 +383,7 @@ fn deadlock_report(chip: &dyn Chip, net: &Network, plan: &Plan) -> Result<Deadlo
             process: spec.name.clone(),
             core: plan.assignment[i],
             channel,
-            waits: plan.describe_wait(net, ProcId(i), record.waiting),
+            waits: describe_wait(chip, net, plan, ProcId(i), record.waiting)?,
         });
     }
     // Only waits on processes that have not finished can close a cycle.

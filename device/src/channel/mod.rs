@@ -7,6 +7,12 @@
 //!   (capacity n). The wire protocol is in `one2one.rs` and `device/PROTOCOL.md`.
 //! - `any2one`: many writers, one reader; a one-to-one lane per writer in the
 //!   reader's SRAM, merged fairly by the reader, no lock.
+//! - `shared`: one-to-any and any-to-any, several readers sharing the read
+//!   end, each message to exactly one of them; a one-to-one lane per
+//!   (writer, reader) pair. A rendezvous message goes only to a reader that
+//!   asked for one; with several writers, the writer that answers a request
+//!   claims it first with TESTSET on a word in that reader's SRAM. A shared
+//!   read end cannot be an alternation guard.
 //!
 //! Shared-memory layout: [`block`].
 //!
@@ -37,9 +43,13 @@
 mod any2one;
 pub mod block;
 mod one2one;
+mod shared;
 
 use crate::addr::{CoreId, GlobalAddr};
-use crate::boot::{EndRecord, END_READ, END_WRITE};
+use crate::boot::{
+    EndRecord, LaneRecord, OutLaneRecord, PeerRecord, ShareRecord, END_READ, END_SHARED_READ, END_SHARED_WRITE,
+    MAX_LANES,
+};
 use crate::executor::note_blocked;
 use crate::mesh::Mesh;
 use crate::message::Message;
@@ -91,8 +101,11 @@ impl fmt::Display for EndError {
     }
 }
 
-fn check(record: &EndRecord, direction: u32, msg_size: usize) -> Result<(), EndError> {
-    if record.direction != direction {
+/// Checks a boot-table end against what the process asks for: a write end
+/// (`write`) or a read end of `msg_size`-byte messages, with its blocks
+/// aligned and inside SRAM.
+fn check(record: &EndRecord, write: bool, msg_size: usize) -> Result<(), EndError> {
+    if record.direction > END_SHARED_WRITE || (record.direction & 1 == 1) != write {
         return Err(EndError::WrongDirection {
             found: record.direction,
         });
@@ -103,25 +116,49 @@ fn check(record: &EndRecord, direction: u32, msg_size: usize) -> Result<(), EndE
             process: msg_size as u32,
         });
     }
-    let shared = direction == END_READ && (record.lanes > 1 || record.table != 0);
-    let (offset, block_size) = if shared {
-        (
-            record.table,
-            record.lanes * core::mem::size_of::<crate::boot::LaneRecord>() as u32,
-        )
-    } else if direction == END_READ {
-        (record.local, block::ring_block_size(record.capacity, record.msg_size))
+    let shared = record.direction == END_SHARED_READ || record.direction == END_SHARED_WRITE;
+    let merge = record.direction == END_READ && (record.lanes > 1 || record.table != 0);
+    let lane_size = if write {
+        core::mem::size_of::<OutLaneRecord>()
     } else {
-        (record.local, block::ACK_BLOCK_SIZE)
+        core::mem::size_of::<LaneRecord>()
+    } as u32;
+    // (offset, bytes) of every block this end owns in its SRAM.
+    let blocks = if shared {
+        [
+            (record.local, core::mem::size_of::<ShareRecord>() as u32),
+            (record.table, record.lanes.saturating_mul(lane_size)),
+        ]
+    } else if merge {
+        [(record.table, record.lanes.saturating_mul(lane_size)); 2]
+    } else if write {
+        [(record.local, block::ACK_BLOCK_SIZE); 2]
+    } else {
+        [(record.local, block::ring_block_size(record.capacity, record.msg_size)); 2]
     };
-    if offset % block::BLOCK_ALIGN != 0
-        || offset as u64 + block_size as u64 > crate::addr::SRAM_SIZE as u64
-        || record.capacity > block::MAX_CAPACITY
+    for (offset, size) in blocks {
+        if offset % block::BLOCK_ALIGN != 0 || offset as u64 + size as u64 > crate::addr::SRAM_SIZE as u64 {
+            return Err(EndError::BadBlock { offset });
+        }
+    }
+    if record.capacity > block::MAX_CAPACITY
         || record.lanes == 0
-        || record.lanes > crate::boot::MAX_LANES
-        || (!shared && record.lanes != 1)
+        || record.lanes > MAX_LANES
+        || (!shared && !merge && record.lanes != 1)
     {
-        return Err(EndError::BadBlock { offset });
+        return Err(EndError::BadBlock { offset: blocks[0].0 });
+    }
+    Ok(())
+}
+
+/// Checks the peer table a shared end's [`ShareRecord`] names.
+fn check_share<M: Mesh>(mesh: &M, record: &EndRecord) -> Result<(), EndError> {
+    let mut head = ShareRecord::default();
+    mesh.read_local(record.local, bytemuck::bytes_of_mut(&mut head));
+    let bytes = head.peer_count as u64 * core::mem::size_of::<PeerRecord>() as u64;
+    if head.peer_count >= MAX_LANES || head.peers % 4 != 0 || head.peers as u64 + bytes > crate::addr::SRAM_SIZE as u64
+    {
+        return Err(EndError::BadBlock { offset: record.local });
     }
     Ok(())
 }
@@ -256,7 +293,7 @@ pub fn poison_all(ends: &mut [&mut dyn ChannelEnd]) {
 
 /// The writing end of a channel carrying `T`.
 pub struct Sender<T: Message, M: Mesh> {
-    inner: one2one::Writer<T, M>,
+    inner: WriteEnd<T, M>,
     mesh: M,
     /// Index of this end in the core's end table, for wait reports.
     end: u32,
@@ -270,26 +307,121 @@ pub struct Receiver<T: Message, M: Mesh> {
     end: u32,
 }
 
+/// The kinds of write end.
+enum WriteEnd<T: Message, M: Mesh> {
+    /// One-to-one, or one writer of an any-to-one channel.
+    One(one2one::Writer<T, M>),
+    /// A writer of a one-to-any or any-to-any channel.
+    Shared(shared::Writer<T, M>),
+}
+
+impl<T: Message, M: Mesh> WriteEnd<T, M> {
+    fn shut(&self) -> Shut {
+        match self {
+            WriteEnd::One(w) => w.shut(),
+            WriteEnd::Shared(w) => w.shut(),
+        }
+    }
+
+    fn poll_send(&mut self, msg: &T, put: &mut bool) -> Option<Result<(), Shut>> {
+        match self {
+            WriteEnd::One(w) => w.poll_send(msg, put),
+            WriteEnd::Shared(w) => w.poll_send(msg, put),
+        }
+    }
+
+    /// Sends `msg` if that needs no waiting; true when it was put.
+    fn try_put(&mut self, msg: &T) -> bool {
+        match self {
+            WriteEnd::One(w) => {
+                if w.has_room() && w.delivered() {
+                    w.put(msg);
+                    true
+                } else {
+                    false
+                }
+            }
+            WriteEnd::Shared(w) => w.try_put(msg),
+        }
+    }
+
+    fn poll_flush(&mut self) -> Option<Result<(), ()>> {
+        match self {
+            WriteEnd::One(w) => {
+                // The reader's state before `taken`: an ack written before a poison is seen.
+                let shut = w.shut();
+                if w.delivered() {
+                    Some(Ok(()))
+                } else if shut == Shut::Poisoned {
+                    Some(Err(()))
+                } else {
+                    None
+                }
+            }
+            WriteEnd::Shared(w) => w.poll_flush(),
+        }
+    }
+
+    fn has_room(&self) -> bool {
+        match self {
+            WriteEnd::One(w) => w.has_room(),
+            WriteEnd::Shared(w) => w.has_room(),
+        }
+    }
+
+    fn capacity(&self) -> u32 {
+        match self {
+            WriteEnd::One(w) => w.capacity(),
+            WriteEnd::Shared(w) => w.capacity(),
+        }
+    }
+
+    fn close(&mut self) {
+        match self {
+            WriteEnd::One(w) => w.close(),
+            WriteEnd::Shared(w) => w.close(),
+        }
+    }
+
+    fn poison(&mut self) {
+        match self {
+            WriteEnd::One(w) => w.poison(),
+            WriteEnd::Shared(w) => w.poison(),
+        }
+    }
+}
+
 impl<T: Message, M: Mesh> Sender<T, M> {
     /// The write end described by a boot-table record; `end` is the record's
     /// index in the core's end table.
     ///
     /// # Safety
-    /// - `record` was planned for this core: its local block is a zeroed
-    ///   acknowledgement block in this core's SRAM owned by this end alone,
-    ///   and `remote` is its reader's zeroed ring block.
+    /// - `record` was planned for this core. One-to-one (`END_WRITE`): its
+    ///   local block is a zeroed acknowledgement block in this core's SRAM
+    ///   owned by this end alone, and `remote` is its reader's zeroed ring
+    ///   block. Shared (`END_SHARED_WRITE`): `local` is its zeroed
+    ///   `ShareRecord` and `table` holds `lanes` out-lane records, each
+    ///   naming a reader's zeroed ring block and claim word.
     /// - No other `Sender` is made from the same record.
     pub unsafe fn from_record(mesh: M, record: &EndRecord, end: u32) -> Result<Self, EndError> {
-        check(record, END_WRITE, core::mem::size_of::<T>())?;
-        // SAFETY: both block duties are the caller's duties 1 and 2.
-        let inner = unsafe {
-            one2one::Writer::new(
-                mesh,
-                record.local,
-                GlobalAddr::new(record.remote),
-                CoreId::from_raw(record.peer as u16),
-                record.capacity,
-            )
+        check(record, true, core::mem::size_of::<T>())?;
+        let inner = if record.direction == END_SHARED_WRITE {
+            check_share(&mesh, record)?;
+            // SAFETY: the share and lane duties are the caller's duty 1.
+            WriteEnd::Shared(unsafe {
+                shared::Writer::new(mesh, record.local, record.table, record.lanes, record.capacity)
+            })
+        } else {
+            // SAFETY: both block duties are the caller's duties 1 and 2.
+            WriteEnd::One(unsafe {
+                one2one::Writer::new(
+                    mesh,
+                    record.local,
+                    GlobalAddr::new(record.remote),
+                    CoreId::from_raw(record.peer as u16),
+                    record.capacity,
+                )
+            })
         };
         Ok(Sender { inner, mesh, end })
     }
@@ -307,15 +439,16 @@ impl<T: Message, M: Mesh> Sender<T, M> {
 
     /// Sends without waiting when the buffer has room. On a rendezvous
     /// channel the message is handed over but the reader may not have taken
-    /// it yet: wait for that with [`Sender::flush`].
+    /// it yet: wait for that with [`Sender::flush`]. A shared (one-to-any,
+    /// any-to-any) rendezvous hands it over only to a reader that is asking
+    /// for a message now.
     pub fn try_send(&mut self, msg: T) -> Result<(), TrySendError<T>> {
         match self.inner.shut() {
             Shut::Poisoned => return Err(TrySendError::Poisoned(msg)),
             Shut::Closed => return Err(TrySendError::Closed(msg)),
             Shut::Open => {}
         }
-        if self.inner.has_room() && self.inner.delivered() {
-            self.inner.put(&msg);
+        if self.inner.try_put(&msg) {
             Ok(())
         } else {
             Err(TrySendError::Full(msg))
@@ -366,14 +499,19 @@ impl<T: Message, M: Mesh> ChannelEnd for Sender<T, M> {
 
 /// The kinds of read end.
 enum ReadEnd<T: Message, M: Mesh> {
+    /// One-to-one.
     One(one2one::Reader<T, M>),
-    Shared(any2one::SharedReader<T, M>),
+    /// The reader of an any-to-one channel.
+    Merge(any2one::SharedReader<T, M>),
+    /// A reader of a one-to-any or any-to-any channel.
+    Shared(shared::Reader<T, M>),
 }
 
 impl<T: Message, M: Mesh> ReadEnd<T, M> {
     fn poll_recv(&mut self) -> Option<Result<T, Shut>> {
         match self {
             ReadEnd::One(r) => r.poll_recv(),
+            ReadEnd::Merge(r) => r.poll_recv(),
             ReadEnd::Shared(r) => r.poll_recv(),
         }
     }
@@ -381,13 +519,17 @@ impl<T: Message, M: Mesh> ReadEnd<T, M> {
     fn ready(&self) -> bool {
         match self {
             ReadEnd::One(r) => r.ready() || r.shut() != Shut::Open,
-            ReadEnd::Shared(r) => r.ready(),
+            ReadEnd::Merge(r) => r.ready(),
+            ReadEnd::Shared(_) => panic!(
+                "a shared read end (one-to-any or any-to-any channel) cannot be an alternation guard: read it with recv"
+            ),
         }
     }
 
     fn poison(&mut self) {
         match self {
             ReadEnd::One(r) => r.poison(),
+            ReadEnd::Merge(r) => r.poison(),
             ReadEnd::Shared(r) => r.poison(),
         }
     }
@@ -403,12 +545,21 @@ impl<T: Message, M: Mesh> Receiver<T, M> {
     ///   this core's SRAM owned by this end alone, and `remote` is its
     ///   writer's zeroed acknowledgement block. Any-to-one: `table` holds
     ///   `lanes` lane records, each such a ring and acknowledgement block.
+    ///   Shared (`END_SHARED_READ`): `local` is its zeroed `ShareRecord` and
+    ///   `table` holds `lanes` lane records, each naming a ring and a
+    ///   writer's out-lane record.
     /// - No other `Receiver` is made from the same record.
     pub unsafe fn from_record(mesh: M, record: &EndRecord, end: u32) -> Result<Self, EndError> {
-        check(record, END_READ, core::mem::size_of::<T>())?;
-        let inner = if record.lanes > 1 || record.table != 0 {
+        check(record, false, core::mem::size_of::<T>())?;
+        let inner = if record.direction == END_SHARED_READ {
+            check_share(&mesh, record)?;
+            // SAFETY: the share and lane duties are the caller's duty 1.
+            ReadEnd::Shared(unsafe {
+                shared::Reader::new(mesh, record.local, record.table, record.lanes, record.capacity)
+            })
+        } else if record.lanes > 1 || record.table != 0 {
             // SAFETY: the lane duties are the caller's duty 1.
-            ReadEnd::Shared(unsafe { any2one::SharedReader::new(mesh, record.table, record.lanes, record.capacity) })
+            ReadEnd::Merge(unsafe { any2one::SharedReader::new(mesh, record.table, record.lanes, record.capacity) })
         } else {
             // SAFETY: both block duties are the caller's duties 1 and 2.
             ReadEnd::One(unsafe {
@@ -441,6 +592,11 @@ impl<T: Message, M: Mesh> Receiver<T, M> {
     }
 
     /// True when a receive would complete at once (a message, or the end).
+    ///
+    /// # Panics
+    /// On a shared read end (one-to-any, any-to-any): it cannot tell without
+    /// asking a writer for a message, which commits it to taking one, so it
+    /// cannot be an alternation guard.
     pub fn is_ready(&self) -> bool {
         self.inner.ready()
     }
@@ -492,14 +648,10 @@ pub struct Flush<'a, T: Message, M: Mesh> {
 impl<T: Message, M: Mesh> Future for Flush<'_, T, M> {
     type Output = Result<(), ()>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let shut = self.sender.inner.shut();
-        if self.sender.inner.delivered() {
-            Poll::Ready(Ok(()))
-        } else if shut == Shut::Poisoned {
-            Poll::Ready(Err(()))
-        } else {
-            self.sender.pending(cx)
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.sender.inner.poll_flush() {
+            Some(result) => Poll::Ready(result),
+            None => self.sender.pending(cx),
         }
     }
 }

@@ -5,9 +5,11 @@
 //! takes its channel ends and parameters from its [`Proc`], runs, and returns
 //! a value the host reads back from the boot table.
 
+mod barrier_procs;
 mod builtin;
 mod registry;
 
+pub use barrier_procs::barriers_of_kind;
 pub(crate) use registry::spawn;
 pub use registry::state_layout;
 pub use registry::{kind_by_name, Arity, KindSpec, ProcessResult, SpawnError, Spawned, KINDS};
@@ -51,6 +53,11 @@ pub enum ProcessError {
     Panicked,
     /// The core faulted while this process ran (set by the platform).
     Faulted,
+    /// The process waits on a barrier it does not take part in.
+    MissingBarrier {
+        /// The index asked for, among the barriers it takes part in.
+        index: u32,
+    },
 }
 
 impl ProcessError {
@@ -64,6 +71,7 @@ impl ProcessError {
             ProcessError::BadParam { .. } => 5,
             ProcessError::Panicked => 6,
             ProcessError::Faulted => 7,
+            ProcessError::MissingBarrier { .. } => 8,
         }
     }
 
@@ -77,6 +85,7 @@ impl ProcessError {
             5 => "a parameter is out of range",
             6 => "the process panicked",
             7 => "the core faulted",
+            8 => "the process waits on a barrier it does not take part in",
             _ => "unknown error code",
         }
     }
@@ -100,6 +109,10 @@ impl fmt::Display for ProcessError {
             ProcessError::BadParam { index } => write!(f, "parameter {index} is out of range"),
             ProcessError::Panicked => f.write_str("the process panicked"),
             ProcessError::Faulted => f.write_str("the core faulted"),
+            ProcessError::MissingBarrier { index } => write!(
+                f,
+                "the process waits on barrier {index} but takes part in fewer barriers: add it to one with Network::barrier"
+            ),
         }
     }
 }
@@ -110,6 +123,8 @@ pub struct Proc<M: Mesh> {
     mesh: M,
     record: TaskRecord,
     ends_offset: u32,
+    /// Its index in this core's task table (its barrier records name it).
+    task: u32,
 }
 
 impl<M: Mesh> Proc<M> {
@@ -121,7 +136,13 @@ impl<M: Mesh> Proc<M> {
             mesh,
             record,
             ends_offset,
+            task: 0,
         }
+    }
+
+    /// The same process, as task `task` of this core's table (for its barriers).
+    pub(crate) fn with_task(self, task: u32) -> Self {
+        Proc { task, ..self }
     }
 
     /// This core's mesh handle.

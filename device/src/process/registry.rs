@@ -168,6 +168,14 @@ pub static KINDS: &[KindSpec] = &[
         params: &[],
         forever: true,
     },
+    KindSpec {
+        name: "barrier_count",
+        summary: "waits `rounds` times on its barrier, passing the episode number around a ring (output to the next rank, input from the previous); with `check` non-zero counts barrier violations",
+        inputs: Arity::Exactly(1),
+        outputs: Arity::Exactly(1),
+        params: &["rounds", "check"],
+        forever: false,
+    },
 ];
 
 /// Finds a kind by name: its id and spec.
@@ -323,6 +331,10 @@ macro_rules! by_kind {
                 use builtin::demux as $f;
                 $body
             }
+            14 => {
+                use super::barrier_procs::barrier_count as $f;
+                $body
+            }
             _ => $otherwise,
         }
     };
@@ -363,7 +375,7 @@ mod tests {
 
     #[test]
     fn every_kind_dispatches() {
-        assert_eq!(KINDS.len(), 14);
+        assert_eq!(KINDS.len(), 15);
         for (i, k) in KINDS.iter().enumerate() {
             assert_eq!(kind_by_name(k.name).map(|(id, _)| id), Some(i as u32));
         }

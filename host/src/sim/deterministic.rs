@@ -14,6 +14,7 @@
 //!    user interrupt is latched (a delivered ILATST write, its own raise, a
 //!    round that ended with work left), or whose timer deadline is due;
 //! 2. deliver the oldest write of one non-empty FIFO (below);
+//! 3. deliver one core's due WAND interrupt (below);
 //!
 //! and picks one uniformly with a [`fastrand::Rng`] seeded with the seed.
 //! Nothing else decides anything: the host starts the engine only after it
@@ -49,6 +50,13 @@
 //!   source's earlier writes to the same destination, so it cannot overtake
 //!   them; writes to other destinations stay in flight. The old value comes
 //!   back like a read; the atomic itself happens at the destination.
+//! - **A WAND completion is an event per core.** When the last core taking
+//!   part raises its WAND flag, every flag is cleared at once and each core's
+//!   WAND interrupt becomes due; each is delivered (ILAT bit 8 latched, the
+//!   core made runnable) at its own seed-chosen step. Why: the interrupt
+//!   travels a wire, not the mesh, and is ordered with nothing the mesh
+//!   carries; the cores learn of the completion at unrelated times (the
+//!   `wand` module has the whole model).
 //! - Host accesses ([`crate::chip::Chip::write`] and friends) take effect at
 //!   once. A run replays exactly when the host only loads, starts, watches
 //!   and halts (as [`crate::run::run`] does); a host that writes into a
@@ -61,10 +69,11 @@
 //! same clock). When nothing is enabled but a deadline is pending, time
 //! jumps to the earliest deadline, which makes that core runnable.
 //!
-//! When nothing is enabled, every FIFO is empty and no deadline is pending,
-//! nothing can ever happen again: if some process has not finished, the
-//! engine records a stall ([`crate::chip::Chip::stalled`]), which the host's
-//! join turns into an exact deadlock report, with no timeout to wait for.
+//! When nothing is enabled, every FIFO is empty, no WAND interrupt is due
+//! and no deadline is pending, nothing can ever happen again: if some
+//! process has not finished, the engine records a stall
+//! ([`crate::chip::Chip::stalled`]), which the host's join turns into an
+//! exact deadlock report, with no timeout to wait for.
 //!
 //! # Where a run ends
 //! The host decides that a run is over when it sees the outcome in the task
@@ -165,6 +174,9 @@ struct Net {
     nonempty: Vec<u32>,
     /// Per FIFO: its position in `nonempty`, or `u32::MAX`.
     position: Vec<u32>,
+    /// Cores whose WAND interrupt is due (a completed WAND barrier), in the
+    /// order the completions listed them; each is delivered on its own.
+    wand: Vec<u32>,
 }
 
 impl Net {
@@ -174,6 +186,7 @@ impl Net {
             fifos: (0..n).map(|_| VecDeque::new()).collect(),
             nonempty: Vec::new(),
             position: vec![u32::MAX; n],
+            wand: Vec::new(),
         }
     }
 
@@ -205,6 +218,7 @@ impl Net {
             self.position[f as usize] = u32::MAX;
         }
         self.nonempty.clear();
+        self.wand.clear();
     }
 }
 
@@ -234,6 +248,7 @@ const DIGEST_INIT: u64 = 0xEC5B_D16E_57A7_0001;
 const TAG_ROUND: u64 = 1 << 60;
 const TAG_DELIVER: u64 = 2 << 60;
 const TAG_JUMP: u64 = 3 << 60;
+const TAG_WAND: u64 = 4 << 60;
 
 /// Folds `x` into `digest` (the SplitMix64 finaliser over their mix: every
 /// bit of both moves every bit of the result).
@@ -253,6 +268,8 @@ pub(crate) enum Step {
     Deliver(u32),
     /// Nothing was enabled: time jumped to a pending deadline.
     Jump(u64),
+    /// Delivered the WAND interrupt of the core with this index.
+    Wand(u32),
     /// Nothing is enabled, nothing in flight, no deadline: `stalled` when
     /// some process has not finished.
     Quiet {
@@ -349,6 +366,12 @@ impl Det {
     pub(crate) fn post(&self, src: usize, dst: Option<usize>, write: Pending) {
         let fifo = self.fifo(src, dst);
         lock(&self.net).push(fifo, write);
+    }
+
+    /// A WAND completion: core `core`'s interrupt is due, delivered at a
+    /// seed-chosen step.
+    pub(crate) fn post_wand(&self, core: u32) {
+        lock(&self.net).wand.push(core);
     }
 
     /// Takes every write in flight from `src` to `dst`, oldest first.
@@ -454,7 +477,8 @@ impl Shared {
         }
         let cores = engine.runnable.len();
         let mut net = lock(&det.net);
-        let total = cores + net.nonempty.len();
+        let fifos = net.nonempty.len();
+        let total = cores + fifos + net.wand.len();
         if total == 0 {
             drop(net);
             return match self.earliest_deadline() {
@@ -479,6 +503,13 @@ impl Shared {
             det.digest.store(engine.digest, Ordering::Relaxed);
             self.round(index as usize, now + 1);
             Step::Round(index)
+        } else if pick >= cores + fifos {
+            let core = net.wand.remove(pick - cores - fifos);
+            drop(net);
+            engine.digest = fold(engine.digest, TAG_WAND | core as u64);
+            det.digest.store(engine.digest, Ordering::Relaxed);
+            self.wand_latch(core as usize);
+            Step::Wand(core)
         } else {
             let fifo = net.nonempty[pick - cores];
             let write = net.pop(fifo as usize).expect("a listed FIFO is not empty");

@@ -183,7 +183,10 @@ impl SimMesh {
 // after which the worker runs the executor again (`Shared::run_core`), which
 // is the "returns true" of the contract seen from the executor's side: it
 // polls again (deterministic mode: the engine folds NOTIFIED into `own_wake`
-// before the core's next round, and the core stays runnable until it does).
+// before the core's next round, and the core stays runnable until it does);
+// (4) a WAND completion latches ILAT bit 8 of each core taking part, then
+// wakes it as a user interrupt from another core does (`Shared::wand_latch`),
+// and `take_irq` clears the bit atomically, so it returns true once per latch.
 unsafe impl Mesh for SimMesh {
     #[inline]
     fn core_id(&self) -> CoreId {
@@ -366,6 +369,20 @@ unsafe impl Mesh for SimMesh {
         // while this one runs sets NOTIFIED in the scheduling word, and the
         // worker runs the executor again instead of letting it sleep.
         self.me().own_wake.replace(false)
+    }
+
+    fn wand(&self) {
+        self.shared().wand_raise(self.me().index as usize);
+    }
+
+    #[inline]
+    fn take_irq(&self, irq: Irq) -> bool {
+        if irq == Irq::User {
+            return self.take_wake();
+        }
+        // Every other interrupt is latched in ILAT (the WAND interrupt by
+        // `Shared::wand_latch`, before it wakes the core): ILATCL.
+        self.me().regs.ilat().fetch_and(!irq.bit(), Ordering::AcqRel) & irq.bit() != 0
     }
 
     fn notify_host(&self) {

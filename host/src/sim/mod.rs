@@ -25,6 +25,7 @@ pub mod mesh;
 mod registers;
 mod scheduler;
 mod timers;
+mod wand;
 
 use crate::board::Board;
 use crate::chip::{Chip, ChipError, CoreCounters, CoreFault};
@@ -199,6 +200,8 @@ pub(crate) struct Shared {
     pub(crate) cores: Box<[Core]>,
     queue: RunQueue,
     pub(crate) timers: Timers,
+    /// The chip-wide WAND barrier (`wand`).
+    pub(crate) wand: wand::Wand,
     /// Deterministic mode's engine state; `None` in threaded mode.
     pub(crate) det: Option<deterministic::Det>,
     pub(crate) epoch: Instant,
@@ -255,6 +258,48 @@ impl Shared {
         self.notify_core(index);
     }
 
+    /// Core `index` raises its WAND flag ([`ecsp_device::mesh::Mesh::wand`]);
+    /// when that completes the barrier, every core taking part gets its
+    /// WAND interrupt: at once in threaded mode, at seed-chosen steps in
+    /// deterministic mode (the `wand` module has the model).
+    pub(crate) fn wand_raise(&self, index: usize) {
+        if let Some(cores) = self.wand.raise(index) {
+            for core in cores {
+                match &self.det {
+                    Some(det) => det.post_wand(core),
+                    None => self.wand_latch(core as usize),
+                }
+            }
+        }
+    }
+
+    /// Latches the WAND interrupt of core `index` (ILAT bit 8) and wakes it.
+    pub(crate) fn wand_latch(&self, index: usize) {
+        self.cores[index]
+            .regs
+            .ilat()
+            .fetch_or(Irq::Wand.bit(), Ordering::AcqRel);
+        self.latch(index);
+    }
+
+    /// True when core `index` holds a boot table of this ecsp version that
+    /// gives it a WAND block: processes there take part in the WAND barrier.
+    fn joins_wand(&self, index: usize) -> bool {
+        let mut header = ecsp_device::boot::BootHeader::default();
+        let sram = self.memory.sram_base(index);
+        // SAFETY: the header lies inside this core's SRAM, which the mapping
+        // keeps for as long as the chip lives.
+        unsafe {
+            copy_from_shared(
+                bytemuck::bytes_of_mut(&mut header),
+                sram.add(ecsp_device::boot::BOOT_OFFSET as usize),
+            )
+        };
+        header.magic == ecsp_device::boot::BOOT_MAGIC
+            && header.version == ecsp_device::boot::BOOT_VERSION
+            && header.wand_offset != 0
+    }
+
     /// An interrupt for core `index`, in either mode: threaded, it queues
     /// the core ([`Shared::notify_core`]); deterministic, it only latches
     /// the scheduling word's NOTIFIED bit, which the engine reads (nothing is
@@ -273,7 +318,7 @@ impl Shared {
         let user = offset + REGS_BASE == reg::ILATST && value & Irq::User.bit() != 0;
         let value = if user { value & !Irq::User.bit() } else { value };
         if let Effect::Raised(bits) = core.regs.write(offset, value, self.now_ns()) {
-            if bits & Irq::Sync.bit() != 0 {
+            if bits & (Irq::Sync.bit() | Irq::Wand.bit()) != 0 {
                 self.latch(index);
             }
         }
@@ -552,6 +597,7 @@ impl SimChip {
                 cores,
                 queue: RunQueue::new(),
                 timers: Timers::new(core_count),
+                wand: wand::Wand::new(core_count),
                 det,
                 epoch: Instant::now(),
                 events: Mutex::new(0),
@@ -563,6 +609,11 @@ impl SimChip {
             threads,
             workers: Mutex::new(Vec::new()),
         })
+    }
+
+    /// Completions of the chip-wide WAND barrier since the last reset.
+    pub fn wand_completions(&self) -> u64 {
+        self.shared.wand.completions()
     }
 
     /// Host threads the cores run on (1 in deterministic mode: the engine).
@@ -713,6 +764,12 @@ impl Chip for SimChip {
             .iter()
             .map(|&c| self.core_index(c))
             .collect::<Result<Vec<_>, _>>()?;
+        // Before any of them runs: which take part in the WAND barrier.
+        for &index in &indices {
+            if self.shared.joins_wand(index) {
+                self.shared.wand.join(index);
+            }
+        }
         if self.shared.det.is_some() {
             // Every SYNC is latched before the engine takes its first step,
             // so the schedule does not depend on how fast the host raises them.
@@ -767,6 +824,7 @@ impl Chip for SimChip {
             core.det_idle.set(true);
             core.sched.clear();
         }
+        self.shared.wand.clear();
         if let Some(det) = &self.shared.det {
             // No engine runs (joined above).
             det.reset();
