@@ -316,6 +316,7 @@ enum WriteEnd<T: Message, M: Mesh> {
 }
 
 impl<T: Message, M: Mesh> WriteEnd<T, M> {
+    #[inline]
     fn shut(&self) -> Shut {
         match self {
             WriteEnd::One(w) => w.shut(),
@@ -323,6 +324,7 @@ impl<T: Message, M: Mesh> WriteEnd<T, M> {
         }
     }
 
+    #[inline]
     fn poll_send(&mut self, msg: &T, put: &mut bool) -> Option<Result<(), Shut>> {
         match self {
             WriteEnd::One(w) => w.poll_send(msg, put),
@@ -362,6 +364,7 @@ impl<T: Message, M: Mesh> WriteEnd<T, M> {
         }
     }
 
+    #[inline]
     fn has_room(&self) -> bool {
         match self {
             WriteEnd::One(w) => w.has_room(),
@@ -369,6 +372,7 @@ impl<T: Message, M: Mesh> WriteEnd<T, M> {
         }
     }
 
+    #[inline]
     fn capacity(&self) -> u32 {
         match self {
             WriteEnd::One(w) => w.capacity(),
@@ -376,6 +380,7 @@ impl<T: Message, M: Mesh> WriteEnd<T, M> {
         }
     }
 
+    #[inline]
     fn close(&mut self) {
         match self {
             WriteEnd::One(w) => w.close(),
@@ -383,6 +388,7 @@ impl<T: Message, M: Mesh> WriteEnd<T, M> {
         }
     }
 
+    #[inline]
     fn poison(&mut self) {
         match self {
             WriteEnd::One(w) => w.poison(),
@@ -492,6 +498,7 @@ impl<T: Message, M: Mesh> Sender<T, M> {
 }
 
 impl<T: Message, M: Mesh> ChannelEnd for Sender<T, M> {
+    #[inline]
     fn poison(&mut self) {
         Sender::poison(self);
     }
@@ -508,6 +515,7 @@ enum ReadEnd<T: Message, M: Mesh> {
 }
 
 impl<T: Message, M: Mesh> ReadEnd<T, M> {
+    #[inline]
     fn poll_recv(&mut self) -> Option<Result<T, Shut>> {
         match self {
             ReadEnd::One(r) => r.poll_recv(),
@@ -516,6 +524,7 @@ impl<T: Message, M: Mesh> ReadEnd<T, M> {
         }
     }
 
+    #[inline]
     fn ready(&self) -> bool {
         match self {
             ReadEnd::One(r) => r.ready() || r.shut() != Shut::Open,
@@ -526,6 +535,7 @@ impl<T: Message, M: Mesh> ReadEnd<T, M> {
         }
     }
 
+    #[inline]
     fn poison(&mut self) {
         match self {
             ReadEnd::One(r) => r.poison(),
@@ -609,6 +619,7 @@ impl<T: Message, M: Mesh> Receiver<T, M> {
 }
 
 impl<T: Message, M: Mesh> ChannelEnd for Receiver<T, M> {
+    #[inline]
     fn poison(&mut self) {
         Receiver::poison(self);
     }

@@ -127,6 +127,7 @@ impl<T: Message, M: Mesh> Writer<T, M> {
 
     /// Whether the channel is still open for sending. Loads the reader's
     /// state before any counter (see the module doc on poison).
+    #[inline]
     pub(crate) fn shut(&self) -> Shut {
         if (self.own_state | self.mesh.load_word(self.ack + ACK_READER_STATE)) & POISONED != 0 {
             Shut::Poisoned
@@ -155,6 +156,7 @@ impl<T: Message, M: Mesh> Writer<T, M> {
         }
     }
 
+    #[inline]
     fn taken(&self) -> u32 {
         // Acquire: pairs with the reader's release of `taken`, after which the
         // slot it read is free to overwrite.
@@ -171,11 +173,13 @@ impl<T: Message, M: Mesh> Writer<T, M> {
     }
 
     /// True when a message can be written now without waiting.
+    #[inline]
     pub(crate) fn has_room(&self) -> bool {
         self.written.wrapping_sub(self.taken()) < self.slots
     }
 
     /// Steps 2-4 of send. Call only when [`Writer::has_room`].
+    #[inline]
     pub(crate) fn put(&mut self, msg: &T) {
         debug_assert!(self.has_room());
         debug_assert!(self.next_slot < self.slots);
@@ -192,6 +196,7 @@ impl<T: Message, M: Mesh> Writer<T, M> {
 
     /// One attempt at a send of `msg`; `put` says whether it is already in
     /// the reader's ring (a rendezvous waiting for the reader).
+    #[inline]
     pub(crate) fn poll_send(&mut self, msg: &T, put: &mut bool) -> Option<Result<(), Shut>> {
         // The reader's state before `taken`: an ack written before a poison is seen.
         let shut = self.shut();
@@ -216,6 +221,7 @@ impl<T: Message, M: Mesh> Writer<T, M> {
 
     /// Step 5: true once the reader has taken everything written (always
     /// true for a buffered channel, whose send completes at step 4).
+    #[inline]
     pub(crate) fn delivered(&self) -> bool {
         !self.rendezvous || self.taken() == self.written
     }
@@ -244,6 +250,7 @@ impl<T: Message, M: Mesh> Reader<T, M> {
 
     /// Whether a receive can still succeed: loads the writer's state before
     /// the counter, so CLOSED means the counter is final.
+    #[inline]
     pub(crate) fn shut(&self) -> Shut {
         if self.own_state & POISONED != 0 {
             return Shut::Poisoned;
@@ -268,6 +275,7 @@ impl<T: Message, M: Mesh> Reader<T, M> {
     }
 
     /// True when a message is waiting.
+    #[inline]
     pub(crate) fn ready(&self) -> bool {
         // Acquire: pairs with the writer's release of `written`, which it
         // issued after the payload.
@@ -275,6 +283,7 @@ impl<T: Message, M: Mesh> Reader<T, M> {
     }
 
     /// One attempt at a receive: a message, the channel's end, or not yet.
+    #[inline]
     pub(crate) fn poll_recv(&mut self) -> Option<Result<T, Shut>> {
         if self.own_state & POISONED != 0 {
             return Some(Err(Shut::Poisoned));
@@ -293,6 +302,7 @@ impl<T: Message, M: Mesh> Reader<T, M> {
     }
 
     /// Steps 2-4 of receive. Call only when [`Reader::ready`].
+    #[inline]
     pub(crate) fn take(&mut self) -> T {
         debug_assert!(self.ready());
         debug_assert!(self.next_slot < self.slots);
