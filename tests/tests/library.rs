@@ -12,21 +12,11 @@ use ecsp_host::chip::Chip;
 use ecsp_host::network::Network;
 use ecsp_host::plan::{plan, Placement};
 use ecsp_host::run::{run, RunReport};
-use ecsp_host::sim::{SimChip, SimMode, SimOptions};
+use ecsp_host::sim::{SimChip, SimOptions};
+use ecsp_tests::{det_chip, seeds};
 use std::time::Duration;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
-
-fn seeds() -> std::ops::Range<u64> {
-    let var = |name: &str, default: u64| {
-        std::env::var(name)
-            .ok()
-            .map(|v| v.parse().unwrap_or_else(|_| panic!("{name}={v}: give a number")))
-            .unwrap_or(default)
-    };
-    let base = var("ECSP_SEED_BASE", 0);
-    base..base + var("ECSP_SEEDS", 1000)
-}
 
 fn chips() -> Vec<(String, SimChip)> {
     [1, 2]
@@ -41,14 +31,6 @@ fn chips() -> Vec<(String, SimChip)> {
             )
         })
         .into()
-}
-
-fn det_chip(seed: u64) -> SimChip {
-    let options = SimOptions {
-        mode: SimMode::Deterministic { seed },
-        ..SimOptions::default()
-    };
-    SimChip::with_options(Board::default(), options).unwrap()
 }
 
 fn run_on(chip: &SimChip, net: &Network, placement: Placement, what: &str) -> RunReport {

@@ -15,12 +15,12 @@
 //! with `ECSP_SEED_BASE=<seed> ECSP_SEEDS=1`).
 
 use ecsp_device::message::Dtype;
-use ecsp_host::board::Board;
 use ecsp_host::chip::Chip;
 use ecsp_host::network::{BarrierKind, Network, ProcId};
 use ecsp_host::plan::{plan, Placement, Plan};
 use ecsp_host::run::{run, RunError, RunReport};
-use ecsp_host::sim::{SimChip, SimMode, SimOptions};
+use ecsp_host::sim::SimChip;
+use ecsp_tests::{det_chip, seeds};
 use std::time::{Duration, Instant};
 
 /// Every run gets this long before it is abandoned as a hang.
@@ -38,29 +38,6 @@ enum Layout {
 }
 
 const LAYOUTS: [Layout; 3] = [Layout::Spread, Layout::Packed, Layout::Paired];
-
-/// The seeds of a sweep: `ECSP_SEEDS` of them (default 1,000) from `ECSP_SEED_BASE`.
-fn seeds() -> std::ops::Range<u64> {
-    let var = |name: &str, default: u64| {
-        std::env::var(name)
-            .ok()
-            .map(|v| v.parse().unwrap_or_else(|_| panic!("{name}={v}: give a number")))
-            .unwrap_or(default)
-    };
-    let base = var("ECSP_SEED_BASE", 0);
-    base..base + var("ECSP_SEEDS", 1000)
-}
-
-fn det_chip(seed: u64) -> SimChip {
-    SimChip::with_options(
-        Board::default(),
-        SimOptions {
-            mode: SimMode::Deterministic { seed },
-            ..SimOptions::default()
-        },
-    )
-    .expect("open a simulated parallella-16")
-}
 
 /// Episodes per run: enough for every flag to be reused several times
 /// (and to be overtaken by the next episode's write), fewer for the

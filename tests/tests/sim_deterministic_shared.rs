@@ -19,6 +19,7 @@ use ecsp_host::network::{ChanId, Network};
 use ecsp_host::plan::{plan, Placement};
 use ecsp_host::run::{run, RunReport};
 use ecsp_host::sim::{SimChip, SimMode, SimOptions};
+use ecsp_tests::seeds;
 use std::time::{Duration, Instant};
 
 /// Every run gets this long before it is abandoned as a hang.
@@ -26,17 +27,6 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 /// Messages per generator.
 const MESSAGES: i64 = 8;
 const WORKERS: usize = 3;
-
-fn seeds() -> std::ops::Range<u64> {
-    let var = |name: &str, default: u64| {
-        std::env::var(name)
-            .ok()
-            .map(|v| v.parse().unwrap_or_else(|_| panic!("{name}={v}: give a number")))
-            .unwrap_or(default)
-    };
-    let base = var("ECSP_SEED_BASE", 0);
-    base..base + var("ECSP_SEEDS", 1000)
-}
 
 fn run_seed(seed: u64, net: &Network, placement: Placement, what: &str) -> RunReport {
     let chip = SimChip::with_options(
