@@ -13,7 +13,7 @@
 //! ([`ENDED_BY_CLOSE`] or [`ENDED_BY_POISON`]) unless a kind says otherwise.
 
 use super::{Outcome, Proc, ProcessError};
-use crate::alt::{Alt, Guard};
+use crate::alt::{Alt, Guard, Timeout};
 use crate::channel::{Receiver, RecvError, Sender, TryRecvError};
 use crate::mesh::Mesh;
 use crate::message::Scalar;
@@ -546,6 +546,52 @@ pub(super) async fn demux<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, Pro
         if outputs[index as usize].send(x).await.is_err() {
             input.poison();
             pass_on(RecvError::Poisoned, &mut outputs);
+            return ended(handled, RecvError::Poisoned);
+        }
+        handled += 1;
+    }
+}
+
+/// Forwards its input to its output while messages keep coming: when none
+/// arrives for `timeout_us` (param 0) microseconds of the core's clock, it
+/// poisons both its channels, stopping the network around it (a failure
+/// detector; a timeout guard in an alternation with its input). Closes its
+/// output when its input is closed. Result: value = messages forwarded, aux
+/// = how it ended (1 if it timed out or was poisoned).
+pub(super) async fn watchdog<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, ProcessError> {
+    let mut input = p.input::<T>(0)?;
+    let mut output = [p.output::<T>(0)?];
+    let timeout_us = p.param(0);
+    if timeout_us <= 0 {
+        return Err(ProcessError::BadParam { index: 0 });
+    }
+    let mesh = p.mesh();
+    let period = (timeout_us as u64).saturating_mul(mesh.ticks_per_second()) / 1_000_000;
+    let mut alt = Alt::new(mesh);
+    let mut handled = 0;
+    loop {
+        let timeout = Timeout::after(mesh, period.max(1));
+        let chosen = alt.pri_select(&mut [Guard::new(&input), Guard::new(&timeout)]).await;
+        if chosen != Ok(0) {
+            // Nothing arrived in time.
+            input.poison();
+            pass_on(RecvError::Poisoned, &mut output);
+            return ended(handled, RecvError::Poisoned);
+        }
+        let x = match input.try_recv() {
+            Ok(x) => x,
+            Err(TryRecvError::Empty) => continue,
+            Err(TryRecvError::Closed) => {
+                pass_on(RecvError::Closed, &mut output);
+                return ended(handled, RecvError::Closed);
+            }
+            Err(TryRecvError::Poisoned) => {
+                pass_on(RecvError::Poisoned, &mut output);
+                return ended(handled, RecvError::Poisoned);
+            }
+        };
+        if output[0].send(x).await.is_err() {
+            input.poison();
             return ended(handled, RecvError::Poisoned);
         }
         handled += 1;

@@ -176,6 +176,14 @@ pub static KINDS: &[KindSpec] = &[
         params: &["rounds", "check"],
         forever: false,
     },
+    KindSpec {
+        name: "watchdog",
+        summary: "forwards its input; when nothing arrives for `timeout_us` microseconds it poisons both its channels",
+        inputs: Arity::Exactly(1),
+        outputs: Arity::Exactly(1),
+        params: &["timeout_us"],
+        forever: true,
+    },
 ];
 
 /// Finds a kind by name: its id and spec.
@@ -335,6 +343,10 @@ macro_rules! by_kind {
                 use super::barrier_procs::barrier_count as $f;
                 $body
             }
+            15 => {
+                use builtin::watchdog as $f;
+                $body
+            }
             _ => $otherwise,
         }
     };
@@ -375,7 +387,7 @@ mod tests {
 
     #[test]
     fn every_kind_dispatches() {
-        assert_eq!(KINDS.len(), 15);
+        assert_eq!(KINDS.len(), 16);
         for (i, k) in KINDS.iter().enumerate() {
             assert_eq!(kind_by_name(k.name).map(|(id, _)| id), Some(i as u32));
         }
