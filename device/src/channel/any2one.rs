@@ -34,25 +34,26 @@ use crate::boot::{LaneRecord, LANE_NEXT_SLOT_OFFSET, LANE_TAKEN_OFFSET};
 use crate::mesh::Mesh;
 use crate::message::Message;
 use core::marker::PhantomData;
+use core::mem::{offset_of, size_of};
 
-/// The reading end of an any-to-one channel.
-pub(crate) struct SharedReader<T, M: Mesh> {
+/// A reader's table of one-to-one lanes, merged fairly: the lane machinery
+/// of the any-to-one reader, and of the one-to-any/any-to-any reader
+/// (`shared.rs`), whose lanes have the same [`LaneRecord`] table.
+pub(crate) struct Lanes<T, M: Mesh> {
     mesh: M,
     /// SRAM offset of the lane table.
     table: u32,
     /// Number of lanes.
-    lanes: u32,
+    count: u32,
     slots: u32,
     stride: u32,
     /// Lane to look at first on the next receive (fairness).
     start: u32,
-    /// This end poisoned the channel.
-    poisoned: bool,
     _msg: PhantomData<T>,
 }
 
 /// What one look at the lanes found.
-enum Scan {
+pub(crate) enum Scan {
     /// Lane `i` has a message.
     Message(u32),
     /// Some lane is poisoned.
@@ -63,51 +64,57 @@ enum Scan {
     Empty,
 }
 
-impl<T: Message, M: Mesh> SharedReader<T, M> {
+impl<T: Message, M: Mesh> Lanes<T, M> {
     /// # Safety
-    /// - `table` is the offset of `lanes` [`LaneRecord`]s in this core's
+    /// - `table` is the offset of `count` [`LaneRecord`]s in this core's
     ///   SRAM, each naming a zeroed ring block for `capacity` messages of `T`
     ///   that only that lane's writer writes to, and that writer's zeroed
     ///   acknowledgement block; the records' `taken` and `next_slot` are zero.
-    pub(crate) unsafe fn new(mesh: M, table: u32, lanes: u32, capacity: u32) -> Self {
-        SharedReader {
+    pub(crate) unsafe fn new(mesh: M, table: u32, count: u32, capacity: u32) -> Self {
+        Lanes {
             mesh,
             table,
-            lanes,
+            count,
             slots: slot_count(capacity),
-            stride: slot_stride(core::mem::size_of::<T>() as u32),
+            stride: slot_stride(size_of::<T>() as u32),
             start: 0,
-            poisoned: false,
             _msg: PhantomData,
         }
     }
 
-    fn lane(&self, i: u32) -> u32 {
-        debug_assert!(i < self.lanes);
-        self.table + i * core::mem::size_of::<LaneRecord>() as u32
+    /// Number of lanes.
+    pub(crate) fn count(&self) -> u32 {
+        self.count
     }
 
-    fn lane_record(&self, i: u32) -> LaneRecord {
-        let mut r = LaneRecord::default();
-        self.mesh.read_local(self.lane(i), bytemuck::bytes_of_mut(&mut r));
-        r
+    fn lane(&self, i: u32) -> u32 {
+        debug_assert!(i < self.count);
+        self.table + i * size_of::<LaneRecord>() as u32
+    }
+
+    /// Lane `i`'s writer: its acknowledgement block and its core.
+    pub(crate) fn writer(&self, i: u32) -> (GlobalAddr, CoreId) {
+        let lane = self.lane(i);
+        (
+            GlobalAddr::new(self.mesh.load_word(lane + offset_of!(LaneRecord, ack) as u32)),
+            CoreId::from_raw(self.mesh.load_word(lane + offset_of!(LaneRecord, peer) as u32) as u16),
+        )
     }
 
     /// Looks at every lane once, starting after the lane served last.
-    fn scan(&self) -> Scan {
-        if self.poisoned {
-            return Scan::Poisoned;
-        }
+    pub(crate) fn scan(&self) -> Scan {
         let mut closed = 0;
-        for k in 0..self.lanes {
-            let i = (self.start + k) % self.lanes;
+        for k in 0..self.count {
+            let i = (self.start + k) % self.count;
             let lane = self.lane(i);
             let ring = self.mesh.load_word(lane);
-            // The lane's state before its counter, as in one-to-one.
+            // The lane's state before its counter, as in one-to-one: CLOSED
+            // seen means the counter is final.
             let state = self.mesh.load_word(ring + RING_WRITER_STATE);
             if state & POISONED != 0 {
                 return Scan::Poisoned;
             }
+            // Acquire: pairs with the writer's release of `written`, after the payload.
             let written = self.mesh.load_word(ring + RING_WRITTEN);
             if written != self.mesh.load_word(lane + LANE_TAKEN_OFFSET) {
                 return Scan::Message(i);
@@ -116,42 +123,75 @@ impl<T: Message, M: Mesh> SharedReader<T, M> {
                 closed += 1;
             }
         }
-        if closed == self.lanes {
+        if closed == self.count {
             Scan::Closed
         } else {
             Scan::Empty
         }
     }
 
-    /// Takes the next message of lane `i`, which has one.
-    fn take(&mut self, i: u32) -> T {
-        let r = self.lane_record(i);
-        debug_assert!(r.next_slot < self.slots);
-        let mut msg = T::zeroed();
-        self.mesh.read_local(
-            r.ring + RING_SLOTS + r.next_slot * self.stride,
-            bytemuck::bytes_of_mut(&mut msg),
-        );
-        let taken = r.taken.wrapping_add(1);
-        let next = if r.next_slot + 1 == self.slots {
-            0
-        } else {
-            r.next_slot + 1
-        };
+    /// Takes the next message of lane `i`, which has one, and acknowledges it.
+    pub(crate) fn take(&mut self, i: u32) -> T {
         let lane = self.lane(i);
+        let ring = self.mesh.load_word(lane);
+        let slot = self.mesh.load_word(lane + LANE_NEXT_SLOT_OFFSET);
+        debug_assert!(slot < self.slots);
+        let mut msg = T::zeroed();
+        self.mesh
+            .read_local(ring + RING_SLOTS + slot * self.stride, bytemuck::bytes_of_mut(&mut msg));
+        let taken = self.mesh.load_word(lane + LANE_TAKEN_OFFSET).wrapping_add(1);
+        let next = if slot + 1 == self.slots { 0 } else { slot + 1 };
         self.mesh.store_word(lane + LANE_TAKEN_OFFSET, taken);
         self.mesh.store_word(lane + LANE_NEXT_SLOT_OFFSET, next);
-        self.mesh.write_word(GlobalAddr::new(r.ack).add(ACK_TAKEN), taken);
-        self.mesh.raise(CoreId::from_raw(r.peer as u16), Irq::User);
+        // After the copy: the writer reuses the slot once it sees the count.
+        let (ack, writer) = self.writer(i);
+        self.mesh.write_word(ack.add(ACK_TAKEN), taken);
+        self.mesh.raise(writer, Irq::User);
         // The next receive starts after this lane: fairness.
-        self.start = (i + 1) % self.lanes;
+        self.start = (i + 1) % self.count;
         msg
+    }
+
+    /// Writes POISONED into every lane writer's `reader_state` and raises it.
+    pub(crate) fn poison_writers(&self) {
+        for i in 0..self.count {
+            let (ack, writer) = self.writer(i);
+            self.mesh.write_word(ack.add(ACK_READER_STATE), POISONED);
+            self.mesh.raise(writer, Irq::User);
+        }
+    }
+}
+
+/// The reading end of an any-to-one channel.
+pub(crate) struct SharedReader<T, M: Mesh> {
+    lanes: Lanes<T, M>,
+    /// This end poisoned the channel.
+    poisoned: bool,
+}
+
+impl<T: Message, M: Mesh> SharedReader<T, M> {
+    /// # Safety
+    /// As [`Lanes::new`], with one lane per writer.
+    pub(crate) unsafe fn new(mesh: M, table: u32, lanes: u32, capacity: u32) -> Self {
+        SharedReader {
+            // SAFETY: forwarded caller duty.
+            lanes: unsafe { Lanes::new(mesh, table, lanes, capacity) },
+            poisoned: false,
+        }
+    }
+
+    fn scan(&self) -> Scan {
+        if self.poisoned {
+            Scan::Poisoned
+        } else {
+            self.lanes.scan()
+        }
     }
 
     /// One attempt at a receive, as `one2one::Reader::poll_recv`.
     pub(crate) fn poll_recv(&mut self) -> Option<Result<T, Shut>> {
         match self.scan() {
-            Scan::Message(i) => Some(Ok(self.take(i))),
+            Scan::Message(i) => Some(Ok(self.lanes.take(i))),
             Scan::Poisoned => {
                 // A writer's poison reaches the other writers through us.
                 self.poison();
@@ -169,15 +209,9 @@ impl<T: Message, M: Mesh> SharedReader<T, M> {
 
     /// Poisons the channel towards every writer.
     pub(crate) fn poison(&mut self) {
-        if self.poisoned {
-            return;
-        }
-        self.poisoned = true;
-        for i in 0..self.lanes {
-            let r = self.lane_record(i);
-            self.mesh
-                .write_word(GlobalAddr::new(r.ack).add(ACK_READER_STATE), POISONED);
-            self.mesh.raise(CoreId::from_raw(r.peer as u16), Irq::User);
+        if !self.poisoned {
+            self.poisoned = true;
+            self.lanes.poison_writers();
         }
     }
 }

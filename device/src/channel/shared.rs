@@ -8,7 +8,7 @@
 //! slots) and an acknowledgement block in the writer's SRAM (`taken`,
 //! `reader_state`), here the first two words of the writer's
 //! [`OutLaneRecord`] for that reader. A reader merges its lanes as an
-//! any-to-one reader does ([`LaneRecord`] table, fair rotation); a writer
+//! any-to-one reader does ([`LaneRecord`](crate::boot::LaneRecord) table, fair rotation); a writer
 //! holds one [`OutLaneRecord`] per reader and decides, message by message,
 //! which reader's lane the message goes into. Every poll is local and every
 //! remote access is a write, as in one-to-one, with one exception below.
@@ -112,15 +112,15 @@
 //! that finds nothing leaves its request open: the next message a writer
 //! sends this reader is kept for its next receive).
 
+use super::any2one::{Lanes, Scan};
 use super::block::{
     slot_count, slot_stride, ACK_READER_STATE, ACK_TAKEN, CLOSED, POISONED, RING_SLOTS, RING_WRITER_STATE, RING_WRITTEN,
 };
 use super::one2one::Shut;
 use crate::addr::{CoreId, GlobalAddr, Irq};
 use crate::boot::{
-    LaneRecord, OutLaneRecord, PeerRecord, ShareRecord, LANE_NEXT_SLOT_OFFSET, LANE_TAKEN_OFFSET,
-    OUT_LANE_ASKED_OFFSET, OUT_LANE_CLAIM_OFFSET, OUT_LANE_HANDLED_OFFSET, OUT_LANE_NEXT_SLOT_OFFSET,
-    OUT_LANE_WRITTEN_OFFSET, SHARE_CLAIM_OFFSET, SHARE_STATE_OFFSET,
+    OutLaneRecord, PeerRecord, ShareRecord, OUT_LANE_ASKED_OFFSET, OUT_LANE_CLAIM_OFFSET, OUT_LANE_HANDLED_OFFSET,
+    OUT_LANE_NEXT_SLOT_OFFSET, OUT_LANE_WRITTEN_OFFSET, SHARE_CLAIM_OFFSET, SHARE_STATE_OFFSET,
 };
 use crate::mesh::Mesh;
 use crate::message::Message;
@@ -129,8 +129,6 @@ use core::mem::size_of;
 
 /// Offsets of the lane record fields read one at a time (a poll loads only
 /// the words it needs).
-const LANE_ACK: u32 = core::mem::offset_of!(LaneRecord, ack) as u32;
-const LANE_PEER: u32 = core::mem::offset_of!(LaneRecord, peer) as u32;
 const OUT_LANE_RING: u32 = core::mem::offset_of!(OutLaneRecord, ring) as u32;
 const OUT_LANE_PEER: u32 = core::mem::offset_of!(OutLaneRecord, peer) as u32;
 
@@ -161,34 +159,15 @@ pub(crate) struct Reader<T, M: Mesh> {
     mesh: M,
     /// SRAM offset of this end's [`ShareRecord`].
     share: u32,
-    /// SRAM offset of the lane table (one [`LaneRecord`] per writer).
-    table: u32,
-    /// Number of writers.
-    lanes: u32,
-    slots: u32,
-    stride: u32,
+    /// The lanes, one per writer, merged fairly as an any-to-one reader does.
+    lanes: Lanes<T, M>,
     rendezvous: bool,
     /// A request is open (rendezvous): asked for, not yet answered.
     open: bool,
     /// This end poisoned the channel (or passed the poison on).
     poisoned: bool,
-    /// Lane to look at first on the next receive (fairness).
-    start: u32,
     /// Requests opened so far (our copy of every writer's `asked`).
     asked: u32,
-    _msg: PhantomData<T>,
-}
-
-/// What one look at the lanes found.
-enum Scan {
-    /// Lane `i` has a message.
-    Message(u32),
-    /// The channel is poisoned.
-    Poisoned,
-    /// Every lane is closed and drained.
-    Closed,
-    /// Nothing yet.
-    Empty,
 }
 
 impl<T: Message, M: Mesh> Reader<T, M> {
@@ -204,85 +183,26 @@ impl<T: Message, M: Mesh> Reader<T, M> {
         Reader {
             mesh,
             share,
-            table,
-            lanes,
-            slots: slot_count(capacity),
-            stride: slot_stride(size_of::<T>() as u32),
+            // SAFETY: the lane duties are the caller's duty 2.
+            lanes: unsafe { Lanes::new(mesh, table, lanes, capacity) },
             rendezvous: capacity == 0,
             open: false,
             poisoned: false,
-            start: 0,
             asked: 0,
-            _msg: PhantomData,
         }
     }
 
-    fn lane(&self, i: u32) -> u32 {
-        debug_assert!(i < self.lanes);
-        self.table + i * size_of::<LaneRecord>() as u32
-    }
-
-    /// Lane `i`'s writer: its out-lane record for us (whose first words are
-    /// our acknowledgement block) and its core.
-    fn writer(&self, i: u32) -> (GlobalAddr, CoreId) {
-        let lane = self.lane(i);
-        (
-            GlobalAddr::new(self.mesh.load_word(lane + LANE_ACK)),
-            CoreId::from_raw(self.mesh.load_word(lane + LANE_PEER) as u16),
-        )
-    }
-
-    /// Looks at the channel's state and every lane once, starting after the
-    /// lane served last.
+    /// Looks at the channel's state, then every lane once.
     fn scan(&self) -> Scan {
         if self.poisoned || self.mesh.load_word(self.share + SHARE_STATE_OFFSET) & POISONED != 0 {
             return Scan::Poisoned;
         }
-        let mut closed = 0;
-        for k in 0..self.lanes {
-            let i = (self.start + k) % self.lanes;
-            let lane = self.lane(i);
-            let ring = self.mesh.load_word(lane);
-            // The lane's state before its counter, as in one-to-one: CLOSED
-            // seen means the counter is final.
-            let state = self.mesh.load_word(ring + RING_WRITER_STATE);
-            if state & POISONED != 0 {
-                return Scan::Poisoned;
-            }
-            // Acquire: pairs with the writer's release of `written`, after the payload.
-            let written = self.mesh.load_word(ring + RING_WRITTEN);
-            if written != self.mesh.load_word(lane + LANE_TAKEN_OFFSET) {
-                return Scan::Message(i);
-            }
-            if state & CLOSED != 0 {
-                closed += 1;
-            }
-        }
-        if closed == self.lanes {
-            Scan::Closed
-        } else {
-            Scan::Empty
-        }
+        self.lanes.scan()
     }
 
     /// Takes the next message of lane `i`, which has one, and acknowledges it.
     fn take(&mut self, i: u32) -> T {
-        let lane = self.lane(i);
-        let ring = self.mesh.load_word(lane);
-        let slot = self.mesh.load_word(lane + LANE_NEXT_SLOT_OFFSET);
-        debug_assert!(slot < self.slots);
-        let mut msg = T::zeroed();
-        self.mesh
-            .read_local(ring + RING_SLOTS + slot * self.stride, bytemuck::bytes_of_mut(&mut msg));
-        let taken = self.mesh.load_word(lane + LANE_TAKEN_OFFSET).wrapping_add(1);
-        let next = if slot + 1 == self.slots { 0 } else { slot + 1 };
-        self.mesh.store_word(lane + LANE_TAKEN_OFFSET, taken);
-        self.mesh.store_word(lane + LANE_NEXT_SLOT_OFFSET, next);
-        // After the copy: the writer reuses the slot once it sees the count.
-        let (ack, writer) = self.writer(i);
-        self.mesh.write_word(ack.add(ACK_TAKEN), taken);
-        self.mesh.raise(writer, Irq::User);
-        self.start = (i + 1) % self.lanes;
+        let msg = self.lanes.take(i);
         // The message answered our request (a rendezvous gets nothing else).
         self.open = false;
         msg
@@ -294,8 +214,8 @@ impl<T: Message, M: Mesh> Reader<T, M> {
         self.mesh.store_word(self.share + SHARE_CLAIM_OFFSET, 0);
         self.asked = self.asked.wrapping_add(1);
         self.open = true;
-        for i in 0..self.lanes {
-            let (ack, writer) = self.writer(i);
+        for i in 0..self.lanes.count() {
+            let (ack, writer) = self.lanes.writer(i);
             self.mesh.write_word(ack.add(OUT_LANE_ASKED_OFFSET), self.asked);
             self.mesh.raise(writer, Irq::User);
         }
@@ -330,11 +250,7 @@ impl<T: Message, M: Mesh> Reader<T, M> {
         self.poisoned = true;
         self.open = false;
         self.mesh.store_word(self.share + SHARE_STATE_OFFSET, POISONED);
-        for i in 0..self.lanes {
-            let (ack, writer) = self.writer(i);
-            self.mesh.write_word(ack.add(ACK_READER_STATE), POISONED);
-            self.mesh.raise(writer, Irq::User);
-        }
+        self.lanes.poison_writers();
         poison_peers(&self.mesh, self.share);
     }
 }
