@@ -120,6 +120,17 @@ impl Irq {
 pub struct CoreId(u16);
 
 impl CoreId {
+    /// The host, as the peer of a channel end: no core has id 0 (that part
+    /// of the address space is every core's alias of its own memory), so a
+    /// boot table names the host with it. Waking the host is
+    /// [`crate::mesh::Mesh::notify_host`], not an interrupt.
+    pub const HOST: CoreId = CoreId(0);
+
+    /// True for [`CoreId::HOST`].
+    pub const fn is_host(self) -> bool {
+        self.0 == 0
+    }
+
     /// The id of the core at absolute mesh `row`, `col` (each below 64).
     pub const fn from_row_col(row: u32, col: u32) -> CoreId {
         debug_assert!(row < 64 && col < 64);

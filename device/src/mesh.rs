@@ -46,6 +46,12 @@ pub unsafe trait Mesh: Copy {
     /// Pointer to byte `offset` of this core's SRAM.
     fn local(&self, offset: u32) -> *mut u8;
 
+    /// Bytes of local memory [`Mesh::local`] reaches: a core's SRAM; the
+    /// host's slice of DRAM when the host is the node.
+    fn local_size(&self) -> u32 {
+        crate::addr::SRAM_SIZE
+    }
+
     /// Loads the word at `offset` of this core's SRAM with acquire ordering:
     /// a poll. Pairs with the release of [`Mesh::write_word`] by its writer.
     ///
@@ -157,8 +163,8 @@ pub unsafe trait Mesh: Copy {
 /// The word at `offset` of this core's SRAM as an atomic.
 fn local_atomic<M: Mesh>(mesh: &M, offset: u32) -> &AtomicU32 {
     assert!(
-        offset % 4 == 0 && offset < crate::addr::SRAM_SIZE,
-        "local word offset must be aligned and inside SRAM"
+        offset % 4 == 0 && offset < mesh.local_size(),
+        "local word offset must be aligned and inside local memory"
     );
     // SAFETY: (1) `local` returns a pointer valid for the rest of SRAM for
     // as long as the core runs (trait contract), and the mesh handle lives

@@ -29,17 +29,16 @@ use super::block::{
     slot_count, slot_stride, ACK_READER_STATE, ACK_TAKEN, CLOSED, POISONED, RING_SLOTS, RING_WRITER_STATE, RING_WRITTEN,
 };
 use super::one2one::Shut;
-use crate::addr::{CoreId, GlobalAddr, Irq};
+use super::wake;
+use crate::addr::{CoreId, GlobalAddr};
 use crate::boot::{LaneRecord, LANE_NEXT_SLOT_OFFSET, LANE_TAKEN_OFFSET};
 use crate::mesh::Mesh;
-use crate::message::Message;
-use core::marker::PhantomData;
 use core::mem::{offset_of, size_of};
 
 /// A reader's table of one-to-one lanes, merged fairly: the lane machinery
 /// of the any-to-one reader, and of the one-to-any/any-to-any reader
 /// (`shared.rs`), whose lanes have the same [`LaneRecord`] table.
-pub(crate) struct Lanes<T, M: Mesh> {
+pub(crate) struct Lanes<M: Mesh> {
     mesh: M,
     /// SRAM offset of the lane table.
     table: u32,
@@ -49,7 +48,6 @@ pub(crate) struct Lanes<T, M: Mesh> {
     stride: u32,
     /// Lane to look at first on the next receive (fairness).
     start: u32,
-    _msg: PhantomData<T>,
 }
 
 /// What one look at the lanes found.
@@ -64,21 +62,20 @@ pub(crate) enum Scan {
     Empty,
 }
 
-impl<T: Message, M: Mesh> Lanes<T, M> {
+impl<M: Mesh> Lanes<M> {
     /// # Safety
     /// - `table` is the offset of `count` [`LaneRecord`]s in this core's
-    ///   SRAM, each naming a zeroed ring block for `capacity` messages of `T`
+    ///   SRAM, each naming a zeroed ring block for `capacity` messages of `msg_size` bytes
     ///   that only that lane's writer writes to, and that writer's zeroed
     ///   acknowledgement block; the records' `taken` and `next_slot` are zero.
-    pub(crate) unsafe fn new(mesh: M, table: u32, count: u32, capacity: u32) -> Self {
+    pub(crate) unsafe fn new(mesh: M, table: u32, count: u32, capacity: u32, msg_size: u32) -> Self {
         Lanes {
             mesh,
             table,
             count,
             slots: slot_count(capacity),
-            stride: slot_stride(size_of::<T>() as u32),
+            stride: slot_stride(msg_size),
             start: 0,
-            _msg: PhantomData,
         }
     }
 
@@ -131,14 +128,12 @@ impl<T: Message, M: Mesh> Lanes<T, M> {
     }
 
     /// Takes the next message of lane `i`, which has one, and acknowledges it.
-    pub(crate) fn take(&mut self, i: u32) -> T {
+    pub(crate) fn take(&mut self, i: u32, buf: &mut [u8]) {
         let lane = self.lane(i);
         let ring = self.mesh.load_word(lane);
         let slot = self.mesh.load_word(lane + LANE_NEXT_SLOT_OFFSET);
         debug_assert!(slot < self.slots);
-        let mut msg = T::zeroed();
-        self.mesh
-            .read_local(ring + RING_SLOTS + slot * self.stride, bytemuck::bytes_of_mut(&mut msg));
+        self.mesh.read_local(ring + RING_SLOTS + slot * self.stride, buf);
         let taken = self.mesh.load_word(lane + LANE_TAKEN_OFFSET).wrapping_add(1);
         let next = if slot + 1 == self.slots { 0 } else { slot + 1 };
         self.mesh.store_word(lane + LANE_TAKEN_OFFSET, taken);
@@ -146,10 +141,9 @@ impl<T: Message, M: Mesh> Lanes<T, M> {
         // After the copy: the writer reuses the slot once it sees the count.
         let (ack, writer) = self.writer(i);
         self.mesh.write_word(ack.add(ACK_TAKEN), taken);
-        self.mesh.raise(writer, Irq::User);
+        wake(&self.mesh, writer);
         // The next receive starts after this lane: fairness.
         self.start = (i + 1) % self.count;
-        msg
     }
 
     /// Writes POISONED into every lane writer's `reader_state` and raises it.
@@ -157,25 +151,25 @@ impl<T: Message, M: Mesh> Lanes<T, M> {
         for i in 0..self.count {
             let (ack, writer) = self.writer(i);
             self.mesh.write_word(ack.add(ACK_READER_STATE), POISONED);
-            self.mesh.raise(writer, Irq::User);
+            wake(&self.mesh, writer);
         }
     }
 }
 
 /// The reading end of an any-to-one channel.
-pub(crate) struct SharedReader<T, M: Mesh> {
-    lanes: Lanes<T, M>,
+pub(crate) struct SharedReader<M: Mesh> {
+    lanes: Lanes<M>,
     /// This end poisoned the channel.
     poisoned: bool,
 }
 
-impl<T: Message, M: Mesh> SharedReader<T, M> {
+impl<M: Mesh> SharedReader<M> {
     /// # Safety
     /// As [`Lanes::new`], with one lane per writer.
-    pub(crate) unsafe fn new(mesh: M, table: u32, lanes: u32, capacity: u32) -> Self {
+    pub(crate) unsafe fn new(mesh: M, table: u32, lanes: u32, capacity: u32, msg_size: u32) -> Self {
         SharedReader {
             // SAFETY: forwarded caller duty.
-            lanes: unsafe { Lanes::new(mesh, table, lanes, capacity) },
+            lanes: unsafe { Lanes::new(mesh, table, lanes, capacity, msg_size) },
             poisoned: false,
         }
     }
@@ -189,9 +183,12 @@ impl<T: Message, M: Mesh> SharedReader<T, M> {
     }
 
     /// One attempt at a receive, as `one2one::Reader::poll_recv`.
-    pub(crate) fn poll_recv(&mut self) -> Option<Result<T, Shut>> {
+    pub(crate) fn poll_recv(&mut self, buf: &mut [u8]) -> Option<Result<(), Shut>> {
         match self.scan() {
-            Scan::Message(i) => Some(Ok(self.lanes.take(i))),
+            Scan::Message(i) => {
+                self.lanes.take(i, buf);
+                Some(Ok(()))
+            }
             Scan::Poisoned => {
                 // A writer's poison reaches the other writers through us.
                 self.poison();

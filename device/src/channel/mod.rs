@@ -55,9 +55,21 @@ use crate::mesh::Mesh;
 use crate::message::Message;
 use core::fmt;
 use core::future::Future;
+use core::marker::PhantomData;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 use one2one::Shut;
+
+/// Wakes the peer of an end after writing to it: the user interrupt on its
+/// core, or [`Mesh::notify_host`] when the peer is the host.
+#[inline]
+pub(crate) fn wake<M: Mesh>(mesh: &M, peer: CoreId) {
+    if peer.is_host() {
+        mesh.notify_host();
+    } else {
+        mesh.raise(peer, crate::addr::Irq::User);
+    }
+}
 
 /// Why a boot-table end could not become an endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,7 +103,7 @@ impl fmt::Display for EndError {
             ),
             EndError::SizeMismatch { channel, process } => write!(
                 f,
-                "channel carries {channel}-byte messages but the process uses {process}-byte messages: give both the same dtype"
+                "channel carries {channel}-byte messages but the process expects {process}-byte values: give both the same dtype"
             ),
             EndError::BadBlock { offset } => write!(
                 f,
@@ -101,19 +113,37 @@ impl fmt::Display for EndError {
     }
 }
 
+/// The message size an end asks for.
+#[derive(Debug, Clone, Copy)]
+enum Shape {
+    /// Exactly this many bytes (a typed end).
+    Exactly(u32),
+    /// Any positive multiple of this many bytes up to
+    /// [`block::MAX_MESSAGE_SIZE`] (a vector end).
+    MultipleOf(u32),
+}
+
 /// Checks a boot-table end against what the process asks for: a write end
-/// (`write`) or a read end of `msg_size`-byte messages, with its blocks
-/// aligned and inside SRAM.
-fn check(record: &EndRecord, write: bool, msg_size: usize) -> Result<(), EndError> {
+/// (`write`) or a read end of messages of `shape`, with its blocks aligned
+/// and inside the end's local memory (`local_size` bytes).
+fn check(record: &EndRecord, write: bool, shape: Shape, local_size: u32) -> Result<(), EndError> {
     if record.direction > END_SHARED_WRITE || (record.direction & 1 == 1) != write {
         return Err(EndError::WrongDirection {
             found: record.direction,
         });
     }
-    if record.msg_size as usize != msg_size {
+    let fits = match shape {
+        Shape::Exactly(n) => record.msg_size == n,
+        Shape::MultipleOf(n) => {
+            record.msg_size > 0 && record.msg_size % n == 0 && record.msg_size <= block::MAX_MESSAGE_SIZE
+        }
+    };
+    if !fits {
         return Err(EndError::SizeMismatch {
             channel: record.msg_size,
-            process: msg_size as u32,
+            process: match shape {
+                Shape::Exactly(n) | Shape::MultipleOf(n) => n,
+            },
         });
     }
     let shared = record.direction == END_SHARED_READ || record.direction == END_SHARED_WRITE;
@@ -137,7 +167,7 @@ fn check(record: &EndRecord, write: bool, msg_size: usize) -> Result<(), EndErro
         [(record.local, block::ring_block_size(record.capacity, record.msg_size)); 2]
     };
     for (offset, size) in blocks {
-        if offset % block::BLOCK_ALIGN != 0 || offset as u64 + size as u64 > crate::addr::SRAM_SIZE as u64 {
+        if offset % block::BLOCK_ALIGN != 0 || offset as u64 + size as u64 > local_size as u64 {
             return Err(EndError::BadBlock { offset });
         }
     }
@@ -156,8 +186,7 @@ fn check_share<M: Mesh>(mesh: &M, record: &EndRecord) -> Result<(), EndError> {
     let mut head = ShareRecord::default();
     mesh.read_local(record.local, bytemuck::bytes_of_mut(&mut head));
     let bytes = head.peer_count as u64 * core::mem::size_of::<PeerRecord>() as u64;
-    if head.peer_count >= MAX_LANES || head.peers % 4 != 0 || head.peers as u64 + bytes > crate::addr::SRAM_SIZE as u64
-    {
+    if head.peer_count >= MAX_LANES || head.peers % 4 != 0 || head.peers as u64 + bytes > mesh.local_size() as u64 {
         return Err(EndError::BadBlock { offset: record.local });
     }
     Ok(())
@@ -291,31 +320,15 @@ pub fn poison_all(ends: &mut [&mut dyn ChannelEnd]) {
     }
 }
 
-/// The writing end of a channel carrying `T`.
-pub struct Sender<T: Message, M: Mesh> {
-    inner: WriteEnd<T, M>,
-    mesh: M,
-    /// Index of this end in the core's end table, for wait reports.
-    end: u32,
-}
-
-/// The reading end of a channel carrying `T`.
-pub struct Receiver<T: Message, M: Mesh> {
-    inner: ReadEnd<T, M>,
-    mesh: M,
-    /// Index of this end in the core's end table, for wait reports.
-    end: u32,
-}
-
 /// The kinds of write end.
-enum WriteEnd<T: Message, M: Mesh> {
+enum WriteEnd<M: Mesh> {
     /// One-to-one, or one writer of an any-to-one channel.
-    One(one2one::Writer<T, M>),
+    One(one2one::Writer<M>),
     /// A writer of a one-to-any or any-to-any channel.
-    Shared(shared::Writer<T, M>),
+    Shared(shared::Writer<M>),
 }
 
-impl<T: Message, M: Mesh> WriteEnd<T, M> {
+impl<M: Mesh> WriteEnd<M> {
     #[inline]
     fn shut(&self) -> Shut {
         match self {
@@ -325,7 +338,7 @@ impl<T: Message, M: Mesh> WriteEnd<T, M> {
     }
 
     #[inline]
-    fn poll_send(&mut self, msg: &T, put: &mut bool) -> Option<Result<(), Shut>> {
+    fn poll_send(&mut self, msg: &[u8], put: &mut bool) -> Option<Result<(), Shut>> {
         match self {
             WriteEnd::One(w) => w.poll_send(msg, put),
             WriteEnd::Shared(w) => w.poll_send(msg, put),
@@ -333,7 +346,7 @@ impl<T: Message, M: Mesh> WriteEnd<T, M> {
     }
 
     /// Sends `msg` if that needs no waiting; true when it was put.
-    fn try_put(&mut self, msg: &T) -> bool {
+    fn try_put(&mut self, msg: &[u8]) -> bool {
         match self {
             WriteEnd::One(w) => {
                 if w.has_room() && w.delivered() {
@@ -397,25 +410,34 @@ impl<T: Message, M: Mesh> WriteEnd<T, M> {
     }
 }
 
-impl<T: Message, M: Mesh> Sender<T, M> {
-    /// The write end described by a boot-table record; `end` is the record's
-    /// index in the core's end table.
-    ///
+/// A write end of messages of the channel's size, as bytes: what
+/// [`Sender`] and [`VecSender`] are made of.
+struct RawSender<M: Mesh> {
+    inner: WriteEnd<M>,
+    mesh: M,
+    /// Index of this end in the core's end table, for wait reports.
+    end: u32,
+    /// Bytes per message.
+    msg_size: u32,
+}
+
+impl<M: Mesh> RawSender<M> {
     /// # Safety
-    /// - `record` was planned for this core. One-to-one (`END_WRITE`): its
-    ///   local block is a zeroed acknowledgement block in this core's SRAM
-    ///   owned by this end alone, and `remote` is its reader's zeroed ring
-    ///   block. Shared (`END_SHARED_WRITE`): `local` is its zeroed
-    ///   `ShareRecord` and `table` holds `lanes` out-lane records, each
-    ///   naming a reader's zeroed ring block and claim word.
-    /// - No other `Sender` is made from the same record.
-    pub unsafe fn from_record(mesh: M, record: &EndRecord, end: u32) -> Result<Self, EndError> {
-        check(record, true, core::mem::size_of::<T>())?;
+    /// As [`Sender::from_record`].
+    unsafe fn from_record(mesh: M, record: &EndRecord, end: u32, shape: Shape) -> Result<Self, EndError> {
+        check(record, true, shape, mesh.local_size())?;
         let inner = if record.direction == END_SHARED_WRITE {
             check_share(&mesh, record)?;
             // SAFETY: the share and lane duties are the caller's duty 1.
             WriteEnd::Shared(unsafe {
-                shared::Writer::new(mesh, record.local, record.table, record.lanes, record.capacity)
+                shared::Writer::new(
+                    mesh,
+                    record.local,
+                    record.table,
+                    record.lanes,
+                    record.capacity,
+                    record.msg_size,
+                )
             })
         } else {
             // SAFETY: both block duties are the caller's duties 1 and 2.
@@ -426,101 +448,73 @@ impl<T: Message, M: Mesh> Sender<T, M> {
                     GlobalAddr::new(record.remote),
                     CoreId::from_raw(record.peer as u16),
                     record.capacity,
+                    record.msg_size,
                 )
             })
         };
-        Ok(Sender { inner, mesh, end })
+        Ok(RawSender {
+            inner,
+            mesh,
+            end,
+            msg_size: record.msg_size,
+        })
     }
 
-    /// Sends `msg`: completes when the reader has it (rendezvous) or when it
-    /// is in the reader's buffer (buffered). Fails, giving the message back,
-    /// when the channel is poisoned or this end closed.
-    pub fn send(&mut self, msg: T) -> Send<'_, T, M> {
-        Send {
-            sender: self,
-            msg,
-            put: false,
-        }
-    }
-
-    /// Sends without waiting when the buffer has room. On a rendezvous
-    /// channel the message is handed over but the reader may not have taken
-    /// it yet: wait for that with [`Sender::flush`]. A shared (one-to-any,
-    /// any-to-any) rendezvous hands it over only to a reader that is asking
-    /// for a message now.
-    pub fn try_send(&mut self, msg: T) -> Result<(), TrySendError<T>> {
+    fn try_send(&mut self, msg: &[u8]) -> Result<(), TrySendError<()>> {
         match self.inner.shut() {
-            Shut::Poisoned => return Err(TrySendError::Poisoned(msg)),
-            Shut::Closed => return Err(TrySendError::Closed(msg)),
+            Shut::Poisoned => return Err(TrySendError::Poisoned(())),
+            Shut::Closed => return Err(TrySendError::Closed(())),
             Shut::Open => {}
         }
-        if self.inner.try_put(&msg) {
+        if self.inner.try_put(msg) {
             Ok(())
         } else {
-            Err(TrySendError::Full(msg))
+            Err(TrySendError::Full(()))
         }
     }
 
-    /// Completes once the reader has taken every message sent so far (or the
-    /// channel is poisoned: then `Err(())`, some were never taken).
-    pub fn flush(&mut self) -> Flush<'_, T, M> {
-        Flush { sender: self }
-    }
-
-    /// True when a send would complete (or fail) at once: room in a buffered
-    /// channel, or the channel shut. A rendezvous send always waits for its
-    /// reader, so for a rendezvous this is only true once the channel is shut.
-    pub fn can_send_now(&self) -> bool {
+    fn can_send_now(&self) -> bool {
         self.inner.shut() != Shut::Open || (self.inner.capacity() > 0 && self.inner.has_room())
-    }
-
-    /// Buffer capacity in messages; 0 is a rendezvous.
-    pub fn capacity(&self) -> u32 {
-        self.inner.capacity()
-    }
-
-    /// Retires this writer: the reader receives every message already sent,
-    /// then [`RecvError::Closed`]. Later sends fail with [`SendError::Closed`].
-    pub fn close(&mut self) {
-        self.inner.close();
-    }
-
-    /// Poisons the channel: every pending and later operation at either end
-    /// fails with `Poisoned`, messages still buffered included.
-    pub fn poison(&mut self) {
-        self.inner.poison();
     }
 
     fn pending<R>(&self, cx: &Context<'_>) -> Poll<R> {
         note_blocked(cx, &self.mesh, self.end + 1);
         Poll::Pending
     }
-}
 
-impl<T: Message, M: Mesh> ChannelEnd for Sender<T, M> {
-    #[inline]
-    fn poison(&mut self) {
-        Sender::poison(self);
+    /// One poll of a send of `msg` (`put`: already in the reader's ring).
+    fn poll_send(&mut self, msg: &[u8], put: &mut bool, cx: &Context<'_>) -> Poll<Result<(), Shut>> {
+        match self.inner.poll_send(msg, put) {
+            Some(result) => Poll::Ready(result),
+            None => self.pending(cx),
+        }
+    }
+
+    fn poll_flush(&mut self, cx: &Context<'_>) -> Poll<Result<(), ()>> {
+        match self.inner.poll_flush() {
+            Some(result) => Poll::Ready(result),
+            None => self.pending(cx),
+        }
     }
 }
 
 /// The kinds of read end.
-enum ReadEnd<T: Message, M: Mesh> {
+enum ReadEnd<M: Mesh> {
     /// One-to-one.
-    One(one2one::Reader<T, M>),
+    One(one2one::Reader<M>),
     /// The reader of an any-to-one channel.
-    Merge(any2one::SharedReader<T, M>),
+    Merge(any2one::SharedReader<M>),
     /// A reader of a one-to-any or any-to-any channel.
-    Shared(shared::Reader<T, M>),
+    Shared(shared::Reader<M>),
 }
 
-impl<T: Message, M: Mesh> ReadEnd<T, M> {
+impl<M: Mesh> ReadEnd<M> {
     #[inline]
-    fn poll_recv(&mut self) -> Option<Result<T, Shut>> {
+    fn poll_recv(&mut self, buf: &mut [u8]) -> Option<Result<(), Shut>> {
         match self {
-            ReadEnd::One(r) => r.poll_recv(),
-            ReadEnd::Merge(r) => r.poll_recv(),
-            ReadEnd::Shared(r) => r.poll_recv(),
+            ReadEnd::One(r) => r.poll_recv(buf),
+            ReadEnd::Merge(r) => r.poll_recv(buf),
+            ReadEnd::Shared(r) => r.poll_recv(buf),
         }
     }
 
@@ -545,31 +539,40 @@ impl<T: Message, M: Mesh> ReadEnd<T, M> {
     }
 }
 
-impl<T: Message, M: Mesh> Receiver<T, M> {
-    /// The read end described by a boot-table record; `end` is the record's
-    /// index in the core's end table.
-    ///
+/// A read end of messages of the channel's size, as bytes: what
+/// [`Receiver`] and [`VecReceiver`] are made of.
+struct RawReceiver<M: Mesh> {
+    inner: ReadEnd<M>,
+    mesh: M,
+    /// Index of this end in the core's end table, for wait reports.
+    end: u32,
+    /// Bytes per message.
+    msg_size: u32,
+}
+
+impl<M: Mesh> RawReceiver<M> {
     /// # Safety
-    /// - `record` was planned for this core. One-to-one (`lanes` 1): its
-    ///   local block is a zeroed ring block for `capacity` messages of `T` in
-    ///   this core's SRAM owned by this end alone, and `remote` is its
-    ///   writer's zeroed acknowledgement block. Any-to-one: `table` holds
-    ///   `lanes` lane records, each such a ring and acknowledgement block.
-    ///   Shared (`END_SHARED_READ`): `local` is its zeroed `ShareRecord` and
-    ///   `table` holds `lanes` lane records, each naming a ring and a
-    ///   writer's out-lane record.
-    /// - No other `Receiver` is made from the same record.
-    pub unsafe fn from_record(mesh: M, record: &EndRecord, end: u32) -> Result<Self, EndError> {
-        check(record, false, core::mem::size_of::<T>())?;
+    /// As [`Receiver::from_record`].
+    unsafe fn from_record(mesh: M, record: &EndRecord, end: u32, shape: Shape) -> Result<Self, EndError> {
+        check(record, false, shape, mesh.local_size())?;
         let inner = if record.direction == END_SHARED_READ {
             check_share(&mesh, record)?;
             // SAFETY: the share and lane duties are the caller's duty 1.
             ReadEnd::Shared(unsafe {
-                shared::Reader::new(mesh, record.local, record.table, record.lanes, record.capacity)
+                shared::Reader::new(
+                    mesh,
+                    record.local,
+                    record.table,
+                    record.lanes,
+                    record.capacity,
+                    record.msg_size,
+                )
             })
         } else if record.lanes > 1 || record.table != 0 {
             // SAFETY: the lane duties are the caller's duty 1.
-            ReadEnd::Merge(unsafe { any2one::SharedReader::new(mesh, record.table, record.lanes, record.capacity) })
+            ReadEnd::Merge(unsafe {
+                any2one::SharedReader::new(mesh, record.table, record.lanes, record.capacity, record.msg_size)
+            })
         } else {
             // SAFETY: both block duties are the caller's duties 1 and 2.
             ReadEnd::One(unsafe {
@@ -579,10 +582,155 @@ impl<T: Message, M: Mesh> Receiver<T, M> {
                     GlobalAddr::new(record.remote),
                     CoreId::from_raw(record.peer as u16),
                     record.capacity,
+                    record.msg_size,
                 )
             })
         };
-        Ok(Receiver { inner, mesh, end })
+        Ok(RawReceiver {
+            inner,
+            mesh,
+            end,
+            msg_size: record.msg_size,
+        })
+    }
+
+    fn try_recv(&mut self, buf: &mut [u8]) -> Result<(), TryRecvError> {
+        match self.inner.poll_recv(buf) {
+            Some(Ok(())) => Ok(()),
+            Some(Err(Shut::Closed)) => Err(TryRecvError::Closed),
+            Some(Err(_)) => Err(TryRecvError::Poisoned),
+            None => Err(TryRecvError::Empty),
+        }
+    }
+
+    /// One poll of a receive into `buf`.
+    fn poll_recv(&mut self, buf: &mut [u8], cx: &Context<'_>) -> Poll<Result<(), RecvError>> {
+        match self.inner.poll_recv(buf) {
+            Some(result) => Poll::Ready(result.map_err(recv_error)),
+            None => {
+                note_blocked(cx, &self.mesh, self.end + 1);
+                Poll::Pending
+            }
+        }
+    }
+}
+
+/// The writing end of a channel carrying `T`.
+pub struct Sender<T: Message, M: Mesh> {
+    raw: RawSender<M>,
+    _msg: PhantomData<T>,
+}
+
+impl<T: Message, M: Mesh> Sender<T, M> {
+    /// The write end described by a boot-table record; `end` is the record's
+    /// index in the core's end table.
+    ///
+    /// # Safety
+    /// - `record` was planned for this core. One-to-one (`END_WRITE`): its
+    ///   local block is a zeroed acknowledgement block in this core's SRAM
+    ///   owned by this end alone, and `remote` is its reader's zeroed ring
+    ///   block. Shared (`END_SHARED_WRITE`): `local` is its zeroed
+    ///   `ShareRecord` and `table` holds `lanes` out-lane records, each
+    ///   naming a reader's zeroed ring block and claim word.
+    /// - No other end is made from the same record.
+    pub unsafe fn from_record(mesh: M, record: &EndRecord, end: u32) -> Result<Self, EndError> {
+        let shape = Shape::Exactly(core::mem::size_of::<T>() as u32);
+        Ok(Sender {
+            // SAFETY: forwarded caller duties.
+            raw: unsafe { RawSender::from_record(mesh, record, end, shape)? },
+            _msg: PhantomData,
+        })
+    }
+
+    /// Sends `msg`: completes when the reader has it (rendezvous) or when it
+    /// is in the reader's buffer (buffered). Fails, giving the message back,
+    /// when the channel is poisoned or this end closed.
+    pub fn send(&mut self, msg: T) -> Send<'_, T, M> {
+        Send {
+            sender: self,
+            msg,
+            put: false,
+        }
+    }
+
+    /// Sends without waiting when the buffer has room. On a rendezvous
+    /// channel the message is handed over but the reader may not have taken
+    /// it yet: wait for that with [`Sender::flush`]. A shared (one-to-any,
+    /// any-to-any) rendezvous hands it over only to a reader that is asking
+    /// for a message now.
+    pub fn try_send(&mut self, msg: T) -> Result<(), TrySendError<T>> {
+        self.raw.try_send(bytemuck::bytes_of(&msg)).map_err(|e| match e {
+            TrySendError::Full(()) => TrySendError::Full(msg),
+            TrySendError::Poisoned(()) => TrySendError::Poisoned(msg),
+            TrySendError::Closed(()) => TrySendError::Closed(msg),
+        })
+    }
+
+    /// Completes once the reader has taken every message sent so far (or the
+    /// channel is poisoned: then `Err(())`, some were never taken).
+    pub fn flush(&mut self) -> Flush<'_, M> {
+        Flush { raw: &mut self.raw }
+    }
+
+    /// True when a send would complete (or fail) at once: room in a buffered
+    /// channel, or the channel shut. A rendezvous send always waits for its
+    /// reader, so for a rendezvous this is only true once the channel is shut.
+    pub fn can_send_now(&self) -> bool {
+        self.raw.can_send_now()
+    }
+
+    /// Buffer capacity in messages; 0 is a rendezvous.
+    pub fn capacity(&self) -> u32 {
+        self.raw.inner.capacity()
+    }
+
+    /// Retires this writer: the reader receives every message already sent,
+    /// then [`RecvError::Closed`]. Later sends fail with [`SendError::Closed`].
+    pub fn close(&mut self) {
+        self.raw.inner.close();
+    }
+
+    /// Poisons the channel: every pending and later operation at either end
+    /// fails with `Poisoned`, messages still buffered included.
+    pub fn poison(&mut self) {
+        self.raw.inner.poison();
+    }
+}
+
+impl<T: Message, M: Mesh> ChannelEnd for Sender<T, M> {
+    #[inline]
+    fn poison(&mut self) {
+        Sender::poison(self);
+    }
+}
+
+/// The reading end of a channel carrying `T`.
+pub struct Receiver<T: Message, M: Mesh> {
+    raw: RawReceiver<M>,
+    _msg: PhantomData<T>,
+}
+
+impl<T: Message, M: Mesh> Receiver<T, M> {
+    /// The read end described by a boot-table record; `end` is the record's
+    /// index in the core's end table.
+    ///
+    /// # Safety
+    /// - `record` was planned for this core. One-to-one (`lanes` 1): its
+    ///   local block is a zeroed ring block for `capacity` messages in this
+    ///   core's SRAM owned by this end alone, and `remote` is its writer's
+    ///   zeroed acknowledgement block. Any-to-one: `table` holds `lanes` lane
+    ///   records, each such a ring and acknowledgement block. Shared
+    ///   (`END_SHARED_READ`): `local` is its zeroed `ShareRecord` and `table`
+    ///   holds `lanes` lane records, each naming a ring and a writer's
+    ///   out-lane record.
+    /// - No other end is made from the same record.
+    pub unsafe fn from_record(mesh: M, record: &EndRecord, end: u32) -> Result<Self, EndError> {
+        let shape = Shape::Exactly(core::mem::size_of::<T>() as u32);
+        Ok(Receiver {
+            // SAFETY: forwarded caller duties.
+            raw: unsafe { RawReceiver::from_record(mesh, record, end, shape)? },
+            _msg: PhantomData,
+        })
     }
 
     /// Receives the next message; fails when the channel is poisoned, or
@@ -593,12 +741,8 @@ impl<T: Message, M: Mesh> Receiver<T, M> {
 
     /// Receives a message if one is waiting.
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        match self.inner.poll_recv() {
-            Some(Ok(msg)) => Ok(msg),
-            Some(Err(Shut::Closed)) => Err(TryRecvError::Closed),
-            Some(Err(_)) => Err(TryRecvError::Poisoned),
-            None => Err(TryRecvError::Empty),
-        }
+        let mut msg = T::zeroed();
+        self.raw.try_recv(bytemuck::bytes_of_mut(&mut msg)).map(|()| msg)
     }
 
     /// True when a receive would complete at once (a message, or the end).
@@ -608,13 +752,13 @@ impl<T: Message, M: Mesh> Receiver<T, M> {
     /// asking a writer for a message, which commits it to taking one, so it
     /// cannot be an alternation guard.
     pub fn is_ready(&self) -> bool {
-        self.inner.ready()
+        self.raw.inner.ready()
     }
 
     /// Poisons the channel: every pending and later operation at either end
     /// fails with `Poisoned`; a writer blocked on it wakes.
     pub fn poison(&mut self) {
-        self.inner.poison();
+        self.raw.inner.poison();
     }
 }
 
@@ -639,31 +783,27 @@ impl<T: Message, M: Mesh> Future for Send<'_, T, M> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        match this.sender.inner.poll_send(&this.msg, &mut this.put) {
-            Some(Ok(())) => Poll::Ready(Ok(())),
-            Some(Err(shut)) => Poll::Ready(Err(send_error(shut, this.msg))),
-            None => this.sender.pending(cx),
-        }
+        this.sender
+            .raw
+            .poll_send(bytemuck::bytes_of(&this.msg), &mut this.put, cx)
+            .map(|r| r.map_err(|shut| send_error(shut, this.msg)))
     }
 }
 
 // The futures hold no self-references.
 impl<T: Message, M: Mesh> Unpin for Send<'_, T, M> {}
 
-/// Future of [`Sender::flush`].
+/// Future of [`Sender::flush`] and [`VecSender::flush`].
 #[must_use = "futures do nothing unless awaited"]
-pub struct Flush<'a, T: Message, M: Mesh> {
-    sender: &'a mut Sender<T, M>,
+pub struct Flush<'a, M: Mesh> {
+    raw: &'a mut RawSender<M>,
 }
 
-impl<T: Message, M: Mesh> Future for Flush<'_, T, M> {
+impl<M: Mesh> Future for Flush<'_, M> {
     type Output = Result<(), ()>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.sender.inner.poll_flush() {
-            Some(result) => Poll::Ready(result),
-            None => self.sender.pending(cx),
-        }
+        self.raw.poll_flush(cx)
     }
 }
 
@@ -677,12 +817,208 @@ impl<T: Message, M: Mesh> Future for Recv<'_, T, M> {
     type Output = Result<T, RecvError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.receiver.inner.poll_recv() {
-            Some(result) => Poll::Ready(result.map_err(recv_error)),
-            None => {
-                note_blocked(cx, &self.receiver.mesh, self.receiver.end + 1);
-                Poll::Pending
-            }
+        let mut msg = T::zeroed();
+        self.receiver
+            .raw
+            .poll_recv(bytemuck::bytes_of_mut(&mut msg), cx)
+            .map(|r| r.map(|()| msg))
+    }
+}
+
+/// The writing end of a channel whose messages are vectors of `E`: every
+/// message has the channel's length (its message size over the size of
+/// `E`), fixed when the network was made. Bytes are vectors of `u8`.
+pub struct VecSender<E: Message, M: Mesh> {
+    raw: RawSender<M>,
+    _elem: PhantomData<E>,
+}
+
+impl<E: Message, M: Mesh> VecSender<E, M> {
+    /// The write end described by a boot-table record, as
+    /// [`Sender::from_record`]; the channel's message size must be a
+    /// positive multiple of the size of `E`.
+    ///
+    /// # Safety
+    /// As [`Sender::from_record`].
+    pub unsafe fn from_record(mesh: M, record: &EndRecord, end: u32) -> Result<Self, EndError> {
+        let shape = Shape::MultipleOf(core::mem::size_of::<E>() as u32);
+        Ok(VecSender {
+            // SAFETY: forwarded caller duties.
+            raw: unsafe { RawSender::from_record(mesh, record, end, shape)? },
+            _elem: PhantomData,
+        })
+    }
+
+    /// Elements per message.
+    pub fn len(&self) -> usize {
+        self.raw.msg_size as usize / core::mem::size_of::<E>()
+    }
+
+    /// Always false: a message has at least one element.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Sends `msg`, which must hold exactly [`VecSender::len`] elements;
+    /// completes as [`Sender::send`] does.
+    ///
+    /// # Panics
+    /// When `msg` has another length.
+    pub fn send<'a>(&'a mut self, msg: &'a [E]) -> SendSlice<'a, E, M> {
+        assert_eq!(msg.len(), self.len(), "a vector message must have the channel's length");
+        SendSlice {
+            raw: &mut self.raw,
+            msg,
+            put: false,
         }
+    }
+
+    /// Sends without waiting, as [`Sender::try_send`].
+    ///
+    /// # Panics
+    /// When `msg` has another length than [`VecSender::len`].
+    pub fn try_send(&mut self, msg: &[E]) -> Result<(), TrySendError<()>> {
+        assert_eq!(msg.len(), self.len(), "a vector message must have the channel's length");
+        self.raw.try_send(bytemuck::cast_slice(msg))
+    }
+
+    /// As [`Sender::flush`].
+    pub fn flush(&mut self) -> Flush<'_, M> {
+        Flush { raw: &mut self.raw }
+    }
+
+    /// As [`Sender::can_send_now`].
+    pub fn can_send_now(&self) -> bool {
+        self.raw.can_send_now()
+    }
+
+    /// Buffer capacity in messages; 0 is a rendezvous.
+    pub fn capacity(&self) -> u32 {
+        self.raw.inner.capacity()
+    }
+
+    /// As [`Sender::close`].
+    pub fn close(&mut self) {
+        self.raw.inner.close();
+    }
+
+    /// As [`Sender::poison`].
+    pub fn poison(&mut self) {
+        self.raw.inner.poison();
+    }
+}
+
+impl<E: Message, M: Mesh> ChannelEnd for VecSender<E, M> {
+    #[inline]
+    fn poison(&mut self) {
+        VecSender::poison(self);
+    }
+}
+
+/// Future of [`VecSender::send`]. On failure the caller still has its slice.
+#[must_use = "futures do nothing unless awaited"]
+pub struct SendSlice<'a, E: Message, M: Mesh> {
+    raw: &'a mut RawSender<M>,
+    msg: &'a [E],
+    put: bool,
+}
+
+impl<E: Message, M: Mesh> Future for SendSlice<'_, E, M> {
+    type Output = Result<(), SendError<()>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        this.raw
+            .poll_send(bytemuck::cast_slice(this.msg), &mut this.put, cx)
+            .map(|r| r.map_err(|shut| send_error(shut, ())))
+    }
+}
+
+/// The reading end of a channel whose messages are vectors of `E` (see
+/// [`VecSender`]).
+pub struct VecReceiver<E: Message, M: Mesh> {
+    raw: RawReceiver<M>,
+    _elem: PhantomData<E>,
+}
+
+impl<E: Message, M: Mesh> VecReceiver<E, M> {
+    /// The read end described by a boot-table record, as
+    /// [`Receiver::from_record`]; the channel's message size must be a
+    /// positive multiple of the size of `E`.
+    ///
+    /// # Safety
+    /// As [`Receiver::from_record`].
+    pub unsafe fn from_record(mesh: M, record: &EndRecord, end: u32) -> Result<Self, EndError> {
+        let shape = Shape::MultipleOf(core::mem::size_of::<E>() as u32);
+        Ok(VecReceiver {
+            // SAFETY: forwarded caller duties.
+            raw: unsafe { RawReceiver::from_record(mesh, record, end, shape)? },
+            _elem: PhantomData,
+        })
+    }
+
+    /// Elements per message.
+    pub fn len(&self) -> usize {
+        self.raw.msg_size as usize / core::mem::size_of::<E>()
+    }
+
+    /// Always false: a message has at least one element.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Receives the next message into `buf`, which must hold exactly
+    /// [`VecReceiver::len`] elements; fails as [`Receiver::recv`] does.
+    ///
+    /// # Panics
+    /// When `buf` has another length.
+    pub fn recv_into<'a>(&'a mut self, buf: &'a mut [E]) -> RecvInto<'a, E, M> {
+        assert_eq!(buf.len(), self.len(), "a vector message must have the channel's length");
+        RecvInto {
+            raw: &mut self.raw,
+            buf,
+        }
+    }
+
+    /// Receives a message into `buf` if one is waiting.
+    ///
+    /// # Panics
+    /// When `buf` has another length than [`VecReceiver::len`].
+    pub fn try_recv_into(&mut self, buf: &mut [E]) -> Result<(), TryRecvError> {
+        assert_eq!(buf.len(), self.len(), "a vector message must have the channel's length");
+        self.raw.try_recv(bytemuck::cast_slice_mut(buf))
+    }
+
+    /// As [`Receiver::is_ready`].
+    pub fn is_ready(&self) -> bool {
+        self.raw.inner.ready()
+    }
+
+    /// As [`Receiver::poison`].
+    pub fn poison(&mut self) {
+        self.raw.inner.poison();
+    }
+}
+
+impl<E: Message, M: Mesh> ChannelEnd for VecReceiver<E, M> {
+    #[inline]
+    fn poison(&mut self) {
+        VecReceiver::poison(self);
+    }
+}
+
+/// Future of [`VecReceiver::recv_into`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct RecvInto<'a, E: Message, M: Mesh> {
+    raw: &'a mut RawReceiver<M>,
+    buf: &'a mut [E],
+}
+
+impl<E: Message, M: Mesh> Future for RecvInto<'_, E, M> {
+    type Output = Result<(), RecvError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        this.raw.poll_recv(bytemuck::cast_slice_mut(this.buf), cx)
     }
 }

@@ -47,13 +47,12 @@
 use super::block::{
     slot_count, slot_stride, ACK_READER_STATE, ACK_TAKEN, CLOSED, POISONED, RING_SLOTS, RING_WRITER_STATE, RING_WRITTEN,
 };
-use crate::addr::{CoreId, GlobalAddr, Irq};
+use super::wake;
+use crate::addr::{CoreId, GlobalAddr};
 use crate::mesh::Mesh;
-use crate::message::Message;
-use core::marker::PhantomData;
 
 /// The writing end's state.
-pub(crate) struct Writer<T, M: Mesh> {
+pub(crate) struct Writer<M: Mesh> {
     mesh: M,
     /// Local offset of our acknowledgement block.
     ack: u32,
@@ -70,11 +69,10 @@ pub(crate) struct Writer<T, M: Mesh> {
     next_slot: u32,
     /// This end closed or poisoned the channel (CLOSED / POISONED bits).
     own_state: u32,
-    _msg: PhantomData<T>,
 }
 
 /// The reading end's state.
-pub(crate) struct Reader<T, M: Mesh> {
+pub(crate) struct Reader<M: Mesh> {
     mesh: M,
     /// Local offset of our ring block.
     ring: u32,
@@ -83,6 +81,7 @@ pub(crate) struct Reader<T, M: Mesh> {
     /// The writer's core, to raise its interrupt.
     writer: CoreId,
     slots: u32,
+    msg_size: u32,
     stride: u32,
     /// Messages taken so far (our private copy of the writer's `taken`).
     taken: u32,
@@ -90,7 +89,6 @@ pub(crate) struct Reader<T, M: Mesh> {
     next_slot: u32,
     /// This end poisoned the channel (POISONED bit).
     own_state: u32,
-    _msg: PhantomData<T>,
 }
 
 /// What an end sees of the channel before an operation.
@@ -104,24 +102,30 @@ pub(crate) enum Shut {
     Closed,
 }
 
-impl<T: Message, M: Mesh> Writer<T, M> {
+impl<M: Mesh> Writer<M> {
     /// # Safety
     /// - `ack` is the offset of an 8-byte aligned, zeroed acknowledgement block in
     ///   this core's SRAM that only this end's reader writes to.
-    /// - `ring` is the reader's zeroed ring block for `capacity` messages of `T`.
-    pub(crate) unsafe fn new(mesh: M, ack: u32, ring: GlobalAddr, reader: CoreId, capacity: u32) -> Self {
+    /// - `ring` is the reader's zeroed ring block for `capacity` messages of `msg_size` bytes.
+    pub(crate) unsafe fn new(
+        mesh: M,
+        ack: u32,
+        ring: GlobalAddr,
+        reader: CoreId,
+        capacity: u32,
+        msg_size: u32,
+    ) -> Self {
         Writer {
             mesh,
             ack,
             ring,
             reader,
             slots: slot_count(capacity),
-            stride: slot_stride(core::mem::size_of::<T>() as u32),
+            stride: slot_stride(msg_size),
             rendezvous: capacity == 0,
             written: 0,
             next_slot: 0,
             own_state: 0,
-            _msg: PhantomData,
         }
     }
 
@@ -143,7 +147,7 @@ impl<T: Message, M: Mesh> Writer<T, M> {
         if self.own_state == 0 {
             self.own_state = CLOSED;
             self.mesh.write_word(self.ring.add(RING_WRITER_STATE), CLOSED);
-            self.mesh.raise(self.reader, Irq::User);
+            wake(&self.mesh, self.reader);
         }
     }
 
@@ -152,7 +156,7 @@ impl<T: Message, M: Mesh> Writer<T, M> {
         if self.own_state & POISONED == 0 {
             self.own_state |= POISONED;
             self.mesh.write_word(self.ring.add(RING_WRITER_STATE), self.own_state);
-            self.mesh.raise(self.reader, Irq::User);
+            wake(&self.mesh, self.reader);
         }
     }
 
@@ -180,24 +184,24 @@ impl<T: Message, M: Mesh> Writer<T, M> {
 
     /// Steps 2-4 of send. Call only when [`Writer::has_room`].
     #[inline]
-    pub(crate) fn put(&mut self, msg: &T) {
+    pub(crate) fn put(&mut self, msg: &[u8]) {
         debug_assert!(self.has_room());
         debug_assert!(self.next_slot < self.slots);
         let slot = self.ring.add(RING_SLOTS + self.next_slot * self.stride);
-        self.mesh.write(slot, bytemuck::bytes_of(msg));
+        self.mesh.write(slot, msg);
         self.written = self.written.wrapping_add(1);
         self.next_slot += 1;
         if self.next_slot == self.slots {
             self.next_slot = 0;
         }
         self.mesh.write_word(self.ring.add(RING_WRITTEN), self.written);
-        self.mesh.raise(self.reader, Irq::User);
+        wake(&self.mesh, self.reader);
     }
 
     /// One attempt at a send of `msg`; `put` says whether it is already in
     /// the reader's ring (a rendezvous waiting for the reader).
     #[inline]
-    pub(crate) fn poll_send(&mut self, msg: &T, put: &mut bool) -> Option<Result<(), Shut>> {
+    pub(crate) fn poll_send(&mut self, msg: &[u8], put: &mut bool) -> Option<Result<(), Shut>> {
         // The reader's state before `taken`: an ack written before a poison is seen.
         let shut = self.shut();
         if !*put {
@@ -227,24 +231,31 @@ impl<T: Message, M: Mesh> Writer<T, M> {
     }
 }
 
-impl<T: Message, M: Mesh> Reader<T, M> {
+impl<M: Mesh> Reader<M> {
     /// # Safety
     /// - `ring` is the offset of an 8-byte aligned, zeroed ring block for
-    ///   `capacity` messages of `T` in this core's SRAM that only this end's
+    ///   `capacity` messages of `msg_size` bytes in this core's SRAM that only this end's
     ///   writer writes to.
     /// - `ack` is the writer's zeroed acknowledgement block.
-    pub(crate) unsafe fn new(mesh: M, ring: u32, ack: GlobalAddr, writer: CoreId, capacity: u32) -> Self {
+    pub(crate) unsafe fn new(
+        mesh: M,
+        ring: u32,
+        ack: GlobalAddr,
+        writer: CoreId,
+        capacity: u32,
+        msg_size: u32,
+    ) -> Self {
         Reader {
             mesh,
             ring,
             ack,
             writer,
             slots: slot_count(capacity),
-            stride: slot_stride(core::mem::size_of::<T>() as u32),
+            msg_size,
+            stride: slot_stride(msg_size),
             taken: 0,
             next_slot: 0,
             own_state: 0,
-            _msg: PhantomData,
         }
     }
 
@@ -270,7 +281,7 @@ impl<T: Message, M: Mesh> Reader<T, M> {
         if self.own_state & POISONED == 0 {
             self.own_state = POISONED;
             self.mesh.write_word(self.ack.add(ACK_READER_STATE), POISONED);
-            self.mesh.raise(self.writer, Irq::User);
+            wake(&self.mesh, self.writer);
         }
     }
 
@@ -284,7 +295,7 @@ impl<T: Message, M: Mesh> Reader<T, M> {
 
     /// One attempt at a receive: a message, the channel's end, or not yet.
     #[inline]
-    pub(crate) fn poll_recv(&mut self) -> Option<Result<T, Shut>> {
+    pub(crate) fn poll_recv(&mut self, buf: &mut [u8]) -> Option<Result<(), Shut>> {
         if self.own_state & POISONED != 0 {
             return Some(Err(Shut::Poisoned));
         }
@@ -293,7 +304,10 @@ impl<T: Message, M: Mesh> Reader<T, M> {
         if state & POISONED != 0 {
             Some(Err(Shut::Poisoned))
         } else if self.ready() {
-            Some(Ok(self.take()))
+            {
+                self.take(buf);
+                Some(Ok(()))
+            }
         } else if state & CLOSED != 0 {
             Some(Err(Shut::Closed))
         } else {
@@ -303,20 +317,19 @@ impl<T: Message, M: Mesh> Reader<T, M> {
 
     /// Steps 2-4 of receive. Call only when [`Reader::ready`].
     #[inline]
-    pub(crate) fn take(&mut self) -> T {
+    pub(crate) fn take(&mut self, buf: &mut [u8]) {
         debug_assert!(self.ready());
         debug_assert!(self.next_slot < self.slots);
-        let mut msg = T::zeroed();
+        debug_assert_eq!(buf.len(), self.msg_size as usize);
         // The writer does not touch this slot until we acknowledge it below.
         let slot = self.ring + RING_SLOTS + self.next_slot * self.stride;
-        self.mesh.read_local(slot, bytemuck::bytes_of_mut(&mut msg));
+        self.mesh.read_local(slot, buf);
         self.taken = self.taken.wrapping_add(1);
         self.next_slot += 1;
         if self.next_slot == self.slots {
             self.next_slot = 0;
         }
         self.mesh.write_word(self.ack.add(ACK_TAKEN), self.taken);
-        self.mesh.raise(self.writer, Irq::User);
-        msg
+        wake(&self.mesh, self.writer);
     }
 }

@@ -117,14 +117,13 @@ use super::block::{
     slot_count, slot_stride, ACK_READER_STATE, ACK_TAKEN, CLOSED, POISONED, RING_SLOTS, RING_WRITER_STATE, RING_WRITTEN,
 };
 use super::one2one::Shut;
-use crate::addr::{CoreId, GlobalAddr, Irq};
+use super::wake;
+use crate::addr::{CoreId, GlobalAddr};
 use crate::boot::{
     OutLaneRecord, PeerRecord, ShareRecord, OUT_LANE_ASKED_OFFSET, OUT_LANE_CLAIM_OFFSET, OUT_LANE_HANDLED_OFFSET,
     OUT_LANE_NEXT_SLOT_OFFSET, OUT_LANE_WRITTEN_OFFSET, SHARE_CLAIM_OFFSET, SHARE_STATE_OFFSET,
 };
 use crate::mesh::Mesh;
-use crate::message::Message;
-use core::marker::PhantomData;
 use core::mem::size_of;
 
 /// Offsets of the lane record fields read one at a time (a poll loads only
@@ -150,17 +149,17 @@ fn poison_peers<M: Mesh>(mesh: &M, share: u32) {
             bytemuck::bytes_of_mut(&mut peer),
         );
         mesh.write_word(GlobalAddr::new(peer.state), POISONED);
-        mesh.raise(CoreId::from_raw(peer.peer as u16), Irq::User);
+        wake(mesh, CoreId::from_raw(peer.peer as u16));
     }
 }
 
 /// A read end of a one-to-any or any-to-any channel.
-pub(crate) struct Reader<T, M: Mesh> {
+pub(crate) struct Reader<M: Mesh> {
     mesh: M,
     /// SRAM offset of this end's [`ShareRecord`].
     share: u32,
     /// The lanes, one per writer, merged fairly as an any-to-one reader does.
-    lanes: Lanes<T, M>,
+    lanes: Lanes<M>,
     rendezvous: bool,
     /// A request is open (rendezvous): asked for, not yet answered.
     open: bool,
@@ -170,21 +169,21 @@ pub(crate) struct Reader<T, M: Mesh> {
     asked: u32,
 }
 
-impl<T: Message, M: Mesh> Reader<T, M> {
+impl<M: Mesh> Reader<M> {
     /// # Safety
     /// - `share` is the offset of this end's zeroed [`ShareRecord`] in this
     ///   core's SRAM, whose `peers` and `peer_count` name the other read
     ///   ends' state words.
     /// - `table` is the offset of `lanes` [`LaneRecord`]s in this core's
-    ///   SRAM, each naming a zeroed ring block for `capacity` messages of `T`
+    ///   SRAM, each naming a zeroed ring block for `capacity` messages of `msg_size` bytes
     ///   that only that lane's writer writes to, and that writer's zeroed
     ///   [`OutLaneRecord`] for this reader; their `taken` and `next_slot` are zero.
-    pub(crate) unsafe fn new(mesh: M, share: u32, table: u32, lanes: u32, capacity: u32) -> Self {
+    pub(crate) unsafe fn new(mesh: M, share: u32, table: u32, lanes: u32, capacity: u32, msg_size: u32) -> Self {
         Reader {
             mesh,
             share,
             // SAFETY: the lane duties are the caller's duty 2.
-            lanes: unsafe { Lanes::new(mesh, table, lanes, capacity) },
+            lanes: unsafe { Lanes::new(mesh, table, lanes, capacity, msg_size) },
             rendezvous: capacity == 0,
             open: false,
             poisoned: false,
@@ -201,11 +200,10 @@ impl<T: Message, M: Mesh> Reader<T, M> {
     }
 
     /// Takes the next message of lane `i`, which has one, and acknowledges it.
-    fn take(&mut self, i: u32) -> T {
-        let msg = self.lanes.take(i);
+    fn take(&mut self, i: u32, buf: &mut [u8]) {
+        self.lanes.take(i, buf);
         // The message answered our request (a rendezvous gets nothing else).
         self.open = false;
-        msg
     }
 
     /// Opens a request: the claim word back to 0, then the new count to
@@ -217,15 +215,18 @@ impl<T: Message, M: Mesh> Reader<T, M> {
         for i in 0..self.lanes.count() {
             let (ack, writer) = self.lanes.writer(i);
             self.mesh.write_word(ack.add(OUT_LANE_ASKED_OFFSET), self.asked);
-            self.mesh.raise(writer, Irq::User);
+            wake(&self.mesh, writer);
         }
     }
 
     /// One attempt at a receive: a message, the channel's end, or not yet
     /// (after opening a request, on a rendezvous channel).
-    pub(crate) fn poll_recv(&mut self) -> Option<Result<T, Shut>> {
+    pub(crate) fn poll_recv(&mut self, buf: &mut [u8]) -> Option<Result<(), Shut>> {
         match self.scan() {
-            Scan::Message(i) => Some(Ok(self.take(i))),
+            Scan::Message(i) => {
+                self.take(i, buf);
+                Some(Ok(()))
+            }
             Scan::Poisoned => {
                 // Our verdict to every writer, after any acknowledgement.
                 self.poison();
@@ -259,7 +260,7 @@ impl<T: Message, M: Mesh> Reader<T, M> {
 const NONE: u32 = u32::MAX;
 
 /// A write end of a one-to-any or any-to-any channel.
-pub(crate) struct Writer<T, M: Mesh> {
+pub(crate) struct Writer<M: Mesh> {
     mesh: M,
     /// SRAM offset of this end's [`ShareRecord`].
     share: u32,
@@ -279,19 +280,18 @@ pub(crate) struct Writer<T, M: Mesh> {
     start: u32,
     /// This end closed or poisoned the channel (CLOSED / POISONED bits).
     own_state: u32,
-    _msg: PhantomData<T>,
 }
 
-impl<T: Message, M: Mesh> Writer<T, M> {
+impl<M: Mesh> Writer<M> {
     /// # Safety
     /// - `share` is the offset of this end's zeroed [`ShareRecord`] in this
     ///   core's SRAM, whose `peers` and `peer_count` name the other write
     ///   ends' state words.
     /// - `table` is the offset of `lanes` [`OutLaneRecord`]s in this core's
     ///   SRAM, zeroed but for `ring`, `claim` and `peer`, which name each
-    ///   reader's zeroed ring block for `capacity` messages of `T` (written by
+    ///   reader's zeroed ring block for `capacity` messages of `msg_size` bytes (written by
     ///   this end alone) and its claim word.
-    pub(crate) unsafe fn new(mesh: M, share: u32, table: u32, lanes: u32, capacity: u32) -> Self {
+    pub(crate) unsafe fn new(mesh: M, share: u32, table: u32, lanes: u32, capacity: u32, msg_size: u32) -> Self {
         let mut head = ShareRecord::default();
         mesh.read_local(share, bytemuck::bytes_of_mut(&mut head));
         Writer {
@@ -301,12 +301,11 @@ impl<T: Message, M: Mesh> Writer<T, M> {
             lanes,
             capacity,
             slots: slot_count(capacity),
-            stride: slot_stride(size_of::<T>() as u32),
+            stride: slot_stride(msg_size),
             contended: head.peer_count > 0,
             in_flight: NONE,
             start: 0,
             own_state: 0,
-            _msg: PhantomData,
         }
     }
 
@@ -431,20 +430,19 @@ impl<T: Message, M: Mesh> Writer<T, M> {
 
     /// Writes `msg` into lane `i` (payload, count, interrupt), as a
     /// one-to-one writer does.
-    fn put(&mut self, i: u32, msg: &T) {
+    fn put(&mut self, i: u32, msg: &[u8]) {
         let lane = self.lane(i);
         let (ring, reader) = self.reader(i);
         let slot = self.mesh.load_word(lane + OUT_LANE_NEXT_SLOT_OFFSET);
         debug_assert!(slot < self.slots);
-        self.mesh
-            .write(ring.add(RING_SLOTS + slot * self.stride), bytemuck::bytes_of(msg));
+        self.mesh.write(ring.add(RING_SLOTS + slot * self.stride), msg);
         let written = self.mesh.load_word(lane + OUT_LANE_WRITTEN_OFFSET).wrapping_add(1);
         let next = if slot + 1 == self.slots { 0 } else { slot + 1 };
         self.mesh.store_word(lane + OUT_LANE_WRITTEN_OFFSET, written);
         self.mesh.store_word(lane + OUT_LANE_NEXT_SLOT_OFFSET, next);
         // Same source, same destination: the count cannot overtake the payload.
         self.mesh.write_word(ring.add(RING_WRITTEN), written);
-        self.mesh.raise(reader, Irq::User);
+        wake(&self.mesh, reader);
         self.start = (i + 1) % self.lanes;
         if self.capacity == 0 {
             self.in_flight = i;
@@ -453,7 +451,7 @@ impl<T: Message, M: Mesh> Writer<T, M> {
 
     /// Sends `msg` now if a reader can have it (see [`Writer::has_room`]):
     /// true when it was put.
-    pub(crate) fn try_put(&mut self, msg: &T) -> bool {
+    pub(crate) fn try_put(&mut self, msg: &[u8]) -> bool {
         if !self.has_room() {
             return false;
         }
@@ -468,7 +466,7 @@ impl<T: Message, M: Mesh> Writer<T, M> {
 
     /// One attempt at a send of `msg`; `put` says whether it is already in
     /// a reader's lane (a rendezvous waiting for that reader).
-    pub(crate) fn poll_send(&mut self, msg: &T, put: &mut bool) -> Option<Result<(), Shut>> {
+    pub(crate) fn poll_send(&mut self, msg: &[u8], put: &mut bool) -> Option<Result<(), Shut>> {
         if !*put {
             match self.shut() {
                 Shut::Open => {}
@@ -518,7 +516,7 @@ impl<T: Message, M: Mesh> Writer<T, M> {
             for i in 0..self.lanes {
                 let (ring, reader) = self.reader(i);
                 self.mesh.write_word(ring.add(RING_WRITER_STATE), CLOSED);
-                self.mesh.raise(reader, Irq::User);
+                wake(&self.mesh, reader);
             }
         }
     }
@@ -534,7 +532,7 @@ impl<T: Message, M: Mesh> Writer<T, M> {
         for i in 0..self.lanes {
             let (ring, reader) = self.reader(i);
             self.mesh.write_word(ring.add(RING_WRITER_STATE), self.own_state);
-            self.mesh.raise(reader, Irq::User);
+            wake(&self.mesh, reader);
         }
         poison_peers(&self.mesh, self.share);
     }

@@ -1,0 +1,310 @@
+//! The C device runtime (`device/c/`) inside the Rust executor: C processes
+//! and Rust processes side by side on one core, on the same channels.
+//!
+//! On silicon every process is C (there is no Rust target for the
+//! Epiphany). In the simulator this module lets a task run the C
+//! implementation of its kind instead of the Rust one: the host sets
+//! [`C_KIND_FLAG`] in the task's `TaskRecord::kind`, and the executor spawns
+//! a [`Spawned`] whose poll calls the C step function. The C code speaks the
+//! wire protocol itself, through a table of function pointers ([`Hal`])
+//! that forwards every access to the core's [`Mesh`]: its polls are local
+//! loads, its remote accesses posted writes, counted and (in the
+//! deterministic mode) reordered exactly like the Rust runtime's. The Rust
+//! executor only schedules: a C step that reports "blocked" is `Pending`,
+//! and the next round (after any user interrupt) steps it again.
+//!
+//! Arena layout of a C task, inside the room the host planned for the Rust
+//! state of the same kind (a test checks that it always fits):
+//!
+//! ```text
+//!  state_offset ┌────────────────────────┐
+//!               │ M (the mesh handle)    │  the HAL's context
+//!               ├────────────────────────┤  aligned to 8
+//!               │ C process state        │  ecsp_c_state_size(kind) bytes
+//!               └────────────────────────┘
+//! ```
+//!
+//! A memory fault in a HAL call unwinds (the simulator's faults are
+//! panics) through the C frames, which are compiled with unwind tables
+//! (`-fexceptions`), and every function on that path is `C-unwind`.
+
+use crate::addr::{CoreId, GlobalAddr, Irq};
+use crate::boot::TaskRecord;
+use crate::channel::EndError;
+use crate::mesh::Mesh;
+use crate::process::{Outcome, ProcessError, ProcessResult, SpawnError, Spawned};
+use core::ffi::c_void;
+use core::task::{Context, Poll};
+
+/// Set in `TaskRecord::kind` for a task the C runtime runs (in a simulator
+/// built with the `c-runtime` feature). The C runtime itself ignores the bit.
+pub const C_KIND_FLAG: u32 = 0x8000_0000;
+
+/// The C runtime's HAL table (`ecsp_hal` in `device/c/include/ecsp/hal.h`).
+#[repr(C)]
+struct Hal {
+    ctx: *mut c_void,
+    load_word: unsafe extern "C-unwind" fn(*mut c_void, u32) -> u32,
+    store_word: unsafe extern "C-unwind" fn(*mut c_void, u32, u32),
+    read_local: unsafe extern "C-unwind" fn(*mut c_void, u32, *mut c_void, u32),
+    write: unsafe extern "C-unwind" fn(*mut c_void, u32, *const c_void, u32),
+    write_word: unsafe extern "C-unwind" fn(*mut c_void, u32, u32),
+    wake: unsafe extern "C-unwind" fn(*mut c_void, u32),
+    now_ticks: unsafe extern "C-unwind" fn(*mut c_void) -> u64,
+}
+
+/// A process's result (`ecsp_outcome`).
+#[repr(C)]
+#[derive(Default)]
+struct COutcome {
+    value: u64,
+    aux: u64,
+    ticks: u64,
+    error: u32,
+    detail: u32,
+}
+
+/// One entry of the C runtime's layout table (`ecsp_layout_entry`).
+#[repr(C)]
+struct CLayoutEntry {
+    name: *const core::ffi::c_char,
+    offset: u32,
+    size: u32,
+}
+
+extern "C-unwind" {
+    fn ecsp_c_state_size(kind: u32) -> u32;
+    fn ecsp_c_init(hal: *const Hal, state: *mut c_void, room: u32, record: u32, ends_offset: u32, end_count: u32) -> u32;
+    fn ecsp_c_step(hal: *const Hal, state: *mut c_void, out: *mut COutcome) -> i32;
+}
+
+extern "C" {
+    fn ecsp_c_layout(count: *mut u32) -> *const CLayoutEntry;
+}
+
+/// `ECSP_DONE` of the C runtime.
+const C_DONE: i32 = 1;
+
+/// Bytes before the C state: the mesh handle, rounded up to 8.
+const fn header<M>() -> usize {
+    (core::mem::size_of::<M>() + 7) & !7
+}
+
+/// Bytes of the state of a C process of `kind` on a core with mesh `M`
+/// (mesh handle included), or `None` when the C runtime has no such kind.
+pub fn state_size<M: Mesh>(kind: u32) -> Option<usize> {
+    // SAFETY: a pure function of its argument, no memory is touched.
+    let size = unsafe { ecsp_c_state_size(kind & !C_KIND_FLAG) };
+    (size != 0).then(|| header::<M>() + size as usize)
+}
+
+/// The C runtime's view of the protocol structures: `(name, offset, size)`
+/// for every structure (`"BootHeader"`, offset 0, its size), field
+/// (`"BootHeader.magic"`) and constant (`"const BOOT_MAGIC"`, its value, 0).
+pub fn layout() -> impl Iterator<Item = (&'static str, u32, u32)> {
+    let mut count = 0u32;
+    // SAFETY: writes the entry count and returns a pointer to a static
+    // array of that many entries.
+    let table = unsafe { ecsp_c_layout(&mut count) };
+    (0..count as usize).map(move |i| {
+        // SAFETY: (1) `i` < count, so the entry lies in the static array;
+        // (2) every name is a NUL-terminated string literal of the C file.
+        let entry = unsafe { &*table.add(i) };
+        // SAFETY: as (2) above: a static, NUL-terminated ASCII literal.
+        let name = unsafe { core::ffi::CStr::from_ptr(entry.name) };
+        (name.to_str().unwrap_or("?"), entry.offset, entry.size)
+    })
+}
+
+// The HAL, over a mesh `M` whose handle is the context.
+
+/// # Safety
+/// `ctx` points to a live `M`.
+unsafe fn mesh<'a, M: Mesh>(ctx: *mut c_void) -> &'a M {
+    // SAFETY: caller duty.
+    unsafe { &*(ctx as *const M) }
+}
+
+unsafe extern "C-unwind" fn hal_load_word<M: Mesh>(ctx: *mut c_void, offset: u32) -> u32 {
+    // SAFETY: `ctx` is the task's mesh handle (see `hal`).
+    unsafe { mesh::<M>(ctx) }.load_word(offset)
+}
+
+unsafe extern "C-unwind" fn hal_store_word<M: Mesh>(ctx: *mut c_void, offset: u32, value: u32) {
+    // SAFETY: as in `hal_load_word`.
+    unsafe { mesh::<M>(ctx) }.store_word(offset, value)
+}
+
+unsafe extern "C-unwind" fn hal_read_local<M: Mesh>(ctx: *mut c_void, offset: u32, dst: *mut c_void, len: u32) {
+    // SAFETY: (1) as in `hal_load_word`; (2) the C runtime passes a buffer
+    // of its own (a local or a field of its state) valid for `len` bytes
+    // and not shared with anything else during the call.
+    let (mesh, buf) = unsafe { (mesh::<M>(ctx), core::slice::from_raw_parts_mut(dst as *mut u8, len as usize)) };
+    mesh.read_local(offset, buf)
+}
+
+unsafe extern "C-unwind" fn hal_write<M: Mesh>(ctx: *mut c_void, dst: u32, src: *const c_void, len: u32) {
+    // SAFETY: (1) as in `hal_load_word`; (2) the C runtime passes a message
+    // of its own, valid for `len` bytes during the call.
+    let (mesh, data) = unsafe { (mesh::<M>(ctx), core::slice::from_raw_parts(src as *const u8, len as usize)) };
+    mesh.write(GlobalAddr::new(dst), data)
+}
+
+unsafe extern "C-unwind" fn hal_write_word<M: Mesh>(ctx: *mut c_void, dst: u32, value: u32) {
+    // SAFETY: as in `hal_load_word`.
+    unsafe { mesh::<M>(ctx) }.write_word(GlobalAddr::new(dst), value)
+}
+
+unsafe extern "C-unwind" fn hal_wake<M: Mesh>(ctx: *mut c_void, core: u32) {
+    // SAFETY: as in `hal_load_word`.
+    let mesh = unsafe { mesh::<M>(ctx) };
+    // Core id 0 names the host as a channel peer: it is notified, not
+    // interrupted (the Rust runtime's `channel::wake`).
+    if core == 0 {
+        mesh.notify_host()
+    } else {
+        mesh.raise(CoreId::from_raw(core as u16), Irq::User)
+    }
+}
+
+unsafe extern "C-unwind" fn hal_now_ticks<M: Mesh>(ctx: *mut c_void) -> u64 {
+    // SAFETY: as in `hal_load_word`.
+    unsafe { mesh::<M>(ctx) }.now_ticks()
+}
+
+/// The HAL table over the mesh handle at `mesh`.
+fn hal<M: Mesh>(mesh: *mut M) -> Hal {
+    Hal {
+        ctx: mesh as *mut c_void,
+        load_word: hal_load_word::<M>,
+        store_word: hal_store_word::<M>,
+        read_local: hal_read_local::<M>,
+        write: hal_write::<M>,
+        write_word: hal_write_word::<M>,
+        wake: hal_wake::<M>,
+        now_ticks: hal_now_ticks::<M>,
+    }
+}
+
+/// Builds the C process of the task whose record is `record` (at SRAM
+/// offset `record_offset`) at `dst`, `room` bytes.
+///
+/// # Safety
+/// - `dst` is valid for writes of `room` bytes, 8-byte aligned, and never
+///   moves nor is reused while the returned process lives.
+/// - The end table at `ends_offset` (`end_count` records) and the task
+///   record were planned for this core.
+pub(crate) unsafe fn spawn<M: Mesh>(
+    mesh: M,
+    record: &TaskRecord,
+    record_offset: u32,
+    ends_offset: u32,
+    end_count: u32,
+    dst: *mut u8,
+    room: usize,
+) -> Result<Spawned, SpawnError> {
+    let Some(size) = state_size::<M>(record.kind) else {
+        return Err(SpawnError::UnknownKind);
+    };
+    if size > room || dst as usize % 8 != 0 || core::mem::align_of::<M>() > 8 {
+        return Err(SpawnError::NoRoom);
+    }
+    let handle = dst as *mut M;
+    // SAFETY: `dst` has room for an aligned `M` (checked above, and caller
+    // duty 1 for validity).
+    unsafe { handle.write(mesh) };
+    let hal = hal(handle);
+    // SAFETY: (1) `hal`'s context is the handle just written, which lives as
+    // long as the state; (2) the C state lies within `room` (checked: `size`
+    // includes the header), 8-byte aligned; (3) records planned for this
+    // core (caller duty 2).
+    let code = unsafe {
+        ecsp_c_init(
+            &hal,
+            dst.add(header::<M>()) as *mut c_void,
+            (room - header::<M>()) as u32,
+            record_offset,
+            ends_offset,
+            end_count,
+        )
+    };
+    match code {
+        0 => Ok(Spawned {
+            poll: poll_c::<M>,
+            drop: drop_c::<M>,
+        }),
+        7 => Err(SpawnError::UnknownDtype),
+        8 => Err(SpawnError::NoRoom),
+        _ => Err(SpawnError::UnknownKind),
+    }
+}
+
+/// # Safety
+/// `state` is a C task built by [`spawn`], live and never moved.
+unsafe fn poll_c<M: Mesh>(state: *mut u8, _cx: &mut Context<'_>) -> Poll<ProcessResult> {
+    let hal = hal(state as *mut M);
+    let mut out = COutcome::default();
+    // SAFETY: (1) the handle and the C state are live (caller duty); (2)
+    // `out` is a local the C code fills.
+    let done = unsafe { ecsp_c_step(&hal, state.add(header::<M>()) as *mut c_void, &mut out) };
+    if done != C_DONE {
+        // The C code noted what it waits on in its task record itself.
+        return Poll::Pending;
+    }
+    Poll::Ready(match out.error {
+        0 => Ok(Outcome {
+            value: out.value,
+            aux: out.aux,
+            ticks: out.ticks,
+        }),
+        code => Err(error_of(code, out.detail)),
+    })
+}
+
+/// # Safety
+/// `state` is a C task built by [`spawn`], live, never used again.
+unsafe fn drop_c<M: Mesh>(state: *mut u8) {
+    // SAFETY: the mesh handle is the only Rust value in the state; the C
+    // state owns nothing.
+    unsafe { core::ptr::drop_in_place(state as *mut M) }
+}
+
+/// The [`ProcessError`] of a C runtime error code (`ECSP_ERR_*`); `detail`
+/// is the end or parameter index it is about. Only the code reaches the
+/// host (`TaskRecord::error`).
+fn error_of(code: u32, detail: u32) -> ProcessError {
+    match code {
+        1 => ProcessError::End(EndError::WrongDirection { found: detail }),
+        2 => ProcessError::End(EndError::SizeMismatch {
+            channel: 0,
+            process: 0,
+        }),
+        3 => ProcessError::End(EndError::BadBlock { offset: detail }),
+        4 => ProcessError::MissingEnd {
+            input: true,
+            index: detail,
+        },
+        _ => ProcessError::BadParam { index: detail },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_c_runtime_has_the_commstime_and_demo_kinds() {
+        for name in ["id", "succ", "prefix", "delta", "consume", "generate", "sieve"] {
+            let (kind, _) = crate::process::kind_by_name(name).unwrap();
+            // SAFETY: a pure function of its argument.
+            assert_ne!(unsafe { ecsp_c_state_size(kind) }, 0, "{name}");
+        }
+        // SAFETY: as above.
+        assert_eq!(unsafe { ecsp_c_state_size(99) }, 0);
+    }
+
+    #[test]
+    fn the_layout_table_is_readable() {
+        assert!(layout().any(|(name, _, size)| name == "TaskRecord" && size == 96));
+    }
+}
