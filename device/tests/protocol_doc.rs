@@ -597,6 +597,8 @@ fn codes_match_the_code() {
         ProcessError::Panicked,
         ProcessError::Faulted,
         ProcessError::MissingBarrier { index: 0 },
+        ProcessError::NoScratch { needed: 0 },
+        ProcessError::LengthMismatch,
     ];
     let boot: Vec<(String, u64)> = boot_errors
         .iter()

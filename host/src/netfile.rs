@@ -5,14 +5,14 @@
 //!
 //! [[channel]]
 //! name = "a"
-//! dtype = "u32"                      # i32 u32 f32 i64 f64
+//! dtype = "u32"                      # i32 u32 f32 i64 f64 u8, a vector "f32[64]", or "bytes:N"
 //! capacity = 0                       # 0 = rendezvous (default)
 //! kind = "one2one"                   # or "any2one", "one2any", "any2any" (default one2one)
 //!
 //! [[process]]
 //! name = "p0"
 //! kind = "prefix"                    # a built-in kind (`ecsp kinds`)
-//! params = { value = 0 }
+//! params = { value = 0 }             # integers, reals (map's a = 0.5), names (map's fn = "square")
 //! inputs = ["d"]
 //! outputs = ["a"]
 //! core = [0, 1]                      # optional pin: row, col within the chip
@@ -23,8 +23,8 @@
 //! channels, parameters and dtypes by name, a channel end used twice, a
 //! channel whose processes compute with different message types.
 
-use crate::network::{ChanId, ChannelKind, Network, NetworkError};
-use ecsp_device::message::Dtype;
+use crate::network::{ChanId, ChannelKind, Network, NetworkError, Param};
+use ecsp_device::message::MsgType;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -70,7 +70,7 @@ pub struct ProcessEntry {
     pub kind: String,
     /// Parameters by name.
     #[serde(default)]
-    pub params: BTreeMap<String, i64>,
+    pub params: BTreeMap<String, ParamValue>,
     /// Channels it reads, in order.
     #[serde(default)]
     pub inputs: Vec<String>,
@@ -102,7 +102,7 @@ pub enum NetFileError {
         message: String,
     },
     /// A dtype that does not exist.
-    #[error("{path}: channel `{channel}`: unknown dtype `{dtype}`; use one of i32, u32, f32, i64, f64")]
+    #[error("{path}: channel `{channel}`: unknown dtype `{dtype}`; use one of i32, u32, f32, i64, f64, u8, a vector such as f32[64], or bytes:N (N from 1 to 4096 bytes)")]
     Dtype {
         /// The file.
         path: PathBuf,
@@ -172,6 +172,28 @@ pub fn load(path: &Path) -> Result<LoadedNetwork, NetFileError> {
     parse(path, &text)
 }
 
+/// A parameter value in a network file: an integer, a real or a name.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum ParamValue {
+    /// `count = 10`.
+    Int(i64),
+    /// `a = 0.5`.
+    Real(f64),
+    /// `fn = "square"`.
+    Name(String),
+}
+
+impl ParamValue {
+    fn to_param(&self) -> Param {
+        match self {
+            ParamValue::Int(i) => Param::Int(*i),
+            ParamValue::Real(r) => Param::Real(*r),
+            ParamValue::Name(n) => Param::Name(n.clone()),
+        }
+    }
+}
+
 /// Parses and checks network-file `text` (`path` names it in errors and
 /// anchors a relative board path).
 pub fn parse(path: &Path, text: &str) -> Result<LoadedNetwork, NetFileError> {
@@ -186,7 +208,7 @@ pub fn parse(path: &Path, text: &str) -> Result<LoadedNetwork, NetFileError> {
     let mut net = Network::new();
     let mut ids: BTreeMap<&str, ChanId> = BTreeMap::new();
     for ch in &file.channels {
-        let dtype = Dtype::from_name(&ch.dtype).ok_or_else(|| NetFileError::Dtype {
+        let dtype = MsgType::parse(&ch.dtype).ok_or_else(|| NetFileError::Dtype {
             path: path.to_path_buf(),
             channel: ch.name.clone(),
             dtype: ch.dtype.clone(),
@@ -224,8 +246,10 @@ pub fn parse(path: &Path, text: &str) -> Result<LoadedNetwork, NetFileError> {
         };
         let inputs = resolve(&p.inputs)?;
         let outputs = resolve(&p.outputs)?;
-        let params: Vec<(&str, i64)> = p.params.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-        let id = net.process(&p.name, &p.kind, &inputs, &outputs, &params).map_err(at)?;
+        let params: Vec<(&str, Param)> = p.params.iter().map(|(k, v)| (k.as_str(), v.to_param())).collect();
+        let id = net
+            .process_with(&p.name, &p.kind, &inputs, &outputs, &params)
+            .map_err(at)?;
         if let Some([row, col]) = p.core {
             net.pin(id, row, col);
         }
@@ -384,5 +408,60 @@ inputs = ["d"]
         let text = format!("{COMMSTIME}\n[[channel]]\nname = \"spare\"\ndtype = \"u32\"\n");
         let e = parse_str(&text).unwrap_err().to_string();
         assert!(e.contains("channel `spare` has no writer"), "{e}");
+    }
+
+    #[test]
+    fn vectors_and_named_and_real_parameters() {
+        let text = r#"
+[[channel]]
+name = "raw"
+dtype = "f32[64]"
+[[channel]]
+name = "scaled"
+dtype = "f32[64]"
+capacity = 2
+[[channel]]
+name = "sums"
+dtype = "f32"
+[[process]]
+name = "ramp"
+kind = "ramp"
+params = { count = 3 }
+outputs = ["raw"]
+[[process]]
+name = "scale"
+kind = "map"
+params = { fn = "scale", a = 0.25 }
+inputs = ["raw"]
+outputs = ["scaled"]
+[[process]]
+name = "sum"
+kind = "reduce"
+params = { op = "sum" }
+inputs = ["scaled"]
+outputs = ["sums"]
+[[process]]
+name = "sink"
+kind = "consume"
+params = { count = -1 }
+inputs = ["sums"]
+"#;
+        let loaded = parse(Path::new("v.toml"), text).unwrap();
+        let net = &loaded.network;
+        assert_eq!(net.channels()[0].msg, MsgType::vector(ecsp_device::message::Dtype::F32, 64));
+        let scale = &net.processes()[1];
+        assert_eq!(scale.params[0], 4, "scale is map's fifth function");
+        assert_eq!(f64::from_bits(scale.params[1] as u64), 0.25);
+        assert_eq!(net.processes()[2].params[0], 0);
+
+        for (bad, needle) in [
+            (text.replace("f32[64]\"\n[[channel]]\nname = \"scaled\"", "f32[0]\"\n[[channel]]\nname = \"scaled\""), "unknown dtype `f32[0]`"),
+            (text.replace("fn = \"scale\"", "fn = \"cube\""), "no choice `cube`"),
+            (text.replace("count = 3", "count = \"three\""), "takes an integer, not the name `three`"),
+            (text.replace("dtype = \"f32\"", "dtype = \"f32[2]\""), "outputs are scalars"),
+        ] {
+            let e = parse(Path::new("v.toml"), &bad).unwrap_err().to_string();
+            assert!(e.contains(needle), "{e}");
+        }
     }
 }

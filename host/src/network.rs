@@ -13,8 +13,8 @@
 
 use ecsp_device::boot::MAX_LANES;
 use ecsp_device::channel::block::{MAX_CAPACITY, MAX_MESSAGE_SIZE};
-use ecsp_device::message::Dtype;
-use ecsp_device::process::{kind_by_name, Arity, KindSpec, KINDS};
+use ecsp_device::message::{Dtype, MsgType};
+use ecsp_device::process::{kind_by_name, Arity, KindSpec, Shapes, KINDS};
 use std::collections::HashMap;
 
 /// Index of a channel in its network.
@@ -69,8 +69,8 @@ impl ChannelKind {
 pub struct ChannelSpec {
     /// Its name, unique in the network.
     pub name: String,
-    /// Message type.
-    pub dtype: Dtype,
+    /// What one message is: a scalar or a vector of a dtype.
+    pub msg: MsgType,
     /// Buffer capacity; 0 = rendezvous. For a channel with several writers,
     /// per writer (messages it sent that no reader took yet).
     pub capacity: u32,
@@ -178,17 +178,45 @@ pub enum NetworkError {
         /// The process that took it again.
         second: String,
     },
-    /// A process's channels carry different message types.
+    /// A process's channels carry different element types.
     #[error("process `{process}`: channel `{channel}` carries {found} but its other channels carry {expected}; give them one dtype")]
     DtypeMismatch {
         /// The process.
         process: String,
         /// The channel that differs.
         channel: String,
-        /// Its dtype.
-        found: &'static str,
-        /// The process's dtype.
-        expected: &'static str,
+        /// Its message type.
+        found: String,
+        /// The message type of the process's other channels.
+        expected: String,
+    },
+    /// A channel's message shape (scalar, vector length) does not suit the
+    /// kind of a process using it.
+    #[error("process `{process}` ({kind}): channel `{channel}` carries {msg}, but {problem}")]
+    MessageShape {
+        /// The process.
+        process: String,
+        /// Its kind.
+        kind: String,
+        /// The channel.
+        channel: String,
+        /// Its message type.
+        msg: String,
+        /// What the kind needs instead.
+        problem: String,
+    },
+    /// A parameter value of the wrong sort (a name where a number goes, an
+    /// unknown name, a fraction where an integer goes).
+    #[error("process `{process}` ({kind}): parameter `{param}` {problem}")]
+    BadParam {
+        /// The process.
+        process: String,
+        /// Its kind.
+        kind: String,
+        /// The parameter.
+        param: String,
+        /// What is wrong and what it takes.
+        problem: String,
     },
     /// A channel id that is not in this network.
     #[error("process `{process}`: channel #{index} is not in this network")]
@@ -215,10 +243,12 @@ pub enum NetworkError {
         capacity: u32,
     },
     /// Message above the limit.
-    #[error("channel `{channel}`: {size}-byte messages are above the limit of {MAX_MESSAGE_SIZE} bytes")]
+    #[error("channel `{channel}`: {msg} messages are {size} bytes, above the limit of {MAX_MESSAGE_SIZE} bytes")]
     MessageSize {
         /// The channel.
         channel: String,
+        /// Its message type.
+        msg: String,
         /// What was asked.
         size: u32,
     },
@@ -284,14 +314,14 @@ impl Network {
     }
 
     /// Adds a one-to-one channel carrying `dtype` with buffer `capacity` (0 = rendezvous).
-    pub fn channel(&mut self, name: &str, dtype: Dtype, capacity: u32) -> Result<ChanId, NetworkError> {
-        self.channel_of_kind(name, dtype, capacity, ChannelKind::OneToOne)
+    pub fn channel(&mut self, name: &str, msg: impl Into<MsgType>, capacity: u32) -> Result<ChanId, NetworkError> {
+        self.channel_of_kind(name, msg, capacity, ChannelKind::OneToOne)
     }
 
     /// Adds an any-to-one channel: any number of writers, one reader, each
     /// writer with a buffer of `capacity` of its own (0 = rendezvous).
-    pub fn any2one(&mut self, name: &str, dtype: Dtype, capacity: u32) -> Result<ChanId, NetworkError> {
-        self.channel_of_kind(name, dtype, capacity, ChannelKind::AnyToOne)
+    pub fn any2one(&mut self, name: &str, msg: impl Into<MsgType>, capacity: u32) -> Result<ChanId, NetworkError> {
+        self.channel_of_kind(name, msg, capacity, ChannelKind::AnyToOne)
     }
 
     /// Adds a one-to-any channel: one writer, any number of readers, each
@@ -299,25 +329,26 @@ impl Network {
     /// message only to a reader that is receiving; a buffered one puts it in
     /// the least loaded reader's lane at once (it is that reader's from then
     /// on), with at most `capacity` messages sent and not yet taken.
-    pub fn one2any(&mut self, name: &str, dtype: Dtype, capacity: u32) -> Result<ChanId, NetworkError> {
-        self.channel_of_kind(name, dtype, capacity, ChannelKind::OneToAny)
+    pub fn one2any(&mut self, name: &str, msg: impl Into<MsgType>, capacity: u32) -> Result<ChanId, NetworkError> {
+        self.channel_of_kind(name, msg, capacity, ChannelKind::OneToAny)
     }
 
     /// Adds an any-to-any channel: any number of writers and of readers,
     /// each message to exactly one reader; `capacity` is per writer, as in
     /// [`Network::one2any`].
-    pub fn any2any(&mut self, name: &str, dtype: Dtype, capacity: u32) -> Result<ChanId, NetworkError> {
-        self.channel_of_kind(name, dtype, capacity, ChannelKind::AnyToAny)
+    pub fn any2any(&mut self, name: &str, msg: impl Into<MsgType>, capacity: u32) -> Result<ChanId, NetworkError> {
+        self.channel_of_kind(name, msg, capacity, ChannelKind::AnyToAny)
     }
 
     /// Adds a channel of `kind`.
     pub fn channel_of_kind(
         &mut self,
         name: &str,
-        dtype: Dtype,
+        msg: impl Into<MsgType>,
         capacity: u32,
         kind: ChannelKind,
     ) -> Result<ChanId, NetworkError> {
+        let msg = msg.into();
         if self.channel_names.contains_key(name) {
             return Err(NetworkError::DuplicateName {
                 what: "channel",
@@ -330,16 +361,17 @@ impl Network {
                 capacity,
             });
         }
-        if dtype.size() > MAX_MESSAGE_SIZE {
+        if msg.size() > MAX_MESSAGE_SIZE || msg.len == 0 {
             return Err(NetworkError::MessageSize {
                 channel: name.to_string(),
-                size: dtype.size(),
+                msg: msg.to_string(),
+                size: msg.size(),
             });
         }
         let id = ChanId(self.channels.len());
         self.channels.push(ChannelSpec {
             name: name.to_string(),
-            dtype,
+            msg,
             capacity,
             kind,
             writer: None,
@@ -351,7 +383,8 @@ impl Network {
         Ok(id)
     }
 
-    /// Adds a process of built-in `kind` reading `inputs` and writing `outputs`.
+    /// Adds a process of built-in `kind` reading `inputs` and writing
+    /// `outputs`, with integer parameters.
     pub fn process(
         &mut self,
         name: &str,
@@ -359,6 +392,22 @@ impl Network {
         inputs: &[ChanId],
         outputs: &[ChanId],
         params: &[(&str, i64)],
+    ) -> Result<ProcId, NetworkError> {
+        let params: Vec<(&str, Param)> = params.iter().map(|&(p, v)| (p, Param::Int(v))).collect();
+        self.process_with(name, kind, inputs, outputs, &params)
+    }
+
+    /// Adds a process of built-in `kind` reading `inputs` and writing
+    /// `outputs`, with parameters of any sort: integers, reals (for the
+    /// kind's real parameters, such as `map`'s `a`), and names (for its
+    /// named choices, such as `map`'s `fn = "square"`).
+    pub fn process_with(
+        &mut self,
+        name: &str,
+        kind: &str,
+        inputs: &[ChanId],
+        outputs: &[ChanId],
+        params: &[(&str, Param)],
     ) -> Result<ProcId, NetworkError> {
         if self.names.contains_key(name) {
             return Err(NetworkError::DuplicateName {
@@ -387,7 +436,12 @@ impl Network {
                         spec.params.join(", ")
                     },
                 })?;
-            values[index] = *value;
+            values[index] = encode_param(spec, param, value).map_err(|problem| NetworkError::BadParam {
+                process: name.to_string(),
+                kind: kind.to_string(),
+                param: param.to_string(),
+                problem,
+            })?;
         }
         for (what, given, arity) in [
             ("inputs", inputs.len(), spec.inputs),
@@ -406,28 +460,32 @@ impl Network {
                 });
             }
         }
-        let mut dtype = None;
+        let mut first: Option<&ChannelSpec> = None;
         for &c in inputs.iter().chain(outputs) {
             let ch = self.channels.get(c.0).ok_or_else(|| NetworkError::UnknownChannel {
                 process: name.to_string(),
                 index: c.0,
             })?;
-            match dtype {
-                None => dtype = Some(ch.dtype),
-                Some(d) if d != ch.dtype => {
+            match first {
+                None => first = Some(ch),
+                Some(f) if f.msg.dtype != ch.msg.dtype => {
                     return Err(NetworkError::DtypeMismatch {
                         process: name.to_string(),
                         channel: ch.name.clone(),
-                        found: ch.dtype.name(),
-                        expected: d.name(),
+                        found: ch.msg.to_string(),
+                        expected: f.msg.to_string(),
                     })
                 }
                 Some(_) => {}
             }
         }
-        let dtype = dtype.ok_or_else(|| NetworkError::NoChannels {
-            process: name.to_string(),
-        })?;
+        let dtype = first
+            .ok_or_else(|| NetworkError::NoChannels {
+                process: name.to_string(),
+            })?
+            .msg
+            .dtype;
+        self.check_shapes(name, spec, inputs, outputs)?;
         let id = ProcId(self.processes.len());
         // Attach ends only once every check passed, so a failed call changes nothing.
         let mut claims = Vec::new();
@@ -499,6 +557,62 @@ impl Network {
         Ok(id)
     }
 
+    /// Checks the message shapes of a process's channels against its kind's
+    /// [`Shapes`] rule.
+    fn check_shapes(
+        &self,
+        process: &str,
+        spec: &KindSpec,
+        inputs: &[ChanId],
+        outputs: &[ChanId],
+    ) -> Result<(), NetworkError> {
+        let err = |c: ChanId, problem: String| {
+            let ch = &self.channels[c.0];
+            Err(NetworkError::MessageShape {
+                process: process.to_string(),
+                kind: spec.name.to_string(),
+                channel: ch.name.clone(),
+                msg: ch.msg.to_string(),
+                problem,
+            })
+        };
+        let len = |c: &ChanId| self.channels[c.0].msg.len;
+        // Ends that must all have one length, and ends that must be scalars.
+        let (same, scalars): (Vec<ChanId>, Vec<ChanId>) = match spec.shapes {
+            Shapes::Scalars => (Vec::new(), inputs.iter().chain(outputs).copied().collect()),
+            Shapes::SameLength => (inputs.iter().chain(outputs).copied().collect(), Vec::new()),
+            Shapes::ToScalar => (inputs.to_vec(), outputs.to_vec()),
+            Shapes::AnyLength => (outputs.to_vec(), inputs.to_vec()),
+        };
+        for &c in &scalars {
+            if len(&c) != 1 {
+                let problem = match spec.shapes {
+                    Shapes::Scalars => format!(
+                        "{} takes scalars only; vectors go through map, zip, reduce and ramp",
+                        spec.name
+                    ),
+                    _ => format!("{}'s outputs are scalars", spec.name),
+                };
+                return err(c, problem);
+            }
+        }
+        if let Some(first) = same.first() {
+            for &c in &same[1..] {
+                if len(&c) != len(first) {
+                    let other = &self.channels[first.0];
+                    return err(
+                        c,
+                        format!(
+                            "{} needs one vector length on these channels and `{}` carries {}",
+                            spec.name, other.name, other.msg
+                        ),
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Pins a process to the core at (`row`, `col`) inside the chip.
     pub fn pin(&mut self, process: ProcId, row: u32, col: u32) {
         self.processes[process.0].pin = Some((row, col));
@@ -539,6 +653,66 @@ impl Network {
     /// A process by name.
     pub fn process_id(&self, name: &str) -> Option<ProcId> {
         self.names.get(name).copied()
+    }
+}
+
+/// A parameter value as a user gives it; [`Network::process_with`] turns it
+/// into the 64-bit word the device reads.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Param {
+    /// An integer.
+    Int(i64),
+    /// A real number (for the kind's real parameters).
+    Real(f64),
+    /// A name (for the kind's named choices).
+    Name(String),
+}
+
+impl From<i64> for Param {
+    fn from(v: i64) -> Param {
+        Param::Int(v)
+    }
+}
+
+impl From<f64> for Param {
+    fn from(v: f64) -> Param {
+        Param::Real(v)
+    }
+}
+
+impl From<&str> for Param {
+    fn from(v: &str) -> Param {
+        Param::Name(v.to_string())
+    }
+}
+
+/// The device word of `value` for parameter `param` of `spec`, or what is
+/// wrong with it.
+fn encode_param(spec: &KindSpec, param: &str, value: &Param) -> Result<i64, String> {
+    if let Some((_, names)) = spec.choices.iter().find(|(p, _)| *p == param) {
+        let listed = names.join(", ");
+        return match value {
+            Param::Name(n) => names
+                .iter()
+                .position(|x| x == n)
+                .map(|i| i as i64)
+                .ok_or_else(|| format!("has no choice `{n}`; it takes one of: {listed}")),
+            Param::Int(i) if *i >= 0 && (*i as usize) < names.len() => Ok(*i),
+            _ => Err(format!("takes one of: {listed}")),
+        };
+    }
+    if spec.float_params.contains(&param) {
+        return match value {
+            Param::Real(r) => Ok(r.to_bits() as i64),
+            Param::Int(i) => Ok((*i as f64).to_bits() as i64),
+            Param::Name(n) => Err(format!("takes a number, not the name `{n}`")),
+        };
+    }
+    match value {
+        Param::Int(i) => Ok(*i),
+        Param::Real(r) if r.fract() == 0.0 && r.abs() < 9.0e18 => Ok(*r as i64),
+        Param::Real(r) => Err(format!("takes an integer, not {r}")),
+        Param::Name(n) => Err(format!("takes an integer, not the name `{n}`")),
     }
 }
 

@@ -366,7 +366,7 @@ pub fn plan(
                     );
                     for _ in &ch.writers {
                         at.rings.push(cursor);
-                        cursor += align_up(ring_block_size(ch.capacity, ch.dtype.size()), BLOCK_ALIGN);
+                        cursor += align_up(ring_block_size(ch.capacity, ch.msg.size()), BLOCK_ALIGN);
                     }
                     continue;
                 }
@@ -376,7 +376,7 @@ pub fn plan(
                 }
                 for ring in ring_at[c.0].iter_mut() {
                     *ring = cursor;
-                    cursor += align_up(ring_block_size(ch.capacity, ch.dtype.size()), BLOCK_ALIGN);
+                    cursor += align_up(ring_block_size(ch.capacity, ch.msg.size()), BLOCK_ALIGN);
                 }
             }
             for (port, &c) in spec.outputs.iter().enumerate() {
@@ -414,7 +414,12 @@ pub fn plan(
             })?;
             let align = (layout.align() as u32).max(8);
             let offset = align_up(arena_size, align);
-            let size = align_up(layout.size() as u32, 8);
+            // Kernels work in scratch memory at the end of their state room.
+            let first_end = spec.inputs.first().or(spec.outputs.first());
+            let scratch = first_end.map_or(0, |c| {
+                spec.kind_spec().scratch_messages * net.channels()[c.0].msg.size()
+            });
+            let size = align_up(layout.size() as u32, 8) + align_up(scratch, 8);
             states.push((offset, size));
             arena_size = offset + size;
         }
@@ -573,7 +578,7 @@ pub fn plan(
                         remote: 0,
                         peer: 0,
                         capacity: ch.capacity,
-                        msg_size: ch.dtype.size(),
+                        msg_size: ch.msg.size(),
                         direction: if read { END_SHARED_READ } else { END_SHARED_WRITE },
                         lanes: if read { ch.writers.len() } else { ch.readers.len() } as u32,
                         table: at.table,
@@ -591,7 +596,7 @@ pub fn plan(
                     }
                     EndRecord {
                         capacity: ch.capacity,
-                        msg_size: ch.dtype.size(),
+                        msg_size: ch.msg.size(),
                         direction: END_READ,
                         lanes: ch.writers.len() as u32,
                         table: table_at[c.0],
@@ -603,7 +608,7 @@ pub fn plan(
                         remote: GlobalAddr::on_core(writer_core(0), ack_at[c.0][0]).raw(),
                         peer: writer_core(0).raw() as u32,
                         capacity: ch.capacity,
-                        msg_size: ch.dtype.size(),
+                        msg_size: ch.msg.size(),
                         direction: END_READ,
                         lanes: 1,
                         table: 0,
@@ -615,7 +620,7 @@ pub fn plan(
                         remote: GlobalAddr::on_core(reader, ring_at[c.0][lane]).raw(),
                         peer: reader.raw() as u32,
                         capacity: ch.capacity,
-                        msg_size: ch.dtype.size(),
+                        msg_size: ch.msg.size(),
                         direction: END_WRITE,
                         lanes: 1,
                         table: 0,

@@ -1,5 +1,403 @@
 //! The `ecsp` Python package's extension module (`ecsp._ecsp`).
 //!
-//! The pyo3 bindings are not written yet; this crate holds the place the
-//! workspace layout gives them (DESIGN.md sections 1 and 8) so that the
-//! Python package can grow here without reshaping the workspace.
+//! A thin layer: it builds [`ecsp_host::network::Network`]s of device
+//! processes, plans them onto a simulated chip and runs them on a host
+//! thread while the Python scheduler keeps running Python processes. The
+//! user API, its docstrings and the exception classes live in Python
+//! (`python/ecsp/`); errors cross over through one function,
+//! [`run_error`], which builds the Python exception with its fields.
+
+use ecsp_device::message::Dtype;
+use ecsp_device::process::{Arity, KINDS};
+use ecsp_host::board::Board;
+use ecsp_host::chip::Chip;
+use ecsp_host::network::{ChanId, ChannelKind, Network, NetworkError};
+use ecsp_host::plan::{plan, Placement, PlanError};
+use ecsp_host::run::{run, EndKind, RunError, RunReport};
+use ecsp_host::sim::{SimChip, SimMode, SimOptions};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyTuple};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+/// Builds the exception `ecsp.exceptions.<class>(message, **fields)`.
+fn py_error(py: Python<'_>, class: &str, message: String, fields: &Bound<'_, PyDict>) -> PyErr {
+    let made = py
+        .import("ecsp.exceptions")
+        .and_then(|m| m.getattr(class))
+        .and_then(|c| c.call((message,), Some(fields)));
+    match made {
+        Ok(err) => PyErr::from_value(err),
+        Err(e) => e,
+    }
+}
+
+/// A core as the Python API names it: (row, col) inside the chip.
+fn core_tuple(board: &Board, core: ecsp_device::addr::CoreId) -> (u32, u32) {
+    (core.row() - board.first_row, core.col() - board.first_col)
+}
+
+/// The one mapping of a planning error into `ecsp.PlanError`, with the
+/// core and the bytes over when the network does not fit.
+fn plan_error(py: Python<'_>, board: &Board, err: PlanError) -> PyErr {
+    let fields = PyDict::new(py);
+    let set = |k: &str, v: Bound<'_, PyAny>| fields.set_item(k, v);
+    let filled = match &err {
+        PlanError::DoesNotFit {
+            core,
+            needed,
+            over,
+            processes,
+            ..
+        } => set(
+            "core",
+            core_tuple(board, *core)
+                .into_pyobject(py)
+                .map(|v| v.into_any())
+                .unwrap(),
+        )
+        .and_then(|_| set("bytes_over", over.into_pyobject(py).unwrap().into_any()))
+        .and_then(|_| set("bytes_needed", needed.into_pyobject(py).unwrap().into_any()))
+        .and_then(|_| set("processes", processes.into_pyobject(py).unwrap().into_any())),
+        PlanError::TooManyProcesses { core, count } => set(
+            "core",
+            core_tuple(board, *core)
+                .into_pyobject(py)
+                .map(|v| v.into_any())
+                .unwrap(),
+        )
+        .and_then(|_| set("processes", count.to_string().into_pyobject(py).unwrap().into_any())),
+        _ => Ok(()),
+    };
+    if let Err(e) = filled {
+        return e;
+    }
+    py_error(py, "PlanError", err.to_string(), &fields)
+}
+
+/// A network that is not well formed: `ecsp.Error` with the host's message.
+fn network_error(py: Python<'_>, err: NetworkError) -> PyErr {
+    py_error(py, "Error", err.to_string(), &PyDict::new(py))
+}
+
+/// The one mapping of [`RunError`] into the `ecsp` exceptions.
+fn run_error(py: Python<'_>, board: &Board, err: RunError) -> PyErr {
+    let message = err.to_string();
+    let fields = PyDict::new(py);
+    let result = (|| -> PyResult<&'static str> {
+        Ok(match err {
+            RunError::ProcessFailed { process, core, .. } => {
+                fields.set_item("process", process)?;
+                fields.set_item("core", core_tuple(board, core))?;
+                "ProcessError"
+            }
+            RunError::CoreFailed { core, .. } => {
+                fields.set_item("process", py.None())?;
+                fields.set_item("core", core_tuple(board, core))?;
+                "ProcessError"
+            }
+            RunError::Deadlock { report } => {
+                let blocked = PyList::empty(py);
+                for b in &report.blocked {
+                    let d = PyDict::new(py);
+                    d.set_item("process", &b.process)?;
+                    d.set_item("core", core_tuple(board, b.core))?;
+                    d.set_item("waits", &b.waits)?;
+                    match &b.channel {
+                        Some((name, end)) => {
+                            d.set_item("channel", (name, if *end == EndKind::Read { "read" } else { "write" }))?
+                        }
+                        None => d.set_item("channel", py.None())?,
+                    }
+                    blocked.append(d)?;
+                }
+                let cycle = PyList::empty(py);
+                for link in &report.cycle {
+                    let end = if link.end == EndKind::Read { "read" } else { "write" };
+                    cycle.append((&link.process, &link.channel, end, &link.peer))?;
+                }
+                let r = PyDict::new(py);
+                r.set_item("blocked", blocked)?;
+                r.set_item("cycle", cycle)?;
+                r.set_item("seed", report.seed)?;
+                r.set_item("text", report.to_string())?;
+                fields.set_item("report", r)?;
+                "DeadlockError"
+            }
+            RunError::Timeout { timeout, .. } => {
+                fields.set_item("timeout", timeout.as_secs_f64())?;
+                "TimeoutError"
+            }
+            _ => "Error",
+        })
+    })();
+    match result {
+        Ok(class) => py_error(py, class, message, &fields),
+        Err(e) => e,
+    }
+}
+
+/// A simulated Epiphany chip.
+#[pyclass(frozen, module = "ecsp._ecsp")]
+struct SimulatedChip {
+    chip: Arc<SimChip>,
+}
+
+#[pymethods]
+impl SimulatedChip {
+    /// Opens a simulated chip of `board` (a built-in name or an HDF path).
+    #[new]
+    #[pyo3(signature = (board, mode, seed, threads))]
+    fn new(py: Python<'_>, board: &str, mode: &str, seed: Option<u64>, threads: Option<usize>) -> PyResult<Self> {
+        let board = Board::load(board).map_err(|e| py_error(py, "Error", e.to_string(), &PyDict::new(py)))?;
+        let mode = match (mode, seed) {
+            ("threaded", _) => SimMode::Threaded,
+            ("deterministic", Some(seed)) => SimMode::Deterministic { seed },
+            _ => return Err(PyValueError::new_err(format!("unknown simulator mode `{mode}`"))),
+        };
+        let chip = SimChip::with_options(board, SimOptions { threads, mode }).map_err(|e| {
+            py_error(
+                py,
+                "Error",
+                format!("cannot open the simulated chip: {e}"),
+                &PyDict::new(py),
+            )
+        })?;
+        Ok(SimulatedChip { chip: Arc::new(chip) })
+    }
+
+    /// The board's name.
+    #[getter]
+    fn board(&self) -> String {
+        self.chip.board().name.clone()
+    }
+
+    /// (rows, cols) of the chip.
+    #[getter]
+    fn shape(&self) -> (u32, u32) {
+        (self.chip.board().rows, self.chip.board().cols)
+    }
+
+    /// Host threads the simulated cores run on.
+    #[getter]
+    fn threads(&self) -> usize {
+        self.chip.threads()
+    }
+
+    /// Ticks per second of the cores' clocks.
+    #[getter]
+    fn ticks_per_second(&self) -> u64 {
+        self.chip.ticks_per_second()
+    }
+}
+
+/// A network of device processes under construction.
+#[pyclass(module = "ecsp._ecsp")]
+struct DeviceNetwork {
+    net: Network,
+}
+
+#[pymethods]
+impl DeviceNetwork {
+    #[new]
+    fn new() -> Self {
+        DeviceNetwork { net: Network::new() }
+    }
+
+    /// Adds a channel; returns its index.
+    fn channel(&mut self, py: Python<'_>, name: &str, dtype: &str, capacity: u32, kind: &str) -> PyResult<usize> {
+        let dtype = Dtype::from_name(dtype).ok_or_else(|| {
+            py_error(
+                py,
+                "Error",
+                format!("channel `{name}`: dtype `{dtype}` cannot cross into the device"),
+                &PyDict::new(py),
+            )
+        })?;
+        let kind = match kind {
+            "one2one" => ChannelKind::OneToOne,
+            "any2one" => ChannelKind::AnyToOne,
+            "one2any" => ChannelKind::OneToAny,
+            "any2any" => ChannelKind::AnyToAny,
+            _ => return Err(PyValueError::new_err(format!("unknown channel kind `{kind}`"))),
+        };
+        self.net
+            .channel_of_kind(name, dtype, capacity, kind)
+            .map(|c| c.0)
+            .map_err(|e| network_error(py, e))
+    }
+
+    /// Adds a process of a built-in kind; returns its index.
+    #[pyo3(signature = (name, kind, inputs, outputs, params, pin))]
+    fn process(
+        &mut self,
+        py: Python<'_>,
+        name: &str,
+        kind: &str,
+        inputs: Vec<usize>,
+        outputs: Vec<usize>,
+        params: Vec<(String, i64)>,
+        pin: Option<(u32, u32)>,
+    ) -> PyResult<usize> {
+        let inputs: Vec<ChanId> = inputs.into_iter().map(ChanId).collect();
+        let outputs: Vec<ChanId> = outputs.into_iter().map(ChanId).collect();
+        let params: Vec<(&str, i64)> = params.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        let id = self
+            .net
+            .process(name, kind, &inputs, &outputs, &params)
+            .map_err(|e| network_error(py, e))?;
+        if let Some((row, col)) = pin {
+            self.net.pin(id, row, col);
+        }
+        Ok(id.0)
+    }
+}
+
+type Outcome = Option<Result<RunReport, RunError>>;
+
+/// A network running on a host thread.
+#[pyclass(module = "ecsp._ecsp")]
+struct DeviceRun {
+    chip: Arc<SimChip>,
+    state: Arc<(Mutex<Outcome>, Condvar)>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+#[pymethods]
+impl DeviceRun {
+    /// Plans `net` on `chip` and starts it; planning errors raise here.
+    #[new]
+    fn start(
+        py: Python<'_>,
+        chip: &SimulatedChip,
+        net: &DeviceNetwork,
+        placement: &str,
+        timeout: f64,
+    ) -> PyResult<Self> {
+        let placement = Placement::from_name(placement)
+            .ok_or_else(|| PyValueError::new_err(format!("unknown placement `{placement}`: spread or packed")))?;
+        let c = chip.chip.clone();
+        let planned = plan(&net.net, c.board(), placement, &|k, d| c.state_layout(k, d))
+            .map_err(|e| plan_error(py, c.board(), e))?;
+        let state: Arc<(Mutex<Outcome>, Condvar)> = Arc::new((Mutex::new(None), Condvar::new()));
+        let (shared, network) = (state.clone(), net.net.clone());
+        let timeout = Duration::try_from_secs_f64(timeout)
+            .map_err(|_| PyValueError::new_err(format!("timeout {timeout} is not a number of seconds >= 0")))?;
+        let thread = std::thread::Builder::new()
+            .name("ecsp-device-run".into())
+            .spawn(move || {
+                let result = run(&*c, &network, &planned, timeout);
+                let (lock, signal) = &*shared;
+                *lock.lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
+                signal.notify_all();
+            })
+            .map_err(|e| PyValueError::new_err(format!("cannot start the device run thread: {e}")))?;
+        Ok(DeviceRun {
+            chip: chip.chip.clone(),
+            state,
+            thread: Some(thread),
+        })
+    }
+
+    /// Waits up to `timeout` seconds (without the GIL) for the run to end;
+    /// true when it has.
+    fn wait(&self, py: Python<'_>, timeout: f64) -> bool {
+        let state = self.state.clone();
+        py.detach(move || {
+            let (lock, signal) = &*state;
+            let guard = lock.lock().unwrap_or_else(|p| p.into_inner());
+            let wait = Duration::try_from_secs_f64(timeout.max(0.0)).unwrap_or(Duration::MAX);
+            let (guard, _) = signal
+                .wait_timeout_while(guard, wait, |o| o.is_none())
+                .unwrap_or_else(|p| p.into_inner());
+            guard.is_some()
+        })
+    }
+
+    /// True when the run has ended.
+    fn done(&self) -> bool {
+        self.state.0.lock().unwrap_or_else(|p| p.into_inner()).is_some()
+    }
+
+    /// The run's result, once it ended: per process (name, kind, core,
+    /// finished, value, aux, ticks); its failure as an `ecsp` exception.
+    fn result<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        if !self.wait(py, f64::INFINITY) {
+            return Err(PyValueError::new_err("the device run has not ended"));
+        }
+        if let Some(t) = self.thread.take() {
+            py.detach(|| t.join()).ok();
+        }
+        let outcome = self.state.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let board = self.chip.board();
+        match outcome.expect("the run ended") {
+            Err(e) => Err(run_error(py, board, e)),
+            Ok(report) => {
+                let list = PyList::empty(py);
+                for p in &report.processes {
+                    list.append(PyTuple::new(
+                        py,
+                        [
+                            p.name.clone().into_pyobject(py)?.into_any(),
+                            p.kind.into_pyobject(py)?.into_any(),
+                            core_tuple(board, p.core).into_pyobject(py)?.into_any(),
+                            p.finished.into_pyobject(py)?.to_owned().into_any(),
+                            p.value.into_pyobject(py)?.into_any(),
+                            p.aux.into_pyobject(py)?.into_any(),
+                            p.ticks.into_pyobject(py)?.into_any(),
+                        ],
+                    )?)?;
+                }
+                Ok(list)
+            }
+        }
+    }
+}
+
+/// Every built-in device process kind: (name, summary, inputs, outputs,
+/// params, forever), with inputs and outputs as (min, max).
+#[pyfunction]
+fn kinds() -> Vec<(
+    &'static str,
+    &'static str,
+    (u32, u32),
+    (u32, u32),
+    Vec<&'static str>,
+    bool,
+)> {
+    let arity = |a: Arity| match a {
+        Arity::Exactly(n) => (n, n),
+        Arity::Between { min, max } => (min, max),
+    };
+    KINDS
+        .iter()
+        .map(|k| {
+            (
+                k.name,
+                k.summary,
+                arity(k.inputs),
+                arity(k.outputs),
+                k.params.to_vec(),
+                k.forever,
+            )
+        })
+        .collect()
+}
+
+/// The built-in board names.
+#[pyfunction]
+fn boards() -> Vec<&'static str> {
+    Board::builtin_names().to_vec()
+}
+
+/// The extension module.
+#[pymodule]
+fn _ecsp(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<SimulatedChip>()?;
+    m.add_class::<DeviceNetwork>()?;
+    m.add_class::<DeviceRun>()?;
+    m.add_function(wrap_pyfunction!(kinds, m)?)?;
+    m.add_function(wrap_pyfunction!(boards, m)?)?;
+    Ok(())
+}

@@ -24,7 +24,7 @@ pub const ENDED_BY_CLOSE: u64 = 0;
 /// `aux` of a process stopped by poison.
 pub const ENDED_BY_POISON: u64 = 1;
 
-fn ended(handled: u64, why: RecvError) -> Result<Outcome, ProcessError> {
+pub(super) fn ended(handled: u64, why: RecvError) -> Result<Outcome, ProcessError> {
     Ok(Outcome {
         value: handled,
         aux: match why {

@@ -7,15 +7,17 @@
 
 mod barrier_procs;
 mod builtin;
+mod kernels;
 mod registry;
 
 pub use barrier_procs::barriers_of_kind;
+pub use kernels::{MAP_FNS, REDUCE_OPS, ZIP_OPS};
 pub(crate) use registry::spawn;
 pub use registry::state_layout;
-pub use registry::{kind_by_name, Arity, KindSpec, ProcessResult, SpawnError, Spawned, KINDS};
+pub use registry::{kind_by_name, Arity, KindSpec, ProcessResult, Shapes, SpawnError, Spawned, KINDS};
 
 use crate::boot::{EndRecord, TaskRecord, MAX_PARAMS};
-use crate::channel::{EndError, Receiver, Sender};
+use crate::channel::{EndError, Receiver, Sender, VecReceiver, VecSender};
 use crate::mesh::Mesh;
 use crate::message::Message;
 use core::fmt;
@@ -58,6 +60,14 @@ pub enum ProcessError {
         /// The index asked for, among the barriers it takes part in.
         index: u32,
     },
+    /// The process needs more scratch memory than the planner kept for it.
+    NoScratch {
+        /// Bytes it needs.
+        needed: u32,
+    },
+    /// Two of the process's channels carry vectors of different lengths
+    /// where the kind needs one length.
+    LengthMismatch,
 }
 
 impl ProcessError {
@@ -72,6 +82,8 @@ impl ProcessError {
             ProcessError::Panicked => 6,
             ProcessError::Faulted => 7,
             ProcessError::MissingBarrier { .. } => 8,
+            ProcessError::NoScratch { .. } => 9,
+            ProcessError::LengthMismatch => 10,
         }
     }
 
@@ -86,6 +98,8 @@ impl ProcessError {
             6 => "the process panicked",
             7 => "the core faulted",
             8 => "the process waits on a barrier it does not take part in",
+            9 => "the planner kept too little scratch memory for the process's messages",
+            10 => "the process's channels carry vectors of different lengths: give them one length",
             _ => "unknown error code",
         }
     }
@@ -112,6 +126,13 @@ impl fmt::Display for ProcessError {
             ProcessError::MissingBarrier { index } => write!(
                 f,
                 "the process waits on barrier {index} but takes part in fewer barriers: add it to one with Network::barrier"
+            ),
+            ProcessError::NoScratch { needed } => write!(
+                f,
+                "the process needs {needed} bytes of scratch memory and the planner kept less: the boot table is corrupt"
+            ),
+            ProcessError::LengthMismatch => f.write_str(
+                "the process's channels carry vectors of different lengths: give them one length",
             ),
         }
     }
@@ -189,6 +210,62 @@ impl<M: Mesh> Proc<M> {
         // SAFETY: planned for this core (`new` duty 1); taken once (`new` duty 2,
         // upheld by every built-in process, which takes each end once).
         Ok(unsafe { Receiver::from_record(self.mesh, &end, slot)? })
+    }
+
+    /// Read end `index` as a [`VecReceiver`] of vectors of `E`.
+    pub fn input_vec<E: Message>(&self, index: u32) -> Result<VecReceiver<E, M>, ProcessError> {
+        if index >= self.record.inputs {
+            return Err(ProcessError::MissingEnd { input: true, index });
+        }
+        let slot = self.record.first_end + index;
+        let end = self.end(slot);
+        // SAFETY: as in `input`.
+        Ok(unsafe { VecReceiver::from_record(self.mesh, &end, slot)? })
+    }
+
+    /// Write end `index` as a [`VecSender`] of vectors of `E`.
+    pub fn output_vec<E: Message>(&self, index: u32) -> Result<VecSender<E, M>, ProcessError> {
+        if index >= self.record.outputs {
+            return Err(ProcessError::MissingEnd { input: false, index });
+        }
+        let slot = self.record.first_end + self.record.inputs + index;
+        let end = self.end(slot);
+        // SAFETY: as in `input`.
+        Ok(unsafe { VecSender::from_record(self.mesh, &end, slot)? })
+    }
+
+    /// The process's scratch memory: `len` elements of `E` at the end of the
+    /// state room the host planned for it, which the host made
+    /// [`KindSpec::scratch_messages`] input messages larger than the state
+    /// itself (`state_layout`).
+    ///
+    /// # Safety
+    /// - Called at most once per process (the slice is exclusive).
+    pub(crate) unsafe fn scratch<E: Message>(&self, len: usize) -> Result<&'static mut [E], ProcessError> {
+        let bytes = len.saturating_mul(core::mem::size_of::<E>());
+        let needed = crate::boot::align_up(bytes.min(u32::MAX as usize) as u32, 8);
+        let dtype = crate::message::Dtype::from_code(self.record.dtype);
+        let state = dtype
+            .and_then(|d| state_layout::<M>(self.record.kind, d))
+            .map_or(u32::MAX, |l| crate::boot::align_up(l.size() as u32, 8));
+        if bytes > u32::MAX as usize || state.saturating_add(needed) > self.record.state_size {
+            return Err(ProcessError::NoScratch {
+                needed: needed.max(bytes.min(u32::MAX as usize) as u32),
+            });
+        }
+        let mut header = crate::boot::BootHeader::default();
+        self.mesh
+            .read_local(crate::boot::BOOT_OFFSET, bytemuck::bytes_of_mut(&mut header));
+        let end = header.arena_offset + self.record.state_offset + self.record.state_size;
+        let ptr = self.mesh.local(end - needed) as *mut E;
+        // SAFETY: (1) the last `needed` bytes of the state room lie past the
+        // state itself (checked above: the future occupies at most `state`
+        // bytes from its start), inside the arena the executor checked, and
+        // nothing else uses them; (2) `end` and `needed` are multiples of 8,
+        // so the pointer is aligned for any message element; (3) once per
+        // process (caller duty), so the slice is exclusive; the arena lives
+        // as long as the core runs the process.
+        Ok(unsafe { core::slice::from_raw_parts_mut(ptr, len) })
     }
 
     /// Write end `index` as a [`Sender`] of `T`.

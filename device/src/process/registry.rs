@@ -34,6 +34,20 @@ impl Arity {
     }
 }
 
+/// Which message types a kind's channels may carry (all of one element
+/// dtype, always).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shapes {
+    /// Scalars only.
+    Scalars,
+    /// Vectors (or scalars), every channel of one length.
+    SameLength,
+    /// Inputs of any one length, outputs scalars.
+    ToScalar,
+    /// Outputs of any one length (it has no inputs).
+    AnyLength,
+}
+
 /// What the host needs to know about a kind.
 #[derive(Debug)]
 pub struct KindSpec {
@@ -51,6 +65,17 @@ pub struct KindSpec {
     /// ends on its own): a run does not wait for it. Such processes still end
     /// when their input is closed or a channel of theirs is poisoned.
     pub forever: bool,
+    /// Which message types its channels may carry.
+    pub shapes: Shapes,
+    /// Scratch memory it needs beyond its state, in messages of its first
+    /// end (an input's when it has inputs): the host adds this much to its
+    /// state room.
+    pub scratch_messages: u32,
+    /// Parameters given by name: (parameter, the names it takes, whose
+    /// index is the value the device sees).
+    pub choices: &'static [(&'static str, &'static [&'static str])],
+    /// Parameters that are real numbers: the device sees the bits of an `f64`.
+    pub float_params: &'static [&'static str],
 }
 
 /// Every built-in kind; the index is the id written into boot tables.
@@ -62,6 +87,10 @@ pub static KINDS: &[KindSpec] = &[
         outputs: Arity::Exactly(1),
         params: &[],
         forever: true,
+        shapes: Shapes::Scalars,
+        scratch_messages: 0,
+        choices: &[],
+        float_params: &[],
     },
     KindSpec {
         name: "succ",
@@ -70,6 +99,10 @@ pub static KINDS: &[KindSpec] = &[
         outputs: Arity::Exactly(1),
         params: &[],
         forever: true,
+        shapes: Shapes::Scalars,
+        scratch_messages: 0,
+        choices: &[],
+        float_params: &[],
     },
     KindSpec {
         name: "prefix",
@@ -78,6 +111,10 @@ pub static KINDS: &[KindSpec] = &[
         outputs: Arity::Exactly(1),
         params: &["value"],
         forever: true,
+        shapes: Shapes::Scalars,
+        scratch_messages: 0,
+        choices: &[],
+        float_params: &[],
     },
     KindSpec {
         name: "delta",
@@ -86,6 +123,10 @@ pub static KINDS: &[KindSpec] = &[
         outputs: Arity::Between { min: 1, max: 4 },
         params: &[],
         forever: true,
+        shapes: Shapes::Scalars,
+        scratch_messages: 0,
+        choices: &[],
+        float_params: &[],
     },
     KindSpec {
         name: "consume",
@@ -94,6 +135,10 @@ pub static KINDS: &[KindSpec] = &[
         outputs: Arity::Exactly(0),
         params: &["count", "warmup", "poison"],
         forever: false,
+        shapes: Shapes::Scalars,
+        scratch_messages: 0,
+        choices: &[],
+        float_params: &[],
     },
     KindSpec {
         name: "generate",
@@ -102,6 +147,10 @@ pub static KINDS: &[KindSpec] = &[
         outputs: Arity::Exactly(1),
         params: &["start", "count"],
         forever: false,
+        shapes: Shapes::Scalars,
+        scratch_messages: 0,
+        choices: &[],
+        float_params: &[],
     },
     KindSpec {
         name: "sieve",
@@ -111,6 +160,10 @@ pub static KINDS: &[KindSpec] = &[
         outputs: Arity::Exactly(1),
         params: &[],
         forever: false,
+        shapes: Shapes::Scalars,
+        scratch_messages: 0,
+        choices: &[],
+        float_params: &[],
     },
     KindSpec {
         name: "merge",
@@ -119,6 +172,10 @@ pub static KINDS: &[KindSpec] = &[
         outputs: Arity::Exactly(1),
         params: &[],
         forever: true,
+        shapes: Shapes::Scalars,
+        scratch_messages: 0,
+        choices: &[],
+        float_params: &[],
     },
     KindSpec {
         name: "plus",
@@ -127,6 +184,10 @@ pub static KINDS: &[KindSpec] = &[
         outputs: Arity::Exactly(1),
         params: &[],
         forever: true,
+        shapes: Shapes::Scalars,
+        scratch_messages: 0,
+        choices: &[],
+        float_params: &[],
     },
     KindSpec {
         name: "tail",
@@ -135,6 +196,10 @@ pub static KINDS: &[KindSpec] = &[
         outputs: Arity::Exactly(1),
         params: &[],
         forever: true,
+        shapes: Shapes::Scalars,
+        scratch_messages: 0,
+        choices: &[],
+        float_params: &[],
     },
     KindSpec {
         name: "alt_count",
@@ -143,6 +208,10 @@ pub static KINDS: &[KindSpec] = &[
         outputs: Arity::Exactly(0),
         params: &["selects", "poison"],
         forever: false,
+        shapes: Shapes::Scalars,
+        scratch_messages: 0,
+        choices: &[],
+        float_params: &[],
     },
     KindSpec {
         name: "delta_par",
@@ -151,6 +220,10 @@ pub static KINDS: &[KindSpec] = &[
         outputs: Arity::Between { min: 1, max: 4 },
         params: &[],
         forever: true,
+        shapes: Shapes::Scalars,
+        scratch_messages: 0,
+        choices: &[],
+        float_params: &[],
     },
     KindSpec {
         name: "mux",
@@ -159,6 +232,10 @@ pub static KINDS: &[KindSpec] = &[
         outputs: Arity::Exactly(1),
         params: &[],
         forever: true,
+        shapes: Shapes::Scalars,
+        scratch_messages: 0,
+        choices: &[],
+        float_params: &[],
     },
     KindSpec {
         name: "demux",
@@ -167,6 +244,10 @@ pub static KINDS: &[KindSpec] = &[
         outputs: Arity::Between { min: 1, max: 8 },
         params: &[],
         forever: true,
+        shapes: Shapes::Scalars,
+        scratch_messages: 0,
+        choices: &[],
+        float_params: &[],
     },
     KindSpec {
         name: "barrier_count",
@@ -175,6 +256,10 @@ pub static KINDS: &[KindSpec] = &[
         outputs: Arity::Exactly(1),
         params: &["rounds", "check"],
         forever: false,
+        shapes: Shapes::Scalars,
+        scratch_messages: 0,
+        choices: &[],
+        float_params: &[],
     },
     KindSpec {
         name: "watchdog",
@@ -183,6 +268,58 @@ pub static KINDS: &[KindSpec] = &[
         outputs: Arity::Exactly(1),
         params: &["timeout_us"],
         forever: true,
+        shapes: Shapes::Scalars,
+        scratch_messages: 0,
+        choices: &[],
+        float_params: &[],
+    },
+    KindSpec {
+        name: "map",
+        summary: "applies `fn` (with constants `a`, `b`) to every element of every input vector and outputs the result",
+        inputs: Arity::Exactly(1),
+        outputs: Arity::Exactly(1),
+        params: &["fn", "a", "b"],
+        forever: true,
+        shapes: Shapes::SameLength,
+        scratch_messages: 1,
+        choices: &[("fn", super::kernels::MAP_FNS)],
+        float_params: &["a", "b"],
+    },
+    KindSpec {
+        name: "zip",
+        summary: "combines its two input vectors element by element with `op` and outputs the result",
+        inputs: Arity::Exactly(2),
+        outputs: Arity::Exactly(1),
+        params: &["op"],
+        forever: true,
+        shapes: Shapes::SameLength,
+        scratch_messages: 2,
+        choices: &[("op", super::kernels::ZIP_OPS)],
+        float_params: &[],
+    },
+    KindSpec {
+        name: "reduce",
+        summary: "folds every input vector with `op` and outputs one scalar per vector",
+        inputs: Arity::Exactly(1),
+        outputs: Arity::Exactly(1),
+        params: &["op"],
+        forever: true,
+        shapes: Shapes::ToScalar,
+        scratch_messages: 1,
+        choices: &[("op", super::kernels::REDUCE_OPS)],
+        float_params: &[],
+    },
+    KindSpec {
+        name: "ramp",
+        summary: "outputs `count` vectors counting up from `start` (element i of vector k is start + k*len + i), then closes",
+        inputs: Arity::Exactly(0),
+        outputs: Arity::Exactly(1),
+        params: &["start", "count"],
+        forever: false,
+        shapes: Shapes::AnyLength,
+        scratch_messages: 1,
+        choices: &[],
+        float_params: &[],
     },
 ];
 
@@ -275,6 +412,10 @@ macro_rules! by_dtype {
                 type $t = f64;
                 $body
             }
+            Dtype::U8 => {
+                type $t = u8;
+                $body
+            }
         }
     };
 }
@@ -347,6 +488,22 @@ macro_rules! by_kind {
                 use builtin::watchdog as $f;
                 $body
             }
+            16 => {
+                use super::kernels::map as $f;
+                $body
+            }
+            17 => {
+                use super::kernels::zip as $f;
+                $body
+            }
+            18 => {
+                use super::kernels::reduce as $f;
+                $body
+            }
+            19 => {
+                use super::kernels::ramp as $f;
+                $body
+            }
             _ => $otherwise,
         }
     };
@@ -387,7 +544,7 @@ mod tests {
 
     #[test]
     fn every_kind_dispatches() {
-        assert_eq!(KINDS.len(), 16);
+        assert_eq!(KINDS.len(), 20);
         for (i, k) in KINDS.iter().enumerate() {
             assert_eq!(kind_by_name(k.name).map(|(id, _)| id), Some(i as u32));
         }

@@ -237,7 +237,16 @@ fn execute(command: Command, out: &mut dyn Write) -> Result<(), AnyError> {
                 let params = if k.params.is_empty() {
                     String::new()
                 } else {
-                    format!(" ({})", k.params.join(", "))
+                    let described: Vec<String> = k
+                        .params
+                        .iter()
+                        .map(|p| match k.choices.iter().find(|(name, _)| name == p) {
+                            Some((_, names)) => format!("{p} = {}", names.join("|")),
+                            None if k.float_params.contains(p) => format!("{p} (real)"),
+                            None => p.to_string(),
+                        })
+                        .collect();
+                    format!(" ({})", described.join(", "))
                 };
                 writeln!(out, "{:<10} {}{}", k.name, k.summary, params)?;
             }

@@ -1,0 +1,209 @@
+//! Numeric kernels over vector messages: what a Python user composes into a
+//! data-parallel farm without writing device code. Each is generic over the
+//! element type `T` and the core's mesh `M`; a channel's vector length comes
+//! from the boot table (a scalar channel is a vector of one).
+//!
+//! A kernel works in its scratch memory, which the host plans beside its
+//! state ([`super::KindSpec::scratch_messages`]): a message is received into
+//! it, computed on in place, and sent from it, so a kernel costs one message
+//! of SRAM however long its vectors are, and no heap.
+//!
+//! They end as the scalar built-ins do (see `builtin.rs`): a closed input
+//! closes the outputs, poison spreads to every other end. Result: `value` =
+//! messages handled, `aux` = how the stream ended.
+
+use super::builtin::{ended, ENDED_BY_CLOSE};
+use super::{Outcome, Proc, ProcessError};
+use crate::channel::{RecvError, VecSender};
+use crate::mesh::Mesh;
+use crate::message::Scalar;
+
+/// The functions `map` applies, by the index its `fn` parameter holds.
+pub const MAP_FNS: &[&str] = &["square", "negate", "abs", "sqrt", "scale", "offset", "affine", "relu"];
+
+/// The element-wise operations of `zip`.
+pub const ZIP_OPS: &[&str] = &["add", "sub", "mul", "min", "max"];
+
+/// The folds of `reduce`.
+pub const REDUCE_OPS: &[&str] = &["sum", "product", "min", "max", "mean"];
+
+/// Reads a choice parameter: its index into `names`.
+fn choice(p: &Proc<impl Mesh>, index: usize, names: &[&str]) -> Result<usize, ProcessError> {
+    let v = p.param(index);
+    if v >= 0 && (v as usize) < names.len() {
+        Ok(v as usize)
+    } else {
+        Err(ProcessError::BadParam { index: index as u32 })
+    }
+}
+
+/// A real parameter (the host stores the bits of an `f64`).
+fn real<T: Scalar>(p: &Proc<impl Mesh>, index: usize) -> T {
+    T::from_f64(f64::from_bits(p.param(index) as u64))
+}
+
+/// Passes the end of an input on to `output`: close for close, poison for poison.
+fn pass_on<T: Scalar, M: Mesh>(why: RecvError, output: &mut VecSender<T, M>) {
+    match why {
+        RecvError::Closed => output.close(),
+        RecvError::Poisoned => output.poison(),
+    }
+}
+
+/// Applies `fn` (param 0: an index into [`MAP_FNS`]) with the real constants
+/// `a` (param 1) and `b` (param 2) to every element of every input vector.
+pub(super) async fn map<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, ProcessError> {
+    let f = choice(&p, 0, MAP_FNS)?;
+    let (a, b) = (real::<T>(&p, 1), real::<T>(&p, 2));
+    let mut input = p.input_vec::<T>(0)?;
+    let mut output = p.output_vec::<T>(0)?;
+    if input.len() != output.len() {
+        return Err(ProcessError::LengthMismatch);
+    }
+    // SAFETY: the one call for this process.
+    let buf = unsafe { p.scratch::<T>(input.len())? };
+    let apply = |x: T| match f {
+        0 => x.times(x),
+        1 => x.negate(),
+        2 => x.magnitude(),
+        3 => x.root(),
+        4 => a.times(x),
+        5 => x.plus(a),
+        6 => a.times(x).plus(b),
+        _ => x.greater(T::zero()),
+    };
+    let mut handled = 0;
+    loop {
+        if let Err(why) = input.recv_into(buf).await {
+            pass_on(why, &mut output);
+            return ended(handled, why);
+        }
+        for x in buf.iter_mut() {
+            *x = apply(*x);
+        }
+        if output.send(buf).await.is_err() {
+            input.poison();
+            return ended(handled, RecvError::Poisoned);
+        }
+        handled += 1;
+    }
+}
+
+/// Reads one vector from each of its two inputs, combines them element by
+/// element with `op` (param 0: an index into [`ZIP_OPS`]) and outputs the
+/// result. It ends when either input ends: a close closes the output and
+/// poisons the other input (nothing more will be read from it, so its
+/// writer must not wait for that); poison spreads to both other ends.
+pub(super) async fn zip<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, ProcessError> {
+    let op = choice(&p, 0, ZIP_OPS)?;
+    let mut left = p.input_vec::<T>(0)?;
+    let mut right = p.input_vec::<T>(1)?;
+    let mut output = p.output_vec::<T>(0)?;
+    let len = output.len();
+    if left.len() != len || right.len() != len {
+        return Err(ProcessError::LengthMismatch);
+    }
+    // SAFETY: the one call for this process.
+    let buf = unsafe { p.scratch::<T>(2 * len)? };
+    let (xs, ys) = buf.split_at_mut(len);
+    let mut handled = 0;
+    loop {
+        let got = match left.recv_into(xs).await {
+            Ok(()) => right.recv_into(ys).await.map_err(|why| (why, true)),
+            Err(why) => Err((why, false)),
+        };
+        if let Err((why, right_ended)) = got {
+            pass_on(why, &mut output);
+            if right_ended {
+                left.poison();
+            } else {
+                right.poison();
+            }
+            return ended(handled, why);
+        }
+        for (x, &y) in xs.iter_mut().zip(ys.iter()) {
+            *x = match op {
+                0 => x.plus(y),
+                1 => x.minus(y),
+                2 => x.times(y),
+                3 => x.lesser(y),
+                _ => x.greater(y),
+            };
+        }
+        if output.send(xs).await.is_err() {
+            left.poison();
+            right.poison();
+            return ended(handled, RecvError::Poisoned);
+        }
+        handled += 1;
+    }
+}
+
+/// Folds every input vector with `op` (param 0: an index into
+/// [`REDUCE_OPS`]) and outputs one scalar per vector. `mean` divides the sum
+/// by the length (integer division for integers).
+pub(super) async fn reduce<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, ProcessError> {
+    let op = choice(&p, 0, REDUCE_OPS)?;
+    let mut input = p.input_vec::<T>(0)?;
+    let mut output = p.output_vec::<T>(0)?;
+    if output.len() != 1 {
+        return Err(ProcessError::LengthMismatch);
+    }
+    // SAFETY: the one call for this process.
+    let buf = unsafe { p.scratch::<T>(input.len())? };
+    let len = T::from_i64(buf.len() as i64);
+    let mut handled = 0;
+    loop {
+        if let Err(why) = input.recv_into(buf).await {
+            pass_on(why, &mut output);
+            return ended(handled, why);
+        }
+        let first = buf[0];
+        let rest = buf[1..].iter().copied();
+        let folded = match op {
+            0 => rest.fold(first, T::plus),
+            1 => rest.fold(first, T::times),
+            2 => rest.fold(first, T::lesser),
+            3 => rest.fold(first, T::greater),
+            _ => rest.fold(first, T::plus).divide(len),
+        };
+        if output.send(&[folded]).await.is_err() {
+            input.poison();
+            return ended(handled, RecvError::Poisoned);
+        }
+        handled += 1;
+    }
+}
+
+/// Outputs `count` (param 1) vectors, element `i` of vector `k` being
+/// `start + k*len + i` (`start`: param 0), then closes its output. Result:
+/// `value` = vectors sent.
+pub(super) async fn ramp<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, ProcessError> {
+    let start = p.param(0);
+    let count = p.param(1);
+    if count < 0 {
+        return Err(ProcessError::BadParam { index: 1 });
+    }
+    let mut output = p.output_vec::<T>(0)?;
+    // SAFETY: the one call for this process.
+    let buf = unsafe { p.scratch::<T>(output.len())? };
+    let len = buf.len() as i64;
+    for k in 0..count {
+        for (i, x) in buf.iter_mut().enumerate() {
+            *x = T::from_i64(start.wrapping_add(k.wrapping_mul(len)).wrapping_add(i as i64));
+        }
+        if output.send(buf).await.is_err() {
+            return Ok(Outcome {
+                value: k as u64,
+                aux: super::builtin::ENDED_BY_POISON,
+                ticks: 0,
+            });
+        }
+    }
+    output.close();
+    Ok(Outcome {
+        value: count as u64,
+        aux: ENDED_BY_CLOSE,
+        ticks: 0,
+    })
+}

@@ -1,0 +1,63 @@
+"""ecsp: CSP message passing for the Epiphany many-core chip, from Python.
+
+Processes share nothing and talk over channels. Python processes run on
+ecsp's own user-space scheduler; device processes (built-in kinds, see
+:func:`kinds`) run on the cores of a simulated (or real) Epiphany chip.
+
+Example::
+
+    import ecsp
+
+    @ecsp.process
+    def produce(out, n):
+        for i in range(n):
+            out(i)
+        ecsp.close(out)
+
+    @ecsp.process
+    def total(inp):
+        return sum(inp)          # iterating a read end stops at close or poison
+
+    ch = ecsp.Channel()
+    print(ecsp.Parallel(produce(ch.writer(), 100), total(ch.reader()), timeout=10))
+    # [None, 4950]
+"""
+
+from ._api import Chip, DeviceProcess, DeviceResult, Parallel, Process, Sequence, device, kinds, process
+from ._core import Alt, Channel, Reader, Skip, Timeout, Writer, close, poison
+from .exceptions import (
+    ChannelClosed,
+    ChannelPoisoned,
+    DeadlockError,
+    Error,
+    PlanError,
+    ProcessError,
+    TimeoutError,
+)
+
+__all__ = [
+    "Alt",
+    "Channel",
+    "ChannelClosed",
+    "ChannelPoisoned",
+    "Chip",
+    "DeadlockError",
+    "DeviceProcess",
+    "DeviceResult",
+    "Error",
+    "Parallel",
+    "PlanError",
+    "Process",
+    "ProcessError",
+    "Reader",
+    "Sequence",
+    "Skip",
+    "Timeout",
+    "TimeoutError",
+    "Writer",
+    "close",
+    "device",
+    "kinds",
+    "poison",
+    "process",
+]

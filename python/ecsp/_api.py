@@ -1,0 +1,431 @@
+"""Processes, Parallel/Sequence, device processes and the Chip."""
+
+from __future__ import annotations
+
+import functools
+import random
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+
+from . import _core
+from ._core import Channel, Reader, Writer
+from .exceptions import DeadlockError, Error
+
+__all__ = [
+    "Chip",
+    "DeviceProcess",
+    "DeviceResult",
+    "Parallel",
+    "Process",
+    "Sequence",
+    "device",
+    "kinds",
+    "process",
+]
+
+# Without a timeout a device network still needs one: a day.
+_DEVICE_TIMEOUT_DEFAULT = 86400.0
+
+
+def _ext() -> Any:
+    from . import _ecsp  # the Rust extension, loaded only when a device is used
+
+    return _ecsp
+
+
+class Process:
+    """A Python process: a function and its arguments, run by ``Parallel``
+    or ``Sequence`` (made by calling an ``@ecsp.process`` function)."""
+
+    __slots__ = ("fn", "args", "kwargs", "name")
+
+    def __init__(self, fn: Callable[..., Any], args: tuple, kwargs: dict, name: Optional[str] = None) -> None:
+        self.fn = fn
+        self.args = args
+        self.kwargs = kwargs
+        self.name = name if name is not None else getattr(fn, "__name__", "process")
+
+    def __repr__(self) -> str:
+        return f"<ecsp process {self.name}>"
+
+    def ends(self) -> List[Union[Reader, Writer]]:
+        """The channel ends among its arguments (also inside lists, tuples
+        and dicts): the ends it holds, poisoned if it fails."""
+        found: List[Union[Reader, Writer]] = []
+
+        def look(v: Any, depth: int) -> None:
+            if isinstance(v, (Reader, Writer)):
+                found.append(v)
+            elif depth and isinstance(v, (list, tuple)):
+                for x in v:
+                    look(x, depth - 1)
+            elif depth and isinstance(v, dict):
+                for x in v.values():
+                    look(x, depth - 1)
+
+        for a in self.args:
+            look(a, 2)
+        for a in self.kwargs.values():
+            look(a, 2)
+        return found
+
+
+def process(fn: Callable[..., Any]) -> Callable[..., Process]:
+    """Makes ``fn`` a process: calling it returns a :class:`Process` to give
+    to ``ecsp.Parallel`` or ``ecsp.Sequence``, which run it and return what
+    it returns.
+
+    A process that lets ``ChannelPoisoned`` escape ends quietly and poisons
+    every channel end among its arguments; one that lets ``ChannelClosed``
+    escape closes its write ends; any other exception is a failure that
+    poisons its ends and is re-raised by its Parallel.
+    """
+
+    @functools.wraps(fn)
+    def make(*args: Any, **kwargs: Any) -> Process:
+        return Process(fn, args, kwargs)
+
+    return make
+
+
+@dataclass(frozen=True)
+class DeviceResult:
+    """What a device process returned: its ``value`` and ``aux`` results
+    (what they mean depends on its kind, see ``ecsp.kinds()``), the
+    ``ticks`` it measured, its ``core`` (row, col), and whether it
+    ``finished`` (False: a kind that runs until stopped was stopped)."""
+
+    name: str
+    kind: str
+    core: Tuple[int, int]
+    finished: bool
+    value: int
+    aux: int
+    ticks: int
+
+
+class DeviceProcess:
+    """A built-in device process, made by :func:`device`."""
+
+    __slots__ = ("kind", "ends", "core", "name", "params")
+
+    def __init__(
+        self, kind: str, ends: Tuple[Any, ...], core: Optional[Tuple[int, int]], name: Optional[str], params: Dict[str, int]
+    ) -> None:
+        self.kind = kind
+        self.ends = ends
+        self.core = core
+        self.name = name
+        self.params = params
+
+    def __repr__(self) -> str:
+        return f"<ecsp device process {self.name or self.kind}>"
+
+
+def kinds() -> Dict[str, Dict[str, Any]]:
+    """The built-in device process kinds: name -> dict of ``summary``,
+    ``inputs`` and ``outputs`` ((min, max) read and write ends), ``params``
+    (parameter names) and ``forever`` (True: runs until its input ends or is
+    poisoned, and a network does not wait for it)."""
+    out = {}
+    for name, summary, inputs, outputs, params, forever in _ext().kinds():
+        out[name] = {"summary": summary, "inputs": inputs, "outputs": outputs, "params": list(params), "forever": forever}
+    return out
+
+
+def device(kind: str, *ends: Union[Reader, Writer], core: Optional[Tuple[int, int]] = None, name: Optional[str] = None, **params: int) -> DeviceProcess:
+    """A built-in device process of ``kind`` (see ``ecsp.kinds()``), placed
+    on a core of the chip when its ``Parallel`` runs.
+
+    ``ends`` are its channel ends: its read ends are its inputs, its write
+    ends its outputs, each in the order given. ``core=(row, col)`` pins it
+    to a core; ``name`` names it in results and errors (default: its kind,
+    numbered when several share a kind); ``params`` are its integer
+    parameters.
+    """
+    known = kinds()
+    if kind not in known:
+        raise Error(f"unknown device process kind `{kind}`; built-in kinds are: {', '.join(known)}")
+    for e in ends:
+        if not isinstance(e, (Reader, Writer)):
+            raise TypeError(f"device process `{kind}`: {e!r} is not a channel end (use ch.reader() or ch.writer())")
+    for k, v in params.items():
+        if k not in known[kind]["params"]:
+            ps = ", ".join(known[kind]["params"]) or "no parameters"
+            raise Error(f"device process `{kind}`: unknown parameter `{k}`; {kind} takes: {ps}")
+        if not isinstance(v, int) or isinstance(v, bool) or not -(2**63) <= v < 2**63:
+            raise Error(f"device process `{kind}`: parameter `{k}` must be an int that fits 64 bits, got {v!r}")
+    if core is not None:
+        if not (isinstance(core, tuple) and len(core) == 2 and all(isinstance(c, int) and c >= 0 for c in core)):
+            raise Error(f"device process `{kind}`: core must be a (row, col) pair of ints >= 0, got {core!r}")
+    return DeviceProcess(kind, tuple(ends), core, name, dict(params))
+
+
+# -- the chip --------------------------------------------------------------------
+
+_chips: List["Chip"] = []
+_default_chip: Optional["Chip"] = None
+
+
+class Chip:
+    """The chip device processes run on: a simulated Parallella-16 unless
+    told otherwise. Use it as a context manager: ``Parallel`` calls inside
+    the ``with`` block run on it.
+
+    Args:
+        board: a built-in board ("parallella-16", "parallella-64") or the
+            path of a board file in the eSDK's HDF format.
+        backend: "sim" (the simulator); "esdk" (a real Parallella) needs a
+            build with the eSDK.
+        mode: "threaded" (the default) runs as fast as the host allows;
+            "deterministic" runs the chip and the Python processes in an
+            order drawn from ``seed``, so a program replays exactly.
+        seed: the seed of a deterministic run (implies
+            ``mode="deterministic"``); without one a fresh seed is drawn
+            and kept in ``chip.seed``.
+        threads: host threads for the simulated cores (threaded mode).
+        placement: how device processes without a pinned core are placed:
+            "spread" (one per core) or "packed" (all on the first core).
+    """
+
+    def __init__(
+        self,
+        board: str = "parallella-16",
+        backend: str = "sim",
+        mode: Optional[str] = None,
+        seed: Optional[int] = None,
+        threads: Optional[int] = None,
+        placement: str = "spread",
+    ) -> None:
+        if backend == "esdk":
+            raise Error(
+                "backend 'esdk' (a real Parallella) is not in this build of ecsp: use backend='sim', the simulator"
+            )
+        if backend != "sim":
+            raise Error(f"unknown backend {backend!r}: 'sim' (the simulator) or 'esdk' (a real Parallella)")
+        if mode is None:
+            mode = "deterministic" if seed is not None else "threaded"
+        if mode not in ("threaded", "deterministic"):
+            raise Error(f"unknown mode {mode!r}: 'threaded' or 'deterministic'")
+        if mode == "threaded" and seed is not None:
+            raise Error("seed applies to mode='deterministic' only: drop the seed or set mode='deterministic'")
+        if mode == "deterministic" and threads is not None:
+            raise Error("threads applies to mode='threaded' only: a deterministic chip runs on one host thread")
+        if seed is not None and (not isinstance(seed, int) or not 0 <= seed < 2**64):
+            raise Error(f"seed must be an int in 0..2**64, got {seed!r}")
+        if threads is not None and (not isinstance(threads, int) or threads < 1):
+            raise Error(f"threads must be an int >= 1, got {threads!r}")
+        if placement not in ("spread", "packed"):
+            raise Error(f"unknown placement {placement!r}: 'spread' or 'packed'")
+        if mode == "deterministic" and seed is None:
+            seed = random.SystemRandom().getrandbits(63)
+        self.mode: str = mode
+        self.seed: Optional[int] = seed
+        self.placement = placement
+        self._rng = random.Random(seed) if mode == "deterministic" else None
+        self._sim = _ext().SimulatedChip(board, mode, seed, threads)
+
+    @property
+    def board(self) -> str:
+        """The board's name."""
+        return self._sim.board
+
+    @property
+    def shape(self) -> Tuple[int, int]:
+        """(rows, cols) of cores."""
+        return self._sim.shape
+
+    @property
+    def ticks_per_second(self) -> int:
+        """Ticks per second of a device process's clock (``DeviceResult.ticks``)."""
+        return self._sim.ticks_per_second
+
+    def __repr__(self) -> str:
+        seed = f", seed={self.seed}" if self.seed is not None else ""
+        return f"Chip(board={self.board!r}, mode={self.mode!r}{seed})"
+
+    def __enter__(self) -> "Chip":
+        _chips.append(self)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self in _chips:
+            _chips.remove(self)
+
+
+def _current_chip(need: bool) -> Optional[Chip]:
+    global _default_chip
+    if _chips:
+        return _chips[-1]
+    if not need:
+        return None
+    if _default_chip is None:
+        _default_chip = Chip()
+    return _default_chip
+
+
+# -- Parallel and Sequence ------------------------------------------------------------
+
+
+def _flatten(items: Tuple[Any, ...]) -> List[Any]:
+    out: List[Any] = []
+    for it in items:
+        if isinstance(it, (list, tuple)):
+            out.extend(_flatten(tuple(it)))
+        elif isinstance(it, (Process, DeviceProcess)):
+            out.append(it)
+        else:
+            raise TypeError(
+                f"Parallel and Sequence run processes (made by an @ecsp.process function or ecsp.device), got {it!r}"
+            )
+    return out
+
+
+class _DeviceNet:
+    """The device processes of one Parallel, as a network on the chip."""
+
+    def __init__(self, chip: Chip, devs: List[Tuple[int, DeviceProcess]], python_channels: set) -> None:
+        ext = _ext()
+        self.chip = chip
+        self.devs = devs
+        net = ext.DeviceNetwork()
+        readers: Dict[Channel, List[Tuple[DeviceProcess, Reader]]] = {}
+        writers: Dict[Channel, List[Tuple[DeviceProcess, Writer]]] = {}
+        order: List[Channel] = []
+        for _, d in devs:
+            for e in d.ends:
+                ch = e.channel
+                if ch not in readers:
+                    readers[ch], writers[ch] = [], []
+                    order.append(ch)
+                (readers if isinstance(e, Reader) else writers)[ch].append((d, e))
+        names: Dict[str, str] = {}
+        counts: Dict[str, int] = {}
+        for _, d in devs:
+            counts[d.kind] = counts.get(d.kind, 0) + 1
+        seen: Dict[str, int] = {}
+        for _, d in devs:
+            if d.name is not None:
+                names[id(d)] = d.name  # type: ignore[index]
+            else:
+                seen[d.kind] = seen.get(d.kind, 0) + 1
+                names[id(d)] = d.kind if counts[d.kind] == 1 else f"{d.kind}#{seen[d.kind]}"  # type: ignore[index]
+        ids: Dict[Channel, int] = {}
+        for ch in order:
+            r, w = readers[ch], writers[ch]
+            who = names[id((r or w)[0][0])]  # type: ignore[index]
+            if ch in python_channels:
+                raise Error(
+                    f"channel `{ch.name}` joins a Python process and device process `{who}`: channels between Python "
+                    "and device processes (host channels) are not available yet; give both its ends to device "
+                    "processes, or both to Python processes"
+                )
+            if not r or not w:
+                missing = "reads" if not r else "writes"
+                raise Error(
+                    f"channel `{ch.name}` is used by device process `{who}` but no process in this Parallel {missing} it"
+                )
+            kind = {(False, False): "one2one", (True, False): "any2one", (False, True): "one2any", (True, True): "any2any"}[
+                (len(w) > 1, len(r) > 1)
+            ]
+            ids[ch] = net.channel(ch.name, ch.dtype, ch.buffer, kind)
+        self.channels = order
+        for _, d in devs:
+            inputs = [ids[e.channel] for e in d.ends if isinstance(e, Reader)]
+            outputs = [ids[e.channel] for e in d.ends if isinstance(e, Writer)]
+            net.process(names[id(d)], d.kind, inputs, outputs, sorted(d.params.items()), d.core)  # type: ignore[index]
+        self.net = net
+        self.run: Any = None
+        self.saved: List[int] = []
+
+    def start(self, timeout: Optional[float]) -> None:
+        t = _DEVICE_TIMEOUT_DEFAULT if timeout is None else timeout
+        self.run = _ext().DeviceRun(self.chip._sim, self.net, self.chip.placement, t)
+        self.saved = [ch._state for ch in self.channels]
+        for ch in self.channels:
+            ch._state = _core._DEVICE
+
+    def finish(self) -> List[DeviceResult]:
+        try:
+            rows = self.run.result()
+        finally:
+            for ch, st in zip(self.channels, self.saved):
+                ch._state = st
+        return [DeviceResult(*row) for row in rows]
+
+
+def Parallel(*procs: Any, timeout: Optional[float] = None) -> List[Any]:
+    """Runs ``procs`` (Python processes and device processes) in parallel
+    and returns their results in order: what each Python process returned,
+    a :class:`DeviceResult` for each device process.
+
+    The first failure (in argument order) is re-raised once every process
+    has ended; a failed process poisons its channels so the others shut
+    down. A deadlock raises ``DeadlockError``; passing ``timeout`` seconds
+    raises ``ecsp.TimeoutError``. Called from inside a process, it runs the
+    processes on the same scheduler and returns when they are done.
+    """
+    items = _flatten(procs)
+    if timeout is not None and (not isinstance(timeout, (int, float)) or timeout != timeout or timeout < 0):
+        raise ValueError(f"timeout must be a number of seconds >= 0, got {timeout!r}")
+    py: List[Tuple[int, Callable, tuple, dict, str, list]] = []
+    devs: List[Tuple[int, DeviceProcess]] = []
+    python_channels = set()
+    counts: Dict[str, int] = {}
+    for it in items:
+        if isinstance(it, Process):
+            counts[it.name] = counts.get(it.name, 0) + 1
+    seen: Dict[str, int] = {}
+    for i, it in enumerate(items):
+        if isinstance(it, Process):
+            ends = it.ends()
+            python_channels.update(e.channel for e in ends)
+            name = it.name
+            if counts[name] > 1:
+                seen[name] = seen.get(name, 0) + 1
+                name = f"{name}#{seen[name]}"
+            py.append((i, it.fn, it.args, it.kwargs, name, ends))
+        else:
+            devs.append((i, it))
+    chip = _current_chip(need=bool(devs))
+    dnet = _DeviceNet(chip, devs, python_channels) if devs else None  # type: ignore[arg-type]
+    rng = (chip._rng, chip.seed) if chip is not None and chip._rng is not None else None
+    if dnet is not None:
+        dnet.start(timeout)
+    results: List[Any] = [None] * len(items)
+    py_error: Optional[BaseException] = None
+    try:
+        if py:
+            for (i, *_), r in zip(py, _core.run_processes(py, timeout, rng)):
+                results[i] = r
+    except BaseException as e:  # the device run must end before this Parallel does
+        py_error = e
+    if dnet is not None:
+        try:
+            _core.wait_device(dnet.run)
+            dres = dnet.finish()
+        except BaseException as e:
+            if py_error is None or isinstance(py_error, DeadlockError):
+                raise e from py_error
+            raise py_error from e
+        if py_error is not None:
+            raise py_error
+        for (i, _), r in zip(devs, dres):
+            results[i] = r
+    elif py_error is not None:
+        raise py_error
+    return results
+
+
+def Sequence(*procs: Any, timeout: Optional[float] = None) -> List[Any]:
+    """Runs ``procs`` one after another and returns their results in order;
+    the first failure is raised at once. ``timeout`` bounds the whole
+    sequence."""
+    items = _flatten(procs)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    out = []
+    for it in items:
+        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        out.append(Parallel(it, timeout=left)[0])
+    return out

@@ -1,0 +1,954 @@
+"""The user-space scheduler, Python channels and alternation.
+
+Python processes are greenlets run by one scheduler per OS thread: a process
+that blocks on a channel switches straight to the next runnable process (a
+user-space switch, no OS thread, no GIL hand-off), and only when every
+Python process is blocked does the scheduler's hub run: it fires due
+timers, waits (with the GIL released) for device networks, and reports a
+deadlock when nothing can ever wake a process again.
+
+The hot paths, ``Writer.write`` and ``Reader.read``, are written out by hand:
+a rendezvous write to a waiting reader hands the value over and makes the
+reader runnable without a switch; the writer goes on.
+
+Waiting queues hold either a process (a plain read or write) or an
+``_AltEntry`` (one guard of a waiting ``Alt``). An ``Alt`` that fires takes
+all its entries out of every queue at once, so the queues hold only live
+waiters.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+import time
+from collections import deque
+from functools import partial
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+
+from greenlet import GreenletExit, getcurrent, greenlet
+
+from .exceptions import ChannelClosed, ChannelPoisoned, DeadlockError, Error, TimeoutError
+
+# Channel states (``Channel._state``); zero is open, so the hot path tests one word.
+_OPEN = 0
+_CLOSED = 1  # every writer retired (or every reader): reads drain the buffer, then raise
+_POISONED = 2
+_DEVICE = 3  # both ends are held by device processes while a network runs
+
+# Why a blocked process woke (``_Proc.flag``).
+_OK = 0
+_WOKE_POISONED = 1
+_WOKE_CLOSED = 2
+_WOKE_ERROR = 3
+
+# Blocks between two looks of the hub while processes stay runnable (it fires
+# timers, checks deadlines and device runs).
+_HUB_PERIOD = 256
+
+_sched: Optional["_Scheduler"] = None
+# The running scheduler's ``ready.append``, kept apart for the hot path.
+_push: Callable[[Any], None] = [].append
+
+
+class _Proc(greenlet):
+    """A running Python process: a greenlet with its wait state."""
+
+    __slots__ = ("val", "flag", "wait", "name", "group", "ends", "alt_result", "result", "error", "sw")
+
+    def __init__(self, run: Callable[[], None], parent: greenlet, name: str, group: "_Group", ends: list) -> None:
+        super().__init__(run, parent)
+        self.val: Any = None
+        self.flag = _OK
+        self.wait: Any = None  # what it blocks on: an end, an Alt, a _Group, or None
+        self.name = name
+        self.group = group
+        self.ends = ends
+        self.alt_result: Any = None
+        self.result: Any = None
+        self.error: Optional[BaseException] = None
+        self.sw = self.switch  # made once: the hot path queues it
+
+
+def _current() -> _Proc:
+    p = getcurrent()
+    if p.__class__ is not _Proc:
+        raise Error(
+            "this channel operation would block outside a process: "
+            "run the code that reads and writes channels in an @ecsp.process under ecsp.Parallel"
+        )
+    return p
+
+
+def _block() -> None:
+    """Switches away from the current process until something readies it.
+
+    The next runnable process gets the CPU at once; the hub only when none is
+    runnable, or every ``_HUB_PERIOD`` blocks (always, in deterministic mode,
+    where the hub draws the next process from the seeded generator).
+    """
+    s = _sched
+    q = s.ready  # type: ignore[union-attr]
+    s.tick -= 1  # type: ignore[union-attr]
+    if q and s.tick > 0:  # type: ignore[union-attr]
+        q.popleft()()
+    else:
+        s.hub.switch()  # type: ignore[union-attr]
+
+
+def _wake_flag(end: Any, p: _Proc) -> None:
+    """Raises what a blocked operation on ``end`` woke up to."""
+    flag = p.flag
+    p.flag = _OK
+    ch = end._ch
+    if flag == _WOKE_POISONED:
+        raise ChannelPoisoned(f"channel `{ch.name}` is poisoned")
+    if flag == _WOKE_CLOSED:
+        raise ChannelClosed(f"channel `{ch.name}` is closed")
+    raise p.val
+
+
+class _Group:
+    """The processes of one ``Parallel``: its caller waits until none is left."""
+
+    __slots__ = ("remaining", "procs", "waiter", "failures", "deadline", "timed_out")
+
+    def __init__(self, waiter: Optional[_Proc], deadline: Optional[float]) -> None:
+        self.remaining = 0
+        self.procs: List[_Proc] = []
+        self.waiter = waiter
+        self.failures: List[Tuple[int, BaseException]] = []
+        self.deadline = deadline
+        self.timed_out = False
+
+
+class _Scheduler:
+    """Runs Python processes as greenlets on the thread that made it."""
+
+    __slots__ = ("det", "rng", "ready", "period", "tick", "hub", "live", "timers", "timer_seq", "vtime", "groups", "devices", "seed")
+
+    def __init__(self, rng: Optional[random.Random]) -> None:
+        self.det = rng is not None
+        self.rng = rng
+        # Threaded: a deque of bound ``switch`` methods, first come first
+        # served. Deterministic: a list, the hub draws from it.
+        self.ready: Any = [] if self.det else deque()
+        self.period = 1 if self.det else _HUB_PERIOD
+        self.tick = self.period
+        self.hub = getcurrent()
+        self.live: Dict[_Proc, None] = {}  # every process started and not ended, in start order
+        self.timers: List[Tuple[float, int, "_AltEntry"]] = []
+        self.timer_seq = 0
+        self.vtime = 0.0  # deterministic mode: virtual seconds
+        self.groups: List[_Group] = []
+        self.devices: List[Any] = []  # device runs in flight (objects with done() and wait(t))
+        self.seed: Optional[int] = None
+
+    # -- time -----------------------------------------------------------------
+    def now(self) -> float:
+        return self.vtime if self.det else time.monotonic()
+
+    def add_timer(self, deadline: float, entry: "_AltEntry") -> None:
+        self.timer_seq += 1
+        heapq.heappush(self.timers, (deadline, self.timer_seq, entry))
+
+    def fire_timers(self, now: float) -> None:
+        timers = self.timers
+        while timers and timers[0][0] <= now:
+            _, _, entry = heapq.heappop(timers)
+            if entry.alt.waiting:
+                entry.alt.fire(entry, None, _OK)
+
+    # -- processes --------------------------------------------------------------
+    def spawn(self, group: _Group, index: int, fn: Callable, args: tuple, kwargs: dict, name: str, ends: list) -> None:
+        def run() -> None:
+            p = getcurrent()
+            try:
+                p.result = fn(*args, **kwargs)
+            except ChannelPoisoned:
+                for end in p.ends:
+                    end._ch._poison()
+            except ChannelClosed:
+                for end in p.ends:
+                    if end.__class__ is Writer:
+                        end._close()
+            except GreenletExit:
+                raise
+            except BaseException as e:  # noqa: BLE001 - a process's failure goes to its Parallel
+                p.error = e
+                group.failures.append((index, e))
+                # Shut the rest down, as a device network does: poison what it held.
+                for end in p.ends:
+                    end._ch._poison()
+            finally:
+                self.live.pop(p, None)
+                group.remaining -= 1
+                if group.remaining == 0 and group.waiter is not None:
+                    self.make_ready(group.waiter)
+
+        p = _Proc(run, self.hub, name, group, ends)
+        group.procs.append(p)
+        group.remaining += 1
+        self.live[p] = None
+        self.ready.append(p.sw)
+
+    def make_ready(self, p: _Proc) -> None:
+        self.ready.append(p.sw)
+
+    # -- the hub ------------------------------------------------------------------
+    def run_group(self, group: _Group) -> None:
+        """Runs processes until ``group`` is done (top-level Parallel: the hub)."""
+        ready = self.ready
+        while group.remaining:
+            self.tick = self.period
+            if ready:
+                if self.det:
+                    i = self.rng.randrange(len(ready))  # type: ignore[union-attr]
+                    ready[i], ready[-1] = ready[-1], ready[i]
+                    ready.pop()()
+                else:
+                    ready.popleft()()
+                if self.timers or self.groups_with_deadlines():
+                    self.check_time()
+                continue
+            # Nothing can run: time, devices, or a deadlock.
+            if self.devices:
+                self.wait_devices()
+                continue
+            # Only a timer or a nested Parallel's deadline can wake a process
+            # now; the top level's own deadline cannot, so without those
+            # this is a deadlock, reported at once rather than at the deadline.
+            if self.timers or any(g.deadline is not None and g.waiter is not None for g in self.groups):
+                if self.check_time():
+                    continue
+                self.sleep_until_next()
+                continue
+            raise self.deadlock(group)
+
+    def wait_devices(self) -> None:
+        """Waits (without the GIL) for a device run a process waits on, at
+        most until the next deadline; readies the processes whose run ended."""
+        d = self.next_deadline()
+        wait = 0.05 if d is None else max(0.0, min(0.05, d - self.now()))
+        self.devices[0][0].wait(wait)
+        for item in list(self.devices):
+            run, proc = item
+            if run.done():
+                self.devices.remove(item)
+                self.make_ready(proc)
+        self.check_time()
+
+    def groups_with_deadlines(self) -> bool:
+        return any(g.deadline is not None for g in self.groups)
+
+    def check_time(self) -> bool:
+        """Fires due timers and group deadlines; true when something became ready."""
+        now = self.now()
+        before = len(self.ready)
+        if self.timers:
+            self.fire_timers(now)
+        for g in self.groups:
+            if g.deadline is not None and now >= g.deadline and not g.timed_out and g.remaining:
+                g.timed_out = True
+                if g.waiter is not None:
+                    g.waiter.flag = _WOKE_ERROR
+                    g.waiter.val = _timeout_error(g)
+                    self.make_ready(g.waiter)
+                    # Its processes are abandoned: they no longer count as live.
+                    for p in g.procs:
+                        self.live.pop(p, None)
+                else:
+                    raise _timeout_error(g)
+        return len(self.ready) > before
+
+    def next_deadline(self) -> Optional[float]:
+        ds = [g.deadline for g in self.groups if g.deadline is not None and not g.timed_out and g.remaining]
+        if self.timers:
+            ds.append(self.timers[0][0])
+        return min(ds) if ds else None
+
+    def sleep_until_next(self) -> None:
+        d = self.next_deadline()
+        if d is None:
+            return
+        if self.det:
+            # Virtual time jumps to the next deadline when nothing else can happen.
+            self.vtime = max(self.vtime, d)
+        else:
+            wait = d - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+        self.check_time()
+
+    def deadlock(self, group: _Group) -> BaseException:
+        if group.failures:
+            return min(group.failures, key=lambda f: f[0])[1]
+        blocked = []
+        waits_for: Dict[_Proc, List[Tuple[_Proc, str, str]]] = {}
+        holders: Dict[Any, List[Tuple[_Proc, Any]]] = {}
+        for p in self.live:
+            for end in p.ends:
+                holders.setdefault(end.channel, []).append((p, end))
+        # A plain read or write leaves its process in the channel's queue only.
+        on: Dict[_Proc, Tuple[Any, str]] = {}
+        for ch in holders:
+            for side, q in (("read", ch._rq), ("write", ch._wq)):
+                for w in q:
+                    if w.__class__ is _Proc:
+                        on[w] = (ch, side)
+        for p in self.live:
+            w = p.wait
+            channel = None
+            if p in on:
+                ch, side = on[p]
+                channel = (ch.name, side)
+                words = f"waits to {side} channel `{ch.name}`"
+                other = Writer if side == "read" else Reader
+                waits_for[p] = [(q, ch.name, side) for q, e in holders.get(ch, []) if q is not p and isinstance(e, other)]
+            elif isinstance(w, Alt):
+                names = ", ".join(
+                    f"`{(g[0] if isinstance(g, tuple) else g).channel.name}`"
+                    for g in w._guards
+                    if isinstance(g, (Reader, tuple))
+                )
+                words = f"waits in an Alt over {names}" if names else "waits in an Alt"
+            elif isinstance(w, _Group):
+                words = "waits for its Parallel's processes to finish"
+            elif isinstance(w, str):
+                words = f"waits for {w}"
+            else:
+                words = "waits on a channel it was not given as an argument"
+            blocked.append({"process": p.name, "core": None, "waits": words, "channel": channel})
+        cycle = _find_cycle(list(self.live), waits_for)
+        parts = [f"`{b['process']}` {b['waits']}" for b in blocked]
+        text = "deadlock: no process can ever run again; blocked: " + "; ".join(parts)
+        if cycle:
+            text += "; cycle: " + " -> ".join(
+                f"`{a}` waits to {side} `{ch}` {'from' if side == 'read' else 'to'} `{b}`" for a, ch, side, b in cycle
+            ) + f" -> `{cycle[0][0]}`"
+        if self.seed is not None:
+            text += f"; seed {self.seed}: replay with ecsp.Chip(mode='deterministic', seed={self.seed})"
+        report = {"blocked": blocked, "cycle": cycle, "seed": self.seed, "text": text}
+        return DeadlockError(text, report=report)
+
+
+def _timeout_error(g: _Group) -> TimeoutError:
+    still = ", ".join(f"`{p.name}`" for p in g.procs if not p.dead)
+    return TimeoutError(f"the Parallel did not finish within its timeout; still running: {still}")
+
+
+def _find_cycle(procs: List[_Proc], edges: Dict[_Proc, List[Tuple[_Proc, str, str]]]) -> List[Tuple[str, str, str, str]]:
+    """A cycle of waits, as (process, channel, side, peer) links, or []."""
+    colour: Dict[_Proc, int] = {}
+    for root in procs:
+        if colour.get(root):
+            continue
+        path: List[Tuple[_Proc, int]] = [(root, 0)]
+        colour[root] = 1
+        while path:
+            node, i = path[-1]
+            out = edges.get(node, [])
+            if i < len(out):
+                path[-1] = (node, i + 1)
+                to = out[i][0]
+                c = colour.get(to, 0)
+                if c == 0:
+                    colour[to] = 1
+                    path.append((to, 0))
+                elif c == 1:
+                    nodes = [n for n, _ in path]
+                    at = nodes.index(to)
+                    links = []
+                    for j, (n, k) in enumerate(path[at:]):
+                        peer, ch, side = edges[n][k - 1]
+                        links.append((n.name, ch, side, peer.name))
+                    return links
+            else:
+                colour[node] = 2
+                path.pop()
+    return []
+
+
+def run_processes(
+    entries: List[Tuple[int, Callable, tuple, dict, str, list]],
+    timeout: Optional[float],
+    rng_seed: Optional[Tuple[random.Random, int]],
+) -> List[Any]:
+    """Runs Python processes to the end; returns their results by index.
+
+    Called from a process, it runs them on the current scheduler (a nested
+    Parallel); from plain code, it makes a scheduler and is its hub.
+    """
+    global _sched, _push
+    s = _sched
+    me = getcurrent()
+    nested = s is not None and me.__class__ is _Proc
+    if s is not None and not nested:
+        raise Error("ecsp.Parallel is already running on this thread: call it from inside a process to nest it")
+    if not nested:
+        s = _Scheduler(rng_seed[0] if rng_seed else None)
+        s.seed = rng_seed[1] if rng_seed else None
+    assert s is not None
+    deadline = None if timeout is None else s.now() + timeout
+    group = _Group(me if nested else None, deadline)
+    for index, fn, args, kwargs, name, ends in entries:
+        s.spawn(group, index, fn, args, kwargs, name, ends)
+    s.groups.append(group)
+    try:
+        if nested:
+            me.wait = group
+            if group.remaining:
+                _block()
+                me.wait = None
+                if me.flag:
+                    flag, me.flag = me.flag, _OK
+                    if flag == _WOKE_ERROR:
+                        raise me.val
+        else:
+            _sched, _push = s, s.ready.append
+            try:
+                s.run_group(group)
+            finally:
+                _sched, _push = None, [].append
+    finally:
+        s.groups.remove(group)
+    if group.failures:
+        raise min(group.failures, key=lambda f: f[0])[1]
+    return [p.result for p in group.procs]
+
+
+def wait_device(run: Any) -> None:
+    """Waits for a device run to end: inside a process, by blocking it
+    while the others run; outside, on the spot (without the GIL)."""
+    s = _sched
+    me = getcurrent()
+    if s is not None and me.__class__ is _Proc:
+        if not run.done():
+            me.wait = "a device network"
+            s.devices.append((run, me))
+            _block()
+            me.wait = None
+    else:
+        while not run.wait(1.0):
+            pass
+
+
+# -- channels ----------------------------------------------------------------------
+
+
+class _AltEntry:
+    """One guard of a waiting Alt, queued on its channel (or as a timer)."""
+
+    __slots__ = ("alt", "guard", "queue", "value")
+
+    def __init__(self, alt: "_AltWait", guard: Any, queue: Any, value: Any) -> None:
+        self.alt = alt
+        self.guard = guard
+        self.queue = queue
+        self.value = value
+
+
+class _AltWait:
+    """An Alt's wait: the process, its entries; ``fire`` completes it."""
+
+    __slots__ = ("proc", "entries", "waiting")
+
+    def __init__(self, proc: _Proc) -> None:
+        self.proc = proc
+        self.entries: List[_AltEntry] = []
+        self.waiting = True
+
+    def fire(self, entry: _AltEntry, value: Any, flag: int) -> None:
+        self.waiting = False
+        for e in self.entries:
+            if e is not entry and e.queue is not None:
+                e.queue.remove(e)
+        p = self.proc
+        p.alt_result = (entry.guard, value)
+        p.flag = flag
+        _sched.make_ready(p)  # type: ignore[union-attr]
+
+
+def _fire_reader(r: Any, value: Any) -> None:
+    """Hands ``value`` to a waiting reader (a process or an Alt's entry)."""
+    if r.__class__ is _Proc:
+        r.val = value
+        _push(r.sw)
+    else:
+        r.alt.fire(r, value, _OK)
+
+
+def _take_writer(w: Any) -> Any:
+    """Takes the value of a waiting writer (a process or an Alt's entry) and readies it."""
+    if w.__class__ is _Proc:
+        _push(w.sw)
+        return w.val
+    w.alt.fire(w, None, _OK)
+    return w.value
+
+
+class Channel:
+    """A channel: Python processes and device processes talk over it.
+
+    ``buffer=0`` (the default) is the CSP rendezvous: a write completes when
+    a reader has taken the value. ``buffer=n`` holds up to n values.
+    ``dtype`` is the message type the channel carries when it runs between
+    device processes: "i32" (the default), "u32", "f32", "i64" or "f64".
+    Between Python processes a channel passes Python objects as they are.
+
+    Any number of processes may hold its ends (``reader()``, ``writer()``):
+    each value goes to exactly one reader.
+    """
+
+    __slots__ = ("name", "dtype", "buffer", "_state", "_rq", "_wq", "_buf", "_nw", "_nr", "__weakref__")
+
+    _count = 0
+
+    def __init__(self, buffer: int = 0, dtype: Any = "i32", name: Optional[str] = None) -> None:
+        from .dtypes import check_dtype
+
+        if not isinstance(buffer, int) or isinstance(buffer, bool) or buffer < 0:
+            raise ValueError(f"Channel buffer must be an int >= 0, got {buffer!r}")
+        self.dtype = check_dtype(dtype)
+        Channel._count += 1
+        self.name = name if name is not None else f"ch{Channel._count}"
+        self.buffer = buffer
+        self._state = _OPEN
+        self._rq: deque = deque()
+        self._wq: deque = deque()
+        self._buf: deque = deque()
+        self._nw = 0  # write ends made and not closed
+        self._nr = 0  # read ends made and not closed
+
+    def __repr__(self) -> str:
+        return f"Channel(name={self.name!r}, buffer={self.buffer}, dtype={self.dtype!r})"
+
+    def reader(self) -> "Reader":
+        """A new read end."""
+        self._nr += 1
+        return Reader(self)
+
+    def writer(self) -> "Writer":
+        """A new write end."""
+        self._nw += 1
+        return Writer(self)
+
+    # -- shutdown ------------------------------------------------------------------
+    def _poison(self) -> None:
+        if self._state == _POISONED or self._state == _DEVICE:
+            return
+        self._state = _POISONED
+        self._buf.clear()
+        self._wake_all(_WOKE_POISONED)
+
+    def _wake_all(self, flag: int) -> None:
+        for q in (self._rq, self._wq):
+            while q:
+                w = q.popleft()
+                if w.__class__ is _Proc:
+                    w.flag = flag
+                    _sched.make_ready(w)  # type: ignore[union-attr]
+                else:
+                    w.queue = None
+                    w.alt.fire(w, None, flag)
+
+    def _retire_writer(self) -> None:
+        self._nw -= 1
+        if self._nw <= 0 and self._state == _OPEN:
+            self._state = _CLOSED
+            # Readers wait only on an empty buffer: nothing more will come.
+            self._wake_all(_WOKE_CLOSED)
+
+    def _retire_reader(self) -> None:
+        self._nr -= 1
+        if self._nr <= 0 and self._state == _OPEN:
+            self._state = _CLOSED
+            self._buf.clear()
+            self._wake_all(_WOKE_CLOSED)
+
+    def _refuse(self) -> None:
+        """Raises for an operation on a channel that is not open."""
+        st = self._state
+        if st == _POISONED:
+            raise ChannelPoisoned(f"channel `{self.name}` is poisoned")
+        if st == _CLOSED:
+            raise ChannelClosed(f"channel `{self.name}` is closed")
+        if st == _DEVICE:
+            raise Error(
+                f"channel `{self.name}` runs between device processes in a running network: "
+                "Python code cannot use its ends until that network ends"
+            )
+
+
+class _Retired:
+    """What a closed end points at instead of its channel: every operation
+    through it is refused, with one test on the hot path (``_state``)."""
+
+    __slots__ = ("real", "side", "name")
+
+    _state = 4
+    _buf: tuple = ()
+    _rq: tuple = ()
+    _wq: tuple = ()
+    buffer = 0
+
+    def __init__(self, real: Channel, side: str) -> None:
+        self.real = real
+        self.side = side
+        self.name = real.name
+
+    def _poison(self) -> None:
+        self.real._poison()
+
+    def _refuse(self) -> None:
+        raise ChannelClosed(f"this {self.side} end of channel `{self.name}` is closed")
+
+
+def _read(end: "Reader", getcurrent: Any = getcurrent, _Proc: Any = _Proc) -> Any:
+    ch = end._ch
+    buf = ch._buf
+    if buf:
+        v = buf.popleft()
+        if ch._wq:
+            buf.append(_take_writer(ch._wq.popleft()))
+        return v
+    wq = ch._wq
+    if wq:
+        w = wq.popleft()
+        if w.__class__ is _Proc:
+            _push(w.sw)
+            return w.val
+        w.alt.fire(w, None, _OK)
+        return w.value
+    if ch._state:
+        ch._refuse()
+    p = getcurrent()
+    if p.__class__ is not _Proc:
+        _current()
+    ch._rq.append(p)
+    s = _sched  # _block(), written out
+    q = s.ready  # type: ignore[union-attr]
+    s.tick -= 1  # type: ignore[union-attr]
+    if q and s.tick > 0:  # type: ignore[union-attr]
+        q.popleft()()
+    else:
+        s.hub.switch()  # type: ignore[union-attr]
+    if p.flag:
+        _wake_flag(end, p)
+    return p.val
+
+
+def _write(end: "Writer", value: Any, getcurrent: Any = getcurrent, _Proc: Any = _Proc) -> None:
+    ch = end._ch
+    if ch._state:
+        ch._refuse()
+    rq = ch._rq
+    if rq:
+        r = rq.popleft()
+        if r.__class__ is _Proc:
+            r.val = value
+            _push(r.sw)
+        else:
+            r.alt.fire(r, value, _OK)
+        return
+    if len(ch._buf) < ch.buffer:
+        ch._buf.append(value)
+        return
+    p = getcurrent()
+    if p.__class__ is not _Proc:
+        _current()
+    p.val = value
+    ch._wq.append(p)
+    s = _sched  # _block(), written out
+    q = s.ready  # type: ignore[union-attr]
+    s.tick -= 1  # type: ignore[union-attr]
+    if q and s.tick > 0:  # type: ignore[union-attr]
+        q.popleft()()
+    else:
+        s.hub.switch()  # type: ignore[union-attr]
+    if p.flag:
+        _wake_flag(end, p)
+
+
+# The ends are ``functools.partial`` objects bound to themselves: calling an
+# end (``out(v)``, ``inp()``) goes straight from C to ``_write``/``_read``,
+# which saves the ``__call__`` slot lookup of a plain class on every message.
+
+
+class Reader(partial):
+    """The read end of a channel.
+
+    ``end()`` and ``end.read()`` read one value (blocking until a writer
+    has one); iterating yields values until the channel is closed (and
+    drained) or poisoned. As an ``Alt`` guard it is ready when a value is.
+    """
+
+    __slots__ = ("_ch",)
+
+    def __new__(cls, ch: Channel) -> "Reader":
+        self = partial.__new__(cls, _read)
+        self.__setstate__((_read, (self,), None, None))
+        self._ch: Any = ch
+        return self
+
+    read = _read
+    read.__doc__ = "Reads one value; raises ChannelPoisoned or ChannelClosed."
+
+    @property
+    def channel(self) -> Channel:
+        """The channel this end belongs to."""
+        ch = self._ch
+        return ch.real if ch.__class__ is _Retired else ch
+
+    @property
+    def closed(self) -> bool:
+        """True once this end is closed."""
+        return self._ch.__class__ is _Retired
+
+    def __repr__(self) -> str:
+        return f"<read end of {self._ch.name}>"
+
+    def __reduce__(self) -> Any:
+        raise TypeError("channel ends cannot be pickled")
+
+    def __iter__(self) -> Iterator[Any]:
+        try:
+            while True:
+                yield _read(self)
+        except (ChannelClosed, ChannelPoisoned):
+            return
+
+    def poison(self) -> None:
+        """Poisons the channel: every end of it raises ChannelPoisoned from now on."""
+        self._ch._poison()
+
+    def close(self) -> None:
+        """Retires this reader; when every reader has, writes raise ChannelClosed."""
+        ch = self._ch
+        if ch.__class__ is not _Retired:
+            self._ch = _Retired(ch, "read")
+            ch._retire_reader()
+
+    _close = close
+
+
+class Writer(partial):
+    """The write end of a channel.
+
+    ``end(v)`` and ``end.write(v)`` write one value: on a rendezvous channel
+    they return once a reader has taken it. ``(end, value)`` is an output
+    guard in an ``Alt``.
+    """
+
+    __slots__ = ("_ch",)
+
+    def __new__(cls, ch: Channel) -> "Writer":
+        self = partial.__new__(cls, _write)
+        self.__setstate__((_write, (self,), None, None))
+        self._ch: Any = ch
+        return self
+
+    write = _write
+    write.__doc__ = "Writes one value; raises ChannelPoisoned or ChannelClosed."
+
+    @property
+    def channel(self) -> Channel:
+        """The channel this end belongs to."""
+        ch = self._ch
+        return ch.real if ch.__class__ is _Retired else ch
+
+    @property
+    def closed(self) -> bool:
+        """True once this end is closed."""
+        return self._ch.__class__ is _Retired
+
+    def __repr__(self) -> str:
+        return f"<write end of {self._ch.name}>"
+
+    def __reduce__(self) -> Any:
+        raise TypeError("channel ends cannot be pickled")
+
+    def poison(self) -> None:
+        """Poisons the channel: every end of it raises ChannelPoisoned from now on."""
+        self._ch._poison()
+
+    def close(self) -> None:
+        """Retires this writer; when every writer has, readers drain what is
+        buffered and then raise ChannelClosed (nothing is lost)."""
+        ch = self._ch
+        if ch.__class__ is not _Retired:
+            self._ch = _Retired(ch, "write")
+            ch._retire_writer()
+
+    _close = close
+
+
+def poison(*ends: Any) -> None:
+    """Poisons the channels of ``ends`` (read or write ends, or channels)."""
+    for e in ends:
+        _channel_of(e)._poison()
+
+
+def close(*ends: Any) -> None:
+    """Closes ``ends``: a write end retires its writer (when every writer
+    has, readers see ChannelClosed after the buffer drains); a read end
+    retires its reader (when every reader has, writers see ChannelClosed)."""
+    for e in ends:
+        if isinstance(e, (Reader, Writer)):
+            e.close()
+        else:
+            raise TypeError(f"ecsp.close takes channel ends (reader() or writer()), got {e!r}")
+
+
+def _channel_of(e: Any) -> Channel:
+    if isinstance(e, (Reader, Writer)):
+        return e.channel
+    if isinstance(e, Channel):
+        return e
+    raise TypeError(f"expected a channel end or a channel, got {e!r}")
+
+
+# -- alternation ----------------------------------------------------------------------
+
+
+class Skip:
+    """A guard that is always ready: an Alt with a Skip never blocks."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "Skip()"
+
+
+class Timeout:
+    """A guard that becomes ready ``seconds`` after the select starts.
+
+    In deterministic mode the seconds are virtual: time jumps to the
+    deadline when no process can run, so a run replays exactly.
+    """
+
+    __slots__ = ("seconds",)
+
+    def __init__(self, seconds: float) -> None:
+        if not isinstance(seconds, (int, float)) or seconds != seconds or seconds < 0:
+            raise ValueError(f"Timeout seconds must be a number >= 0, got {seconds!r}")
+        self.seconds = float(seconds)
+
+    def __repr__(self) -> str:
+        return f"Timeout({self.seconds})"
+
+
+class Alt:
+    """A choice between guards: read ends (ready when a value is),
+    ``(write_end, value)`` output guards (ready when a reader or buffer room
+    is), ``Skip()`` and ``Timeout(seconds)``.
+
+    ``select()`` picks any ready guard (at random: the seeded generator in
+    deterministic mode), ``pri_select()`` the first ready one in order,
+    ``fair_select()`` the first ready one after the last it chose. Each
+    returns ``(guard, value)``: the value read for a read end, else None.
+    A guard on a poisoned channel raises ChannelPoisoned; a read guard on a
+    closed, drained channel raises ChannelClosed.
+    """
+
+    __slots__ = ("_guards", "_last")
+
+    def __init__(self, *guards: Any) -> None:
+        if not guards:
+            raise ValueError("Alt needs at least one guard")
+        checked = []
+        for g in guards:
+            if isinstance(g, (Reader, Skip, Timeout)):
+                checked.append(g)
+            elif isinstance(g, tuple) and len(g) == 2 and isinstance(g[0], Writer):
+                checked.append(g)
+            elif isinstance(g, Writer):
+                raise TypeError(f"an output guard is a (write end, value) pair: Alt(({g!r}, value)), not {g!r}")
+            else:
+                raise TypeError(
+                    f"Alt guards are read ends, (write end, value) pairs, ecsp.Skip() and ecsp.Timeout(s); got {g!r}"
+                )
+        self._guards: Tuple[Any, ...] = tuple(checked)
+        self._last = -1
+
+    def select(self) -> Tuple[Any, Any]:
+        """Chooses any ready guard; blocks until one is."""
+        s = _sched
+        rng = s.rng if s is not None and s.rng is not None else random
+        n = len(self._guards)
+        return self._choose(rng.randrange(n))
+
+    def pri_select(self) -> Tuple[Any, Any]:
+        """Chooses the first ready guard in order; blocks until one is."""
+        return self._choose(0)
+
+    def fair_select(self) -> Tuple[Any, Any]:
+        """Chooses the first ready guard after the last one chosen, so no
+        ready guard waits more than one turn per other guard."""
+        return self._choose((self._last + 1) % len(self._guards))
+
+    def _choose(self, start: int) -> Tuple[Any, Any]:
+        guards = self._guards
+        n = len(guards)
+        skip = None
+        for k in range(n):
+            i = (start + k) % n
+            g = guards[i]
+            if g.__class__ is Reader:
+                ch = g._ch
+                if ch._buf or ch._wq or ch._state:
+                    self._last = i
+                    return g, g.read()
+            elif g.__class__ is tuple:
+                w, value = g
+                ch = w._ch
+                if ch._rq or len(ch._buf) < ch.buffer or ch._state:
+                    self._last = i
+                    w.write(value)
+                    return w, None
+            elif g.__class__ is Skip:
+                if skip is None:
+                    skip = i
+            elif g.seconds <= 0:
+                self._last = i
+                return g, None
+        if skip is not None:
+            self._last = skip
+            return guards[skip], None
+        return self._wait()
+
+    def _wait(self) -> Tuple[Any, Any]:
+        p = _current()
+        s = _sched
+        assert s is not None
+        wait = _AltWait(p)
+        for g in self._guards:
+            if g.__class__ is Reader:
+                e = _AltEntry(wait, g, g._ch._rq, None)
+                g._ch._rq.append(e)
+            elif g.__class__ is tuple:
+                e = _AltEntry(wait, g[0], g[0]._ch._wq, g[1])
+                g[0]._ch._wq.append(e)
+            else:
+                e = _AltEntry(wait, g, None, None)
+                s.add_timer(s.now() + g.seconds, e)
+            wait.entries.append(e)
+        p.wait = self
+        _block()
+        p.wait = None
+        guard, value = p.alt_result
+        p.alt_result = None
+        self._last = self._guards.index(guard) if guard in self._guards else self._index_of_output(guard)
+        if p.flag:
+            flag, p.flag = p.flag, _OK
+            name = guard._ch.name
+            if flag == _WOKE_POISONED:
+                raise ChannelPoisoned(f"channel `{name}` is poisoned")
+            raise ChannelClosed(f"channel `{name}` is closed")
+        return guard, value
+
+    def _index_of_output(self, w: Any) -> int:
+        for i, g in enumerate(self._guards):
+            if g.__class__ is tuple and g[0] is w:
+                return i
+        return -1

@@ -1,0 +1,111 @@
+"""Commstime, the classic CSP benchmark, from Python.
+
+    Prefix(0) --a--> Delta --b--> Succ
+        ^              |            |
+        +------c-------+------------+
+                       +--d--> Consume (times N reads)
+
+One loop is four rendezvous communications. Run as
+``python examples/commstime.py [--iterations N] [--device] [--json]``:
+without ``--device`` the four processes are Python processes on ecsp's
+scheduler; with it they are the built-in device processes on the
+simulated chip, started from Python.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import ecsp
+
+
+@ecsp.process
+def prefix(inp, out, value):
+    out(value)
+    while True:
+        out(inp())
+
+
+@ecsp.process
+def delta(inp, out1, out2):
+    while True:
+        v = inp()
+        out1(v)
+        out2(v)
+
+
+@ecsp.process
+def succ(inp, out):
+    while True:
+        out(inp() + 1)
+
+
+@ecsp.process
+def consume(inp, iterations, warmup):
+    for _ in range(warmup):
+        inp()
+    t0 = time.perf_counter()
+    for _ in range(iterations):
+        inp()
+    elapsed = time.perf_counter() - t0
+    ecsp.poison(inp)  # runs round the ring: every process ends
+    return elapsed * 1e9 / (iterations * 4)
+
+
+def python_commstime(iterations: int, warmup: int = 1000) -> float:
+    """ns per communication with all four processes in Python."""
+    a, b, c, d = (ecsp.Channel() for _ in range(4))
+    results = ecsp.Parallel(
+        prefix(c.reader(), a.writer(), 0),
+        delta(a.reader(), b.writer(), d.writer()),
+        succ(b.reader(), c.writer()),
+        consume(d.reader(), iterations, warmup),
+        timeout=600,
+    )
+    return results[3]
+
+
+def device_commstime(iterations: int, placement: str = "spread") -> dict:
+    """Commstime with the four processes on the simulated chip, started from Python."""
+    warmup = min(iterations // 10, 10_000)
+    with ecsp.Chip(placement=placement) as chip:
+        a, b, c, d = (ecsp.Channel(dtype="u32") for _ in range(4))
+        results = ecsp.Parallel(
+            ecsp.device("prefix", c.reader(), a.writer(), value=0),
+            ecsp.device("delta", a.reader(), b.writer(), d.writer()),
+            ecsp.device("succ", b.reader(), c.writer()),
+            ecsp.device("consume", d.reader(), count=iterations, warmup=warmup, poison=1),
+            timeout=600,
+        )
+        consumer = results[3]
+        expected = (warmup + iterations) * (warmup + iterations - 1) // 2 - warmup * (warmup - 1) // 2
+        if consumer.aux != expected:
+            raise RuntimeError(f"commstime's consumer summed {consumer.aux}, expected {expected}")
+        ns = consumer.ticks * 1e9 / chip.ticks_per_second / (iterations * 4)
+        return {"placement": placement, "iterations": iterations, "ns_per_comm": ns}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--iterations", type=int, default=None)
+    ap.add_argument("--device", action="store_true", help="run the four processes on the simulated chip")
+    ap.add_argument("--placement", default="spread", choices=["spread", "packed"])
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    if args.device:
+        out = device_commstime(args.iterations or 1_000_000, args.placement)
+        out["processes"] = "device"
+    else:
+        n = args.iterations or 200_000
+        out = {"processes": "python", "iterations": n, "ns_per_comm": python_commstime(n)}
+    if args.json:
+        print(json.dumps(out))
+    else:
+        extra = f" ({out['placement']})" if args.device else ""
+        print(f"commstime, {out['processes']} processes{extra}: {out['ns_per_comm']:.1f} ns per communication over {out['iterations']} loops")
+
+
+if __name__ == "__main__":
+    main()
