@@ -229,6 +229,8 @@ impl DeviceNetwork {
     }
 
     /// Adds a process of a built-in kind; returns its index.
+    // One argument per field of the Python call (`py` is pyo3's token).
+    #[allow(clippy::too_many_arguments)]
     #[pyo3(signature = (name, kind, inputs, outputs, params, pin))]
     fn process(
         &mut self,
@@ -355,17 +357,20 @@ impl DeviceRun {
     }
 }
 
-/// Every built-in device process kind: (name, summary, inputs, outputs,
+/// A built-in kind as Python sees it: (name, summary, inputs, outputs,
 /// params, forever), with inputs and outputs as (min, max).
-#[pyfunction]
-fn kinds() -> Vec<(
+type KindRow = (
     &'static str,
     &'static str,
     (u32, u32),
     (u32, u32),
     Vec<&'static str>,
     bool,
-)> {
+);
+
+/// Every built-in device process kind.
+#[pyfunction]
+fn kinds() -> Vec<KindRow> {
     let arity = |a: Arity| match a {
         Arity::Exactly(n) => (n, n),
         Arity::Between { min, max } => (min, max),
