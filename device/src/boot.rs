@@ -264,6 +264,12 @@ pub struct PeerRecord {
     pub peer: u32,
 }
 
+/// Set in [`TaskRecord::kind`] by a host that wants the process run by the C
+/// runtime (`device/c/`) in a simulator that carries both runtimes
+/// (`ecsp-device`'s `c-runtime` feature): the kind id is the other bits.
+/// The C runtime on silicon ignores it, since every process there is C.
+pub const KIND_C_FLAG: u32 = 1 << 31;
+
 /// [`TaskRecord::waiting`] of a process blocked on something other than one
 /// channel end (several ends in an alternation, a timer, a barrier).
 pub const WAIT_OTHER: u32 = u32::MAX;

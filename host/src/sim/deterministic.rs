@@ -566,6 +566,8 @@ impl Shared {
                 if status == task_status::FAILED {
                     return true;
                 }
+                // The kind id without the bit that picks the C runtime.
+                let kind = kind & !ecsp_device::boot::KIND_C_FLAG;
                 if KINDS.get(kind as usize).is_some_and(|k| !k.forever) {
                     if status != task_status::FINISHED {
                         return false;
