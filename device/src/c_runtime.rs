@@ -38,7 +38,7 @@ use core::task::{Context, Poll};
 
 /// Set in `TaskRecord::kind` for a task the C runtime runs (in a simulator
 /// built with the `c-runtime` feature). The C runtime itself ignores the bit.
-pub const C_KIND_FLAG: u32 = 0x8000_0000;
+pub use crate::boot::KIND_C_FLAG as C_KIND_FLAG;
 
 /// The C runtime's HAL table (`ecsp_hal` in `device/c/include/ecsp/hal.h`).
 #[repr(C)]
@@ -74,7 +74,14 @@ struct CLayoutEntry {
 
 extern "C-unwind" {
     fn ecsp_c_state_size(kind: u32) -> u32;
-    fn ecsp_c_init(hal: *const Hal, state: *mut c_void, room: u32, record: u32, ends_offset: u32, end_count: u32) -> u32;
+    fn ecsp_c_init(
+        hal: *const Hal,
+        state: *mut c_void,
+        room: u32,
+        record: u32,
+        ends_offset: u32,
+        end_count: u32,
+    ) -> u32;
     fn ecsp_c_step(hal: *const Hal, state: *mut c_void, out: *mut COutcome) -> i32;
 }
 
@@ -139,14 +146,24 @@ unsafe extern "C-unwind" fn hal_read_local<M: Mesh>(ctx: *mut c_void, offset: u3
     // SAFETY: (1) as in `hal_load_word`; (2) the C runtime passes a buffer
     // of its own (a local or a field of its state) valid for `len` bytes
     // and not shared with anything else during the call.
-    let (mesh, buf) = unsafe { (mesh::<M>(ctx), core::slice::from_raw_parts_mut(dst as *mut u8, len as usize)) };
+    let (mesh, buf) = unsafe {
+        (
+            mesh::<M>(ctx),
+            core::slice::from_raw_parts_mut(dst as *mut u8, len as usize),
+        )
+    };
     mesh.read_local(offset, buf)
 }
 
 unsafe extern "C-unwind" fn hal_write<M: Mesh>(ctx: *mut c_void, dst: u32, src: *const c_void, len: u32) {
     // SAFETY: (1) as in `hal_load_word`; (2) the C runtime passes a message
     // of its own, valid for `len` bytes during the call.
-    let (mesh, data) = unsafe { (mesh::<M>(ctx), core::slice::from_raw_parts(src as *const u8, len as usize)) };
+    let (mesh, data) = unsafe {
+        (
+            mesh::<M>(ctx),
+            core::slice::from_raw_parts(src as *const u8, len as usize),
+        )
+    };
     mesh.write(GlobalAddr::new(dst), data)
 }
 
@@ -275,10 +292,7 @@ unsafe fn drop_c<M: Mesh>(state: *mut u8) {
 fn error_of(code: u32, detail: u32) -> ProcessError {
     match code {
         1 => ProcessError::End(EndError::WrongDirection { found: detail }),
-        2 => ProcessError::End(EndError::SizeMismatch {
-            channel: 0,
-            process: 0,
-        }),
+        2 => ProcessError::End(EndError::SizeMismatch { channel: 0, process: 0 }),
         3 => ProcessError::End(EndError::BadBlock { offset: detail }),
         4 => ProcessError::MissingEnd {
             input: true,

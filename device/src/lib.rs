@@ -11,6 +11,8 @@
 //! - [`barrier`]: barriers between processes: a software dissemination
 //!   barrier and the chip-wide WAND barrier.
 //! - [`boot`]: the boot table the host writes into each core.
+//! - `c_runtime` (feature `c-runtime`): the C device runtime of `device/c/`,
+//!   run by this executor next to Rust processes.
 //! - [`executor`]: the per-core executor.
 //! - [`process`]: process handles and the built-in process registry.
 #![no_std]
@@ -19,6 +21,8 @@ pub mod addr;
 pub mod alt;
 pub mod barrier;
 pub mod boot;
+#[cfg(feature = "c-runtime")]
+pub mod c_runtime;
 pub mod channel;
 pub mod executor;
 pub mod mesh;

@@ -1,0 +1,144 @@
+/* The C runtime's one boundary to the chip: every access to memory that
+ * another core (or the host) may touch goes through these functions, as the
+ * Rust runtime's goes through its `Mesh` trait (device/src/mesh.rs).
+ *
+ * Two implementations:
+ * - ECSP_HAL_SILICON (the device image for the Epiphany): plain volatile
+ *   loads and stores to local offsets and global addresses, and writes to
+ *   ILATST. Same source, same destination writes arrive in order on the
+ *   mesh; the compiler barrier in each store keeps the compiler from
+ *   moving a payload store after its flag store, which is all the ordering
+ *   the protocol asks of a C runtime (PROTOCOL.md section 1).
+ * - otherwise (the simulator): a table of function pointers the host
+ *   provides, which the runtime calls with an opaque context (ecsp-device's
+ *   `c_runtime` module fills it from a simulated core's Mesh), so the same
+ *   C code runs on simulated cores, counted and ordered like the Rust code.
+ *
+ * Offsets are in this core's SRAM (0..0x8000); global addresses are
+ * `core_id << 20 | offset`. */
+#ifndef ECSP_HAL_H
+#define ECSP_HAL_H
+
+#include <stdint.h>
+
+#include "protocol.h"
+
+#ifdef ECSP_HAL_SILICON
+
+/* Nothing to carry: the chip is the HAL. */
+typedef struct ecsp_hal {
+    uint32_t unused;
+} ecsp_hal;
+
+#define ECSP_BARRIER() __asm__ __volatile__("" ::: "memory")
+
+static inline uint32_t ecsp_load_word(const ecsp_hal *h, uint32_t offset)
+{
+    (void)h;
+    uint32_t v = *(volatile const uint32_t *)(uintptr_t)offset;
+    ECSP_BARRIER(); /* acquire: later reads of the data stay after the poll */
+    return v;
+}
+
+static inline void ecsp_store_word(const ecsp_hal *h, uint32_t offset, uint32_t value)
+{
+    (void)h;
+    ECSP_BARRIER(); /* release: earlier stores stay before */
+    *(volatile uint32_t *)(uintptr_t)offset = value;
+}
+
+static inline void ecsp_read_local(const ecsp_hal *h, uint32_t offset, void *dst, uint32_t len)
+{
+    (void)h;
+    const volatile uint8_t *s = (const volatile uint8_t *)(uintptr_t)offset;
+    uint8_t *d = (uint8_t *)dst;
+    if (((offset | (uint32_t)(uintptr_t)dst | len) & 3u) == 0) {
+        for (uint32_t i = 0; i < len; i += 4)
+            *(uint32_t *)(void *)(d + i) = *(const volatile uint32_t *)(const volatile void *)(s + i);
+    } else {
+        for (uint32_t i = 0; i < len; i++)
+            d[i] = s[i];
+    }
+    ECSP_BARRIER();
+}
+
+static inline void ecsp_write(const ecsp_hal *h, uint32_t dst, const void *src, uint32_t len)
+{
+    (void)h;
+    volatile uint8_t *d = (volatile uint8_t *)(uintptr_t)dst;
+    const uint8_t *s = (const uint8_t *)src;
+    ECSP_BARRIER();
+    if (((dst | (uint32_t)(uintptr_t)src | len) & 7u) == 0) {
+        /* doublewords: one mesh transaction per 8 bytes */
+        for (uint32_t i = 0; i < len; i += 8)
+            *(volatile uint64_t *)(volatile void *)(d + i) = *(const uint64_t *)(const void *)(s + i);
+    } else if (((dst | (uint32_t)(uintptr_t)src | len) & 3u) == 0) {
+        for (uint32_t i = 0; i < len; i += 4)
+            *(volatile uint32_t *)(volatile void *)(d + i) = *(const uint32_t *)(const void *)(s + i);
+    } else {
+        for (uint32_t i = 0; i < len; i++)
+            d[i] = s[i];
+    }
+}
+
+static inline void ecsp_write_word(const ecsp_hal *h, uint32_t dst, uint32_t value)
+{
+    (void)h;
+    ECSP_BARRIER();
+    *(volatile uint32_t *)(uintptr_t)dst = value;
+}
+
+/* Wakes `core`: its user interrupt (a write to its ILATST). The host (core
+ * id 0 as a channel peer) polls and needs no interrupt. */
+static inline void ecsp_wake(const ecsp_hal *h, uint32_t core)
+{
+    if (core != 0)
+        ecsp_write_word(h, core << 20 | ECSP_ILATST, ECSP_USER_IRQ_BIT);
+}
+
+/* The core clock, counted by the executor from CTIMER0 (executor.c). */
+uint64_t ecsp_now_ticks(const ecsp_hal *h);
+
+#else /* the simulator's HAL */
+
+typedef struct ecsp_hal {
+    void *ctx;
+    /* acquire load of the word at `offset` of this core's SRAM (a poll) */
+    uint32_t (*load_word)(void *ctx, uint32_t offset);
+    /* release store of the word at `offset` of this core's SRAM */
+    void (*store_word)(void *ctx, uint32_t offset, uint32_t value);
+    /* copy `len` bytes at `offset` of this core's SRAM into `dst` */
+    void (*read_local)(void *ctx, uint32_t offset, void *dst, uint32_t len);
+    /* posted write of `len` bytes to global address `dst` */
+    void (*write)(void *ctx, uint32_t dst, const void *src, uint32_t len);
+    /* posted write of one word to `dst`, after every earlier access */
+    void (*write_word)(void *ctx, uint32_t dst, uint32_t value);
+    /* raise the user interrupt of `core` (0: the host, which is notified) */
+    void (*wake)(void *ctx, uint32_t core);
+    /* a free-running tick counter */
+    uint64_t (*now_ticks)(void *ctx);
+} ecsp_hal;
+
+static inline uint32_t ecsp_load_word(const ecsp_hal *h, uint32_t offset) { return h->load_word(h->ctx, offset); }
+static inline void ecsp_store_word(const ecsp_hal *h, uint32_t offset, uint32_t value)
+{
+    h->store_word(h->ctx, offset, value);
+}
+static inline void ecsp_read_local(const ecsp_hal *h, uint32_t offset, void *dst, uint32_t len)
+{
+    h->read_local(h->ctx, offset, dst, len);
+}
+static inline void ecsp_write(const ecsp_hal *h, uint32_t dst, const void *src, uint32_t len)
+{
+    h->write(h->ctx, dst, src, len);
+}
+static inline void ecsp_write_word(const ecsp_hal *h, uint32_t dst, uint32_t value)
+{
+    h->write_word(h->ctx, dst, value);
+}
+static inline void ecsp_wake(const ecsp_hal *h, uint32_t core) { h->wake(h->ctx, core); }
+static inline uint64_t ecsp_now_ticks(const ecsp_hal *h) { return h->now_ticks(h->ctx); }
+
+#endif
+
+#endif /* ECSP_HAL_H */

@@ -1,0 +1,122 @@
+/* ecsp's C device runtime: channel endpoints, built-in processes as
+ * stackless coroutines, and the per-core executor.
+ *
+ * One core runs many processes and has no heap, so a C process is a state
+ * struct plus a step function (protothread style): the step runs until the
+ * process must wait, saves where it was (`line`) and returns ECSP_BLOCKED;
+ * the next step resumes there. Every variable that lives across a wait is
+ * in the state, and the state lives in the task arena exactly where the
+ * host planned it (TaskRecord.state_offset, state_size): ecsp_c_state_size
+ * says how much a kind needs, and a test checks that it fits the room the
+ * planner reserves. */
+#ifndef ECSP_RUNTIME_H
+#define ECSP_RUNTIME_H
+
+#include "hal.h"
+#include "protocol.h"
+
+/* What a step or a channel operation reports. */
+#define ECSP_BLOCKED 0    /* not yet: wait for a wake-up and step again */
+#define ECSP_DONE 1       /* the process ended (step) / the operation completed */
+#define ECSP_SHUT_CLOSED (-1)  /* the channel was closed (and drained) */
+#define ECSP_SHUT_POISONED (-2) /* the channel was poisoned */
+
+/* The write end of a one-to-one channel, or one writer of an any-to-one
+ * channel (PROTOCOL.md "Send"). Private state of the process that owns it. */
+typedef struct ecsp_writer {
+    uint32_t ack;       /* SRAM offset of our acknowledgement block */
+    uint32_t ring;      /* global address of the reader's ring block */
+    uint32_t reader;    /* the reader's core id (0: the host) */
+    uint32_t slots;     /* 1 for a rendezvous, else the capacity */
+    uint32_t stride;    /* msg_size rounded up to 8 */
+    uint32_t msg_size;
+    uint32_t written;   /* our copy of the ring's `written` */
+    uint32_t next_slot; /* slot cursor, 0..slots */
+    uint32_t end;       /* index in this core's end table */
+    uint8_t own_state;  /* ECSP_CLOSED / ECSP_POISONED set by this end */
+    uint8_t rendezvous; /* capacity 0 */
+    uint8_t put;        /* the message of the send under way is in the ring */
+    uint8_t reserved;
+} ecsp_writer;
+
+/* The read end of a one-to-one channel (lanes == 0) or of an any-to-one
+ * channel (lanes >= 1, merged fairly; PROTOCOL.md "LaneRecord"). */
+typedef struct ecsp_reader {
+    uint32_t ring;      /* one-to-one: SRAM offset of our ring; any-to-one: of the lane table */
+    uint32_t ack;       /* one-to-one: global address of the writer's ack block */
+    uint32_t writer;    /* one-to-one: the writer's core id */
+    uint32_t lanes;     /* 0: one-to-one; else the number of writers */
+    uint32_t slots;
+    uint32_t stride;
+    uint32_t msg_size;
+    uint32_t taken;     /* one-to-one: our copy of `taken` (any-to-one: in the lane records) */
+    uint32_t next_slot; /* one-to-one: slot cursor */
+    uint32_t start;     /* any-to-one: lane to look at first (fairness) */
+    uint32_t end;       /* index in this core's end table */
+    uint32_t own_state; /* ECSP_POISONED once this end poisoned */
+} ecsp_reader;
+
+/* Opens end `index` of a task's read ends (writer: write ends) from the end
+ * table at `ends_offset`: 0, or a ProcessError code (ECSP_ERR_*). */
+uint32_t ecsp_open_reader(const ecsp_hal *h, ecsp_reader *r, uint32_t ends_offset, uint32_t end, uint32_t msg_size);
+uint32_t ecsp_open_writer(const ecsp_hal *h, ecsp_writer *w, uint32_t ends_offset, uint32_t end, uint32_t msg_size);
+
+/* One attempt at a send of the `msg_size` bytes at `msg` (the same bytes on
+ * every attempt of one send): ECSP_DONE, ECSP_BLOCKED, ECSP_SHUT_CLOSED (this
+ * end closed before) or ECSP_SHUT_POISONED (not delivered). */
+int ecsp_send(const ecsp_hal *h, ecsp_writer *w, const void *msg);
+/* One attempt at a receive into `buf`: ECSP_DONE, ECSP_BLOCKED, ECSP_SHUT_CLOSED
+ * (closed and drained) or ECSP_SHUT_POISONED. */
+int ecsp_recv(const ecsp_hal *h, ecsp_reader *r, void *buf);
+void ecsp_close(const ecsp_hal *h, ecsp_writer *w);
+void ecsp_poison_writer(const ecsp_hal *h, ecsp_writer *w);
+void ecsp_poison_reader(const ecsp_hal *h, ecsp_reader *r);
+
+/* The result of a process (TaskRecord value, aux, ticks, error). */
+typedef struct ecsp_outcome {
+    uint64_t value;
+    uint64_t aux;
+    uint64_t ticks;
+    uint32_t error;  /* a ProcessError code, 0 when it returned normally */
+    uint32_t detail; /* the end or parameter index the error is about */
+} ecsp_outcome;
+
+/* Bytes of the state of a process of `kind` (the C flag masked off), 0 for
+ * a kind the C runtime does not have. Independent of the dtype. */
+uint32_t ecsp_c_state_size(uint32_t kind);
+/* Alignment of every state. */
+#define ECSP_C_STATE_ALIGN 8u
+
+/* Builds the state of the task whose TaskRecord is at SRAM offset `record`
+ * at `state` (`room` bytes, 8-byte aligned): 0, or a BootError code
+ * (ECSP_BOOT_UNKNOWN_KIND, _UNKNOWN_DTYPE, _NO_ROOM, _CORRUPT). */
+uint32_t ecsp_c_init(const ecsp_hal *h, void *state, uint32_t room, uint32_t record, uint32_t ends_offset,
+                     uint32_t end_count);
+/* Runs the process until it blocks (ECSP_BLOCKED, having stored what it
+ * waits on in its TaskRecord.waiting) or ends (ECSP_DONE, `out` filled). */
+int ecsp_c_step(const ecsp_hal *h, void *state, ecsp_outcome *out);
+
+/* ---- the executor (executor.c; PROTOCOL.md section 5) ---- */
+
+typedef struct ecsp_exec_task {
+    uint32_t record; /* SRAM offset of its TaskRecord */
+    uint32_t state;  /* SRAM offset of its state */
+    uint32_t live;
+} ecsp_exec_task;
+
+typedef struct ecsp_executor {
+    uint32_t count;
+    uint32_t live;
+    ecsp_exec_task tasks[ECSP_MAX_TASKS_PER_CORE];
+} ecsp_executor;
+
+/* Reads this core's boot table and builds every process's state, checking
+ * in PROTOCOL.md's order; writes boot_error and core_status. Returns 0 or
+ * the BootError code. `sram` is where this core's SRAM offset 0 is in the
+ * address space the code runs in (0 on silicon). */
+uint32_t ecsp_boot(const ecsp_hal *h, ecsp_executor *ex, uint32_t core_id, uintptr_t sram);
+/* One round: steps every live process once, writing the results of those
+ * that end. Returns the number still live. */
+uint32_t ecsp_round(const ecsp_hal *h, ecsp_executor *ex, uintptr_t sram);
+
+#endif /* ECSP_RUNTIME_H */

@@ -1,0 +1,133 @@
+/* The per-core executor of the C runtime: reads the boot table the host
+ * wrote at 0x2000, builds every process's state in the task arena, and
+ * steps the processes in rounds (PROTOCOL.md section 5, and "Wake-ups and
+ * the executor" in section 4). On silicon crt0 calls ecsp_boot once and
+ * then ecsp_round until nothing is live, sleeping between rounds when no
+ * user interrupt was latched. In ecsp's simulator the Rust executor
+ * schedules C processes itself (ecsp-device's `c_runtime`), and these two
+ * functions are exercised by device tests over a simulated SRAM. */
+#include "ecsp/runtime.h"
+
+static int fits(uint32_t offset, uint64_t bytes)
+{
+    return offset >= ECSP_BOOT_OFFSET && (uint64_t)offset + bytes <= ECSP_STACK_BOTTOM;
+}
+
+static uint32_t participant_block_size(uint32_t kind, uint32_t size)
+{
+    if (kind != 1u)
+        return 8u;
+    uint32_t rounds = 0;
+    while (rounds < 32u && (1ull << rounds) < size)
+        rounds++;
+    return (8u + 4u * rounds + 7u) & ~7u;
+}
+
+/* The barrier part of the boot checks (PROTOCOL.md section 6). */
+static int barriers_fit(const ecsp_hal *h, const ecsp_boot_header *b)
+{
+    if (b->wand_offset != 0 && (b->wand_offset % 8 != 0 || !fits(b->wand_offset, sizeof(ecsp_wand_block))))
+        return 0;
+    if (b->barrier_count == 0)
+        return 1;
+    if (b->barriers_offset % 4 != 0 ||
+        !fits(b->barriers_offset, (uint64_t)b->barrier_count * sizeof(ecsp_barrier_record)))
+        return 0;
+    for (uint32_t i = 0; i < b->barrier_count; i++) {
+        ecsp_barrier_record r;
+        ecsp_read_local(h, b->barriers_offset + i * (uint32_t)sizeof r, &r, sizeof r);
+        int kind_ok = r.kind == 1u || (r.kind == 2u && b->wand_offset != 0);
+        if (!kind_ok || r.task >= b->task_count || r.size < 1 || r.rank >= r.size || r.block % 8 != 0 ||
+            !fits(r.block, participant_block_size(r.kind, r.size)) || r.roster % 4 != 0 ||
+            !fits(r.roster, 4ull * r.size))
+            return 0;
+    }
+    return 1;
+}
+
+static uint32_t boot_inner(const ecsp_hal *h, ecsp_executor *ex, uint32_t core_id, uintptr_t sram)
+{
+    ecsp_boot_header b;
+    ecsp_read_local(h, ECSP_BOOT_OFFSET, &b, sizeof b);
+    if (b.magic != ECSP_BOOT_MAGIC)
+        return ECSP_BOOT_NO_TABLE;
+    if (b.version != ECSP_BOOT_VERSION)
+        return ECSP_BOOT_VERSION_MISMATCH;
+    if (b.core_id != core_id)
+        return ECSP_BOOT_WRONG_CORE;
+    if (b.task_count > ECSP_MAX_TASKS_PER_CORE)
+        return ECSP_BOOT_TOO_MANY_TASKS;
+    if (!fits(b.tasks_offset, (uint64_t)b.task_count * sizeof(ecsp_task_record)) ||
+        !fits(b.ends_offset, (uint64_t)b.end_count * sizeof(ecsp_end_record)) ||
+        !fits(b.arena_offset, b.arena_size) || b.tasks_offset % 8 != 0 || b.ends_offset % 4 != 0 ||
+        b.arena_offset % 8 != 0)
+        return ECSP_BOOT_CORRUPT;
+    if (!barriers_fit(h, &b))
+        return ECSP_BOOT_CORRUPT;
+    ex->count = 0;
+    ex->live = 0;
+    for (uint32_t i = 0; i < b.task_count; i++) {
+        uint32_t record = b.tasks_offset + i * (uint32_t)sizeof(ecsp_task_record);
+        ecsp_task_record t;
+        ecsp_read_local(h, record, &t, sizeof t);
+        if ((uint64_t)t.first_end + t.inputs + t.outputs > b.end_count ||
+            (uint64_t)t.state_offset + t.state_size > b.arena_size)
+            return ECSP_BOOT_CORRUPT;
+        uint32_t state = b.arena_offset + t.state_offset;
+        uint32_t err = ecsp_c_init(h, (void *)(sram + state), t.state_size, record, b.ends_offset, b.end_count);
+        if (err)
+            return err;
+        ex->tasks[i].record = record;
+        ex->tasks[i].state = state;
+        ex->tasks[i].live = 1;
+        ex->count++;
+        ex->live++;
+    }
+    /* Only once every process is built: a failed boot leaves all LOADED. */
+    for (uint32_t i = 0; i < ex->count; i++)
+        ecsp_store_word(h, ex->tasks[i].record + ECSP_TASK_STATUS_OFFSET, ECSP_STATUS_RUNNING);
+    return 0;
+}
+
+uint32_t ecsp_boot(const ecsp_hal *h, ecsp_executor *ex, uint32_t core_id, uintptr_t sram)
+{
+    uint32_t err = boot_inner(h, ex, core_id, sram);
+    if (err)
+        ecsp_store_word(h, ECSP_BOOT_OFFSET + ECSP_BOOT_ERROR_OFFSET, err);
+    ecsp_store_word(h, ECSP_BOOT_OFFSET + ECSP_CORE_STATUS_OFFSET, err ? ECSP_STATUS_FAULTED : ECSP_STATUS_RUNNING);
+    return err;
+}
+
+/* Results first, then the status with release ordering: the host reads the
+ * results only after it sees a final status. */
+static void finish(const ecsp_hal *h, uint32_t record, const ecsp_outcome *o)
+{
+    uint32_t w[7];
+    uint64_t v[3] = {o->error ? 0 : o->value, o->error ? 0 : o->aux, o->error ? 0 : o->ticks};
+    for (int i = 0; i < 3; i++) {
+        w[2 * i] = (uint32_t)v[i];
+        w[2 * i + 1] = (uint32_t)(v[i] >> 32);
+    }
+    w[6] = o->error;
+    for (uint32_t i = 0; i < 7; i++)
+        ecsp_store_word(h, record + ECSP_TASK_VALUE_OFFSET + 4 * i, w[i]);
+    ecsp_store_word(h, record + ECSP_TASK_STATUS_OFFSET, o->error ? ECSP_STATUS_FAILED : ECSP_STATUS_FINISHED);
+}
+
+uint32_t ecsp_round(const ecsp_hal *h, ecsp_executor *ex, uintptr_t sram)
+{
+    for (uint32_t i = 0; i < ex->count; i++) {
+        ecsp_exec_task *t = &ex->tasks[i];
+        if (!t->live)
+            continue;
+        ecsp_outcome o;
+        if (ecsp_c_step(h, (void *)(sram + t->state), &o) == ECSP_DONE) {
+            t->live = 0;
+            ex->live--;
+            finish(h, t->record, &o);
+        }
+    }
+    if (ex->live == 0)
+        ecsp_store_word(h, ECSP_BOOT_OFFSET + ECSP_CORE_STATUS_OFFSET, ECSP_STATUS_FINISHED);
+    return ex->live;
+}

@@ -1,0 +1,447 @@
+/* The built-in processes of the C runtime, as stackless coroutines.
+ *
+ * Each behaves exactly as its Rust twin in device/src/process/builtin.rs
+ * (same results in value/aux/ticks, same errors, same way of ending: an
+ * input closed closes the outputs, poison anywhere poisons every end), so a
+ * network gives the same answers whichever runtime runs which process.
+ *
+ * Protothread style: `line` in the state is where the step resumes; every
+ * value that lives across a wait is in the state. PT_AWAIT runs one attempt
+ * of a channel operation and, when it must wait, notes the end in the
+ * TaskRecord's `waiting` (for the host's deadlock report) and returns
+ * ECSP_BLOCKED; the executor steps the process again after a wake-up. */
+#include "ecsp/runtime.h"
+
+typedef union ecsp_value {
+    uint64_t u64;
+    int64_t i64;
+    double f64;
+    uint32_t u32;
+    int32_t i32;
+    float f32;
+} ecsp_value;
+
+/* The state of every C process. `out` has room for the kind's most outputs
+ * (ecsp_c_state_size); only delta has more than one. */
+typedef struct ecsp_proc {
+    uint32_t line;        /* resume point; 0 before the first step */
+    uint32_t kind;        /* kind id, C flag masked off */
+    uint32_t dtype;
+    uint32_t msg_size;    /* bytes of one value of dtype */
+    uint32_t record;      /* SRAM offset of the TaskRecord */
+    uint32_t ends_offset; /* SRAM offset of the end table */
+    uint32_t first_end;
+    uint32_t inputs;
+    uint32_t outputs;
+    uint32_t i;           /* delta: the output being sent to */
+    int32_t why;          /* how the input ended: ECSP_SHUT_CLOSED or _POISONED */
+    uint32_t reserved;
+    ecsp_value msg;       /* the value in hand */
+    uint64_t handled;     /* values handled, or sent, or timed */
+    int64_t param[3];
+    int64_t sum;          /* consume: wrapping sum; sieve: the prime */
+    uint64_t aux;         /* sieve: multiples struck; consume: start tick */
+    ecsp_reader in;
+    ecsp_writer out[1];
+} ecsp_proc;
+
+ECSP_STATIC_ASSERT(sizeof(ecsp_proc) % 8 == 0, "states stay 8-byte aligned");
+
+#define MAX_DELTA_OUTPUTS 4u
+
+uint32_t ecsp_c_state_size(uint32_t kind)
+{
+    switch (kind & ~ECSP_KIND_C_FLAG) {
+    case ECSP_KIND_ID:
+    case ECSP_KIND_SUCC:
+    case ECSP_KIND_PREFIX:
+    case ECSP_KIND_CONSUME:
+    case ECSP_KIND_GENERATE:
+    case ECSP_KIND_SIEVE:
+        return sizeof(ecsp_proc);
+    case ECSP_KIND_DELTA:
+        return sizeof(ecsp_proc) + (MAX_DELTA_OUTPUTS - 1) * sizeof(ecsp_writer);
+    default:
+        return 0;
+    }
+}
+
+static uint32_t dtype_size(uint32_t dtype)
+{
+    switch (dtype) {
+    case ECSP_DTYPE_I32:
+    case ECSP_DTYPE_U32:
+    case ECSP_DTYPE_F32:
+        return 4;
+    case ECSP_DTYPE_I64:
+    case ECSP_DTYPE_F64:
+        return 8;
+    default:
+        return 0;
+    }
+}
+
+/* ---- values: Rust's `as` conversions, wrapping integer arithmetic ---- */
+
+static int64_t float_to_i64(double f)
+{
+    if (f != f)
+        return 0; /* NaN */
+    if (f >= 9223372036854775808.0)
+        return INT64_MAX;
+    if (f < -9223372036854775808.0)
+        return INT64_MIN;
+    return (int64_t)f;
+}
+
+static int64_t to_i64(uint32_t dtype, ecsp_value v)
+{
+    switch (dtype) {
+    case ECSP_DTYPE_I32:
+        return v.i32;
+    case ECSP_DTYPE_U32:
+        return v.u32;
+    case ECSP_DTYPE_F32:
+        return float_to_i64(v.f32);
+    case ECSP_DTYPE_F64:
+        return float_to_i64(v.f64);
+    default:
+        return v.i64;
+    }
+}
+
+static ecsp_value from_i64(uint32_t dtype, int64_t x)
+{
+    ecsp_value v;
+    v.u64 = 0;
+    switch (dtype) {
+    case ECSP_DTYPE_I32:
+    case ECSP_DTYPE_U32:
+        v.u32 = (uint32_t)(uint64_t)x;
+        break;
+    case ECSP_DTYPE_F32:
+        v.f32 = (float)x;
+        break;
+    case ECSP_DTYPE_F64:
+        v.f64 = (double)x;
+        break;
+    default:
+        v.i64 = x;
+        break;
+    }
+    return v;
+}
+
+static ecsp_value succ(uint32_t dtype, ecsp_value v)
+{
+    switch (dtype) {
+    case ECSP_DTYPE_I32:
+    case ECSP_DTYPE_U32:
+        v.u32 += 1u;
+        break;
+    case ECSP_DTYPE_F32:
+        v.f32 += 1.0f;
+        break;
+    case ECSP_DTYPE_F64:
+        v.f64 += 1.0;
+        break;
+    default:
+        v.u64 += 1u;
+        break;
+    }
+    return v;
+}
+
+/* ---- the coroutine machinery ---- */
+
+#define PT_BEGIN(p) switch ((p)->line) { case 0:
+#define PT_END(p) default: break; }
+/* One attempt of `op` per step until it stops reporting ECSP_BLOCKED; its
+ * result is then in `r`. `end` is what the process waits on. */
+#define PT_AWAIT(p, r, end, op)                                                                                      \
+    do {                                                                                                             \
+        (p)->line = __LINE__;                                                                                        \
+    case __LINE__:                                                                                                   \
+        (r) = (op);                                                                                                  \
+        if ((r) == ECSP_BLOCKED) {                                                                                   \
+            ecsp_store_word(h, (p)->record + ECSP_TASK_WAITING_OFFSET, (end) + 1u);                                 \
+            return ECSP_BLOCKED;                                                                                     \
+        }                                                                                                            \
+    } while (0)
+
+/* Ends the process with `value`, `aux` and no error. */
+static int finish(ecsp_proc *p, ecsp_outcome *out, uint64_t value, uint64_t aux, uint64_t ticks)
+{
+    out->value = value;
+    out->aux = aux;
+    out->ticks = ticks;
+    out->error = 0;
+    out->detail = 0;
+    p->line = 0xFFFFFFFFu;
+    return ECSP_DONE;
+}
+
+static int fail(ecsp_proc *p, ecsp_outcome *out, uint32_t error, uint32_t detail)
+{
+    finish(p, out, 0, 0, 0);
+    out->error = error;
+    out->detail = detail;
+    return ECSP_DONE;
+}
+
+/* `aux` of a process whose input ended: 0 closed, 1 poisoned (builtin.rs). */
+static uint64_t ended_by(int why) { return why == ECSP_SHUT_POISONED ? 1u : 0u; }
+
+static uint32_t open_input(const ecsp_hal *h, ecsp_proc *p)
+{
+    if (p->inputs < 1)
+        return ECSP_ERR_MISSING_END;
+    return ecsp_open_reader(h, &p->in, p->ends_offset, p->first_end, p->msg_size);
+}
+
+static uint32_t open_output(const ecsp_hal *h, ecsp_proc *p, uint32_t index)
+{
+    if (index >= p->outputs)
+        return ECSP_ERR_MISSING_END;
+    return ecsp_open_writer(h, &p->out[index], p->ends_offset, p->first_end + p->inputs + index, p->msg_size);
+}
+
+/* Closes (the input was closed) or poisons every output. */
+static void pass_on(const ecsp_hal *h, ecsp_proc *p, int why, uint32_t outputs)
+{
+    for (uint32_t k = 0; k < outputs; k++) {
+        if (why == ECSP_SHUT_POISONED)
+            ecsp_poison_writer(h, &p->out[k]);
+        else
+            ecsp_close(h, &p->out[k]);
+    }
+}
+
+/* id, succ, prefix: one value in, one (transformed) value out; prefix sends
+ * its parameter first. builtin.rs `map`. */
+static int step_map(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
+{
+    int r;
+    uint32_t err;
+    PT_BEGIN(p);
+    if ((err = open_input(h, p)) != 0)
+        return fail(p, out, err, 0);
+    if ((err = open_output(h, p, 0)) != 0)
+        return fail(p, out, err, 0);
+    if (p->kind == ECSP_KIND_PREFIX) {
+        p->msg = from_i64(p->dtype, p->param[0]);
+        PT_AWAIT(p, r, p->out[0].end, ecsp_send(h, &p->out[0], &p->msg));
+        if (r != ECSP_DONE) {
+            ecsp_poison_reader(h, &p->in);
+            return finish(p, out, 0, 1, 0);
+        }
+    }
+    for (;;) {
+        PT_AWAIT(p, r, p->in.end, ecsp_recv(h, &p->in, &p->msg));
+        if (r != ECSP_DONE) {
+            pass_on(h, p, r, 1);
+            return finish(p, out, p->handled, ended_by(r), 0);
+        }
+        if (p->kind == ECSP_KIND_SUCC)
+            p->msg = succ(p->dtype, p->msg);
+        PT_AWAIT(p, r, p->out[0].end, ecsp_send(h, &p->out[0], &p->msg));
+        if (r != ECSP_DONE) {
+            ecsp_poison_reader(h, &p->in);
+            return finish(p, out, p->handled, 1, 0);
+        }
+        p->handled++;
+    }
+    PT_END(p);
+    return ECSP_BLOCKED;
+}
+
+/* delta: each input on every output in turn. */
+static int step_delta(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
+{
+    int r;
+    uint32_t err;
+    PT_BEGIN(p);
+    if ((err = open_input(h, p)) != 0)
+        return fail(p, out, err, 0);
+    if (p->outputs > MAX_DELTA_OUTPUTS)
+        return fail(p, out, ECSP_ERR_MISSING_END, MAX_DELTA_OUTPUTS);
+    for (p->i = 0; p->i < p->outputs; p->i++)
+        if ((err = open_output(h, p, p->i)) != 0)
+            return fail(p, out, err, p->i);
+    for (;;) {
+        PT_AWAIT(p, r, p->in.end, ecsp_recv(h, &p->in, &p->msg));
+        if (r != ECSP_DONE) {
+            pass_on(h, p, r, p->outputs);
+            return finish(p, out, p->handled, ended_by(r), 0);
+        }
+        for (p->i = 0; p->i < p->outputs; p->i++) {
+            PT_AWAIT(p, r, p->out[p->i].end, ecsp_send(h, &p->out[p->i], &p->msg));
+            if (r != ECSP_DONE) {
+                ecsp_poison_reader(h, &p->in);
+                pass_on(h, p, ECSP_SHUT_POISONED, p->outputs);
+                return finish(p, out, p->handled, 1, 0);
+            }
+        }
+        p->handled++;
+    }
+    PT_END(p);
+    return ECSP_BLOCKED;
+}
+
+/* consume: `warmup` reads, then `count` timed reads (negative: until the
+ * input ends), then poison the input if `poison`. value = values timed,
+ * aux = their wrapping sum, ticks = time taken. */
+static int step_consume(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
+{
+    int r;
+    uint32_t err;
+    PT_BEGIN(p);
+    if ((err = open_input(h, p)) != 0)
+        return fail(p, out, err, 0);
+    if (p->param[1] < 0)
+        return fail(p, out, ECSP_ERR_BAD_PARAM, 1);
+    p->aux = ecsp_now_ticks(h);
+    for (p->handled = 0; p->handled < (uint64_t)p->param[1]; p->handled++) {
+        PT_AWAIT(p, r, p->in.end, ecsp_recv(h, &p->in, &p->msg));
+        if (r != ECSP_DONE)
+            break;
+        p->aux = ecsp_now_ticks(h);
+    }
+    p->handled = 0;
+    p->sum = 0;
+    while (p->param[0] < 0 || p->handled < (uint64_t)p->param[0]) {
+        PT_AWAIT(p, r, p->in.end, ecsp_recv(h, &p->in, &p->msg));
+        if (r != ECSP_DONE)
+            break;
+        p->sum = (int64_t)((uint64_t)p->sum + (uint64_t)to_i64(p->dtype, p->msg));
+        p->handled++;
+    }
+    {
+        uint64_t ticks = ecsp_now_ticks(h) - p->aux;
+        if (p->param[2] != 0)
+            ecsp_poison_reader(h, &p->in);
+        return finish(p, out, p->handled, (uint64_t)p->sum, ticks);
+    }
+    PT_END(p);
+    return ECSP_BLOCKED;
+}
+
+/* generate: `count` values from `start` up (negative: until poisoned),
+ * then close. value = values sent. */
+static int step_generate(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
+{
+    int r;
+    uint32_t err;
+    PT_BEGIN(p);
+    if ((err = open_output(h, p, 0)) != 0)
+        return fail(p, out, err, 0);
+    p->msg = from_i64(p->dtype, p->param[0]);
+    while (p->param[1] < 0 || p->handled < (uint64_t)p->param[1]) {
+        PT_AWAIT(p, r, p->out[0].end, ecsp_send(h, &p->out[0], &p->msg));
+        if (r != ECSP_DONE)
+            return finish(p, out, p->handled, 1, 0);
+        p->msg = succ(p->dtype, p->msg);
+        p->handled++;
+    }
+    ecsp_close(h, &p->out[0]);
+    return finish(p, out, p->handled, 0, 0);
+    PT_END(p);
+    return ECSP_BLOCKED;
+}
+
+/* sieve: the first value is the prime; forward the values it does not
+ * divide. value = the prime (0 for an empty stream), aux = multiples struck. */
+static int step_sieve(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
+{
+    int r;
+    uint32_t err;
+    PT_BEGIN(p);
+    if ((err = open_input(h, p)) != 0)
+        return fail(p, out, err, 0);
+    if ((err = open_output(h, p, 0)) != 0)
+        return fail(p, out, err, 0);
+    PT_AWAIT(p, r, p->in.end, ecsp_recv(h, &p->in, &p->msg));
+    if (r != ECSP_DONE) {
+        pass_on(h, p, r, 1);
+        return finish(p, out, 0, 0, 0);
+    }
+    p->sum = to_i64(p->dtype, p->msg);
+    if (p->sum <= 0) {
+        ecsp_poison_reader(h, &p->in);
+        pass_on(h, p, ECSP_SHUT_POISONED, 1);
+        return fail(p, out, ECSP_ERR_BAD_PARAM, 0);
+    }
+    for (;;) {
+        PT_AWAIT(p, r, p->in.end, ecsp_recv(h, &p->in, &p->msg));
+        if (r != ECSP_DONE) {
+            pass_on(h, p, r, 1);
+            break;
+        }
+        if (to_i64(p->dtype, p->msg) % p->sum == 0) {
+            p->aux++;
+        } else {
+            PT_AWAIT(p, r, p->out[0].end, ecsp_send(h, &p->out[0], &p->msg));
+            if (r != ECSP_DONE) {
+                ecsp_poison_reader(h, &p->in);
+                break;
+            }
+        }
+    }
+    return finish(p, out, (uint64_t)p->sum, p->aux, 0);
+    PT_END(p);
+    return ECSP_BLOCKED;
+}
+
+uint32_t ecsp_c_init(const ecsp_hal *h, void *state, uint32_t room, uint32_t record, uint32_t ends_offset,
+                     uint32_t end_count)
+{
+    ecsp_task_record t;
+    ecsp_read_local(h, record, &t, sizeof t);
+    uint32_t kind = t.kind & ~ECSP_KIND_C_FLAG;
+    uint32_t size = ecsp_c_state_size(kind);
+    if (size == 0)
+        return ECSP_BOOT_UNKNOWN_KIND;
+    if (dtype_size(t.dtype) == 0)
+        return ECSP_BOOT_UNKNOWN_DTYPE;
+    if ((uint64_t)t.first_end + t.inputs + t.outputs > end_count)
+        return ECSP_BOOT_CORRUPT;
+    if (size > room || (uintptr_t)state % ECSP_C_STATE_ALIGN != 0)
+        return ECSP_BOOT_NO_ROOM;
+    uint8_t *bytes = (uint8_t *)state;
+    for (uint32_t i = 0; i < size; i++)
+        bytes[i] = 0;
+    ecsp_proc *p = (ecsp_proc *)state;
+    p->kind = kind;
+    p->dtype = t.dtype;
+    p->msg_size = dtype_size(t.dtype);
+    p->record = record;
+    p->ends_offset = ends_offset;
+    p->first_end = t.first_end;
+    p->inputs = t.inputs;
+    p->outputs = t.outputs;
+    for (uint32_t i = 0; i < 3; i++)
+        p->param[i] = t.params[i];
+    return 0;
+}
+
+int ecsp_c_step(const ecsp_hal *h, void *state, ecsp_outcome *out)
+{
+    ecsp_proc *p = (ecsp_proc *)state;
+    switch (p->kind) {
+    case ECSP_KIND_ID:
+    case ECSP_KIND_SUCC:
+    case ECSP_KIND_PREFIX:
+        return step_map(h, p, out);
+    case ECSP_KIND_DELTA:
+        return step_delta(h, p, out);
+    case ECSP_KIND_CONSUME:
+        return step_consume(h, p, out);
+    case ECSP_KIND_GENERATE:
+        return step_generate(h, p, out);
+    case ECSP_KIND_SIEVE:
+        return step_sieve(h, p, out);
+    default:
+        /* ecsp_c_init admits no other kind */
+        return fail(p, out, ECSP_ERR_BAD_PARAM, 0);
+    }
+}
