@@ -242,21 +242,46 @@ impl<M: Mesh> Executor<M> {
             {
                 return Err(BootError::Corrupt);
             }
-            if record.kind as usize >= KINDS.len() {
-                return Err(BootError::UnknownKind { task: i });
-            }
             let state = mesh.local(header.arena_offset + record.state_offset);
-            // SAFETY: (1) records and ends were planned for this core (caller
-            // duty 1); (2) each end is taken once by the built-in processes.
-            let proc = unsafe { process::Proc::new(mesh, record, header.ends_offset) }.with_task(i);
-            // SAFETY: the state room lies inside the arena (checked above),
-            // which nothing else uses, and never moves.
-            let spawned = unsafe { process::spawn(record.kind, record.dtype, state, record.state_size as usize, proc) }
-                .map_err(|e| match e {
-                    process::SpawnError::UnknownKind => BootError::UnknownKind { task: i },
-                    process::SpawnError::UnknownDtype => BootError::UnknownDtype { task: i },
-                    process::SpawnError::NoRoom => BootError::NoRoom { task: i },
-                })?;
+            // A task the host marked to run the C runtime's implementation
+            // of its kind (only in an image built with it).
+            #[cfg(feature = "c-runtime")]
+            let spawned = (record.kind & crate::c_runtime::C_KIND_FLAG != 0).then(|| {
+                // SAFETY: the state room lies inside the arena (checked
+                // above), which nothing else uses, and never moves; the
+                // records were planned for this core (caller duty 1).
+                unsafe {
+                    crate::c_runtime::spawn(
+                        mesh,
+                        &record,
+                        offset,
+                        header.ends_offset,
+                        header.end_count,
+                        state,
+                        record.state_size as usize,
+                    )
+                }
+            });
+            #[cfg(not(feature = "c-runtime"))]
+            let spawned = None;
+            let spawned = match spawned {
+                Some(spawned) => spawned,
+                None if record.kind as usize >= KINDS.len() => return Err(BootError::UnknownKind { task: i }),
+                None => {
+                    // SAFETY: (1) records and ends were planned for this core
+                    // (caller duty 1); (2) each end is taken once by the
+                    // built-in processes.
+                    let proc = unsafe { process::Proc::new(mesh, record, header.ends_offset) }.with_task(i);
+                    // SAFETY: the state room lies inside the arena (checked
+                    // above), which nothing else uses, and never moves.
+                    unsafe { process::spawn(record.kind, record.dtype, state, record.state_size as usize, proc) }
+                }
+            }
+            .map_err(|e| match e {
+                process::SpawnError::UnknownKind => BootError::UnknownKind { task: i },
+                process::SpawnError::UnknownDtype => BootError::UnknownDtype { task: i },
+                process::SpawnError::NoRoom => BootError::NoRoom { task: i },
+            })?;
             // Cannot fail: task_count <= MAX_TASKS_PER_CORE was checked.
             let _ = exec.tasks.push(Task {
                 spawned,
