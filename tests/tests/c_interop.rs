@@ -1,0 +1,415 @@
+//! The C device runtime (`device/c/`) and the Rust one speak the same wire
+//! protocol: networks whose processes are split between the two, on the
+//! same channels, in both simulator modes.
+//!
+//! A process runs its C implementation when the host sets the C flag in its
+//! task record's kind (`ecsp_device::c_runtime::C_KIND_FLAG`); here the
+//! tests set it in the planned boot images, so the planner, the loader and
+//! the run are the ordinary ones. In the deterministic mode every write
+//! that crosses the mesh, the C runtime's included, lands at a seed-chosen
+//! step within the Epiphany's one ordering promise, so a C endpoint that
+//! leaned on more fails here and its seed replays it (`ECSP_SEEDS`,
+//! `ECSP_SEED_BASE`, as in sim_deterministic.rs).
+
+use ecsp_device::boot::BOOT_OFFSET;
+use ecsp_device::c_runtime::{state_size, C_KIND_FLAG};
+use ecsp_device::message::Dtype;
+use ecsp_device::process::{kind_by_name, state_layout};
+use ecsp_host::chip::Chip;
+use ecsp_host::network::Network;
+use ecsp_host::plan::{plan, Placement, Plan};
+use ecsp_host::run::{run, EndKind, RunError, RunReport};
+use ecsp_host::sim::mesh::SimMesh;
+use ecsp_host::sim::{SimChip, SimOptions};
+use ecsp_tests::{det_chip, seeds};
+use std::time::Duration;
+
+/// Every run gets this long before it is abandoned as a hang.
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+fn threaded_chip(threads: usize) -> SimChip {
+    SimChip::with_options(
+        ecsp_host::board::Board::default(),
+        SimOptions {
+            threads: Some(threads),
+            ..SimOptions::default()
+        },
+    )
+    .expect("open a simulated parallella-16")
+}
+
+/// Marks the processes named in `c` to run their C implementation.
+fn mark_c(net: &Network, plan: &mut Plan, c: &[&str]) {
+    for name in c {
+        let pid = net.process_id(name).unwrap_or_else(|| panic!("no process `{name}`"));
+        let (core, record) = plan.records[pid.0];
+        // TaskRecord.kind is the first word of the record.
+        let at = (record - BOOT_OFFSET) as usize;
+        let image = &mut plan.cores[core].image;
+        let kind = u32::from_le_bytes(image[at..at + 4].try_into().unwrap());
+        image[at..at + 4].copy_from_slice(&(kind | C_KIND_FLAG).to_le_bytes());
+    }
+}
+
+fn plan_mixed(chip: &SimChip, net: &Network, placement: Placement, c: &[&str]) -> Plan {
+    let mut plan = plan(net, chip.board(), placement, &|k, d| chip.state_layout(k, d)).expect("plan");
+    mark_c(net, &mut plan, c);
+    plan
+}
+
+fn run_mixed(chip: &SimChip, net: &Network, placement: Placement, c: &[&str], what: &str) -> RunReport {
+    let plan = plan_mixed(chip, net, placement, c);
+    run(chip, net, &plan, TIMEOUT).unwrap_or_else(|e| panic!("{what}: run failed: {e}"))
+}
+
+/// generate(1..=n, then close) -> id -> succ -> consume(until closed).
+fn pipeline(dtype: Dtype, capacity: u32, n: u64) -> Network {
+    let mut net = Network::new();
+    let c0 = net.channel("c0", dtype, capacity).unwrap();
+    let c1 = net.channel("c1", dtype, capacity).unwrap();
+    let c2 = net.channel("c2", dtype, capacity).unwrap();
+    net.process("gen", "generate", &[], &[c0], &[("start", 1), ("count", n as i64)])
+        .unwrap();
+    net.process("id", "id", &[c0], &[c1], &[]).unwrap();
+    net.process("succ", "succ", &[c1], &[c2], &[]).unwrap();
+    net.process("sink", "consume", &[c2], &[], &[("count", -1)]).unwrap();
+    net
+}
+
+/// Which processes of the pipeline run in C: every boundary in both
+/// directions (C writer to Rust reader and the reverse), and all C.
+const PIPELINE_SPLITS: [&[&str]; 5] = [
+    &["gen"],
+    &["id", "sink"],
+    &["gen", "succ"],
+    &["id"],
+    &["gen", "id", "succ", "sink"],
+];
+
+fn check_pipeline(report: &RunReport, n: u64, what: &str) {
+    let gen = report.process("gen").unwrap();
+    assert!(gen.finished, "{what}: generate did not finish");
+    assert_eq!(gen.value, n, "{what}: sent");
+    let sink = report.process("sink").unwrap();
+    assert!(sink.finished, "{what}: consume did not finish");
+    assert_eq!(sink.value, n, "{what}: received");
+    // 2..=n+1: every value passed id and succ once.
+    assert_eq!(sink.aux as i64, (n * (n + 3) / 2) as i64, "{what}: sum");
+    let totals = report.total_counters().unwrap();
+    assert_eq!(totals.remote_reads, 0, "{what}: every poll must be local, in C too");
+}
+
+#[test]
+fn c_states_fit_the_room_the_planner_keeps_for_the_rust_ones() {
+    for name in ["id", "succ", "prefix", "delta", "consume", "generate", "sieve"] {
+        let (kind, _) = kind_by_name(name).unwrap();
+        let c = state_size::<SimMesh>(kind).expect("the C runtime has the kind");
+        for dtype in Dtype::ALL {
+            let rust = state_layout::<SimMesh>(kind, dtype).unwrap();
+            assert!(
+                c <= rust.size(),
+                "{name} {dtype:?}: the C state takes {c} bytes, the planner keeps {}",
+                rust.size()
+            );
+        }
+    }
+}
+
+#[test]
+fn pipelines_mixing_c_and_rust_lose_nothing_threaded() {
+    let n = 1000;
+    for threads in [1, 2] {
+        let chip = threaded_chip(threads);
+        for dtype in [Dtype::U32, Dtype::I64, Dtype::F64, Dtype::F32, Dtype::I32] {
+            for capacity in [0, 1, 3] {
+                for placement in [Placement::Spread, Placement::Packed] {
+                    for c in PIPELINE_SPLITS {
+                        let what = format!("{threads} threads, {dtype:?}, capacity {capacity}, {placement}, C: {c:?}");
+                        let report = run_mixed(&chip, &pipeline(dtype, capacity, n), placement, c, &what);
+                        check_pipeline(&report, n, &what);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn pipelines_mixing_c_and_rust_lose_nothing_over_seeds() {
+    let n = 20;
+    for seed in seeds() {
+        let chip = det_chip(seed);
+        let capacity = [0, 1, 3][seed as usize % 3];
+        let placement = if seed % 2 == 0 {
+            Placement::Spread
+        } else {
+            Placement::Packed
+        };
+        let c = PIPELINE_SPLITS[seed as usize % PIPELINE_SPLITS.len()];
+        let what = format!("seed {seed}, capacity {capacity}, {placement}, C: {c:?}");
+        let report = run_mixed(&chip, &pipeline(Dtype::I64, capacity, n), placement, c, &what);
+        check_pipeline(&report, n, &what);
+    }
+}
+
+/// generate(until poisoned) -> id -> consume(k, then poison): the consumer's
+/// poison must cross every boundary back to the generator.
+fn poison_line(capacity: u32, k: i64) -> Network {
+    let mut net = Network::new();
+    let c0 = net.channel("c0", Dtype::U32, capacity).unwrap();
+    let c1 = net.channel("c1", Dtype::U32, capacity).unwrap();
+    net.process("gen", "generate", &[], &[c0], &[("start", 1), ("count", -1)])
+        .unwrap();
+    net.process("id", "id", &[c0], &[c1], &[]).unwrap();
+    net.process("sink", "consume", &[c1], &[], &[("count", k), ("poison", 1)])
+        .unwrap();
+    net
+}
+
+const POISON_SPLITS: [&[&str]; 4] = [&["id"], &["gen", "sink"], &["sink"], &["gen"]];
+
+fn check_poison(report: &RunReport, k: u64, what: &str) {
+    let sink = report.process("sink").unwrap();
+    assert_eq!(sink.value, k, "{what}: consumed");
+    assert_eq!(sink.aux, k * (k + 1) / 2, "{what}: sum");
+    let gen = report.process("gen").unwrap();
+    assert!(gen.finished, "{what}: the poison must reach the generator");
+    assert_eq!(gen.aux, 1, "{what}: the generator ended by poison");
+    assert!(gen.value >= k, "{what}: sent {} of {k}", gen.value);
+}
+
+#[test]
+fn poison_crosses_the_boundary_both_ways_threaded() {
+    let chip = threaded_chip(2);
+    for capacity in [0, 2] {
+        for placement in [Placement::Spread, Placement::Packed] {
+            for c in POISON_SPLITS {
+                let what = format!("capacity {capacity}, {placement}, C: {c:?}");
+                let report = run_mixed(&chip, &poison_line(capacity, 500), placement, c, &what);
+                check_poison(&report, 500, &what);
+            }
+        }
+    }
+}
+
+#[test]
+fn poison_crosses_the_boundary_both_ways_over_seeds() {
+    for seed in seeds() {
+        let chip = det_chip(seed);
+        let capacity = [0, 2][seed as usize % 2];
+        let c = POISON_SPLITS[seed as usize % POISON_SPLITS.len()];
+        let what = format!("seed {seed}, capacity {capacity}, C: {c:?}");
+        let report = run_mixed(&chip, &poison_line(capacity, 10), Placement::Spread, c, &what);
+        check_poison(&report, 10, &what);
+    }
+}
+
+/// `writers` generators, every other one in C, into one any-to-one channel
+/// read by a consumer (in C when `c_reader`); with `poison_after`, the
+/// writers run until the reader poisons the channel after that many.
+fn fan_in(writers: usize, capacity: u32, n: i64, poison_after: Option<i64>) -> (Network, i64, Vec<String>) {
+    let mut net = Network::new();
+    let shared = net.any2one("shared", Dtype::I64, capacity).unwrap();
+    let mut sum = 0;
+    let mut c = Vec::new();
+    for w in 0..writers {
+        let start = w as i64 * 1_000_000 + 1;
+        let count = if poison_after.is_some() { -1 } else { n };
+        net.process(
+            &format!("w{w}"),
+            "generate",
+            &[],
+            &[shared],
+            &[("start", start), ("count", count)],
+        )
+        .unwrap();
+        sum += (start..start + n).sum::<i64>();
+        if w % 2 == 1 {
+            c.push(format!("w{w}"));
+        }
+    }
+    let params = match poison_after {
+        Some(k) => vec![("count", k), ("poison", 1)],
+        None => vec![("count", -1)],
+    };
+    net.process("reader", "consume", &[shared], &[], &params).unwrap();
+    (net, sum, c)
+}
+
+fn check_fan_in(chip: &SimChip, writers: usize, capacity: u32, c_reader: bool, placement: Placement, what: &str) {
+    let n = 50;
+    let (net, sum, mut c) = fan_in(writers, capacity, n, None);
+    if c_reader {
+        c.push("reader".to_string());
+    }
+    let c: Vec<&str> = c.iter().map(String::as_str).collect();
+    let report = run_mixed(chip, &net, placement, &c, what);
+    let reader = report.process("reader").unwrap();
+    assert_eq!(reader.value, writers as u64 * n as u64, "{what}: messages");
+    assert_eq!(reader.aux as i64, sum, "{what}: sum");
+    assert_eq!(report.total_counters().unwrap().remote_reads, 0, "{what}");
+
+    // The reader poisons after 30: every writer, C or Rust, must end.
+    let (net, _, mut c) = fan_in(writers, capacity, 0, Some(30));
+    if c_reader {
+        c.push("reader".to_string());
+    }
+    let c: Vec<&str> = c.iter().map(String::as_str).collect();
+    let report = run_mixed(chip, &net, placement, &c, what);
+    assert_eq!(report.process("reader").unwrap().value, 30, "{what}: poisoned run");
+    let mut sent = 0;
+    for w in 0..writers {
+        let p = report.process(&format!("w{w}")).unwrap();
+        assert!(p.finished, "{what}: writer {w} must end by the poison");
+        sent += p.value;
+    }
+    if capacity == 0 {
+        assert_eq!(sent, 30, "{what}: a rendezvous send completes only when taken");
+    }
+}
+
+#[test]
+fn any_to_one_with_c_and_rust_writers_threaded() {
+    let chip = threaded_chip(2);
+    for (writers, capacity) in [(2, 0), (5, 0), (5, 3)] {
+        for c_reader in [false, true] {
+            for placement in [Placement::Spread, Placement::Packed] {
+                let what = format!("{writers} writers, capacity {capacity}, C reader {c_reader}, {placement}");
+                check_fan_in(&chip, writers, capacity, c_reader, placement, &what);
+            }
+        }
+    }
+}
+
+#[test]
+fn any_to_one_with_c_and_rust_writers_over_seeds() {
+    for seed in seeds() {
+        let chip = det_chip(seed);
+        let capacity = [0, 2][seed as usize % 2];
+        let c_reader = seed % 4 >= 2;
+        let what = format!("seed {seed}, 4 writers, capacity {capacity}, C reader {c_reader}");
+        check_fan_in(&chip, 4, capacity, c_reader, Placement::Spread, &what);
+    }
+}
+
+/// Commstime with its four processes split between the runtimes: the sum
+/// the consumer checks and the poison that ends the ring cross the boundary
+/// on every channel.
+fn commstime_mixed(chip: &SimChip, iterations: u64, placement: Placement, c: &[&str], what: &str) {
+    let warmup = 5;
+    let net = ecsp_host::commstime::network(iterations, warmup);
+    let report = run_mixed(chip, &net, placement, c, what);
+    let consumer = report.process("consume").unwrap();
+    let (w, n) = (warmup as i64, iterations as i64);
+    assert_eq!(consumer.value, iterations, "{what}");
+    assert_eq!(
+        consumer.aux as i64,
+        (w + n) * (w + n - 1) / 2 - w * (w - 1) / 2,
+        "{what}: the consumer's sum"
+    );
+}
+
+const COMMSTIME_SPLITS: [&[&str]; 4] = [
+    &["prefix", "succ"],
+    &["delta", "consume"],
+    &["delta"],
+    &["prefix", "delta", "succ", "consume"],
+];
+
+#[test]
+fn commstime_with_a_mix_threaded() {
+    let chip = threaded_chip(2);
+    for placement in [Placement::Spread, Placement::Packed] {
+        for c in COMMSTIME_SPLITS {
+            commstime_mixed(&chip, 2000, placement, c, &format!("{placement}, C: {c:?}"));
+        }
+    }
+}
+
+#[test]
+fn commstime_with_a_mix_over_seeds() {
+    for seed in seeds() {
+        let chip = det_chip(seed);
+        let c = COMMSTIME_SPLITS[seed as usize % COMMSTIME_SPLITS.len()];
+        let placement = if seed % 8 < 4 {
+            Placement::Spread
+        } else {
+            Placement::Packed
+        };
+        commstime_mixed(&chip, 10, placement, c, &format!("seed {seed}, {placement}, C: {c:?}"));
+    }
+}
+
+#[test]
+fn the_sieve_demo_with_c_sieves_finds_the_same_primes() {
+    let chip = threaded_chip(2);
+    let limit = 500;
+    let net = ecsp_host::demo::network(16, limit);
+    // Every other stage, and the generator, in C.
+    let c: Vec<String> = std::iter::once("generate".to_string())
+        .chain((1..=14).filter(|s| s % 2 == 1).map(|s| format!("sieve{s}")))
+        .collect();
+    let c: Vec<&str> = c.iter().map(String::as_str).collect();
+    let report = run_mixed(&chip, &net, Placement::Spread, &c, "sieve demo");
+    let held: Vec<u64> = (1..=14)
+        .map(|s| report.process(&format!("sieve{s}")).unwrap().value)
+        .filter(|&p| p != 0)
+        .collect();
+    let consumer = report.process("consume").unwrap();
+    let expected: Vec<u64> = ecsp_host::demo::primes_up_to(limit)
+        .into_iter()
+        .map(u64::from)
+        .collect();
+    assert_eq!(held, expected[..held.len()], "each sieve holds the next prime");
+    assert_eq!(
+        held.len() as u64 + consumer.value,
+        expected.len() as u64,
+        "primes found"
+    );
+    assert_eq!(
+        held.iter().sum::<u64>() + consumer.aux,
+        expected.iter().sum::<u64>(),
+        "the sum of the primes found"
+    );
+}
+
+#[test]
+fn a_blocked_c_process_is_named_in_the_deadlock_report() {
+    // Two ids, each waiting to read what the other writes: the C one notes
+    // the end it waits on in its task record as the Rust one does.
+    let mut net = Network::new();
+    let c1 = net.channel("c1", Dtype::U32, 0).unwrap();
+    let c2 = net.channel("c2", Dtype::U32, 0).unwrap();
+    net.process("left", "id", &[c1], &[c2], &[]).unwrap();
+    net.process("right", "id", &[c2], &[c1], &[]).unwrap();
+    for seed in 0..20 {
+        let chip = det_chip(seed);
+        let plan = plan_mixed(&chip, &net, Placement::Spread, &["left"]);
+        let e = run(&chip, &net, &plan, TIMEOUT).expect_err("a ring with no token must deadlock");
+        let RunError::Deadlock { report } = e else {
+            panic!("seed {seed}: expected a deadlock, got {e}");
+        };
+        assert_eq!(report.blocked.len(), 2);
+        assert_eq!(report.blocked[0].process, "left");
+        assert_eq!(
+            report.blocked[0].channel,
+            Some(("c1".to_string(), EndKind::Read)),
+            "seed {seed}"
+        );
+    }
+}
+
+#[test]
+fn a_kind_the_c_runtime_lacks_is_refused_at_boot() {
+    let mut net = Network::new();
+    let a = net.channel("a", Dtype::U32, 0).unwrap();
+    let b = net.channel("b", Dtype::U32, 0).unwrap();
+    net.process("gen", "generate", &[], &[a], &[("start", 1), ("count", 3)])
+        .unwrap();
+    net.process("tail", "tail", &[a], &[b], &[]).unwrap();
+    net.process("sink", "consume", &[b], &[], &[("count", -1)]).unwrap();
+    let chip = threaded_chip(1);
+    let plan = plan_mixed(&chip, &net, Placement::Spread, &["tail"]);
+    let e = run(&chip, &net, &plan, Duration::from_secs(10)).expect_err("tail has no C implementation");
+    assert!(e.to_string().contains("kind"), "{e}");
+}
