@@ -89,6 +89,72 @@ extern "C" {
     fn ecsp_c_layout(count: *mut u32) -> *const CLayoutEntry;
 }
 
+extern "C-unwind" {
+    fn ecsp_boot(hal: *const Hal, ex: *mut CExecutor, core_id: u32, sram: usize) -> u32;
+    fn ecsp_round(hal: *const Hal, ex: *mut CExecutor, sram: usize) -> u32;
+}
+
+/// The C runtime's own executor (`ecsp_executor`, `device/c/src/executor.c`):
+/// what runs a core on silicon, where every process is C. Here it runs a
+/// core's whole boot table through a [`Mesh`], so its boot checks and its
+/// rounds can be compared with the Rust [`crate::executor::Executor`]'s.
+#[repr(C)]
+pub struct CExecutor {
+    count: u32,
+    live: u32,
+    /// Per task: its record offset, its state offset, whether it is live.
+    tasks: [[u32; 3]; crate::boot::MAX_TASKS_PER_CORE],
+}
+
+impl CExecutor {
+    /// Reads the boot table in the SRAM of `mesh`'s core and builds every
+    /// process's state, checking as PROTOCOL.md section 5 says; writes
+    /// `boot_error` and `core_status` as the Rust executor does. `Err` holds
+    /// the `BootError` code.
+    ///
+    /// # Safety
+    /// - The core's SRAM holds a boot table written for it (channel blocks
+    ///   zeroed, states where planned), and nothing else runs processes there.
+    pub unsafe fn boot<M: Mesh>(mesh: &M) -> Result<Self, u32> {
+        let mut ex = CExecutor {
+            count: 0,
+            live: 0,
+            tasks: [[0; 3]; crate::boot::MAX_TASKS_PER_CORE],
+        };
+        let mut handle = *mesh;
+        let hal = hal(&mut handle);
+        // SAFETY: (1) the HAL's context is `handle`, alive for the call;
+        // (2) the states are built inside the core's arena, whose bounds the
+        // C code checks against the header (caller duty for the rest).
+        let code = unsafe { ecsp_boot(&hal, &mut ex, mesh.core_id().raw() as u32, mesh.local(0) as usize) };
+        if code == 0 {
+            Ok(ex)
+        } else {
+            Err(code)
+        }
+    }
+
+    /// One round: steps every live process once and writes the results of
+    /// those that ended. Returns how many are still live.
+    ///
+    /// # Safety
+    /// - `mesh` is the core this executor booted on, and its SRAM (with the
+    ///   states in it) has not been touched by anything but this executor and
+    ///   the protocol's peers since.
+    pub unsafe fn round<M: Mesh>(&mut self, mesh: &M) -> u32 {
+        let mut handle = *mesh;
+        let hal = hal(&mut handle);
+        // SAFETY: as in `boot`: the context lives for the call, and the
+        // states were built by `boot` in this core's SRAM (caller duty).
+        unsafe { ecsp_round(&hal, self, mesh.local(0) as usize) }
+    }
+
+    /// Processes still running.
+    pub fn live(&self) -> u32 {
+        self.live
+    }
+}
+
 /// `ECSP_DONE` of the C runtime.
 const C_DONE: i32 = 1;
 
