@@ -6,6 +6,12 @@ cd "$(dirname "$0")/.."
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
+# The Python package: built and installed by pip into a venv of its own (as a
+# user would, through maturin with the locked dependencies), then its pytest
+# suite, every test under a timeout (pytest-timeout, python/pyproject.toml).
+python3 -m venv target/venv
+target/venv/bin/python -m pip install --quiet --disable-pip-version-check ./python pytest pytest-timeout
+target/venv/bin/python -m pytest python/tests -q -p no:cacheprovider
 # The loom models: the channel protocol and the barriers (device) and the simulator's
 # scheduling word (host). Their own target directory keeps the `--cfg loom`
 # build from invalidating the normal one; two preemptions keep the

@@ -25,6 +25,7 @@ Example::
 
 from ._api import Chip, DeviceProcess, DeviceResult, Parallel, Process, Sequence, device, kinds, process
 from ._core import Alt, Channel, Reader, Skip, Timeout, Writer, close, poison
+from .dtypes import Bytes
 from .exceptions import (
     ChannelClosed,
     ChannelPoisoned,
@@ -37,6 +38,7 @@ from .exceptions import (
 
 __all__ = [
     "Alt",
+    "Bytes",
     "Channel",
     "ChannelClosed",
     "ChannelPoisoned",

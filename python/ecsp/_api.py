@@ -111,7 +111,12 @@ class DeviceProcess:
     __slots__ = ("kind", "ends", "core", "name", "params")
 
     def __init__(
-        self, kind: str, ends: Tuple[Any, ...], core: Optional[Tuple[int, int]], name: Optional[str], params: Dict[str, int]
+        self,
+        kind: str,
+        ends: Tuple[Any, ...],
+        core: Optional[Tuple[int, int]],
+        name: Optional[str],
+        params: Dict[str, Any],
     ) -> None:
         self.kind = kind
         self.ends = ends
@@ -134,15 +139,22 @@ def kinds() -> Dict[str, Dict[str, Any]]:
     return out
 
 
-def device(kind: str, *ends: Union[Reader, Writer], core: Optional[Tuple[int, int]] = None, name: Optional[str] = None, **params: int) -> DeviceProcess:
+def device(
+    kind: str,
+    *ends: Union[Reader, Writer],
+    core: Optional[Tuple[int, int]] = None,
+    name: Optional[str] = None,
+    **params: Union[int, float, str],
+) -> DeviceProcess:
     """A built-in device process of ``kind`` (see ``ecsp.kinds()``), placed
     on a core of the chip when its ``Parallel`` runs.
 
     ``ends`` are its channel ends: its read ends are its inputs, its write
     ends its outputs, each in the order given. ``core=(row, col)`` pins it
     to a core; ``name`` names it in results and errors (default: its kind,
-    numbered when several share a kind); ``params`` are its integer
-    parameters.
+    numbered when several share a kind); ``params`` are its
+    parameters: ints, floats for real parameters (``map``'s ``a``), strs
+    for named choices (``map``'s ``fn="square"``).
     """
     known = kinds()
     if kind not in known:
@@ -154,8 +166,11 @@ def device(kind: str, *ends: Union[Reader, Writer], core: Optional[Tuple[int, in
         if k not in known[kind]["params"]:
             ps = ", ".join(known[kind]["params"]) or "no parameters"
             raise Error(f"device process `{kind}`: unknown parameter `{k}`; {kind} takes: {ps}")
-        if not isinstance(v, int) or isinstance(v, bool) or not -(2**63) <= v < 2**63:
-            raise Error(f"device process `{kind}`: parameter `{k}` must be an int that fits 64 bits, got {v!r}")
+        ok = isinstance(v, (int, float, str)) and not isinstance(v, bool)
+        if not ok or (isinstance(v, int) and not -(2**63) <= v < 2**63):
+            raise Error(
+                f"device process `{kind}`: parameter `{k}` must be an int that fits 64 bits, a float or a str, got {v!r}"
+            )
     if core is not None:
         if not (isinstance(core, tuple) and len(core) == 2 and all(isinstance(c, int) and c >= 0 for c in core)):
             raise Error(f"device process `{kind}`: core must be a (row, col) pair of ints >= 0, got {core!r}")

@@ -228,9 +228,8 @@ class _Scheduler:
     def wait_devices(self) -> None:
         """Waits (without the GIL) for a device run a process waits on, at
         most until the next deadline; readies the processes whose run ended."""
-        d = self.next_deadline()
-        wait = 0.05 if d is None else max(0.0, min(0.05, d - self.now()))
-        self.devices[0][0].wait(wait)
+        d = self.next_wait()
+        self.devices[0][0].wait(0.05 if d is None else min(0.05, d))
         for item in list(self.devices):
             run, proc = item
             if run.done():
@@ -242,13 +241,15 @@ class _Scheduler:
         return any(g.deadline is not None for g in self.groups)
 
     def check_time(self) -> bool:
-        """Fires due timers and group deadlines; true when something became ready."""
-        now = self.now()
+        """Fires due timers (on the scheduler's clock, virtual in
+        deterministic mode) and Parallel deadlines (always on the wall
+        clock: they guard against hangs); true when a process became ready."""
         before = len(self.ready)
         if self.timers:
-            self.fire_timers(now)
+            self.fire_timers(self.now())
+        wall = time.monotonic()
         for g in self.groups:
-            if g.deadline is not None and now >= g.deadline and not g.timed_out and g.remaining:
+            if g.deadline is not None and wall >= g.deadline and not g.timed_out and g.remaining:
                 g.timed_out = True
                 if g.waiter is not None:
                     g.waiter.flag = _WOKE_ERROR
@@ -261,22 +262,28 @@ class _Scheduler:
                     raise _timeout_error(g)
         return len(self.ready) > before
 
-    def next_deadline(self) -> Optional[float]:
+    def wall_deadline(self) -> Optional[float]:
         ds = [g.deadline for g in self.groups if g.deadline is not None and not g.timed_out and g.remaining]
-        if self.timers:
-            ds.append(self.timers[0][0])
         return min(ds) if ds else None
 
+    def next_wait(self) -> Optional[float]:
+        """Wall-clock seconds until the next timer or deadline, if any
+        (a virtual timer counts as due now)."""
+        waits = []
+        d = self.wall_deadline()
+        if d is not None:
+            waits.append(d - time.monotonic())
+        if self.timers:
+            waits.append(0.0 if self.det else self.timers[0][0] - time.monotonic())
+        return max(0.0, min(waits)) if waits else None
+
     def sleep_until_next(self) -> None:
-        d = self.next_deadline()
-        if d is None:
-            return
-        if self.det:
-            # Virtual time jumps to the next deadline when nothing else can happen.
-            self.vtime = max(self.vtime, d)
+        if self.det and self.timers:
+            # Virtual time jumps to the next timer when nothing else can happen.
+            self.vtime = max(self.vtime, self.timers[0][0])
         else:
-            wait = d - time.monotonic()
-            if wait > 0:
+            wait = self.next_wait()
+            if wait:
                 time.sleep(wait)
         self.check_time()
 
@@ -389,7 +396,7 @@ def run_processes(
         s = _Scheduler(rng_seed[0] if rng_seed else None)
         s.seed = rng_seed[1] if rng_seed else None
     assert s is not None
-    deadline = None if timeout is None else s.now() + timeout
+    deadline = None if timeout is None else time.monotonic() + timeout
     group = _Group(me if nested else None, deadline)
     for index, fn, args, kwargs, name, ends in entries:
         s.spawn(group, index, fn, args, kwargs, name, ends)

@@ -7,11 +7,12 @@
 //! (`python/ecsp/`); errors cross over through one function,
 //! [`run_error`], which builds the Python exception with its fields.
 
-use ecsp_device::message::Dtype;
+use ecsp_device::channel::block::MAX_MESSAGE_SIZE;
+use ecsp_device::message::MsgType;
 use ecsp_device::process::{Arity, KINDS};
 use ecsp_host::board::Board;
 use ecsp_host::chip::Chip;
-use ecsp_host::network::{ChanId, ChannelKind, Network, NetworkError};
+use ecsp_host::network::{ChanId, ChannelKind, Network, NetworkError, Param};
 use ecsp_host::plan::{plan, Placement, PlanError};
 use ecsp_host::run::{run, EndKind, RunError, RunReport};
 use ecsp_host::sim::{SimChip, SimMode, SimOptions};
@@ -205,13 +206,14 @@ impl DeviceNetwork {
         DeviceNetwork { net: Network::new() }
     }
 
-    /// Adds a channel; returns its index.
-    fn channel(&mut self, py: Python<'_>, name: &str, dtype: &str, capacity: u32, kind: &str) -> PyResult<usize> {
-        let dtype = Dtype::from_name(dtype).ok_or_else(|| {
+    /// Adds a channel carrying `msg` ("i32", "f32[64]", "bytes:16"...);
+    /// returns its index.
+    fn channel(&mut self, py: Python<'_>, name: &str, msg: &str, capacity: u32, kind: &str) -> PyResult<usize> {
+        let msg = MsgType::parse(msg).ok_or_else(|| {
             py_error(
                 py,
                 "Error",
-                format!("channel `{name}`: dtype `{dtype}` cannot cross into the device"),
+                format!("channel `{name}`: message type `{msg}` cannot cross into the device"),
                 &PyDict::new(py),
             )
         })?;
@@ -223,12 +225,13 @@ impl DeviceNetwork {
             _ => return Err(PyValueError::new_err(format!("unknown channel kind `{kind}`"))),
         };
         self.net
-            .channel_of_kind(name, dtype, capacity, kind)
+            .channel_of_kind(name, msg, capacity, kind)
             .map(|c| c.0)
             .map_err(|e| network_error(py, e))
     }
 
-    /// Adds a process of a built-in kind; returns its index.
+    /// Adds a process of a built-in kind; returns its index. Parameters are
+    /// ints, floats (real parameters) or strs (named choices).
     // One argument per field of the Python call (`py` is pyo3's token).
     #[allow(clippy::too_many_arguments)]
     #[pyo3(signature = (name, kind, inputs, outputs, params, pin))]
@@ -239,15 +242,35 @@ impl DeviceNetwork {
         kind: &str,
         inputs: Vec<usize>,
         outputs: Vec<usize>,
-        params: Vec<(String, i64)>,
+        params: Vec<(String, Bound<'_, PyAny>)>,
         pin: Option<(u32, u32)>,
     ) -> PyResult<usize> {
         let inputs: Vec<ChanId> = inputs.into_iter().map(ChanId).collect();
         let outputs: Vec<ChanId> = outputs.into_iter().map(ChanId).collect();
-        let params: Vec<(&str, i64)> = params.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        let mut values = Vec::with_capacity(params.len());
+        for (param, value) in &params {
+            let v = if value.is_instance_of::<pyo3::types::PyBool>() {
+                None
+            } else if let Ok(i) = value.extract::<i64>() {
+                Some(Param::Int(i))
+            } else if value.is_instance_of::<pyo3::types::PyFloat>() {
+                value.extract::<f64>().ok().map(Param::Real)
+            } else {
+                value.extract::<String>().ok().map(Param::Name)
+            };
+            let v = v.ok_or_else(|| {
+                py_error(
+                    py,
+                    "Error",
+                    format!("process `{name}` ({kind}): parameter `{param}` must be an int that fits 64 bits, a float or a str, got {value}"),
+                    &PyDict::new(py),
+                )
+            })?;
+            values.push((param.as_str(), v));
+        }
         let id = self
             .net
-            .process(name, kind, &inputs, &outputs, &params)
+            .process_with(name, kind, &inputs, &outputs, &values)
             .map_err(|e| network_error(py, e))?;
         if let Some((row, col)) = pin {
             self.net.pin(id, row, col);
@@ -404,5 +427,6 @@ fn _ecsp(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<DeviceRun>()?;
     m.add_function(wrap_pyfunction!(kinds, m)?)?;
     m.add_function(wrap_pyfunction!(boards, m)?)?;
+    m.add("MAX_MESSAGE_SIZE", MAX_MESSAGE_SIZE)?;
     Ok(())
 }

@@ -1,0 +1,193 @@
+"""Device processes from Python: built-in kinds on the simulated chip,
+their results, failures, plans that do not fit, and their mixing with
+Python processes."""
+
+import pytest
+from conftest import T
+
+import ecsp
+
+
+def pipeline(n, dtype="u32"):
+    a, b = ecsp.Channel(dtype=dtype), ecsp.Channel(dtype=dtype)
+    return [
+        ecsp.device("generate", a.writer(), start=1, count=n),
+        ecsp.device("succ", a.reader(), b.writer()),
+        ecsp.device("consume", b.reader(), count=-1),
+    ]
+
+
+def test_a_device_pipeline_returns_every_process_result():
+    with ecsp.Chip() as chip:
+        gen, succ, consume = ecsp.Parallel(pipeline(100), timeout=T)
+    assert chip.board == "parallella-16" and chip.shape == (4, 4)
+    assert (gen.name, gen.kind, gen.finished, gen.value) == ("generate", "generate", True, 100)
+    assert consume.value == 100
+    assert consume.aux == sum(range(2, 102))  # 1..100, each plus one
+    assert succ.kind == "succ"
+    assert len({gen.core, succ.core, consume.core}) == 3  # spread: a core each
+
+
+def test_without_a_chip_the_default_simulated_chip_runs_it():
+    results = ecsp.Parallel(pipeline(10), timeout=T)
+    assert results[2].aux == sum(range(2, 12))
+
+
+def test_packed_placement_and_pins():
+    with ecsp.Chip(placement="packed"):
+        results = ecsp.Parallel(pipeline(10), timeout=T)
+    assert {r.core for r in results} == {(0, 0)}
+    a = ecsp.Channel()
+    with ecsp.Chip():
+        gen, con = ecsp.Parallel(
+            ecsp.device("generate", a.writer(), count=5, core=(3, 2)),
+            ecsp.device("consume", a.reader(), count=-1, core=(1, 1), name="sink"),
+            timeout=T,
+        )
+    assert (gen.core, con.core, con.name) == ((3, 2), (1, 1), "sink")
+
+
+def test_vector_kernels():
+    a, b, c = ecsp.Channel(dtype="f32[16]"), ecsp.Channel(dtype="f32[16]"), ecsp.Channel(dtype="f32")
+    results = ecsp.Parallel(
+        ecsp.device("ramp", a.writer(), start=0, count=4),
+        ecsp.device("map", a.reader(), b.writer(), fn="square"),
+        ecsp.device("reduce", b.reader(), c.writer(), op="sum"),
+        ecsp.device("consume", c.reader(), count=-1),
+        timeout=T,
+    )
+    assert results[3].value == 4  # one sum per vector
+
+
+def test_deterministic_chip_replays_device_runs():
+    def run(seed):
+        with ecsp.Chip(seed=seed):
+            return [(r.value, r.aux) for r in ecsp.Parallel(pipeline(50), timeout=T)]
+
+    assert run(5) == run(5)
+
+
+def test_device_and_python_processes_run_side_by_side():
+    py = ecsp.Channel()
+
+    @ecsp.process
+    def count(inp):
+        return sum(1 for _ in inp)
+
+    @ecsp.process
+    def feed(out):
+        for i in range(100):
+            out(i)
+        ecsp.close(out)
+
+    results = ecsp.Parallel(feed(py.writer()), count(py.reader()), *pipeline(1000), timeout=T)
+    assert results[1] == 100
+    assert results[4].value == 1000
+
+
+def test_a_device_process_failure_raises_process_error():
+    a = ecsp.Channel()
+    with pytest.raises(ecsp.ProcessError) as info:
+        ecsp.Parallel(
+            ecsp.device("generate", a.writer(), count=10),
+            ecsp.device("consume", a.reader(), count=5, warmup=-1, name="bad-consumer", core=(2, 3)),
+            timeout=T,
+        )
+    err = info.value
+    assert err.process == "bad-consumer"
+    assert err.core == (2, 3)
+    assert "bad-consumer" in str(err) and err.message
+
+
+def test_a_network_that_does_not_fit_raises_plan_error():
+    chans = [ecsp.Channel() for _ in range(20)]
+    procs = []
+    for c in chans:  # forty processes pinned to one core
+        procs.append(ecsp.device("generate", c.writer(), count=1, core=(1, 1)))
+        procs.append(ecsp.device("consume", c.reader(), count=1, core=(1, 1)))
+    with pytest.raises(ecsp.PlanError) as info:
+        ecsp.Parallel(procs, timeout=T)
+    assert info.value.core == (1, 1)
+    assert info.value.bytes_over > 0
+    assert "does not fit" in str(info.value)
+
+
+def test_a_pin_outside_the_chip_raises_plan_error():
+    a = ecsp.Channel()
+    with pytest.raises(ecsp.PlanError, match="outside"):
+        ecsp.Parallel(
+            ecsp.device("generate", a.writer(), count=1, core=(9, 9)), ecsp.device("consume", a.reader()), timeout=T
+        )
+
+
+def test_a_device_deadlock_raises_deadlock_error():
+    """A ring nobody starts: id and delta wait on each other, the sink on delta."""
+    a, b, d = ecsp.Channel(name="a"), ecsp.Channel(name="b"), ecsp.Channel(name="d")
+    with ecsp.Chip(seed=1):
+        with pytest.raises(ecsp.DeadlockError) as info:
+            ecsp.Parallel(
+                ecsp.device("id", a.reader(), b.writer()),
+                ecsp.device("delta", b.reader(), a.writer(), d.writer()),
+                ecsp.device("consume", d.reader(), count=1, name="sink"),
+                timeout=T,
+            )
+    report = info.value.report
+    assert report["seed"] == 1
+    assert {b["process"] for b in report["blocked"]} == {"id", "delta", "sink"}
+    assert {link[0] for link in report["cycle"]} == {"id", "delta"}
+    assert "replay with --seed 1" in str(info.value)
+
+
+def test_a_device_network_that_runs_past_its_timeout():
+    a = ecsp.Channel()
+    with pytest.raises(ecsp.TimeoutError):
+        ecsp.Parallel(
+            ecsp.device("generate", a.writer(), count=-1), ecsp.device("consume", a.reader(), count=-1), timeout=0.2
+        )
+
+
+def test_bad_device_processes_are_refused_by_name():
+    a = ecsp.Channel()
+    with pytest.raises(ecsp.Error, match="unknown device process kind `nope`.*succ"):
+        ecsp.device("nope", a.reader())
+    with pytest.raises(ecsp.Error, match="unknown parameter `speed`"):
+        ecsp.device("generate", a.writer(), speed=3)
+    with pytest.raises(ecsp.Error, match="core"):
+        ecsp.device("generate", a.writer(), core=(1,))
+    with pytest.raises(ecsp.Error, match="no process in this Parallel reads"):
+        ecsp.Parallel(ecsp.device("generate", ecsp.Channel(name="dangling").writer(), count=1), timeout=T)
+    with pytest.raises(ecsp.Error, match="takes scalars only"):
+        v = ecsp.Channel(dtype="f32[8]")
+        ecsp.Parallel(ecsp.device("ramp", v.writer(), count=1), ecsp.device("consume", v.reader()), timeout=T)
+
+
+def test_channels_between_python_and_device_processes_are_refused_clearly():
+    ch = ecsp.Channel(name="mixed")
+
+    @ecsp.process
+    def sink(inp):
+        return list(inp)
+
+    with pytest.raises(ecsp.Error, match="channel `mixed`.*host channels"):
+        ecsp.Parallel(ecsp.device("generate", ch.writer(), count=3), sink(ch.reader()), timeout=T)
+
+
+def test_kinds_lists_the_registry():
+    kinds = ecsp.kinds()
+    assert {"id", "succ", "prefix", "delta", "consume", "generate"} <= set(kinds)
+    assert kinds["generate"]["params"] == ["start", "count"]
+    assert kinds["succ"]["forever"] is True
+
+
+def test_chip_arguments_are_checked():
+    with pytest.raises(ecsp.Error, match="unknown board"):
+        ecsp.Chip("parallella-1000")
+    with pytest.raises(ecsp.Error, match="esdk"):
+        ecsp.Chip(backend="esdk")
+    with pytest.raises(ecsp.Error, match="seed applies"):
+        ecsp.Chip(mode="threaded", seed=1)
+    with pytest.raises(ecsp.Error, match="threads applies"):
+        ecsp.Chip(mode="deterministic", threads=2)
+    with pytest.raises(ecsp.Error, match="placement"):
+        ecsp.Chip(placement="random")
+    assert ecsp.Chip("parallella-64").shape == (8, 8)
