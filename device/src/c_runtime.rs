@@ -40,6 +40,12 @@ use core::task::{Context, Poll};
 /// built with the `c-runtime` feature). The C runtime itself ignores the bit.
 pub use crate::boot::KIND_C_FLAG as C_KIND_FLAG;
 
+/// Path of the device image (`ecsp-device.elf`: the C runtime built for the
+/// Epiphany with `c/silicon/`'s start-up code and linker script) when this
+/// crate was built with an Epiphany C compiler at hand (`ECSP_EPIPHANY_CC`,
+/// or `epiphany-elf-gcc` / `e-gcc` on `PATH`); `None` otherwise.
+pub const DEVICE_ELF: Option<&str> = option_env!("ECSP_DEVICE_ELF");
+
 /// The C runtime's HAL table (`ecsp_hal` in `device/c/include/ecsp/hal.h`).
 #[repr(C)]
 struct Hal {
@@ -102,9 +108,16 @@ extern "C-unwind" {
 pub struct CExecutor {
     count: u32,
     live: u32,
-    /// Per task: its record offset, its state offset, whether it is live.
-    tasks: [[u32; 3]; crate::boot::MAX_TASKS_PER_CORE],
+    tasks_offset: u32,
+    arena_offset: u32,
+    /// The task being stepped (`u32::MAX` between steps).
+    current: u32,
+    reserved: u32,
+    live_bits: [u32; crate::boot::MAX_TASKS_PER_CORE / 32],
 }
+
+// `ecsp_executor` asserts the same size on the C side.
+const _: () = assert!(core::mem::size_of::<CExecutor>() == 40);
 
 impl CExecutor {
     /// Reads the boot table in the SRAM of `mesh`'s core and builds every
@@ -119,7 +132,11 @@ impl CExecutor {
         let mut ex = CExecutor {
             count: 0,
             live: 0,
-            tasks: [[0; 3]; crate::boot::MAX_TASKS_PER_CORE],
+            tasks_offset: 0,
+            arena_offset: 0,
+            current: u32::MAX,
+            reserved: 0,
+            live_bits: [0; crate::boot::MAX_TASKS_PER_CORE / 32],
         };
         let mut handle = *mesh;
         let hal = hal(&mut handle);

@@ -45,6 +45,11 @@ static int barriers_fit(const ecsp_hal *h, const ecsp_boot_header *b)
     return 1;
 }
 
+static uint32_t record_of(const ecsp_executor *ex, uint32_t i)
+{
+    return ex->tasks_offset + i * (uint32_t)sizeof(ecsp_task_record);
+}
+
 static uint32_t boot_inner(const ecsp_hal *h, ecsp_executor *ex, uint32_t core_id, uintptr_t sram)
 {
     ecsp_boot_header b;
@@ -66,6 +71,12 @@ static uint32_t boot_inner(const ecsp_hal *h, ecsp_executor *ex, uint32_t core_i
         return ECSP_BOOT_CORRUPT;
     ex->count = 0;
     ex->live = 0;
+    ex->tasks_offset = b.tasks_offset;
+    ex->arena_offset = b.arena_offset;
+    ex->current = ECSP_NO_TASK;
+    ex->reserved = 0;
+    for (uint32_t i = 0; i < ECSP_MAX_TASKS_PER_CORE / 32; i++)
+        ex->live_bits[i] = 0;
     for (uint32_t i = 0; i < b.task_count; i++) {
         uint32_t record = b.tasks_offset + i * (uint32_t)sizeof(ecsp_task_record);
         ecsp_task_record t;
@@ -73,19 +84,17 @@ static uint32_t boot_inner(const ecsp_hal *h, ecsp_executor *ex, uint32_t core_i
         if ((uint64_t)t.first_end + t.inputs + t.outputs > b.end_count ||
             (uint64_t)t.state_offset + t.state_size > b.arena_size)
             return ECSP_BOOT_CORRUPT;
-        uint32_t state = b.arena_offset + t.state_offset;
-        uint32_t err = ecsp_c_init(h, (void *)(sram + state), t.state_size, record, b.ends_offset, b.end_count);
+        uint32_t err = ecsp_c_init(h, (void *)(sram + b.arena_offset + t.state_offset), t.state_size, record,
+                                   b.ends_offset, b.end_count);
         if (err)
             return err;
-        ex->tasks[i].record = record;
-        ex->tasks[i].state = state;
-        ex->tasks[i].live = 1;
+        ex->live_bits[i / 32] |= 1u << (i % 32);
         ex->count++;
         ex->live++;
     }
     /* Only once every process is built: a failed boot leaves all LOADED. */
     for (uint32_t i = 0; i < ex->count; i++)
-        ecsp_store_word(h, ex->tasks[i].record + ECSP_TASK_STATUS_OFFSET, ECSP_STATUS_RUNNING);
+        ecsp_store_word(h, record_of(ex, i) + ECSP_TASK_STATUS_OFFSET, ECSP_STATUS_RUNNING);
     return 0;
 }
 
@@ -117,14 +126,19 @@ static void finish(const ecsp_hal *h, uint32_t record, const ecsp_outcome *o)
 uint32_t ecsp_round(const ecsp_hal *h, ecsp_executor *ex, uintptr_t sram)
 {
     for (uint32_t i = 0; i < ex->count; i++) {
-        ecsp_exec_task *t = &ex->tasks[i];
-        if (!t->live)
+        if (!(ex->live_bits[i / 32] & (1u << (i % 32))))
             continue;
+        uint32_t record = record_of(ex, i);
+        /* host-written, constant while the core runs */
+        uint32_t state = ex->arena_offset + ecsp_load_word(h, record + ECSP_TASK_STATE_OFFSET_OFFSET);
         ecsp_outcome o;
-        if (ecsp_c_step(h, (void *)(sram + t->state), &o) == ECSP_DONE) {
-            t->live = 0;
+        ex->current = i;
+        int done = ecsp_c_step(h, (void *)(sram + state), &o);
+        ex->current = ECSP_NO_TASK;
+        if (done == ECSP_DONE) {
+            ex->live_bits[i / 32] &= ~(1u << (i % 32));
             ex->live--;
-            finish(h, t->record, &o);
+            finish(h, record, &o);
         }
     }
     if (ex->live == 0)

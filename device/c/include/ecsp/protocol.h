@@ -211,6 +211,7 @@ typedef struct ecsp_wand_block {
 #define ECSP_CORE_STATUS_OFFSET 36u
 #define ECSP_FAULT_TASK_OFFSET 40u
 #define ECSP_BOOT_ERROR_OFFSET 44u
+#define ECSP_TASK_STATE_OFFSET_OFFSET 20u
 #define ECSP_TASK_STATUS_OFFSET 28u
 #define ECSP_TASK_VALUE_OFFSET 64u
 #define ECSP_TASK_ERROR_OFFSET 88u
@@ -236,6 +237,7 @@ ECSP_PIN(ecsp_boot_header, core_status, ECSP_CORE_STATUS_OFFSET);
 ECSP_PIN(ecsp_boot_header, fault_task, ECSP_FAULT_TASK_OFFSET);
 ECSP_PIN(ecsp_boot_header, boot_error, ECSP_BOOT_ERROR_OFFSET);
 ECSP_PIN(ecsp_boot_header, wand_offset, 56);
+ECSP_PIN(ecsp_task_record, state_offset, ECSP_TASK_STATE_OFFSET_OFFSET);
 ECSP_PIN(ecsp_task_record, status, ECSP_TASK_STATUS_OFFSET);
 ECSP_PIN(ecsp_task_record, params, 32);
 ECSP_PIN(ecsp_task_record, value, ECSP_TASK_VALUE_OFFSET);

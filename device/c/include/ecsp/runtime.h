@@ -98,17 +98,22 @@ int ecsp_c_step(const ecsp_hal *h, void *state, ecsp_outcome *out);
 
 /* ---- the executor (executor.c; PROTOCOL.md section 5) ---- */
 
-typedef struct ecsp_exec_task {
-    uint32_t record; /* SRAM offset of its TaskRecord */
-    uint32_t state;  /* SRAM offset of its state */
-    uint32_t live;
-} ecsp_exec_task;
-
+/* The executor's own state: small, since on silicon it lives in the 8 KiB
+ * runtime reserve with the code. A task's record and state are found from
+ * the boot table each round. */
 typedef struct ecsp_executor {
-    uint32_t count;
-    uint32_t live;
-    ecsp_exec_task tasks[ECSP_MAX_TASKS_PER_CORE];
+    uint32_t count;        /* tasks in the boot table */
+    uint32_t live;         /* tasks still running */
+    uint32_t tasks_offset; /* SRAM offset of the first TaskRecord */
+    uint32_t arena_offset; /* SRAM offset of the task arena */
+    uint32_t current;      /* the task being stepped, ECSP_NO_TASK between steps */
+    uint32_t reserved;
+    uint32_t live_bits[ECSP_MAX_TASKS_PER_CORE / 32];
 } ecsp_executor;
+
+#define ECSP_NO_TASK 0xFFFFFFFFu
+/* ecsp_device::c_runtime::CExecutor mirrors it. */
+ECSP_STATIC_ASSERT(sizeof(ecsp_executor) == 40, "ecsp_executor is 40 bytes");
 
 /* Reads this core's boot table and builds every process's state, checking
  * in PROTOCOL.md's order; writes boot_error and core_status. Returns 0 or

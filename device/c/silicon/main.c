@@ -1,0 +1,136 @@
+/* ecsp's device image: the entry point, the interrupt handlers and the
+ * executor loop on an Epiphany core (PROTOCOL.md section 4, "Wake-ups and
+ * the executor", and section 5). crt0.S enters ecsp_main from the reset
+ * (SYNC) interrupt. */
+#include <stddef.h>
+
+#include "ecsp/runtime.h"
+
+/* Symbols crt0.S refers to, with fixed names (see crt0.S). */
+void ecsp_main(void) __asm__("ecsp_main");
+void ecsp_user_isr(void) __asm__("ecsp_user_isr");
+void ecsp_fault_isr(void) __asm__("ecsp_fault_isr");
+/* The `idle` instruction of the executor loop (defined in run()). */
+extern char ecsp_idle_insn[] __asm__("ecsp_idle_insn");
+
+#define REG(offset) (*(volatile uint32_t *)(uintptr_t)(offset))
+
+/* Set by the user interrupt, consumed by the executor before each round. */
+static volatile uint32_t woken;
+static ecsp_executor executor;
+static const ecsp_hal hal;
+
+static uint32_t ctimer0(void)
+{
+    uint32_t v;
+    __asm__ __volatile__("movfs %0, ctimer0" : "=r"(v));
+    return v;
+}
+
+/* CTIMER0 counts core clock cycles down; the runtime keeps a 64-bit count
+ * and reloads the timer long before it could reach zero. */
+static uint32_t last_timer = 0xFFFFFFFFu;
+static uint64_t ticks;
+
+uint64_t ecsp_now_ticks(const ecsp_hal *h)
+{
+    (void)h;
+    uint32_t now = ctimer0();
+    ticks += last_timer - now;
+    last_timer = now;
+    if (now < 0x80000000u) {
+        uint32_t top = 0xFFFFFFFFu;
+        __asm__ __volatile__("movts ctimer0, %0" ::"r"(top));
+        last_timer = top;
+    }
+    return ticks;
+}
+
+/* The user interrupt: a write to this core landed (PROTOCOL.md section 4).
+ * The latch stays set until the executor consumes it. If the interrupt came
+ * between the executor's `gie` and its `idle`, returning to the `idle`
+ * would sleep through this very wake-up: return past it instead. */
+void __attribute__((interrupt)) ecsp_user_isr(void)
+{
+    woken = 1;
+    uint32_t iret;
+    __asm__ __volatile__("movfs %0, iret" : "=r"(iret));
+    if (iret == (uint32_t)(uintptr_t)ecsp_idle_insn) {
+        iret += 2; /* `idle` is a 16-bit instruction */
+        __asm__ __volatile__("movts iret, %0" ::"r"(iret));
+    }
+}
+
+/* A memory fault or software exception: the platform's part of PROTOCOL.md
+ * section 5. The task being stepped fails with Faulted, the core stops. */
+void __attribute__((interrupt)) ecsp_fault_isr(void)
+{
+    uint32_t t = executor.current;
+    if (t != ECSP_NO_TASK) {
+        uint32_t record = executor.tasks_offset + t * (uint32_t)sizeof(ecsp_task_record);
+        REG(record + ECSP_TASK_ERROR_OFFSET) = ECSP_ERR_FAULTED;
+        REG(record + ECSP_TASK_STATUS_OFFSET) = ECSP_STATUS_FAILED;
+    }
+    REG(ECSP_BOOT_OFFSET + ECSP_FAULT_TASK_OFFSET) = t;
+    REG(ECSP_BOOT_OFFSET + ECSP_CORE_STATUS_OFFSET) = ECSP_STATUS_FAULTED;
+    for (;;)
+        __asm__ __volatile__("gid\n\tidle");
+}
+
+/* Rounds until no process is live; between rounds, sleep unless a wake-up
+ * was latched since the round began. */
+static void __attribute__((noinline)) run(void)
+{
+    for (;;) {
+        woken = 0;
+        if (ecsp_round(&hal, &executor, 0) == 0)
+            return;
+        __asm__ __volatile__("gid" ::: "memory");
+        if (!woken)
+            __asm__ __volatile__("gie\n\t.global ecsp_idle_insn\necsp_idle_insn:\n\tidle" ::: "memory");
+        __asm__ __volatile__("gie" ::: "memory");
+    }
+}
+
+void ecsp_main(void)
+{
+    uint32_t core_id;
+    __asm__ __volatile__("movfs %0, coreid" : "=r"(core_id));
+    /* CTIMER0 counts clock cycles: CONFIG bits 7:4 = 1 (E_CTIMER_CLK). */
+    uint32_t config, top = 0xFFFFFFFFu;
+    __asm__ __volatile__("movts ctimer0, %0" ::"r"(top));
+    __asm__ __volatile__("movfs %0, config" : "=r"(config));
+    config = (config & ~0xF0u) | 0x10u;
+    __asm__ __volatile__("movts config, %0" ::"r"(config));
+    /* This runtime runs no WAND participants: raise the flag once and never
+     * clear it, so that cores which do take part are not held back
+     * (PROTOCOL.md section 6, "Which cores take part"). */
+    __asm__ __volatile__("wand");
+    /* Take only the wake-up and the faults (an IMASK bit set masks). */
+    uint32_t mask = 0x3FFu & ~(ECSP_USER_IRQ_BIT | 0x2u | 0x4u);
+    __asm__ __volatile__("movts imask, %0" ::"r"(mask));
+    __asm__ __volatile__("gie" ::: "memory");
+    if (ecsp_boot(&hal, &executor, core_id & 0xFFFu, 0) == 0)
+        run();
+    for (;;)
+        __asm__ __volatile__("gid\n\tidle");
+}
+
+/* What the compiler may call for struct copies and zeroing. Volatile
+ * accesses keep it from turning these loops into calls to themselves. */
+void *memset(void *dst, int c, size_t n)
+{
+    volatile uint8_t *d = (volatile uint8_t *)dst;
+    while (n--)
+        *d++ = (uint8_t)c;
+    return dst;
+}
+
+void *memcpy(void *dst, const void *src, size_t n)
+{
+    volatile uint8_t *d = (volatile uint8_t *)dst;
+    const uint8_t *s = (const uint8_t *)src;
+    while (n--)
+        *d++ = *s++;
+    return dst;
+}
