@@ -10,8 +10,10 @@ cargo test --workspace --locked
 # user would, through maturin with the locked dependencies), then its pytest
 # suite, every test under a timeout (pytest-timeout, python/pyproject.toml).
 python3 -m venv target/venv
-target/venv/bin/python -m pip install --quiet --disable-pip-version-check ./python pytest pytest-timeout
+target/venv/bin/python -m pip install --quiet --disable-pip-version-check ./python pytest pytest-timeout mypy
 target/venv/bin/python -m pytest python/tests -q -p no:cacheprovider
+# The package's inline types and the extension's stub (_ecsp.pyi) agree with its code.
+target/venv/bin/python -m mypy --cache-dir target/mypy python/ecsp
 # The loom models: the channel protocol and the barriers (device) and the simulator's
 # scheduling word (host). Their own target directory keeps the `--cfg loom`
 # build from invalidating the normal one; two preemptions keep the

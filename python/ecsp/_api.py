@@ -29,7 +29,7 @@ _DEVICE_TIMEOUT_DEFAULT = 86400.0
 
 
 def _ext() -> Any:
-    from . import _ecsp  # the Rust extension, loaded only when a device is used
+    from . import _ecsp  # the Rust extension, loaded when a device is used
 
     return _ecsp
 
@@ -386,7 +386,7 @@ def Parallel(*procs: Any, timeout: Optional[float] = None) -> List[Any]:
         raise ValueError(f"timeout must be a number of seconds >= 0, got {timeout!r}")
     py: List[Tuple[int, Callable, tuple, dict, str, list]] = []
     devs: List[Tuple[int, DeviceProcess]] = []
-    python_channels = set()
+    python_channels: set = set()
     counts: Dict[str, int] = {}
     for it in items:
         if isinstance(it, Process):
@@ -405,7 +405,7 @@ def Parallel(*procs: Any, timeout: Optional[float] = None) -> List[Any]:
             devs.append((i, it))
     chip = _current_chip(need=bool(devs))
     dnet = _DeviceNet(chip, devs, python_channels) if devs else None  # type: ignore[arg-type]
-    rng = (chip._rng, chip.seed) if chip is not None and chip._rng is not None else None
+    rng = (chip._rng, chip.seed or 0) if chip is not None and chip._rng is not None else None
     if dnet is not None:
         dnet.start(timeout)
     results: List[Any] = [None] * len(items)

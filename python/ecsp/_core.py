@@ -26,7 +26,7 @@ from collections import deque
 from functools import partial
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
-from greenlet import GreenletExit, getcurrent, greenlet
+from greenlet import GreenletExit, getcurrent, greenlet  # type: ignore[import-untyped]
 
 from .exceptions import ChannelClosed, ChannelPoisoned, DeadlockError, Error, TimeoutError
 
@@ -84,16 +84,16 @@ def _block() -> None:
     """Switches away from the current process until something readies it.
 
     The next runnable process gets the CPU at once; the hub only when none is
-    runnable, or every ``_HUB_PERIOD`` blocks (always, in deterministic mode,
+    runnable, or, while the hub watches something (a timer, a deadline, a
+    device run), every ``_HUB_PERIOD`` blocks (always, in deterministic mode,
     where the hub draws the next process from the seeded generator).
     """
     s = _sched
     q = s.ready  # type: ignore[union-attr]
-    s.tick -= 1  # type: ignore[union-attr]
-    if q and s.tick > 0:  # type: ignore[union-attr]
+    if q and not s.watch:  # type: ignore[union-attr]
         q.popleft()()
     else:
-        s.hub.switch()  # type: ignore[union-attr]
+        s.block_slow()  # type: ignore[union-attr]
 
 
 def _wake_flag(end: Any, p: _Proc) -> None:
@@ -125,7 +125,22 @@ class _Group:
 class _Scheduler:
     """Runs Python processes as greenlets on the thread that made it."""
 
-    __slots__ = ("det", "rng", "ready", "period", "tick", "hub", "live", "timers", "timer_seq", "vtime", "groups", "devices", "seed")
+    __slots__ = (
+        "det",
+        "rng",
+        "ready",
+        "period",
+        "tick",
+        "watch",
+        "hub",
+        "live",
+        "timers",
+        "timer_seq",
+        "vtime",
+        "groups",
+        "devices",
+        "seed",
+    )
 
     def __init__(self, rng: Optional[random.Random]) -> None:
         self.det = rng is not None
@@ -135,6 +150,10 @@ class _Scheduler:
         self.ready: Any = [] if self.det else deque()
         self.period = 1 if self.det else _HUB_PERIOD
         self.tick = self.period
+        # True while the hub must look in every _HUB_PERIOD blocks even with
+        # processes runnable: timers, deadlines or device runs to watch, or
+        # the deterministic mode (where it picks every next process).
+        self.watch = self.det
         self.hub = getcurrent()
         self.live: Dict[_Proc, None] = {}  # every process started and not ended, in start order
         self.timers: List[Tuple[float, int, "_AltEntry"]] = []
@@ -148,7 +167,19 @@ class _Scheduler:
     def now(self) -> float:
         return self.vtime if self.det else time.monotonic()
 
+    def block_slow(self) -> None:
+        """``_block`` while the hub watches: every ``period`` blocks, the hub."""
+        self.tick -= 1
+        if self.ready and self.tick > 0:
+            self.ready.popleft()()
+        else:
+            self.hub.switch()
+
+    def rewatch(self) -> None:
+        self.watch = self.det or bool(self.timers or self.devices) or any(g.deadline is not None for g in self.groups)
+
     def add_timer(self, deadline: float, entry: "_AltEntry") -> None:
+        self.watch = True
         self.timer_seq += 1
         heapq.heappush(self.timers, (deadline, self.timer_seq, entry))
 
@@ -201,6 +232,7 @@ class _Scheduler:
         ready = self.ready
         while group.remaining:
             self.tick = self.period
+            self.rewatch()
             if ready:
                 if self.det:
                     i = self.rng.randrange(len(ready))  # type: ignore[union-attr]
@@ -401,6 +433,8 @@ def run_processes(
     for index, fn, args, kwargs, name, ends in entries:
         s.spawn(group, index, fn, args, kwargs, name, ends)
     s.groups.append(group)
+    if deadline is not None:
+        s.watch = True
     try:
         if nested:
             me.wait = group
@@ -433,6 +467,7 @@ def wait_device(run: Any) -> None:
         if not run.done():
             me.wait = "a device network"
             s.devices.append((run, me))
+            s.watch = True
             _block()
             me.wait = None
     else:
@@ -593,10 +628,11 @@ class _Retired:
 
     __slots__ = ("real", "side", "name")
 
+    # Empty and refusing: the hot paths read these as they read a Channel's.
     _state = 4
-    _buf: tuple = ()
-    _rq: tuple = ()
-    _wq: tuple = ()
+    _buf: Any = ()
+    _rq: Any = ()
+    _wq: Any = ()
     buffer = 0
 
     def __init__(self, real: Channel, side: str) -> None:
@@ -612,7 +648,7 @@ class _Retired:
 
 
 def _read(end: "Reader", getcurrent: Any = getcurrent, _Proc: Any = _Proc) -> Any:
-    ch = end._ch
+    ch: Any = end._ch
     buf = ch._buf
     if buf:
         v = buf.popleft()
@@ -635,18 +671,17 @@ def _read(end: "Reader", getcurrent: Any = getcurrent, _Proc: Any = _Proc) -> An
     ch._rq.append(p)
     s = _sched  # _block(), written out
     q = s.ready  # type: ignore[union-attr]
-    s.tick -= 1  # type: ignore[union-attr]
-    if q and s.tick > 0:  # type: ignore[union-attr]
+    if q and not s.watch:  # type: ignore[union-attr]
         q.popleft()()
     else:
-        s.hub.switch()  # type: ignore[union-attr]
+        s.block_slow()  # type: ignore[union-attr]
     if p.flag:
         _wake_flag(end, p)
     return p.val
 
 
 def _write(end: "Writer", value: Any, getcurrent: Any = getcurrent, _Proc: Any = _Proc) -> None:
-    ch = end._ch
+    ch: Any = end._ch
     if ch._state:
         ch._refuse()
     rq = ch._rq
@@ -668,11 +703,10 @@ def _write(end: "Writer", value: Any, getcurrent: Any = getcurrent, _Proc: Any =
     ch._wq.append(p)
     s = _sched  # _block(), written out
     q = s.ready  # type: ignore[union-attr]
-    s.tick -= 1  # type: ignore[union-attr]
-    if q and s.tick > 0:  # type: ignore[union-attr]
+    if q and not s.watch:  # type: ignore[union-attr]
         q.popleft()()
     else:
-        s.hub.switch()  # type: ignore[union-attr]
+        s.block_slow()  # type: ignore[union-attr]
     if p.flag:
         _wake_flag(end, p)
 
@@ -691,11 +725,12 @@ class Reader(partial):
     """
 
     __slots__ = ("_ch",)
+    _ch: Any  # its Channel, or a _Retired once the end is closed
 
     def __new__(cls, ch: Channel) -> "Reader":
         self = partial.__new__(cls, _read)
-        self.__setstate__((_read, (self,), None, None))
-        self._ch: Any = ch
+        self.__setstate__((_read, (self,), None, None))  # type: ignore[attr-defined]
+        self._ch = ch
         return self
 
     read = _read
@@ -705,7 +740,7 @@ class Reader(partial):
     def channel(self) -> Channel:
         """The channel this end belongs to."""
         ch = self._ch
-        return ch.real if ch.__class__ is _Retired else ch
+        return ch.real if ch.__class__ is _Retired else ch  # type: ignore[no-any-return]
 
     @property
     def closed(self) -> bool:
@@ -748,11 +783,12 @@ class Writer(partial):
     """
 
     __slots__ = ("_ch",)
+    _ch: Any  # its Channel, or a _Retired once the end is closed
 
     def __new__(cls, ch: Channel) -> "Writer":
         self = partial.__new__(cls, _write)
-        self.__setstate__((_write, (self,), None, None))
-        self._ch: Any = ch
+        self.__setstate__((_write, (self,), None, None))  # type: ignore[attr-defined]
+        self._ch = ch
         return self
 
     write = _write
@@ -762,7 +798,7 @@ class Writer(partial):
     def channel(self) -> Channel:
         """The channel this end belongs to."""
         ch = self._ch
-        return ch.real if ch.__class__ is _Retired else ch
+        return ch.real if ch.__class__ is _Retired else ch  # type: ignore[no-any-return]
 
     @property
     def closed(self) -> bool:
@@ -863,7 +899,7 @@ class Alt:
     def __init__(self, *guards: Any) -> None:
         if not guards:
             raise ValueError("Alt needs at least one guard")
-        checked = []
+        checked: List[Any] = []
         for g in guards:
             if isinstance(g, (Reader, Skip, Timeout)):
                 checked.append(g)

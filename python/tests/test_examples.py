@@ -1,0 +1,34 @@
+"""The examples run and compute the right things (small sizes: these are
+not benchmarks)."""
+
+import importlib.util
+import pathlib
+
+import pytest
+
+EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
+
+
+def load(name):
+    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.timeout(60)
+def test_commstime_in_python_and_on_the_device():
+    commstime = load("commstime")
+    assert commstime.python_commstime(2000, warmup=100) > 0
+    out = commstime.device_commstime(2000)
+    assert out["ns_per_comm"] > 0
+
+
+@pytest.mark.timeout(60)
+def test_sieve_in_python_and_on_the_device_agree():
+    sieve = load("sieve")
+    primes = sieve.python_sieve(500)
+    assert primes[:5] == [2, 3, 5, 7, 11] and len(primes) == 95
+    held, count, total = sieve.device_sieve(500)
+    assert len(held) + count == 95
+    assert sum(held) + total == sum(primes)
