@@ -98,6 +98,56 @@ pub struct CoreFault {
     pub message: String,
 }
 
+/// The host's view of the board's DRAM window, mapped into this process:
+/// where the host's channel blocks live (DESIGN.md section 3). The host
+/// polls it with plain loads; the cores write it over the mesh.
+#[derive(Debug, Clone, Copy)]
+pub struct HostWindow {
+    /// The window's first byte in this process.
+    ptr: std::ptr::NonNull<u8>,
+    /// Its size in bytes.
+    len: u32,
+    /// Its first byte's global (Epiphany) address.
+    base: GlobalAddr,
+}
+
+// SAFETY: the pointer names memory shared with the chip, which every access
+// reaches through atomics (`ecsp_device::mesh`); moving or sharing the
+// handle across threads adds no access of its own.
+unsafe impl Send for HostWindow {}
+// SAFETY: as for Send: the handle itself is read-only.
+unsafe impl Sync for HostWindow {}
+
+impl HostWindow {
+    /// # Safety
+    /// `ptr` is valid for reads and writes of `len` bytes, 8-byte aligned,
+    /// for as long as the chip that hands it out lives, and the chip's cores
+    /// see those bytes at global addresses `base..base + len`.
+    pub unsafe fn new(ptr: std::ptr::NonNull<u8>, len: u32, base: GlobalAddr) -> HostWindow {
+        HostWindow { ptr, len, base }
+    }
+
+    /// The window's first byte in this process.
+    pub fn ptr(&self) -> *mut u8 {
+        self.ptr.as_ptr()
+    }
+
+    /// Its size in bytes.
+    pub fn len(&self) -> u32 {
+        self.len
+    }
+
+    /// True for a window of no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Its first byte's global address.
+    pub fn base(&self) -> GlobalAddr {
+        self.base
+    }
+}
+
 /// An Epiphany chip on a board.
 ///
 /// Implementations MUST:
@@ -176,6 +226,10 @@ pub trait Chip: Send + Sync {
     /// (`Mesh::now_ticks`): the core clock on silicon, nanoseconds in the
     /// simulator (virtual nanoseconds in deterministic mode, one per step).
     fn ticks_per_second(&self) -> u64;
+
+    /// The board's DRAM window as this process sees it, for host channels.
+    /// Valid as long as the chip lives.
+    fn host_window(&self) -> HostWindow;
 
     /// Size and alignment of the state of a process of `kind` computing with
     /// `dtype` in this backend's device image, for the memory planner.

@@ -3,13 +3,19 @@
 //! - [`board`]: board descriptions (eSDK HDF files).
 //! - [`chip`]: the [`chip::Chip`] trait, the one hardware boundary.
 //! - [`sim`]: the simulated chip, ecsp's default backend.
+//! - [`network`], [`plan`], [`run`]: a network, its placement and memory plan, a run.
+//! - [`session`], [`host_node`]: a run the host takes part in, through host channels.
 pub mod board;
 pub mod chip;
 pub mod commstime;
 pub mod demo;
+pub mod host_node;
 pub mod netfile;
 pub mod network;
 pub mod plan;
 pub mod run;
+pub mod serve;
+pub mod session;
 pub mod sim;
 pub mod stressed_alt;
+pub mod values;

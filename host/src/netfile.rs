@@ -131,19 +131,6 @@ pub enum NetFileError {
         /// The channel.
         channel: String,
     },
-    /// A channel with only one end on a process: a host channel.
-    #[error(
-        "{path}: channel `{channel}` has no {missing} among the processes; channels to and from the host are not \
-         supported by `ecsp run` yet: connect it to a process"
-    )]
-    HostChannel {
-        /// The file.
-        path: PathBuf,
-        /// The channel.
-        channel: String,
-        /// "writer" or "reader".
-        missing: &'static str,
-    },
     /// The network itself is wrong.
     #[error("{path}: {source}")]
     Network {
@@ -254,22 +241,9 @@ pub fn parse(path: &Path, text: &str) -> Result<LoadedNetwork, NetFileError> {
             net.pin(id, row, col);
         }
     }
-    for ch in net.channels() {
-        let missing = if ch.writers.is_empty() {
-            Some("writer")
-        } else if ch.reader.is_none() {
-            Some("reader")
-        } else {
-            None
-        };
-        if let Some(missing) = missing {
-            return Err(NetFileError::HostChannel {
-                path: path.to_path_buf(),
-                channel: ch.name.clone(),
-                missing,
-            });
-        }
-    }
+    // Host channels (a process on one side only) are fine; a channel
+    // nobody uses, or a shared one missing a side, is not.
+    net.validate().map_err(at)?;
     let board = file.board.map(|b| {
         let as_path = Path::new(&b);
         let looks_like_path = b.contains('/') || b.ends_with(".hdf");
@@ -404,10 +378,10 @@ inputs = ["d"]
     }
 
     #[test]
-    fn a_dangling_channel_is_a_host_channel_not_supported_yet() {
+    fn a_channel_without_any_process_is_named() {
         let text = format!("{COMMSTIME}\n[[channel]]\nname = \"spare\"\ndtype = \"u32\"\n");
         let e = parse_str(&text).unwrap_err().to_string();
-        assert!(e.contains("channel `spare` has no writer"), "{e}");
+        assert!(e.contains("channel `spare` has no writer or reader"), "{e}");
     }
 
     #[test]
@@ -448,17 +422,32 @@ inputs = ["sums"]
 "#;
         let loaded = parse(Path::new("v.toml"), text).unwrap();
         let net = &loaded.network;
-        assert_eq!(net.channels()[0].msg, MsgType::vector(ecsp_device::message::Dtype::F32, 64));
+        assert_eq!(
+            net.channels()[0].msg,
+            MsgType::vector(ecsp_device::message::Dtype::F32, 64)
+        );
         let scale = &net.processes()[1];
         assert_eq!(scale.params[0], 4, "scale is map's fifth function");
         assert_eq!(f64::from_bits(scale.params[1] as u64), 0.25);
         assert_eq!(net.processes()[2].params[0], 0);
 
         for (bad, needle) in [
-            (text.replace("f32[64]\"\n[[channel]]\nname = \"scaled\"", "f32[0]\"\n[[channel]]\nname = \"scaled\""), "unknown dtype `f32[0]`"),
+            (
+                text.replace(
+                    "f32[64]\"\n[[channel]]\nname = \"scaled\"",
+                    "f32[0]\"\n[[channel]]\nname = \"scaled\"",
+                ),
+                "unknown dtype `f32[0]`",
+            ),
             (text.replace("fn = \"scale\"", "fn = \"cube\""), "no choice `cube`"),
-            (text.replace("count = 3", "count = \"three\""), "takes an integer, not the name `three`"),
-            (text.replace("dtype = \"f32\"", "dtype = \"f32[2]\""), "outputs are scalars"),
+            (
+                text.replace("count = 3", "count = \"three\""),
+                "takes an integer, not the name `three`",
+            ),
+            (
+                text.replace("dtype = \"f32\"", "dtype = \"f32[2]\""),
+                "outputs are scalars",
+            ),
         ] {
             let e = parse(Path::new("v.toml"), &bad).unwrap_err().to_string();
             assert!(e.contains(needle), "{e}");

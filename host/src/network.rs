@@ -226,11 +226,22 @@ pub enum NetworkError {
         /// The bad index.
         index: usize,
     },
-    /// A channel with a missing end.
+    /// A channel with no process at either end.
     #[error("channel `{channel}` has no {missing}: connect it to a process")]
     Dangling {
         /// The channel.
         channel: String,
+        /// "writer" or "reader".
+        missing: &'static str,
+    },
+    /// A one-to-any or any-to-any channel with no process on one side: the
+    /// host can hold an end of one-to-one and any-to-one channels only.
+    #[error("channel `{channel}` ({kind}) has no {missing}; the host can hold the missing end of one2one and any2one channels only: connect a process to it")]
+    HostEndShared {
+        /// The channel.
+        channel: String,
+        /// Its kind.
+        kind: &'static str,
         /// "writer" or "reader".
         missing: &'static str,
     },
@@ -618,22 +629,26 @@ impl Network {
         self.processes[process.0].pin = Some((row, col));
     }
 
-    /// Checks that every channel has both ends.
+    /// Checks the network: processes exist, every channel has a process on
+    /// at least one side. A channel with no process on one side is a host
+    /// channel: the host holds that end (one-to-one and any-to-one
+    /// channels only).
     pub fn validate(&self) -> Result<(), NetworkError> {
         if self.processes.is_empty() {
             return Err(NetworkError::Empty);
         }
         for ch in &self.channels {
-            if ch.writer.is_none() {
+            if ch.writers.is_empty() && ch.readers.is_empty() {
                 return Err(NetworkError::Dangling {
                     channel: ch.name.clone(),
-                    missing: "writer",
+                    missing: "writer or reader",
                 });
             }
-            if ch.reader.is_none() {
-                return Err(NetworkError::Dangling {
+            if (ch.writers.is_empty() || ch.readers.is_empty()) && ch.kind.shared_reads() {
+                return Err(NetworkError::HostEndShared {
                     channel: ch.name.clone(),
-                    missing: "reader",
+                    kind: ch.kind.name(),
+                    missing: if ch.writers.is_empty() { "writer" } else { "reader" },
                 });
             }
         }
@@ -648,6 +663,11 @@ impl Network {
     /// The processes, by [`ProcId`].
     pub fn processes(&self) -> &[ProcessSpec] {
         &self.processes
+    }
+
+    /// A channel by name.
+    pub fn channel_id(&self, name: &str) -> Option<ChanId> {
+        self.channel_names.get(name).copied()
     }
 
     /// A process by name.
@@ -903,10 +923,17 @@ mod tests {
         net.process("g", "generate", &[], &[a], &[]).unwrap();
         let e = net.process("h", "generate", &[], &[a], &[]).unwrap_err();
         assert!(e.to_string().contains("used by both `g` and `h`"), "{e}");
-        assert!(matches!(
-            net.validate(),
-            Err(NetworkError::Dangling { missing: "reader", .. })
-        ));
+        // `a` has no reader: the host reads it. `f` has no end at all.
+        let e = net.validate().unwrap_err();
+        assert!(e.to_string().contains("channel `f` has no writer or reader"), "{e}");
+        let shared = net.one2any("s", Dtype::U32, 0).unwrap();
+        net.process("gs", "generate", &[], &[shared], &[]).unwrap();
+        net.process("uses_f", "consume", &[f], &[], &[]).unwrap();
+        let e = net.validate().unwrap_err();
+        assert!(
+            matches!(e, NetworkError::HostEndShared { missing: "reader", .. }),
+            "{e}"
+        );
         assert!(matches!(
             net.channel("big", Dtype::U32, MAX_CAPACITY + 1),
             Err(NetworkError::Capacity { .. })

@@ -9,6 +9,14 @@
 //! share record, its lane table, its peer table and, for a reader, a ring
 //! per writer), the task arena (each process's state), and the stack
 //! reserve at the top.
+//!
+//! Host ends (a channel with no process on one side, DESIGN.md section 3):
+//! the host is a node like any other, whose local memory is the start of the
+//! board's DRAM window. A host read end's ring (an any-to-one's lane table
+//! and rings) and a host write end's acknowledgement block are laid out
+//! there ([`HostPlan`]); the device end's `peer` is [`CoreId::HOST`]. The
+//! host then makes its endpoints from the same end records, with the same
+//! channel code.
 
 use crate::board::Board;
 use crate::network::{ChanId, ChannelKind, Network, NetworkError, ProcId};
@@ -94,6 +102,16 @@ pub enum PlanError {
         core: CoreId,
         /// How many.
         count: usize,
+    },
+    /// The host ends' blocks do not fit the board's DRAM window.
+    #[error(
+        "the host channels need {needed} bytes of the board's {size}-byte DRAM window: use smaller buffers or messages"
+    )]
+    HostWindow {
+        /// Bytes needed.
+        needed: u64,
+        /// The window's size.
+        size: u32,
     },
     /// A core's memory does not fit in 32 KiB.
     #[error("core {core} does not fit: it needs {needed} bytes of its {SRAM_SIZE}-byte SRAM, {over} bytes over ({usage}); processes there: {processes}. Spread the network over more cores or use smaller buffers")]
@@ -192,6 +210,27 @@ pub struct Plan {
     /// participant's block, by rank (`ecsp_device::barrier`): where the host
     /// reads who arrived.
     pub barrier_blocks: Vec<Vec<GlobalAddr>>,
+    /// The host's ends and its part of DRAM.
+    pub host: HostPlan,
+}
+
+/// The host's ends: channels with no process on one side.
+#[derive(Debug, Clone)]
+pub struct HostPlan {
+    /// Global address of the host's memory: the start of the DRAM window.
+    pub base: GlobalAddr,
+    /// Its contents before the run (lane tables; the rest zero), from `base`.
+    pub image: Vec<u8>,
+    /// Every host end, in channel order: the channel, whether the host
+    /// reads it, and its end record (local offsets relative to `base`).
+    pub ends: Vec<(ChanId, bool, EndRecord)>,
+}
+
+impl HostPlan {
+    /// The host's end of `channel`, if it has one: whether it reads, and its record.
+    pub fn end(&self, channel: ChanId) -> Option<(bool, EndRecord)> {
+        self.ends.iter().find(|e| e.0 == channel).map(|e| (e.1, e.2))
+    }
 }
 
 impl Plan {
@@ -285,8 +324,10 @@ pub fn plan(
     // Per channel and lane (writer index): the lane's ring on the reader's
     // core and the writer's ack block on its own core. A one-to-one channel
     // has one lane; an any-to-one channel one per writer, plus a lane table.
-    let mut ring_at: Vec<Vec<u32>> = net.channels().iter().map(|c| vec![0; c.writers.len()]).collect();
-    let mut ack_at: Vec<Vec<u32>> = net.channels().iter().map(|c| vec![0; c.writers.len()]).collect();
+    // A channel the host writes has one lane, the host's.
+    let lanes = |c: &crate::network::ChannelSpec| c.writers.len().max(1);
+    let mut ring_at: Vec<Vec<u32>> = net.channels().iter().map(|c| vec![0; lanes(c)]).collect();
+    let mut ack_at: Vec<Vec<u32>> = net.channels().iter().map(|c| vec![0; lanes(c)]).collect();
     let mut table_at = vec![0u32; net.channels().len()];
     // Ends of one-to-any and any-to-any channels, per channel and per reader
     // (`share_read`) or writer (`share_write`) index.
@@ -372,7 +413,7 @@ pub fn plan(
                 }
                 if ch.kind == ChannelKind::AnyToOne {
                     table_at[c.0] = cursor;
-                    cursor += align_up(ch.writers.len() as u32 * size_of::<LaneRecord>() as u32, BLOCK_ALIGN);
+                    cursor += align_up(lanes(ch) as u32 * size_of::<LaneRecord>() as u32, BLOCK_ALIGN);
                 }
                 for ring in ring_at[c.0].iter_mut() {
                     *ring = cursor;
@@ -459,6 +500,108 @@ pub fn plan(
         });
     }
 
+    // The host's blocks, at the start of the DRAM window.
+    let host_base = GlobalAddr::new(board.dram.epiphany_base);
+    let mut host_cursor = 0u64;
+    let mut host_reads = Vec::new();
+    for (i, ch) in net.channels().iter().enumerate() {
+        if ch.readers.is_empty() {
+            if ch.kind == ChannelKind::AnyToOne {
+                table_at[i] = host_cursor as u32;
+                host_cursor += align_up(lanes(ch) as u32 * size_of::<LaneRecord>() as u32, BLOCK_ALIGN) as u64;
+            }
+            for ring in ring_at[i].iter_mut() {
+                *ring = host_cursor as u32;
+                host_cursor += align_up(ring_block_size(ch.capacity, ch.msg.size()), BLOCK_ALIGN) as u64;
+            }
+            host_reads.push(ChanId(i));
+        } else if ch.writers.is_empty() {
+            ack_at[i][0] = host_cursor as u32;
+            host_cursor += ACK_BLOCK_SIZE as u64;
+        }
+    }
+    if host_cursor > board.dram.size as u64 {
+        return Err(PlanError::HostWindow {
+            needed: host_cursor,
+            size: board.dram.size,
+        });
+    }
+    // Where a lane's writer (`None`: the host) keeps its blocks.
+    let writer_node = |c: ChanId, lane: usize| net.channels()[c.0].writers.get(lane).map(|w| assignment[w.0 .0]);
+    let reader_node = |c: ChanId| net.channels()[c.0].reader.map(|r| assignment[r.0 .0]);
+    let at_node = |node: Option<CoreId>, offset: u32| match node {
+        Some(core) => GlobalAddr::on_core(core, offset),
+        None => host_base.add(offset),
+    };
+    let peer_id = |node: Option<CoreId>| node.unwrap_or(CoreId::HOST).raw() as u32;
+    // A read end's lane table: one record per lane, naming its ring on the
+    // reader and its writer's acknowledgement block.
+    let lane_records = |c: ChanId| -> Vec<LaneRecord> {
+        (0..ring_at[c.0].len())
+            .map(|lane| LaneRecord {
+                ring: ring_at[c.0][lane],
+                ack: at_node(writer_node(c, lane), ack_at[c.0][lane]).raw(),
+                peer: peer_id(writer_node(c, lane)),
+                ..LaneRecord::default()
+            })
+            .collect()
+    };
+    // A one-to-one or any-to-one end: `lane` is the writer's lane for a write end.
+    let one_end = |c: ChanId, read: bool, lane: usize| -> EndRecord {
+        let ch = &net.channels()[c.0];
+        if read && ch.kind == ChannelKind::AnyToOne {
+            EndRecord {
+                capacity: ch.capacity,
+                msg_size: ch.msg.size(),
+                direction: END_READ,
+                lanes: lanes(ch) as u32,
+                table: table_at[c.0],
+                ..EndRecord::default()
+            }
+        } else if read {
+            EndRecord {
+                local: ring_at[c.0][0],
+                remote: at_node(writer_node(c, 0), ack_at[c.0][0]).raw(),
+                peer: peer_id(writer_node(c, 0)),
+                capacity: ch.capacity,
+                msg_size: ch.msg.size(),
+                direction: END_READ,
+                lanes: 1,
+                table: 0,
+            }
+        } else {
+            EndRecord {
+                local: ack_at[c.0][lane],
+                remote: at_node(reader_node(c), ring_at[c.0][lane]).raw(),
+                peer: peer_id(reader_node(c)),
+                capacity: ch.capacity,
+                msg_size: ch.msg.size(),
+                direction: END_WRITE,
+                lanes: 1,
+                table: 0,
+            }
+        }
+    };
+    let mut host = HostPlan {
+        base: host_base,
+        image: vec![0u8; host_cursor as usize],
+        ends: Vec::new(),
+    };
+    for (i, ch) in net.channels().iter().enumerate() {
+        let c = ChanId(i);
+        if host_reads.contains(&c) {
+            if ch.kind == ChannelKind::AnyToOne {
+                for (lane, record) in lane_records(c).iter().enumerate() {
+                    let at = (table_at[i] as usize) + lane * size_of::<LaneRecord>();
+                    host.image[at..at + size_of::<LaneRecord>()].copy_from_slice(bytemuck::bytes_of(record));
+                }
+            }
+            host.ends.push((c, true, one_end(c, true, 0)));
+        } else if ch.writers.is_empty() {
+            host.ends.push((c, false, one_end(c, false, 0)));
+        }
+    }
+
     // Pass 2: write every core's boot image, now that every block has an address.
     for (ci, (&core, l)) in used.iter().zip(&layouts).enumerate() {
         let mut image = vec![0u8; (l.blocks_end - BOOT_OFFSET) as usize];
@@ -511,7 +654,6 @@ pub fn plan(
             for (c, read) in ends {
                 end_table.push((c, read));
                 let ch = &net.channels()[c.0];
-                let reader = assignment[ch.reader.expect("validated").0 .0];
                 let writer_core = |lane: usize| assignment[ch.writers[lane].0 .0];
                 let reader_core = |index: usize| assignment[ch.readers[index].0 .0];
                 let port = if read { &mut input_port } else { &mut output_port };
@@ -583,48 +725,15 @@ pub fn plan(
                         lanes: if read { ch.writers.len() } else { ch.readers.len() } as u32,
                         table: at.table,
                     }
-                } else if read && ch.kind == ChannelKind::AnyToOne {
-                    for lane in 0..ch.writers.len() {
-                        let record = LaneRecord {
-                            ring: ring_at[c.0][lane],
-                            ack: GlobalAddr::on_core(writer_core(lane), ack_at[c.0][lane]).raw(),
-                            peer: writer_core(lane).raw() as u32,
-                            ..LaneRecord::default()
-                        };
-                        let at = table_at[c.0] + lane as u32 * size_of::<LaneRecord>() as u32;
-                        put(&mut image, at, bytemuck::bytes_of(&record));
-                    }
-                    EndRecord {
-                        capacity: ch.capacity,
-                        msg_size: ch.msg.size(),
-                        direction: END_READ,
-                        lanes: ch.writers.len() as u32,
-                        table: table_at[c.0],
-                        ..EndRecord::default()
-                    }
-                } else if read {
-                    EndRecord {
-                        local: ring_at[c.0][0],
-                        remote: GlobalAddr::on_core(writer_core(0), ack_at[c.0][0]).raw(),
-                        peer: writer_core(0).raw() as u32,
-                        capacity: ch.capacity,
-                        msg_size: ch.msg.size(),
-                        direction: END_READ,
-                        lanes: 1,
-                        table: 0,
-                    }
                 } else {
-                    let lane = lane_of(net, c, *p, this_port);
-                    EndRecord {
-                        local: ack_at[c.0][lane],
-                        remote: GlobalAddr::on_core(reader, ring_at[c.0][lane]).raw(),
-                        peer: reader.raw() as u32,
-                        capacity: ch.capacity,
-                        msg_size: ch.msg.size(),
-                        direction: END_WRITE,
-                        lanes: 1,
-                        table: 0,
+                    if read && ch.kind == ChannelKind::AnyToOne {
+                        for (lane, record) in lane_records(c).iter().enumerate() {
+                            let at = table_at[c.0] + lane as u32 * size_of::<LaneRecord>() as u32;
+                            put(&mut image, at, bytemuck::bytes_of(record));
+                        }
                     }
+                    let lane = if read { 0 } else { lane_of(net, c, *p, this_port) };
+                    one_end(c, read, lane)
                 };
                 let at = l.ends_offset + end_index * std::mem::size_of::<EndRecord>() as u32;
                 put(&mut image, at, bytemuck::bytes_of(&end));
@@ -646,6 +755,7 @@ pub fn plan(
         cores,
         records,
         barrier_blocks: barrier_plan.block_addresses(),
+        host,
     })
 }
 

@@ -54,6 +54,17 @@ pub enum RunError {
         /// Processes that had not finished, with their cores.
         waiting: String,
     },
+    /// A host end could not be handed out.
+    #[error(transparent)]
+    HostEnd(#[from] crate::host_node::HostEndError),
+    /// A network with host channels given to [`run`], which serves none.
+    #[error("channel `{channel}` has no {missing} among the processes: the host holds that end, so run the network in a Session (`ecsp run --feed` for inputs), or connect a process to it")]
+    HostChannel {
+        /// The channel.
+        channel: String,
+        /// "writer" or "reader".
+        missing: &'static str,
+    },
     /// The chip can never make progress again and some process that must
     /// finish has not: who waits on what, and the cycle of waits.
     #[error("{report}")]
@@ -203,18 +214,42 @@ fn record_addr(plan: &Plan, process: usize) -> GlobalAddr {
 }
 
 /// Loads `plan` onto `chip`, runs it, and waits for the result.
+///
+/// A network with host channels needs a host that serves them while it runs:
+/// use a [`crate::session::Session`] for it; here it is refused.
 pub fn run(chip: &dyn Chip, net: &Network, plan: &Plan, timeout: Duration) -> Result<RunReport, RunError> {
-    chip.reset()?;
-    for core in &plan.cores {
-        chip.write(GlobalAddr::on_core(core.core, BOOT_OFFSET), &core.image)?;
+    if let Some(&(c, read, _)) = plan.host.ends.first() {
+        return Err(RunError::HostChannel {
+            channel: net.channels()[c.0].name.clone(),
+            missing: if read { "reader" } else { "writer" },
+        });
     }
-    let started = Instant::now();
-    let cores: Vec<CoreId> = plan.cores.iter().map(|c| c.core).collect();
-    chip.start(&cores)?;
+    let started = load_and_start(chip, plan)?;
     let result = join(chip, net, plan, started, timeout);
     chip.halt()?;
     let elapsed = started.elapsed();
     result?;
+    collect(chip, net, plan, elapsed)
+}
+
+/// Resets `chip`, loads every core's boot image and the host's memory, and
+/// starts the cores. Returns when they were started.
+pub(crate) fn load_and_start(chip: &dyn Chip, plan: &Plan) -> Result<Instant, RunError> {
+    chip.reset()?;
+    for core in &plan.cores {
+        chip.write(GlobalAddr::on_core(core.core, BOOT_OFFSET), &core.image)?;
+    }
+    if !plan.host.image.is_empty() {
+        chip.write(plan.host.base, &plan.host.image)?;
+    }
+    let started = Instant::now();
+    let cores: Vec<CoreId> = plan.cores.iter().map(|c| c.core).collect();
+    chip.start(&cores)?;
+    Ok(started)
+}
+
+/// Every process's result, read from the boot tables after a run.
+pub(crate) fn collect(chip: &dyn Chip, net: &Network, plan: &Plan, elapsed: Duration) -> Result<RunReport, RunError> {
     let mut processes = Vec::with_capacity(net.processes().len());
     for (i, spec) in net.processes().iter().enumerate() {
         let mut record = TaskRecord::default();
@@ -236,10 +271,31 @@ pub fn run(chip: &dyn Chip, net: &Network, plan: &Plan, timeout: Duration) -> Re
     })
 }
 
-fn join(chip: &dyn Chip, net: &Network, plan: &Plan, started: Instant, timeout: Duration) -> Result<(), RunError> {
-    let must_finish: Vec<bool> = net.processes().iter().map(|p| !p.kind_spec().forever).collect();
+/// Where a running network stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Every process that must finish has finished.
+    Finished,
+    /// Processes are still running, or may run again.
+    Running,
+    /// The chip can never make progress again on its own (only the
+    /// simulator's deterministic mode knows this): without the host, a
+    /// deadlock.
+    Stalled,
+}
+
+/// Looks at the chip once: a failure, or where the run stands. When
+/// `every_process` is set (a network with host channels) the run is finished
+/// only once every process has finished; otherwise once every process of a
+/// kind that can finish has (and there is at least one).
+pub(crate) fn progress(chip: &dyn Chip, net: &Network, plan: &Plan, every_process: bool) -> Result<Progress, RunError> {
+    let must_finish: Vec<bool> = net
+        .processes()
+        .iter()
+        .map(|p| every_process || !p.kind_spec().forever)
+        .collect();
     let any_must_finish = must_finish.contains(&true);
-    loop {
+    {
         // First: once the chip says it stalled nothing changes any more, so
         // the faults and statuses read below are final.
         let stalled = chip.stalled();
@@ -278,33 +334,53 @@ fn join(chip: &dyn Chip, net: &Network, plan: &Plan, started: Instant, timeout: 
             }
         }
         if pending.is_empty() && any_must_finish {
-            return Ok(());
+            return Ok(Progress::Finished);
         }
-        if stalled {
-            return Err(RunError::Deadlock {
-                report: deadlock_report(chip, net, plan)?,
-            });
+        Ok(if stalled { Progress::Stalled } else { Progress::Running })
+    }
+}
+
+/// The error of a run that did not end within `timeout`: every process
+/// still running, with what it waits on.
+pub(crate) fn timeout_error(chip: &dyn Chip, net: &Network, plan: &Plan, timeout: Duration) -> RunError {
+    let mut waiting = Vec::new();
+    for (i, spec) in net.processes().iter().enumerate() {
+        let mut record = TaskRecord::default();
+        if let Err(e) = chip.read(record_addr(plan, i), bytemuck::bytes_of_mut(&mut record)) {
+            return e.into();
+        }
+        if record.status != task_status::FINISHED {
+            let waits = match describe_wait(chip, net, plan, ProcId(i), record.waiting) {
+                Ok(w) => w,
+                Err(e) => return e,
+            };
+            waiting.push(format!("`{}` on core {} {waits}", spec.name, plan.assignment[i]));
+        }
+    }
+    RunError::Timeout {
+        timeout,
+        waiting: waiting.join("; "),
+    }
+}
+
+/// The error of a chip that stalled: every blocked process and the cycle.
+pub(crate) fn deadlock_error(chip: &dyn Chip, net: &Network, plan: &Plan) -> RunError {
+    match deadlock_report(chip, net, plan) {
+        Ok(report) => RunError::Deadlock { report },
+        Err(e) => e,
+    }
+}
+
+fn join(chip: &dyn Chip, net: &Network, plan: &Plan, started: Instant, timeout: Duration) -> Result<(), RunError> {
+    loop {
+        match progress(chip, net, plan, false)? {
+            Progress::Finished => return Ok(()),
+            Progress::Stalled => return Err(deadlock_error(chip, net, plan)),
+            Progress::Running => {}
         }
         let elapsed = started.elapsed();
         if elapsed >= timeout {
-            // Report every process still running, with what it waits on.
-            let mut waiting = Vec::new();
-            for (i, spec) in net.processes().iter().enumerate() {
-                let mut record = TaskRecord::default();
-                chip.read(record_addr(plan, i), bytemuck::bytes_of_mut(&mut record))?;
-                if record.status != task_status::FINISHED {
-                    waiting.push(format!(
-                        "`{}` on core {} {}",
-                        spec.name,
-                        plan.assignment[i],
-                        describe_wait(chip, net, plan, ProcId(i), record.waiting)?
-                    ));
-                }
-            }
-            return Err(RunError::Timeout {
-                timeout,
-                waiting: waiting.join("; "),
-            });
+            return Err(timeout_error(chip, net, plan, timeout));
         }
         chip.wait_event((timeout - elapsed).min(POLL_INTERVAL));
     }

@@ -15,15 +15,20 @@ use ecsp_host::board::Board;
 use ecsp_host::chip::Chip;
 use ecsp_host::commstime::commstime;
 use ecsp_host::netfile;
+use ecsp_host::network::ChanId;
 use ecsp_host::network::Network;
 use ecsp_host::plan::plan;
 use ecsp_host::plan::Placement;
-use ecsp_host::run::run;
+use ecsp_host::serve::{serve, Feed};
+use ecsp_host::session::Session;
 use ecsp_host::sim::{SimChip, SimMode, SimOptions};
 use ecsp_host::stressed_alt::stressed_alt;
+use ecsp_host::values::{format_message, parse_message};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Parser)]
@@ -93,6 +98,11 @@ enum Command {
         threads: Option<usize>,
         #[command(flatten)]
         mode: ModeArgs,
+        /// Feed a channel no process writes from a file, one message a line
+        /// (a vector's elements separated by spaces), then close it. Repeat
+        /// for several channels.
+        #[arg(long = "feed", value_name = "CHANNEL=FILE")]
+        feeds: Vec<String>,
         /// One JSON object instead of text.
         #[arg(long)]
         json: bool,
@@ -265,8 +275,21 @@ fn execute(command: Command, out: &mut dyn Write) -> Result<(), AnyError> {
             timeout,
             threads,
             mode,
+            feeds,
             json,
-        } => run_command(&network, board, placement, timeout, threads, mode, json, out),
+        } => run_command(
+            &network,
+            RunArgs {
+                board,
+                placement,
+                timeout,
+                threads,
+                mode,
+                feeds,
+                json,
+            },
+            out,
+        ),
         Command::Demo {
             board,
             limit,
@@ -512,37 +535,131 @@ fn plan_command(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn run_command(
-    path: &Path,
+/// `ecsp run`'s options.
+struct RunArgs {
     board: Option<String>,
     placement: PlacementArg,
     timeout: f64,
     threads: Option<usize>,
     mode: ModeArgs,
+    feeds: Vec<String>,
     json: bool,
-    out: &mut dyn Write,
-) -> Result<(), AnyError> {
+}
+
+/// Reads `--feed CHANNEL=FILE`: the channel and its messages.
+fn read_feed(net: &Network, arg: &str) -> Result<Feed, AnyError> {
+    let (name, file) = arg
+        .split_once('=')
+        .ok_or_else(|| format!("--feed {arg}: give CHANNEL=FILE"))?;
+    let channel = net
+        .channel_id(name)
+        .ok_or_else(|| format!("--feed {arg}: the network has no channel `{name}`"))?;
+    let spec = &net.channels()[channel.0];
+    if !spec.writers.is_empty() {
+        return Err(format!(
+            "--feed {arg}: channel `{name}` is written by process `{}`; only a channel no process writes can be fed",
+            net.processes()[spec.writers[0].0 .0].name
+        )
+        .into());
+    }
+    let text = std::fs::read_to_string(file).map_err(|e| format!("--feed {arg}: cannot read {file}: {e}"))?;
+    let mut messages = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let bytes = parse_message(spec.msg, line)
+            .map_err(|e| format!("{file}:{}: channel `{name}` ({}): {e}", n + 1, spec.msg))?;
+        messages.push(bytes);
+    }
+    Ok(Feed { channel, messages })
+}
+
+fn run_command(path: &Path, args: RunArgs, out: &mut dyn Write) -> Result<(), AnyError> {
+    let RunArgs {
+        board,
+        placement,
+        timeout,
+        threads,
+        mode,
+        feeds,
+        json,
+    } = args;
     let (net, board) = load_network(path, board)?;
     let mode = mode.resolve()?;
     if let (SimMode::Deterministic { .. }, Some(t)) = (mode, threads) {
         return Err(format!("--threads {t}: the deterministic mode runs on one host thread").into());
     }
-    let chip = SimChip::with_options(board, SimOptions { threads, mode })?;
+    let mut fed = Vec::new();
+    for arg in &feeds {
+        let feed = read_feed(&net, arg)?;
+        if fed.iter().any(|f: &Feed| f.channel == feed.channel) {
+            return Err(format!("--feed {arg}: that channel is fed twice").into());
+        }
+        fed.push(feed);
+    }
+    for ch in net.channels().iter().filter(|c| c.writers.is_empty()) {
+        if !fed.iter().any(|f| net.channels()[f.channel.0].name == ch.name) {
+            return Err(format!(
+                "channel `{}` has no writer among the processes: feed it with --feed {}=FILE or connect a process to it",
+                ch.name, ch.name
+            )
+            .into());
+        }
+    }
+    let chip = Arc::new(SimChip::with_options(board, SimOptions { threads, mode })?);
     let plan = plan(&net, chip.board(), placement_of(placement), &|k, d| {
         chip.state_layout(k, d)
     })?;
-    let report = run(&chip, &net, &plan, timeout_of(timeout)?)?;
+    let net = Arc::new(net);
+    let session = Session::start(chip.clone(), net.clone(), Arc::new(plan))?;
+    // Values arriving on channels no process reads: printed as they come
+    // (text), or gathered per channel (JSON).
+    let mut arrived: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut print_error = None;
+    let mut sink = |c: ChanId, bytes: &[u8]| {
+        let ch = &net.channels()[c.0];
+        let value = format_message(ch.msg, bytes);
+        if json {
+            arrived.entry(ch.name.clone()).or_default().push(value);
+        } else if print_error.is_none() {
+            if let Err(e) = writeln!(out, "{} {value}", ch.name) {
+                print_error = Some(e);
+            }
+        }
+    };
+    let served = serve(session, fed, &mut sink, timeout_of(timeout)?)?;
+    if let Some(e) = print_error {
+        return Err(e.into());
+    }
+    let report = served.report;
+    let undelivered: Vec<String> = served
+        .undelivered
+        .iter()
+        .map(|(c, n)| {
+            format!(
+                "{n} message(s) fed to `{}` were never delivered: the channel was poisoned",
+                net.channels()[c.0].name
+            )
+        })
+        .collect();
     if json {
         let doc = serde_json::json!({
             "board": chip.board().name,
             "seed": chip.schedule_seed(),
             "elapsed_ms": report.elapsed.as_secs_f64() * 1e3,
             "processes": report.processes,
+            "outputs": arrived,
+            "undelivered": undelivered,
             "remote_writes": report.total_counters().map(|c| c.remote_writes),
             "remote_reads": report.total_counters().map(|c| c.remote_reads),
         });
         writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
         return Ok(());
+    }
+    for line in &undelivered {
+        writeln!(out, "  note: {line}")?;
     }
     if let Some(seed) = chip.schedule_seed() {
         writeln!(out, "deterministic simulator, seed {seed} (replay with --seed {seed})")?;

@@ -84,7 +84,9 @@
 //! [`crate::run::run`] decides it: a core faulted, a process failed, or every
 //! process of a kind that finishes (not `forever` in the registry) has
 //! finished, checked after every step that finished a process or stopped a
-//! core. Processes that run forever are left where that step left them.
+//! core, and only while no write to DRAM (a message to the host) is in
+//! flight: the host must get every message sent to it. Processes that run
+//! forever are left where that step left them.
 //! Together with the stall, this makes every run that ends without a timeout
 //! a pure function of the seed: its results, counters and digest.
 //!
@@ -290,6 +292,10 @@ pub(crate) struct Det {
     digest: AtomicU64,
     /// Set by the engine when the chip can never make progress again.
     stalled: AtomicBool,
+    /// `pokes` when the engine last found the chip quiet: a stall is only
+    /// news while the host has not poked since (it may have written into a
+    /// channel the engine has not looked at yet).
+    stall_pokes: AtomicU64,
     /// Set when a process finished or a core stopped since the engine last looked.
     event: AtomicBool,
     /// Set by the engine once the run's outcome is decided: it holds.
@@ -318,6 +324,7 @@ impl Det {
             steps: AtomicU64::new(0),
             digest: AtomicU64::new(DIGEST_INIT),
             stalled: AtomicBool::new(false),
+            stall_pokes: AtomicU64::new(0),
             event: AtomicBool::new(false),
             decided: AtomicBool::new(false),
             stop: AtomicBool::new(false),
@@ -349,6 +356,16 @@ impl Det {
 
     pub(crate) fn stalled(&self) -> bool {
         self.stalled.load(Ordering::Acquire)
+            && self.stall_pokes.load(Ordering::Acquire) == self.pokes.load(Ordering::Acquire)
+    }
+
+    /// True while a write to DRAM (to the host) is in flight.
+    fn dram_in_flight(&self) -> bool {
+        let stride = self.cores + 1;
+        lock(&self.net)
+            .nonempty
+            .iter()
+            .any(|&f| f as usize % stride == self.cores)
     }
 
     /// A process finished or a core stopped (called on the engine thread).
@@ -453,6 +470,7 @@ impl Shared {
                 continue;
             }
             if let Step::Quiet { stalled } = self.engine_step(&mut engine) {
+                det.stall_pokes.store(pokes, Ordering::Release);
                 det.stalled.store(stalled, Ordering::Release);
                 self.notify_host();
                 det.wait_for_poke(pokes);
@@ -528,6 +546,10 @@ impl Shared {
     fn decided(&self) -> bool {
         if !self.faults.lock().unwrap_or_else(|e| e.into_inner()).is_empty() {
             return true;
+        }
+        if self.det().dram_in_flight() {
+            // Messages to the host are on their way: the host must get them.
+            return false;
         }
         let mut must_finish = 0usize;
         for (index, core) in self.cores.iter().enumerate() {

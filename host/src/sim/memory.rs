@@ -71,6 +71,11 @@ impl Memory {
     }
 
     /// Index of `core` (row-major inside the chip), if it is on the chip.
+    /// The DRAM mapping: its first byte, its size and its global address.
+    pub(crate) fn dram(&self) -> (*mut u8, u32, u32) {
+        (self.dram_ptr, self.dram_size, self.dram_base)
+    }
+
     pub(crate) fn core_index(&self, core: CoreId) -> Option<usize> {
         let (row, col) = (core.row(), core.col());
         if row >= self.first_row

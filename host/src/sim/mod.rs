@@ -28,7 +28,7 @@ mod timers;
 mod wand;
 
 use crate::board::Board;
-use crate::chip::{Chip, ChipError, CoreCounters, CoreFault};
+use crate::chip::{Chip, ChipError, CoreCounters, CoreFault, HostWindow};
 use ecsp_device::addr::{reg, CoreId, GlobalAddr, Irq, REGS_BASE};
 use ecsp_device::executor::{Executor, RunStatus};
 use ecsp_device::mesh::{copy_from_shared, copy_to_shared};
@@ -714,6 +714,9 @@ impl Chip for SimChip {
     }
 
     fn write(&self, addr: GlobalAddr, data: &[u8]) -> Result<(), ChipError> {
+        // Release: whatever the host wrote before (a message's payload) is
+        // visible to a core's acquire load of what it writes now (the count).
+        std::sync::atomic::fence(Ordering::Release);
         match self.shared.host_target(addr, data.len())? {
             // SAFETY: the target has room for `data` (translate checked the range).
             Target::Sram { ptr, .. } | Target::Dram { ptr } => unsafe { copy_to_shared(ptr, data) },
@@ -868,6 +871,20 @@ impl Chip for SimChip {
 
     fn state_layout(&self, kind: u32, dtype: Dtype) -> Option<std::alloc::Layout> {
         ecsp_device::process::state_layout::<SimMesh>(kind, dtype)
+    }
+
+    fn host_window(&self) -> HostWindow {
+        let (ptr, len, base) = self.shared.memory.dram();
+        // SAFETY: the DRAM mapping is page-aligned, `len` bytes long and
+        // lives as long as the chip (it is dropped with `shared.memory`);
+        // cores reach it at `base..base + len` (`Memory::translate`).
+        unsafe {
+            HostWindow::new(
+                std::ptr::NonNull::new(ptr).expect("the DRAM mapping is never null"),
+                len,
+                GlobalAddr::new(base),
+            )
+        }
     }
 }
 
