@@ -140,6 +140,7 @@ class _Scheduler:
         "groups",
         "devices",
         "seed",
+        "abandoned",
     )
 
     def __init__(self, rng: Optional[random.Random]) -> None:
@@ -162,6 +163,7 @@ class _Scheduler:
         self.groups: List[_Group] = []
         self.devices: List[Any] = []  # device runs in flight (objects with done() and wait(t))
         self.seed: Optional[int] = None
+        self.abandoned: List[_Proc] = []  # processes of nested Parallels that timed out
 
     # -- time -----------------------------------------------------------------
     def now(self) -> float:
@@ -289,7 +291,8 @@ class _Scheduler:
                     self.make_ready(g.waiter)
                     # Its processes are abandoned: they no longer count as live.
                     for p in g.procs:
-                        self.live.pop(p, None)
+                        if self.live.pop(p, 0) is None:
+                            self.abandoned.append(p)
                 else:
                     raise _timeout_error(g)
         return len(self.ready) > before
@@ -318,6 +321,33 @@ class _Scheduler:
             if wait:
                 time.sleep(wait)
         self.check_time()
+
+    def shutdown(self) -> None:
+        """Ends the processes a failed, deadlocked or timed-out Parallel left
+        blocked: takes them out of every channel queue (so the channels can
+        be used again) and kills them (their ``finally`` blocks run now,
+        not at some later garbage collection)."""
+        left = list(dict.fromkeys(p for p in [*self.abandoned, *self.live] if not p.dead))
+        if not left:
+            return
+        doomed = set(left)
+        for p in left:
+            for end in p.ends:
+                ch = end.channel
+                for q in (ch._rq, ch._wq):
+                    for w in list(q):
+                        if w in doomed or (w.__class__ is _AltEntry and w.alt.proc in doomed):
+                            q.remove(w)
+        self.timers = [t for t in self.timers if t[2].alt.proc not in doomed]
+        heapq.heapify(self.timers)
+        self.ready.clear()
+        for p in left:
+            if not p.dead:
+                try:
+                    p.throw(GreenletExit)
+                except BaseException:  # noqa: BLE001 - its Parallel already failed
+                    pass
+        self.ready.clear()
 
     def deadlock(self, group: _Group) -> BaseException:
         if group.failures:
@@ -450,7 +480,10 @@ def run_processes(
             try:
                 s.run_group(group)
             finally:
-                _sched, _push = None, [].append
+                try:
+                    s.shutdown()
+                finally:
+                    _sched, _push = None, [].append
     finally:
         s.groups.remove(group)
     if group.failures:

@@ -228,3 +228,29 @@ def test_deterministic_deadlock_report_names_the_seed():
 def test_parallel_checks_its_timeout():
     with pytest.raises(ValueError, match="timeout"):
         ecsp.Parallel(square(1), timeout=-1)
+
+
+def test_after_a_deadlock_the_stuck_processes_end_and_channels_work_again():
+    ch = ecsp.Channel()
+    cleaned = []
+
+    @ecsp.process
+    def stuck(inp):
+        try:
+            inp()
+        finally:
+            cleaned.append("finally ran")
+
+    with pytest.raises(ecsp.DeadlockError):
+        ecsp.Parallel(stuck(ch.reader()), timeout=T)
+    assert cleaned == ["finally ran"]
+
+    @ecsp.process
+    def reader(inp):
+        return inp()
+
+    @ecsp.process
+    def writer(out):
+        out("again")
+
+    assert ecsp.Parallel(writer(ch.writer()), reader(ch.reader()), timeout=T) == [None, "again"]
