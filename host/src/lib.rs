@@ -9,6 +9,7 @@ pub mod board;
 pub mod chip;
 pub mod commstime;
 pub mod demo;
+pub mod host_bench;
 pub mod host_node;
 pub mod netfile;
 pub mod network;

@@ -85,11 +85,6 @@ async fn select_open<T: Scalar, M: Mesh>(
     alt.fair_select(&mut guards).await.ok()
 }
 
-/// Copies its input to its output until the input ends.
-pub(super) async fn id<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, ProcessError> {
-    map(p, None, |x: T| x).await
-}
-
 /// Outputs its input plus one until the input ends.
 pub(super) async fn succ<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, ProcessError> {
     map(p, None, |x: T| x.succ()).await
@@ -163,7 +158,9 @@ pub(super) async fn delta<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, Pro
 /// the ticks the timed reads took. It ends early, without error, when its
 /// input is closed or poisoned.
 pub(super) async fn consume<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, ProcessError> {
-    let mut input = p.input::<T>(0)?;
+    let mut input = p.input_vec::<T>(0)?;
+    // SAFETY: the one call for this process.
+    let buf = unsafe { p.scratch::<T>(input.len())? };
     let count = p.param(0);
     let warmup = p.param(1);
     if warmup < 0 {
@@ -174,15 +171,17 @@ pub(super) async fn consume<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, P
     let mut sum: i64 = 0;
     let mut start = mesh.now_ticks();
     for _ in 0..warmup {
-        if input.recv().await.is_err() {
+        if input.recv_into(buf).await.is_err() {
             break;
         }
         start = mesh.now_ticks();
     }
     while count < 0 || n < count as u64 {
-        match input.recv().await {
-            Ok(x) => {
-                sum = sum.wrapping_add(x.to_i64());
+        match input.recv_into(buf).await {
+            Ok(()) => {
+                for x in buf.iter() {
+                    sum = sum.wrapping_add(x.to_i64());
+                }
                 n += 1;
             }
             Err(_) => break,

@@ -50,6 +50,29 @@ fn pass_on<T: Scalar, M: Mesh>(why: RecvError, output: &mut VecSender<T, M>) {
     }
 }
 
+/// Copies its input to its output, scalars or vectors, until the input ends.
+pub(super) async fn id<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, ProcessError> {
+    let mut input = p.input_vec::<T>(0)?;
+    let mut output = p.output_vec::<T>(0)?;
+    if input.len() != output.len() {
+        return Err(ProcessError::LengthMismatch);
+    }
+    // SAFETY: the one call for this process.
+    let buf = unsafe { p.scratch::<T>(input.len())? };
+    let mut handled = 0;
+    loop {
+        if let Err(why) = input.recv_into(buf).await {
+            pass_on(why, &mut output);
+            return ended(handled, why);
+        }
+        if output.send(buf).await.is_err() {
+            input.poison();
+            return ended(handled, RecvError::Poisoned);
+        }
+        handled += 1;
+    }
+}
+
 /// Applies `fn` (param 0: an index into [`MAP_FNS`]) with the real constants
 /// `a` (param 1) and `b` (param 2) to every element of every input vector.
 pub(super) async fn map<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, ProcessError> {

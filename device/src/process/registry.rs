@@ -82,13 +82,13 @@ pub struct KindSpec {
 pub static KINDS: &[KindSpec] = &[
     KindSpec {
         name: "id",
-        summary: "copies its input to its output until the input ends",
+        summary: "copies its input (scalars or vectors) to its output until the input ends",
         inputs: Arity::Exactly(1),
         outputs: Arity::Exactly(1),
         params: &[],
         forever: true,
-        shapes: Shapes::Scalars,
-        scratch_messages: 0,
+        shapes: Shapes::SameLength,
+        scratch_messages: 1,
         choices: &[],
         float_params: &[],
     },
@@ -130,13 +130,13 @@ pub static KINDS: &[KindSpec] = &[
     },
     KindSpec {
         name: "consume",
-        summary: "reads `warmup` values, then times `count` reads (negative: until the input ends), then poisons its input if `poison` is non-zero",
+        summary: "reads `warmup` messages (scalars or vectors), then times `count` reads (negative: until the input ends), then poisons its input if `poison` is non-zero",
         inputs: Arity::Exactly(1),
         outputs: Arity::Exactly(0),
         params: &["count", "warmup", "poison"],
         forever: false,
-        shapes: Shapes::Scalars,
-        scratch_messages: 0,
+        shapes: Shapes::SameLength,
+        scratch_messages: 1,
         choices: &[],
         float_params: &[],
     },
@@ -425,7 +425,7 @@ macro_rules! by_kind {
     ($kind:expr, |$f:ident| $body:expr, $otherwise:expr) => {
         match $kind {
             0 => {
-                use builtin::id as $f;
+                use super::kernels::id as $f;
                 $body
             }
             1 => {

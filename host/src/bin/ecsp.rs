@@ -14,6 +14,7 @@ use ecsp_device::addr::{CoreId, SRAM_SIZE};
 use ecsp_host::board::Board;
 use ecsp_host::chip::Chip;
 use ecsp_host::commstime::commstime;
+use ecsp_host::host_bench::host_channel_bench;
 use ecsp_host::netfile;
 use ecsp_host::network::ChanId;
 use ecsp_host::network::Network;
@@ -211,6 +212,31 @@ enum Bench {
         #[arg(long)]
         json: bool,
     },
+    /// Host channels: bytes per second host -> device and device -> host, per message size.
+    HostChannel {
+        /// A built-in board name or the path of an HDF file.
+        #[arg(long, default_value = "parallella-16")]
+        board: String,
+        /// Message sizes in bytes (1 to 4096), comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "4,64,256,1024,4096")]
+        sizes: Vec<u32>,
+        /// Messages per size and direction.
+        #[arg(long, default_value_t = 20_000)]
+        messages: u64,
+        /// Channel buffer in messages (0: rendezvous).
+        #[arg(long, default_value_t = 16)]
+        capacity: u32,
+        /// Host threads for the simulated cores (default and maximum: the
+        /// host's CPUs).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Seconds before a measurement is abandoned.
+        #[arg(long, default_value_t = 120.0)]
+        timeout: f64,
+        /// One JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -313,6 +339,63 @@ fn execute(command: Command, out: &mut dyn Write) -> Result<(), AnyError> {
         Command::Bench {
             bench: bench @ Bench::StressedAlt { .. },
         } => stressed_alt_command(bench, out),
+        Command::Bench {
+            bench:
+                Bench::HostChannel {
+                    board,
+                    sizes,
+                    messages,
+                    capacity,
+                    threads,
+                    timeout,
+                    json,
+                },
+        } => {
+            if messages == 0 {
+                return Err("--messages 0: give at least 1".into());
+            }
+            let chip = Arc::new(SimChip::with_options(
+                Board::load(&board)?,
+                SimOptions {
+                    threads,
+                    mode: SimMode::Threaded,
+                },
+            )?);
+            let results = host_channel_bench(chip.clone(), &sizes, messages, capacity, timeout_of(timeout)?)?;
+            if json {
+                let doc = serde_json::json!({
+                    "board": chip.board().name,
+                    "capacity": capacity,
+                    "host_threads": chip.threads(),
+                    "results": results,
+                });
+                writeln!(out, "{}", serde_json::to_string(&doc)?)?;
+            } else {
+                writeln!(
+                    out,
+                    "host channels on simulated {}, buffer {capacity}, {} host threads, {messages} messages each",
+                    chip.board().name,
+                    chip.threads()
+                )?;
+                writeln!(
+                    out,
+                    "  {:<16} {:>8} {:>8} {:>14} {:>12}",
+                    "direction", "bytes", "buffer", "MB/s", "ns/message"
+                )?;
+                for r in &results {
+                    writeln!(
+                        out,
+                        "  {:<16} {:>8} {:>8} {:>14.1} {:>12.0}",
+                        r.direction,
+                        r.msg_bytes,
+                        r.capacity,
+                        r.bytes_per_second / 1e6,
+                        r.ns_per_message
+                    )?;
+                }
+            }
+            Ok(())
+        }
         Command::Bench {
             bench:
                 Bench::Commstime {
