@@ -390,8 +390,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_c_runtime_has_the_commstime_and_demo_kinds() {
-        for name in ["id", "succ", "prefix", "delta", "consume", "generate", "sieve"] {
+    fn the_c_runtime_has_the_commstime_demo_and_stressed_alt_kinds() {
+        for name in [
+            "id",
+            "succ",
+            "prefix",
+            "delta",
+            "consume",
+            "generate",
+            "sieve",
+            "merge",
+            "plus",
+            "tail",
+            "alt_count",
+        ] {
             let (kind, _) = crate::process::kind_by_name(name).unwrap();
             // SAFETY: a pure function of its argument.
             assert_ne!(unsafe { ecsp_c_state_size(kind) }, 0, "{name}");

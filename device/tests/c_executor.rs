@@ -333,7 +333,19 @@ fn the_c_executor_refuses_what_the_rust_one_refuses_with_the_same_code() {
 
 #[test]
 fn every_c_state_fits_the_room_a_test_image_gives() {
-    for name in ["id", "succ", "prefix", "delta", "consume", "generate", "sieve"] {
+    for name in [
+        "id",
+        "succ",
+        "prefix",
+        "delta",
+        "consume",
+        "generate",
+        "sieve",
+        "merge",
+        "plus",
+        "tail",
+        "alt_count",
+    ] {
         let (kind, _) = kind_by_name(name).unwrap();
         assert!(state_size::<OneCore<'static>>(kind).unwrap() <= 1024, "{name}");
     }

@@ -27,6 +27,21 @@ use std::time::Duration;
 /// Every run gets this long before it is abandoned as a hang.
 const TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The kinds the C runtime implements.
+const C_KINDS: [&str; 11] = [
+    "id",
+    "succ",
+    "prefix",
+    "delta",
+    "consume",
+    "generate",
+    "sieve",
+    "merge",
+    "plus",
+    "tail",
+    "alt_count",
+];
+
 fn threaded_chip(threads: usize) -> SimChip {
     SimChip::with_options(
         ecsp_host::board::Board::default(),
@@ -101,7 +116,7 @@ fn check_pipeline(report: &RunReport, n: u64, what: &str) {
 
 #[test]
 fn c_states_fit_the_room_the_planner_keeps_for_the_rust_ones() {
-    for name in ["id", "succ", "prefix", "delta", "consume", "generate", "sieve"] {
+    for name in C_KINDS {
         let (kind, _) = kind_by_name(name).unwrap();
         let c = state_size::<SimMesh>(kind).expect("the C runtime has the kind");
         for dtype in Dtype::ALL {
@@ -406,10 +421,160 @@ fn a_kind_the_c_runtime_lacks_is_refused_at_boot() {
     let b = net.channel("b", Dtype::U32, 0).unwrap();
     net.process("gen", "generate", &[], &[a], &[("start", 1), ("count", 3)])
         .unwrap();
-    net.process("tail", "tail", &[a], &[b], &[]).unwrap();
+    net.process("dog", "watchdog", &[a], &[b], &[("timeout_us", 1000)])
+        .unwrap();
     net.process("sink", "consume", &[b], &[], &[("count", -1)]).unwrap();
     let chip = threaded_chip(1);
-    let plan = plan_mixed(&chip, &net, Placement::Spread, &["tail"]);
-    let e = run(&chip, &net, &plan, Duration::from_secs(10)).expect_err("tail has no C implementation");
+    let plan = plan_mixed(&chip, &net, Placement::Spread, &["dog"]);
+    let e = run(&chip, &net, &plan, Duration::from_secs(10)).expect_err("watchdog has no C implementation");
     assert!(e.to_string().contains("kind"), "{e}");
+}
+
+/// merge over a one-to-one input and an any-to-one input with two writers,
+/// then tail, then plus with a second stream, then consume: alternation over
+/// mixed lanes, and the rest of the one-in-one-out kinds.
+fn alt_network(n: i64, capacity: u32) -> (Network, i64) {
+    let mut net = Network::new();
+    let dtype = Dtype::I64;
+    let direct = net.channel("direct", dtype, capacity).unwrap();
+    let fan = net.any2one("fan", dtype, capacity).unwrap();
+    let merged = net.channel("merged", dtype, capacity).unwrap();
+    let tailed = net.channel("tailed", dtype, capacity).unwrap();
+    let other = net.channel("other", dtype, capacity).unwrap();
+    let sums = net.channel("sums", dtype, capacity).unwrap();
+    let g = |net: &mut Network, name: &str, out, start: i64, count: i64| {
+        net.process(name, "generate", &[], &[out], &[("start", start), ("count", count)])
+            .unwrap();
+    };
+    g(&mut net, "g0", direct, 1, n);
+    g(&mut net, "g1", fan, 1_000, n);
+    g(&mut net, "g2", fan, 1_000_000, n);
+    net.process("merge", "merge", &[direct, fan], &[merged], &[]).unwrap();
+    net.process("tail", "tail", &[merged], &[tailed], &[]).unwrap();
+    // As many values as tail passes on, so both of plus's inputs end together.
+    g(&mut net, "g3", other, 0, 3 * n - 1);
+    net.process("plus", "plus", &[tailed, other], &[sums], &[]).unwrap();
+    net.process("sink", "consume", &[sums], &[], &[("count", -1)]).unwrap();
+    // Everything merged, minus the first value tail drops, plus 0..3n-1 for
+    // the 3n-1 values that reach plus.
+    let merged_sum: i64 = (1..=n).chain(1_000..1_000 + n).chain(1_000_000..1_000_000 + n).sum();
+    (net, merged_sum + (0..3 * n - 1).sum::<i64>())
+}
+
+const ALT_SPLITS: [&[&str]; 4] = [
+    &["merge", "tail", "plus"],
+    &["g1", "merge", "sink"],
+    &["g0", "g2", "tail"],
+    &["g0", "g1", "g2", "g3", "merge", "tail", "plus", "sink"],
+];
+
+fn check_alt(chip: &SimChip, capacity: u32, placement: Placement, c: &[&str], n: i64, what: &str) {
+    let (net, sum_with_first) = alt_network(n, capacity);
+    let report = run_mixed(chip, &net, placement, c, what);
+    let merge = report.process("merge").unwrap();
+    assert_eq!(merge.value, 3 * n as u64, "{what}: merged");
+    let sink = report.process("sink").unwrap();
+    assert_eq!(sink.value, 3 * n as u64 - 1, "{what}: sums");
+    // The value tail dropped is whichever merge chose first: one of the
+    // three streams' first values.
+    let dropped = sum_with_first - sink.aux as i64;
+    assert!(
+        [1, 1_000, 1_000_000].contains(&dropped),
+        "{what}: tail dropped {dropped}"
+    );
+}
+
+#[test]
+fn alternation_over_mixed_lanes_threaded() {
+    let chip = threaded_chip(2);
+    for capacity in [0, 2] {
+        for placement in [Placement::Spread, Placement::Packed] {
+            for c in ALT_SPLITS {
+                check_alt(
+                    &chip,
+                    capacity,
+                    placement,
+                    c,
+                    200,
+                    &format!("capacity {capacity}, {placement}, C: {c:?}"),
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn alternation_over_mixed_lanes_over_seeds() {
+    for seed in seeds() {
+        let chip = det_chip(seed);
+        let capacity = [0, 2][seed as usize % 2];
+        let c = ALT_SPLITS[seed as usize % ALT_SPLITS.len()];
+        check_alt(
+            &chip,
+            capacity,
+            Placement::Spread,
+            c,
+            6,
+            &format!("seed {seed}, capacity {capacity}, C: {c:?}"),
+        );
+    }
+}
+
+/// Stressed Alt with a C reader, or C writers, or both: nothing lost.
+fn stressed_alt_mixed(chip: &SimChip, c_reader: bool, c_writers: bool, selects: u64, what: &str) {
+    let net = ecsp_host::stressed_alt::network(chip.board(), 3, 3, selects).unwrap();
+    let mut c: Vec<String> = Vec::new();
+    if c_reader {
+        c.push("reader".into());
+    }
+    for ch in 0..3 {
+        for w in 0..3 {
+            if c_writers && (ch + w) % 2 == 0 {
+                c.push(format!("w{ch}_{w}"));
+            }
+        }
+    }
+    let c: Vec<&str> = c.iter().map(String::as_str).collect();
+    let report = run_mixed(chip, &net, Placement::Spread, &c, what);
+    let reader = report.process("reader").unwrap();
+    assert_eq!(reader.value, selects, "{what}: selects");
+    let sent: u64 = (0..3)
+        .flat_map(|ch| (0..3).map(move |w| format!("w{ch}_{w}")))
+        .map(|name| {
+            let p = report.process(&name).unwrap();
+            assert!(p.finished, "{what}: {name} must end by the poison");
+            p.value
+        })
+        .sum();
+    assert_eq!(sent, selects, "{what}: a rendezvous send completes only when taken");
+    assert_eq!(report.total_counters().unwrap().remote_reads, 0, "{what}");
+}
+
+#[test]
+fn stressed_alt_with_c_and_rust_threaded() {
+    let chip = threaded_chip(2);
+    for (c_reader, c_writers) in [(true, false), (false, true), (true, true)] {
+        stressed_alt_mixed(
+            &chip,
+            c_reader,
+            c_writers,
+            3000,
+            &format!("C reader {c_reader}, C writers {c_writers}"),
+        );
+    }
+}
+
+#[test]
+fn stressed_alt_with_c_and_rust_over_seeds() {
+    for seed in seeds() {
+        let chip = det_chip(seed);
+        let (c_reader, c_writers) = [(true, false), (false, true), (true, true)][seed as usize % 3];
+        stressed_alt_mixed(
+            &chip,
+            c_reader,
+            c_writers,
+            30,
+            &format!("seed {seed}, C reader {c_reader}, C writers {c_writers}"),
+        );
+    }
 }

@@ -21,8 +21,9 @@ typedef union ecsp_value {
     float f32;
 } ecsp_value;
 
-/* The state of every C process. `out` has room for the kind's most outputs
- * (ecsp_c_state_size); only delta has more than one. */
+/* The state of every C process: a header, then its ends, read ends first
+ * (`inputs` of them) then write ends, as many as the kind takes at most
+ * (ecsp_c_state_size). */
 typedef struct ecsp_proc {
     uint32_t line;        /* resume point; 0 before the first step */
     uint32_t kind;        /* kind id, C flag masked off */
@@ -33,21 +34,38 @@ typedef struct ecsp_proc {
     uint32_t first_end;
     uint32_t inputs;
     uint32_t outputs;
-    uint32_t i;           /* delta: the output being sent to */
-    int32_t why;          /* how the input ended: ECSP_SHUT_CLOSED or _POISONED */
-    uint32_t reserved;
+    uint32_t i;           /* delta: the output being sent to; merge, alt_count: the input chosen */
+    uint32_t last;        /* merge, alt_count: the input chosen last (fairness) */
+    uint32_t open;        /* merge, alt_count: bit i set while input i is open */
     ecsp_value msg;       /* the value in hand */
+    ecsp_value msg2;      /* plus: the first operand */
     uint64_t handled;     /* values handled, or sent, or timed */
     int64_t param[3];
     int64_t sum;          /* consume: wrapping sum; sieve: the prime */
-    uint64_t aux;         /* sieve: multiples struck; consume: start tick */
-    ecsp_reader in;
-    ecsp_writer out[1];
+    uint64_t aux;         /* sieve: multiples struck; consume, alt_count: start tick */
+    uint64_t ends[];      /* ecsp_reader[inputs], then ecsp_writer[outputs] */
 } ecsp_proc;
 
 ECSP_STATIC_ASSERT(sizeof(ecsp_proc) % 8 == 0, "states stay 8-byte aligned");
 
+/* Most ends of each kind (registry.rs `KINDS`). */
 #define MAX_DELTA_OUTPUTS 4u
+#define MAX_MERGE_INPUTS 8u
+
+/* alt_count keeps a count per input after the ends. */
+#define ALT_COUNTS(p) ((uint64_t *)(void *)(IN(p, MAX_MERGE_INPUTS)))
+
+static ecsp_reader *IN(ecsp_proc *p, uint32_t i) { return (ecsp_reader *)(void *)p->ends + i; }
+static ecsp_writer *OUT(ecsp_proc *p, uint32_t k)
+{
+    return (ecsp_writer *)(void *)((ecsp_reader *)(void *)p->ends + p->inputs) + k;
+}
+
+static uint32_t size_for(uint32_t inputs, uint32_t outputs, uint32_t extra)
+{
+    return (uint32_t)sizeof(ecsp_proc) + inputs * (uint32_t)sizeof(ecsp_reader) +
+           outputs * (uint32_t)sizeof(ecsp_writer) + extra;
+}
 
 uint32_t ecsp_c_state_size(uint32_t kind)
 {
@@ -55,12 +73,21 @@ uint32_t ecsp_c_state_size(uint32_t kind)
     case ECSP_KIND_ID:
     case ECSP_KIND_SUCC:
     case ECSP_KIND_PREFIX:
-    case ECSP_KIND_CONSUME:
-    case ECSP_KIND_GENERATE:
     case ECSP_KIND_SIEVE:
-        return sizeof(ecsp_proc);
+    case ECSP_KIND_TAIL:
+        return size_for(1, 1, 0);
+    case ECSP_KIND_CONSUME:
+        return size_for(1, 0, 0);
+    case ECSP_KIND_GENERATE:
+        return size_for(0, 1, 0);
     case ECSP_KIND_DELTA:
-        return sizeof(ecsp_proc) + (MAX_DELTA_OUTPUTS - 1) * sizeof(ecsp_writer);
+        return size_for(1, MAX_DELTA_OUTPUTS, 0);
+    case ECSP_KIND_MERGE:
+        return size_for(MAX_MERGE_INPUTS, 1, 0);
+    case ECSP_KIND_PLUS:
+        return size_for(2, 1, 0);
+    case ECSP_KIND_ALT_COUNT:
+        return size_for(MAX_MERGE_INPUTS, 0, MAX_MERGE_INPUTS * (uint32_t)sizeof(uint64_t));
     default:
         return 0;
     }
@@ -157,14 +184,16 @@ static ecsp_value succ(uint32_t dtype, ecsp_value v)
 #define PT_BEGIN(p) switch ((p)->line) { case 0:
 #define PT_END(p) default: break; }
 /* One attempt of `op` per step until it stops reporting ECSP_BLOCKED; its
- * result is then in `r`. `end` is what the process waits on. */
-#define PT_AWAIT(p, r, end, op)                                                                                      \
+ * result is then in `r`. `waiting` is what the process waits on, as
+ * TaskRecord.waiting says it: WAIT_END(end index), or ECSP_WAIT_OTHER. */
+#define WAIT_END(end) ((end) + 1u)
+#define PT_AWAIT(p, r, waiting, op)                                                                                      \
     do {                                                                                                             \
         (p)->line = __LINE__;                                                                                        \
     case __LINE__:                                                                                                   \
         (r) = (op);                                                                                                  \
         if ((r) == ECSP_BLOCKED) {                                                                                   \
-            ecsp_store_word(h, (p)->record + ECSP_TASK_WAITING_OFFSET, (end) + 1u);                                 \
+            ecsp_store_word(h, (p)->record + ECSP_TASK_WAITING_OFFSET, (waiting));                                   \
             return ECSP_BLOCKED;                                                                                     \
         }                                                                                                            \
     } while (0)
@@ -196,14 +225,57 @@ static uint32_t open_input(const ecsp_hal *h, ecsp_proc *p)
 {
     if (p->inputs < 1)
         return ECSP_ERR_MISSING_END;
-    return ecsp_open_reader(h, &p->in, p->ends_offset, p->first_end, p->msg_size);
+    return ecsp_open_reader(h, IN(p, 0), p->ends_offset, p->first_end, p->msg_size);
 }
 
 static uint32_t open_output(const ecsp_hal *h, ecsp_proc *p, uint32_t index)
 {
     if (index >= p->outputs)
         return ECSP_ERR_MISSING_END;
-    return ecsp_open_writer(h, &p->out[index], p->ends_offset, p->first_end + p->inputs + index, p->msg_size);
+    return ecsp_open_writer(h, OUT(p, index), p->ends_offset, p->first_end + p->inputs + index, p->msg_size);
+}
+
+/* Opens read ends 0..inputs, at most `max` (registry.rs's arity). */
+static uint32_t open_inputs(const ecsp_hal *h, ecsp_proc *p, uint32_t max, uint32_t *which)
+{
+    for (*which = 0; *which < p->inputs; (*which)++) {
+        if (*which >= max)
+            return ECSP_ERR_MISSING_END;
+        uint32_t err = ecsp_open_reader(h, IN(p, *which), p->ends_offset, p->first_end + *which, p->msg_size);
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
+static void poison_inputs(const ecsp_hal *h, ecsp_proc *p)
+{
+    for (uint32_t k = 0; k < p->inputs; k++)
+        ecsp_poison_reader(h, IN(p, k));
+}
+
+/* One look at the open inputs for a fair alternation (alt.rs
+ * `fair_select`): from the input after the one chosen last, the first that
+ * completes a receive at once (a message, or its end) is chosen; its result
+ * is returned and its index left in `i`. ECSP_BLOCKED when none does. A
+ * receive attempt on an input that is not ready changes nothing, so trying
+ * them in turn is the select and the receive in one. */
+static int alt_recv(const ecsp_hal *h, ecsp_proc *p)
+{
+    uint32_t n = p->inputs;
+    uint32_t start = p->last == ECSP_NO_TASK ? 0 : (p->last + 1) % n;
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t i = (start + k) % n;
+        if (!(p->open & (1u << i)))
+            continue;
+        int r = ecsp_recv(h, IN(p, i), &p->msg);
+        if (r != ECSP_BLOCKED) {
+            p->i = i;
+            p->last = i;
+            return r;
+        }
+    }
+    return ECSP_BLOCKED;
 }
 
 /* Closes (the input was closed) or poisons every output. */
@@ -211,9 +283,9 @@ static void pass_on(const ecsp_hal *h, ecsp_proc *p, int why, uint32_t outputs)
 {
     for (uint32_t k = 0; k < outputs; k++) {
         if (why == ECSP_SHUT_POISONED)
-            ecsp_poison_writer(h, &p->out[k]);
+            ecsp_poison_writer(h, OUT(p, k));
         else
-            ecsp_close(h, &p->out[k]);
+            ecsp_close(h, OUT(p, k));
     }
 }
 
@@ -230,23 +302,23 @@ static int step_map(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
         return fail(p, out, err, 0);
     if (p->kind == ECSP_KIND_PREFIX) {
         p->msg = from_i64(p->dtype, p->param[0]);
-        PT_AWAIT(p, r, p->out[0].end, ecsp_send(h, &p->out[0], &p->msg));
+        PT_AWAIT(p, r, WAIT_END(OUT(p, 0)->end), ecsp_send(h, OUT(p, 0), &p->msg));
         if (r != ECSP_DONE) {
-            ecsp_poison_reader(h, &p->in);
+            ecsp_poison_reader(h, IN(p, 0));
             return finish(p, out, 0, 1, 0);
         }
     }
     for (;;) {
-        PT_AWAIT(p, r, p->in.end, ecsp_recv(h, &p->in, &p->msg));
+        PT_AWAIT(p, r, WAIT_END(IN(p, 0)->end), ecsp_recv(h, IN(p, 0), &p->msg));
         if (r != ECSP_DONE) {
             pass_on(h, p, r, 1);
             return finish(p, out, p->handled, ended_by(r), 0);
         }
         if (p->kind == ECSP_KIND_SUCC)
             p->msg = succ(p->dtype, p->msg);
-        PT_AWAIT(p, r, p->out[0].end, ecsp_send(h, &p->out[0], &p->msg));
+        PT_AWAIT(p, r, WAIT_END(OUT(p, 0)->end), ecsp_send(h, OUT(p, 0), &p->msg));
         if (r != ECSP_DONE) {
-            ecsp_poison_reader(h, &p->in);
+            ecsp_poison_reader(h, IN(p, 0));
             return finish(p, out, p->handled, 1, 0);
         }
         p->handled++;
@@ -269,15 +341,15 @@ static int step_delta(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
         if ((err = open_output(h, p, p->i)) != 0)
             return fail(p, out, err, p->i);
     for (;;) {
-        PT_AWAIT(p, r, p->in.end, ecsp_recv(h, &p->in, &p->msg));
+        PT_AWAIT(p, r, WAIT_END(IN(p, 0)->end), ecsp_recv(h, IN(p, 0), &p->msg));
         if (r != ECSP_DONE) {
             pass_on(h, p, r, p->outputs);
             return finish(p, out, p->handled, ended_by(r), 0);
         }
         for (p->i = 0; p->i < p->outputs; p->i++) {
-            PT_AWAIT(p, r, p->out[p->i].end, ecsp_send(h, &p->out[p->i], &p->msg));
+            PT_AWAIT(p, r, WAIT_END(OUT(p, p->i)->end), ecsp_send(h, OUT(p, p->i), &p->msg));
             if (r != ECSP_DONE) {
-                ecsp_poison_reader(h, &p->in);
+                ecsp_poison_reader(h, IN(p, 0));
                 pass_on(h, p, ECSP_SHUT_POISONED, p->outputs);
                 return finish(p, out, p->handled, 1, 0);
             }
@@ -302,7 +374,7 @@ static int step_consume(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
         return fail(p, out, ECSP_ERR_BAD_PARAM, 1);
     p->aux = ecsp_now_ticks(h);
     for (p->handled = 0; p->handled < (uint64_t)p->param[1]; p->handled++) {
-        PT_AWAIT(p, r, p->in.end, ecsp_recv(h, &p->in, &p->msg));
+        PT_AWAIT(p, r, WAIT_END(IN(p, 0)->end), ecsp_recv(h, IN(p, 0), &p->msg));
         if (r != ECSP_DONE)
             break;
         p->aux = ecsp_now_ticks(h);
@@ -310,7 +382,7 @@ static int step_consume(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
     p->handled = 0;
     p->sum = 0;
     while (p->param[0] < 0 || p->handled < (uint64_t)p->param[0]) {
-        PT_AWAIT(p, r, p->in.end, ecsp_recv(h, &p->in, &p->msg));
+        PT_AWAIT(p, r, WAIT_END(IN(p, 0)->end), ecsp_recv(h, IN(p, 0), &p->msg));
         if (r != ECSP_DONE)
             break;
         p->sum = (int64_t)((uint64_t)p->sum + (uint64_t)to_i64(p->dtype, p->msg));
@@ -319,7 +391,7 @@ static int step_consume(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
     {
         uint64_t ticks = ecsp_now_ticks(h) - p->aux;
         if (p->param[2] != 0)
-            ecsp_poison_reader(h, &p->in);
+            ecsp_poison_reader(h, IN(p, 0));
         return finish(p, out, p->handled, (uint64_t)p->sum, ticks);
     }
     PT_END(p);
@@ -337,13 +409,13 @@ static int step_generate(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
         return fail(p, out, err, 0);
     p->msg = from_i64(p->dtype, p->param[0]);
     while (p->param[1] < 0 || p->handled < (uint64_t)p->param[1]) {
-        PT_AWAIT(p, r, p->out[0].end, ecsp_send(h, &p->out[0], &p->msg));
+        PT_AWAIT(p, r, WAIT_END(OUT(p, 0)->end), ecsp_send(h, OUT(p, 0), &p->msg));
         if (r != ECSP_DONE)
             return finish(p, out, p->handled, 1, 0);
         p->msg = succ(p->dtype, p->msg);
         p->handled++;
     }
-    ecsp_close(h, &p->out[0]);
+    ecsp_close(h, OUT(p, 0));
     return finish(p, out, p->handled, 0, 0);
     PT_END(p);
     return ECSP_BLOCKED;
@@ -360,19 +432,19 @@ static int step_sieve(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
         return fail(p, out, err, 0);
     if ((err = open_output(h, p, 0)) != 0)
         return fail(p, out, err, 0);
-    PT_AWAIT(p, r, p->in.end, ecsp_recv(h, &p->in, &p->msg));
+    PT_AWAIT(p, r, WAIT_END(IN(p, 0)->end), ecsp_recv(h, IN(p, 0), &p->msg));
     if (r != ECSP_DONE) {
         pass_on(h, p, r, 1);
         return finish(p, out, 0, 0, 0);
     }
     p->sum = to_i64(p->dtype, p->msg);
     if (p->sum <= 0) {
-        ecsp_poison_reader(h, &p->in);
+        ecsp_poison_reader(h, IN(p, 0));
         pass_on(h, p, ECSP_SHUT_POISONED, 1);
         return fail(p, out, ECSP_ERR_BAD_PARAM, 0);
     }
     for (;;) {
-        PT_AWAIT(p, r, p->in.end, ecsp_recv(h, &p->in, &p->msg));
+        PT_AWAIT(p, r, WAIT_END(IN(p, 0)->end), ecsp_recv(h, IN(p, 0), &p->msg));
         if (r != ECSP_DONE) {
             pass_on(h, p, r, 1);
             break;
@@ -380,14 +452,185 @@ static int step_sieve(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
         if (to_i64(p->dtype, p->msg) % p->sum == 0) {
             p->aux++;
         } else {
-            PT_AWAIT(p, r, p->out[0].end, ecsp_send(h, &p->out[0], &p->msg));
+            PT_AWAIT(p, r, WAIT_END(OUT(p, 0)->end), ecsp_send(h, OUT(p, 0), &p->msg));
             if (r != ECSP_DONE) {
-                ecsp_poison_reader(h, &p->in);
+                ecsp_poison_reader(h, IN(p, 0));
                 break;
             }
         }
     }
     return finish(p, out, (uint64_t)p->sum, p->aux, 0);
+    PT_END(p);
+    return ECSP_BLOCKED;
+}
+
+/* tail: drops the first value, then copies. */
+static int step_tail(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
+{
+    int r;
+    uint32_t err;
+    PT_BEGIN(p);
+    if ((err = open_input(h, p)) != 0)
+        return fail(p, out, err, 0);
+    if ((err = open_output(h, p, 0)) != 0)
+        return fail(p, out, err, 0);
+    PT_AWAIT(p, r, WAIT_END(IN(p, 0)->end), ecsp_recv(h, IN(p, 0), &p->msg));
+    if (r != ECSP_DONE) {
+        pass_on(h, p, r, 1);
+        return finish(p, out, 0, ended_by(r), 0);
+    }
+    for (;;) {
+        PT_AWAIT(p, r, WAIT_END(IN(p, 0)->end), ecsp_recv(h, IN(p, 0), &p->msg));
+        if (r != ECSP_DONE) {
+            pass_on(h, p, r, 1);
+            return finish(p, out, p->handled, ended_by(r), 0);
+        }
+        PT_AWAIT(p, r, WAIT_END(OUT(p, 0)->end), ecsp_send(h, OUT(p, 0), &p->msg));
+        if (r != ECSP_DONE) {
+            ecsp_poison_reader(h, IN(p, 0));
+            return finish(p, out, p->handled, 1, 0);
+        }
+        p->handled++;
+    }
+    PT_END(p);
+    return ECSP_BLOCKED;
+}
+
+static ecsp_value plus(uint32_t dtype, ecsp_value a, ecsp_value b)
+{
+    switch (dtype) {
+    case ECSP_DTYPE_I32:
+    case ECSP_DTYPE_U32:
+        a.u32 += b.u32;
+        break;
+    case ECSP_DTYPE_F32:
+        a.f32 += b.f32;
+        break;
+    case ECSP_DTYPE_F64:
+        a.f64 += b.f64;
+        break;
+    default:
+        a.u64 += b.u64;
+        break;
+    }
+    return a;
+}
+
+/* plus: one value from each input, their sum out, until either ends. */
+static int step_plus(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
+{
+    int r;
+    uint32_t err;
+    PT_BEGIN(p);
+    if (p->inputs < 2)
+        return fail(p, out, ECSP_ERR_MISSING_END, p->inputs);
+    if ((err = open_inputs(h, p, 2, &p->i)) != 0)
+        return fail(p, out, err, p->i);
+    if ((err = open_output(h, p, 0)) != 0)
+        return fail(p, out, err, 0);
+    for (;;) {
+        PT_AWAIT(p, r, WAIT_END(IN(p, 0)->end), ecsp_recv(h, IN(p, 0), &p->msg2));
+        if (r != ECSP_DONE) {
+            if (r == ECSP_SHUT_POISONED)
+                ecsp_poison_reader(h, IN(p, 1));
+            pass_on(h, p, r, 1);
+            return finish(p, out, p->handled, ended_by(r), 0);
+        }
+        PT_AWAIT(p, r, WAIT_END(IN(p, 1)->end), ecsp_recv(h, IN(p, 1), &p->msg));
+        if (r != ECSP_DONE) {
+            if (r == ECSP_SHUT_POISONED)
+                ecsp_poison_reader(h, IN(p, 0));
+            pass_on(h, p, r, 1);
+            return finish(p, out, p->handled, ended_by(r), 0);
+        }
+        p->msg = plus(p->dtype, p->msg2, p->msg);
+        PT_AWAIT(p, r, WAIT_END(OUT(p, 0)->end), ecsp_send(h, OUT(p, 0), &p->msg));
+        if (r != ECSP_DONE) {
+            poison_inputs(h, p);
+            return finish(p, out, p->handled, 1, 0);
+        }
+        p->handled++;
+    }
+    PT_END(p);
+    return ECSP_BLOCKED;
+}
+
+/* merge: its inputs fairly onto its output until every input is closed;
+ * poison anywhere poisons every end. */
+static int step_merge(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
+{
+    int r;
+    uint32_t err;
+    PT_BEGIN(p);
+    if ((err = open_inputs(h, p, MAX_MERGE_INPUTS, &p->i)) != 0)
+        return fail(p, out, err, p->i);
+    if ((err = open_output(h, p, 0)) != 0)
+        return fail(p, out, err, 0);
+    p->open = (1u << p->inputs) - 1u;
+    p->last = ECSP_NO_TASK;
+    while (p->open) {
+        PT_AWAIT(p, r, ECSP_WAIT_OTHER, alt_recv(h, p));
+        if (r == ECSP_SHUT_CLOSED) {
+            p->open &= ~(1u << p->i);
+        } else if (r == ECSP_SHUT_POISONED) {
+            poison_inputs(h, p);
+            pass_on(h, p, ECSP_SHUT_POISONED, 1);
+            return finish(p, out, p->handled, 1, 0);
+        } else {
+            PT_AWAIT(p, r, WAIT_END(OUT(p, 0)->end), ecsp_send(h, OUT(p, 0), &p->msg));
+            if (r != ECSP_DONE) {
+                poison_inputs(h, p);
+                pass_on(h, p, ECSP_SHUT_POISONED, 1);
+                return finish(p, out, p->handled, 1, 0);
+            }
+            p->handled++;
+        }
+    }
+    pass_on(h, p, ECSP_SHUT_CLOSED, 1);
+    return finish(p, out, p->handled, 0, 0);
+    PT_END(p);
+    return ECSP_BLOCKED;
+}
+
+/* alt_count: Stressed Alt's reader. `selects` fair selects over the inputs,
+ * counting what each delivers, then poison them all if `poison`. value =
+ * messages, aux = the largest deviation of one input's count from the mean
+ * in ppm of the mean, ticks = time the selects took. */
+static int step_alt_count(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
+{
+    int r;
+    uint32_t err;
+    PT_BEGIN(p);
+    if ((err = open_inputs(h, p, MAX_MERGE_INPUTS, &p->i)) != 0)
+        return fail(p, out, err, p->i);
+    if (p->param[0] < 0)
+        return fail(p, out, ECSP_ERR_BAD_PARAM, 0);
+    p->open = (1u << p->inputs) - 1u;
+    p->last = ECSP_NO_TASK;
+    p->aux = ecsp_now_ticks(h);
+    while (p->handled < (uint64_t)p->param[0] && p->open) {
+        PT_AWAIT(p, r, ECSP_WAIT_OTHER, alt_recv(h, p));
+        if (r == ECSP_DONE) {
+            ALT_COUNTS(p)[p->i]++;
+            p->handled++;
+        } else {
+            p->open &= ~(1u << p->i);
+        }
+    }
+    {
+        uint64_t ticks = ecsp_now_ticks(h) - p->aux;
+        if (p->param[1] != 0)
+            poison_inputs(h, p);
+        uint64_t n = p->inputs ? p->inputs : 1;
+        uint64_t mean = p->handled / n, worst = 0;
+        for (uint32_t k = 0; mean != 0 && k < p->inputs; k++) {
+            uint64_t c = ALT_COUNTS(p)[k];
+            uint64_t d = (c > mean ? c - mean : mean - c) * 1000000u / mean;
+            if (d > worst)
+                worst = d;
+        }
+        return finish(p, out, p->handled, worst, ticks);
+    }
     PT_END(p);
     return ECSP_BLOCKED;
 }
@@ -405,7 +648,9 @@ uint32_t ecsp_c_init(const ecsp_hal *h, void *state, uint32_t room, uint32_t rec
         return ECSP_BOOT_UNKNOWN_DTYPE;
     if ((uint64_t)t.first_end + t.inputs + t.outputs > end_count)
         return ECSP_BOOT_CORRUPT;
-    if (size > room || (uintptr_t)state % ECSP_C_STATE_ALIGN != 0)
+    /* The ends the host gave, which a kind uses only up to its arity. */
+    uint32_t given = size_for(t.inputs, t.outputs, 0);
+    if (size > room || given > room || (uintptr_t)state % ECSP_C_STATE_ALIGN != 0)
         return ECSP_BOOT_NO_ROOM;
     uint8_t *bytes = (uint8_t *)state;
     for (uint32_t i = 0; i < size; i++)
@@ -440,6 +685,14 @@ int ecsp_c_step(const ecsp_hal *h, void *state, ecsp_outcome *out)
         return step_generate(h, p, out);
     case ECSP_KIND_SIEVE:
         return step_sieve(h, p, out);
+    case ECSP_KIND_TAIL:
+        return step_tail(h, p, out);
+    case ECSP_KIND_PLUS:
+        return step_plus(h, p, out);
+    case ECSP_KIND_MERGE:
+        return step_merge(h, p, out);
+    case ECSP_KIND_ALT_COUNT:
+        return step_alt_count(h, p, out);
     default:
         /* ecsp_c_init admits no other kind */
         return fail(p, out, ECSP_ERR_BAD_PARAM, 0);

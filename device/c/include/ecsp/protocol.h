@@ -101,7 +101,10 @@
 #define ECSP_KIND_CONSUME 4u
 #define ECSP_KIND_GENERATE 5u
 #define ECSP_KIND_SIEVE 6u
+#define ECSP_KIND_MERGE 7u
+#define ECSP_KIND_PLUS 8u
 #define ECSP_KIND_TAIL 9u
+#define ECSP_KIND_ALT_COUNT 10u
 
 /* Set in TaskRecord.kind by a host that wants this process run by the C
  * runtime in a simulator that carries both runtimes (ecsp-device's
