@@ -298,9 +298,10 @@ def _flatten(items: Tuple[Any, ...]) -> List[Any]:
 
 
 class _DeviceNet:
-    """The device processes of one Parallel, as a network on the chip."""
+    """The device processes of one Parallel, as a network on the chip; a
+    channel between them and Python processes is a host channel."""
 
-    def __init__(self, chip: Chip, devs: List[Tuple[int, DeviceProcess]], python_channels: set) -> None:
+    def __init__(self, chip: Chip, devs: List[Tuple[int, DeviceProcess]], python_ends: Dict[Channel, List[Any]]) -> None:
         ext = _ext()
         self.chip = chip
         self.devs = devs
@@ -315,29 +316,34 @@ class _DeviceNet:
                     readers[ch], writers[ch] = [], []
                     order.append(ch)
                 (readers if isinstance(e, Reader) else writers)[ch].append((d, e))
-        names: Dict[str, str] = {}
+        names: Dict[int, str] = {}
         counts: Dict[str, int] = {}
         for _, d in devs:
             counts[d.kind] = counts.get(d.kind, 0) + 1
         seen: Dict[str, int] = {}
         for _, d in devs:
             if d.name is not None:
-                names[id(d)] = d.name  # type: ignore[index]
+                names[id(d)] = d.name
             else:
                 seen[d.kind] = seen.get(d.kind, 0) + 1
-                names[id(d)] = d.kind if counts[d.kind] == 1 else f"{d.kind}#{seen[d.kind]}"  # type: ignore[index]
+                names[id(d)] = d.kind if counts[d.kind] == 1 else f"{d.kind}#{seen[d.kind]}"
         ids: Dict[Channel, int] = {}
+        # Host channels: (channel, Python writer ends or None when Python reads it).
+        self.hosted: List[Tuple[Channel, Optional[List[Writer]]]] = []
         for ch in order:
             r, w = readers[ch], writers[ch]
-            who = names[id((r or w)[0][0])]  # type: ignore[index]
-            if ch in python_channels:
+            who = names[id((r or w)[0][0])]
+            py_ends = python_ends.get(ch, [])
+            py_r = [e for e in py_ends if isinstance(e, Reader)]
+            py_w = [e for e in py_ends if isinstance(e, Writer)]
+            if (py_r and r) or (py_w and w) or (py_r and py_w):
                 raise Error(
-                    f"channel `{ch.name}` joins a Python process and device process `{who}`: channels between Python "
-                    "and device processes (host channels) are not available yet; give both its ends to device "
-                    "processes, or both to Python processes"
+                    f"channel `{ch.name}` has Python and device processes on one side (device process `{who}`): "
+                    "a channel between Python and device processes has Python processes on one side only and "
+                    "device processes on the other"
                 )
-            if not r or not w:
-                missing = "reads" if not r else "writes"
+            if not (r or py_r) or not (w or py_w):
+                missing = "reads" if not (r or py_r) else "writes"
                 raise Error(
                     f"channel `{ch.name}` is used by device process `{who}` but no process in this Parallel {missing} it"
                 )
@@ -345,28 +351,53 @@ class _DeviceNet:
                 (len(w) > 1, len(r) > 1)
             ]
             ids[ch] = net.channel(ch.name, ch.dtype, ch.buffer, kind)
+            if py_r or py_w:
+                self.hosted.append((ch, py_w if py_w else None))
         self.channels = order
         for _, d in devs:
             inputs = [ids[e.channel] for e in d.ends if isinstance(e, Reader)]
             outputs = [ids[e.channel] for e in d.ends if isinstance(e, Writer)]
-            net.process(names[id(d)], d.kind, inputs, outputs, sorted(d.params.items()), d.core)  # type: ignore[index]
+            net.process(names[id(d)], d.kind, inputs, outputs, sorted(d.params.items()), d.core)
+        self.ids = ids
         self.net = net
         self.run: Any = None
+        self.session: Any = None
         self.saved: List[int] = []
+        self.timeout = _DEVICE_TIMEOUT_DEFAULT
 
     def start(self, timeout: Optional[float]) -> None:
-        t = _DEVICE_TIMEOUT_DEFAULT if timeout is None else timeout
-        self.run = _ext().DeviceRun(self.chip._sim, self.net, self.chip.placement, t)
+        """Starts the network: on a host thread of its own when no Python
+        process talks to it, else as a session the Python scheduler serves."""
+        self.timeout = _DEVICE_TIMEOUT_DEFAULT if timeout is None else timeout
+        ext = _ext()
+        if self.hosted:
+            self.session = ext.DeviceSession(self.chip._sim, self.net, self.chip.placement)
+        else:
+            self.run = ext.DeviceRun(self.chip._sim, self.net, self.chip.placement, self.timeout)
         self.saved = [ch._state for ch in self.channels]
         for ch in self.channels:
             ch._state = _core._DEVICE
+        for ch, py_writers in self.hosted:
+            cid = self.ids[ch]
+            if py_writers is not None:
+                ch._host = _core._HostEnd(ch, self.session.host_sender(cid), None, py_writers)
+            else:
+                ch._host = _core._HostEnd(ch, None, self.session.host_receiver(cid), [])
+            ch._state = _core._HOST
 
-    def finish(self) -> List[DeviceResult]:
+    def finish(self, wait: bool) -> List[DeviceResult]:
+        """Waits for the network to end (``wait``; else halts it now) and
+        returns its results, or raises its error."""
         try:
-            rows = self.run.result()
+            if self.session is not None:
+                rows = self.session.finish(wait, self.timeout)
+            else:
+                _core.wait_device(self.run)
+                rows = self.run.result()
         finally:
             for ch, st in zip(self.channels, self.saved):
                 ch._state = st
+                ch._host = None
         return [DeviceResult(*row) for row in rows]
 
 
@@ -386,7 +417,7 @@ def Parallel(*procs: Any, timeout: Optional[float] = None) -> List[Any]:
         raise ValueError(f"timeout must be a number of seconds >= 0, got {timeout!r}")
     py: List[Tuple[int, Callable, tuple, dict, str, list]] = []
     devs: List[Tuple[int, DeviceProcess]] = []
-    python_channels: set = set()
+    python_ends: Dict[Channel, List[Any]] = {}
     counts: Dict[str, int] = {}
     for it in items:
         if isinstance(it, Process):
@@ -395,7 +426,8 @@ def Parallel(*procs: Any, timeout: Optional[float] = None) -> List[Any]:
     for i, it in enumerate(items):
         if isinstance(it, Process):
             ends = it.ends()
-            python_channels.update(e.channel for e in ends)
+            for e in ends:
+                python_ends.setdefault(e.channel, []).append(e)
             name = it.name
             if counts[name] > 1:
                 seen[name] = seen.get(name, 0) + 1
@@ -404,7 +436,7 @@ def Parallel(*procs: Any, timeout: Optional[float] = None) -> List[Any]:
         else:
             devs.append((i, it))
     chip = _current_chip(need=bool(devs))
-    dnet = _DeviceNet(chip, devs, python_channels) if devs else None  # type: ignore[arg-type]
+    dnet = _DeviceNet(chip, devs, python_ends) if devs else None  # type: ignore[arg-type]
     rng = (chip._rng, chip.seed or 0) if chip is not None and chip._rng is not None else None
     if dnet is not None:
         dnet.start(timeout)
@@ -412,14 +444,16 @@ def Parallel(*procs: Any, timeout: Optional[float] = None) -> List[Any]:
     py_error: Optional[BaseException] = None
     try:
         if py:
-            for (i, *_), r in zip(py, _core.run_processes(py, timeout, rng)):
+            sessions = [dnet.session] if dnet is not None and dnet.session is not None else []
+            for (i, *_), r in zip(py, _core.run_processes(py, timeout, rng, sessions)):
                 results[i] = r
     except BaseException as e:  # the device run must end before this Parallel does
         py_error = e
     if dnet is not None:
         try:
-            _core.wait_device(dnet.run)
-            dres = dnet.finish()
+            # After a Python failure a session is halted at once: its host
+            # channels have nobody left to serve them.
+            dres = dnet.finish(wait=py_error is None or dnet.session is None)
         except BaseException as e:
             if py_error is None or isinstance(py_error, DeadlockError):
                 raise e from py_error

@@ -24,7 +24,7 @@ import random
 import time
 from collections import deque
 from functools import partial
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from greenlet import GreenletExit, getcurrent, greenlet  # type: ignore[import-untyped]
 
@@ -35,6 +35,7 @@ _OPEN = 0
 _CLOSED = 1  # every writer retired (or every reader): reads drain the buffer, then raise
 _POISONED = 2
 _DEVICE = 3  # both ends are held by device processes while a network runs
+_HOST = 5  # one side Python processes, the other device processes: a host channel
 
 # Why a blocked process woke (``_Proc.flag``).
 _OK = 0
@@ -141,6 +142,11 @@ class _Scheduler:
         "devices",
         "seed",
         "abandoned",
+        "host_waiters",
+        "host_progress",
+        "host_seen",
+        "host_final",
+        "sessions",
     )
 
     def __init__(self, rng: Optional[random.Random]) -> None:
@@ -164,6 +170,13 @@ class _Scheduler:
         self.devices: List[Any] = []  # device runs in flight (objects with done() and wait(t))
         self.seed: Optional[int] = None
         self.abandoned: List[_Proc] = []  # processes of nested Parallels that timed out
+        # Host channels: processes waiting on a host end retry after chip
+        # events; host_progress counts host operations that went through.
+        self.host_waiters: List[_Proc] = []
+        self.host_progress = 0
+        self.host_seen = -1
+        self.host_final = False
+        self.sessions: List[Any] = []  # device sessions with host channels in flight
 
     # -- time -----------------------------------------------------------------
     def now(self) -> float:
@@ -178,7 +191,57 @@ class _Scheduler:
             self.hub.switch()
 
     def rewatch(self) -> None:
-        self.watch = self.det or bool(self.timers or self.devices) or any(g.deadline is not None for g in self.groups)
+        self.watch = (
+            self.det
+            or bool(self.timers or self.devices or self.host_waiters)
+            or any(g.deadline is not None for g in self.groups)
+        )
+
+    def retry_host(self) -> None:
+        """Readies every process waiting on a host end: each tries again."""
+        for p in self.host_waiters:
+            self.make_ready(p)
+        self.host_waiters.clear()
+
+    def serve_host(self, group: _Group) -> None:
+        """Nothing is ready and processes wait on host ends: let them retry
+        at once if a host operation went through since their last try,
+        else wait (without the GIL) for the chip to do something. When the
+        chip can never move again (every device process finished, or the
+        deterministic simulator stalled) and one more round of retries does
+        nothing, it is a deadlock."""
+        if self.host_progress != self.host_seen:
+            self.host_seen = self.host_progress
+            self.host_final = False
+            self.retry_host()
+            return
+        states = [sess.progress() for sess in self.sessions]  # a device failure raises here
+        if states and all(st != 0 for st in states):
+            if self.host_final:
+                raise self.host_deadlock(group, states)
+            self.host_final = True
+            self.retry_host()
+            return
+        self.host_final = False
+        d = self.next_wait()
+        if self.sessions:
+            self.sessions[0].wait_event(0.02 if d is None else min(0.02, d))
+        self.check_time()
+        self.retry_host()
+
+    def host_deadlock(self, group: _Group, states: List[int]) -> BaseException:
+        err = self.deadlock(group)
+        if not isinstance(err, DeadlockError):
+            return err
+        for sess, st in zip(self.sessions, states):
+            if st == 2:
+                dev = sess.deadlock()
+                report = dict(err.report)
+                report["blocked"] = report["blocked"] + dev.report["blocked"]
+                report["cycle"] = report["cycle"] or dev.report["cycle"]
+                report["text"] = f"{report['text']}; on the device: {dev.report['text']}"
+                return DeadlockError(report["text"], report=report)
+        return err
 
     def add_timer(self, deadline: float, entry: "_AltEntry") -> None:
         self.watch = True
@@ -244,8 +307,15 @@ class _Scheduler:
                     ready.popleft()()
                 if self.timers or self.groups_with_deadlines():
                     self.check_time()
+                if self.host_waiters and ready:
+                    # Others keep running: the host waiters try again now
+                    # and then; when nothing else can run, serve_host waits.
+                    self.retry_host()
                 continue
-            # Nothing can run: time, devices, or a deadlock.
+            # Nothing can run: host channels, time, devices, or a deadlock.
+            if self.host_waiters:
+                self.serve_host(group)
+                continue
             if self.devices:
                 self.wait_devices()
                 continue
@@ -341,6 +411,7 @@ class _Scheduler:
         self.timers = [t for t in self.timers if t[2].alt.proc not in doomed]
         heapq.heapify(self.timers)
         self.ready.clear()
+        self.host_waiters = [p for p in self.host_waiters if p not in doomed]
         for p in left:
             if not p.dead:
                 try:
@@ -374,6 +445,9 @@ class _Scheduler:
                 words = f"waits to {side} channel `{ch.name}`"
                 other = Writer if side == "read" else Reader
                 waits_for[p] = [(q, ch.name, side) for q, e in holders.get(ch, []) if q is not p and isinstance(e, other)]
+            elif isinstance(w, _HostEnd):
+                channel = (w.ch.name, w.side)
+                words = f"waits to {w.side} channel `{w.ch.name}`, whose other end device processes hold"
             elif isinstance(w, Alt):
                 names = ", ".join(
                     f"`{(g[0] if isinstance(g, tuple) else g).channel.name}`"
@@ -442,6 +516,7 @@ def run_processes(
     entries: List[Tuple[int, Callable, tuple, dict, str, list]],
     timeout: Optional[float],
     rng_seed: Optional[Tuple[random.Random, int]],
+    sessions: Sequence[Any] = (),
 ) -> List[Any]:
     """Runs Python processes to the end; returns their results by index.
 
@@ -463,6 +538,7 @@ def run_processes(
     for index, fn, args, kwargs, name, ends in entries:
         s.spawn(group, index, fn, args, kwargs, name, ends)
     s.groups.append(group)
+    s.sessions.extend(sessions)
     if deadline is not None:
         s.watch = True
     try:
@@ -486,9 +562,106 @@ def run_processes(
                     _sched, _push = None, [].append
     finally:
         s.groups.remove(group)
+        for sess in sessions:
+            s.sessions.remove(sess)
     if group.failures:
         raise min(group.failures, key=lambda f: f[0])[1]
     return [p.result for p in group.procs]
+
+
+class _HostEnd:
+    """The host's end of a host channel (one side Python processes, the
+    other device processes), used by the Python processes on its side.
+
+    An operation tries the Rust host end; when it cannot go through now,
+    the process waits among the scheduler's host waiters and tries again
+    after the chip did something (or at the hub's next look)."""
+
+    __slots__ = ("ch", "tx", "rx", "pack", "unpack", "writers", "side", "rendezvous")
+
+    def __init__(self, ch: Any, tx: Any, rx: Any, writers: List[Any]) -> None:
+        from .dtypes import codec
+
+        self.ch = ch
+        self.tx = tx
+        self.rx = rx
+        self.pack, self.unpack = codec(ch.dtype, ch.name)
+        self.writers = list(writers)
+        self.side = "write" if tx is not None else "read"
+        self.rendezvous = ch.buffer == 0
+
+    def _wait(self) -> None:
+        p = getcurrent()
+        if p.__class__ is not _Proc:
+            _current()
+        s = _sched
+        assert s is not None
+        p.wait = self
+        s.host_waiters.append(p)
+        s.watch = True
+        _block()
+        p.wait = None
+
+    def _failed(self, code: int) -> None:
+        if code == 2:
+            raise ChannelPoisoned(f"channel `{self.ch.name}` is poisoned")
+        raise ChannelClosed(f"channel `{self.ch.name}` is closed")
+
+    def write(self, value: Any) -> None:
+        tx = self.tx
+        if tx is None:
+            raise Error(
+                f"channel `{self.ch.name}`: device processes write it and Python processes read it, "
+                "so a Python process cannot write it"
+            )
+        data = self.pack(value)
+        while True:
+            code = tx.try_send(data)
+            if code == 0:
+                break
+            if code != 1:
+                self._failed(code)
+            self._wait()
+        _sched.host_progress += 1  # type: ignore[union-attr]
+        if self.rendezvous:
+            while True:
+                code = tx.delivered()
+                if code == 0:
+                    break
+                if code != 1:
+                    self._failed(code)
+                self._wait()
+            _sched.host_progress += 1  # type: ignore[union-attr]
+
+    def read(self) -> Any:
+        rx = self.rx
+        if rx is None:
+            raise Error(
+                f"channel `{self.ch.name}`: Python processes write it and device processes read it, "
+                "so a Python process cannot read it"
+            )
+        while True:
+            code, data = rx.try_recv()
+            if code == 0:
+                _sched.host_progress += 1  # type: ignore[union-attr]
+                return self.unpack(data)
+            if code != 1:
+                self._failed(code)
+            self._wait()
+
+    def poison(self) -> None:
+        (self.tx if self.tx is not None else self.rx).poison()
+        if _sched is not None:
+            _sched.host_progress += 1
+
+    def retire(self, end: Any) -> None:
+        """A Python writer closed its end; the last one closes the host's."""
+        if end in self.writers:
+            self.writers.remove(end)
+            if not self.writers and self.tx is not None:
+                self.tx.close()
+                if _sched is not None:
+                    _sched.host_progress += 1
 
 
 def wait_device(run: Any) -> None:
@@ -575,7 +748,7 @@ class Channel:
     each value goes to exactly one reader.
     """
 
-    __slots__ = ("name", "dtype", "buffer", "_state", "_rq", "_wq", "_buf", "_nw", "_nr", "__weakref__")
+    __slots__ = ("name", "dtype", "buffer", "_state", "_rq", "_wq", "_buf", "_nw", "_nr", "_host", "__weakref__")
 
     _count = 0
 
@@ -594,6 +767,7 @@ class Channel:
         self._buf: deque = deque()
         self._nw = 0  # write ends made and not closed
         self._nr = 0  # read ends made and not closed
+        self._host: Any = None  # the host's end while it is a host channel (_HOST)
 
     def __repr__(self) -> str:
         return f"Channel(name={self.name!r}, buffer={self.buffer}, dtype={self.dtype!r})"
@@ -610,6 +784,9 @@ class Channel:
 
     # -- shutdown ------------------------------------------------------------------
     def _poison(self) -> None:
+        if self._state == _HOST:
+            self._host.poison()
+            return
         if self._state == _POISONED or self._state == _DEVICE:
             return
         self._state = _POISONED
@@ -627,7 +804,9 @@ class Channel:
                     w.queue = None
                     w.alt.fire(w, None, flag)
 
-    def _retire_writer(self) -> None:
+    def _retire_writer(self, end: Any = None) -> None:
+        if self._state == _HOST:
+            self._host.retire(end)
         self._nw -= 1
         if self._nw <= 0 and self._state == _OPEN:
             self._state = _CLOSED
@@ -640,6 +819,20 @@ class Channel:
             self._state = _CLOSED
             self._buf.clear()
             self._wake_all(_WOKE_CLOSED)
+
+    def _slow_read(self, end: Any) -> Any:
+        """A read from a channel that is not open: a host channel's read,
+        or the error that says why not."""
+        if self._state == _HOST:
+            return self._host.read()
+        self._refuse()
+
+    def _slow_write(self, end: Any, value: Any) -> None:
+        """A write to a channel that is not open: a host channel's write,
+        or the error that says why not."""
+        if self._state == _HOST:
+            return self._host.write(value)  # type: ignore[no-any-return]
+        self._refuse()
 
     def _refuse(self) -> None:
         """Raises for an operation on a channel that is not open."""
@@ -676,6 +869,12 @@ class _Retired:
     def _poison(self) -> None:
         self.real._poison()
 
+    def _slow_read(self, end: Any) -> Any:
+        self._refuse()
+
+    def _slow_write(self, end: Any, value: Any) -> None:
+        self._refuse()
+
     def _refuse(self) -> None:
         raise ChannelClosed(f"this {self.side} end of channel `{self.name}` is closed")
 
@@ -697,7 +896,7 @@ def _read(end: "Reader", getcurrent: Any = getcurrent, _Proc: Any = _Proc) -> An
         w.alt.fire(w, None, _OK)
         return w.value
     if ch._state:
-        ch._refuse()
+        return ch._slow_read(end)
     p = getcurrent()
     if p.__class__ is not _Proc:
         _current()
@@ -716,7 +915,7 @@ def _read(end: "Reader", getcurrent: Any = getcurrent, _Proc: Any = _Proc) -> An
 def _write(end: "Writer", value: Any, getcurrent: Any = getcurrent, _Proc: Any = _Proc) -> None:
     ch: Any = end._ch
     if ch._state:
-        ch._refuse()
+        return ch._slow_write(end, value)  # type: ignore[no-any-return]
     rq = ch._rq
     if rq:
         r = rq.popleft()
@@ -854,7 +1053,7 @@ class Writer(partial):
         ch = self._ch
         if ch.__class__ is not _Retired:
             self._ch = _Retired(ch, "write")
-            ch._retire_writer()
+            ch._retire_writer(self)
 
     _close = close
 

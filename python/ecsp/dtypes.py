@@ -78,3 +78,72 @@ def check_dtype(dtype: Union[str, Bytes, Any]) -> str:
         f"unknown channel dtype {dtype!r}: a channel carries a scalar (\"i32\", \"u32\", \"f32\", \"i64\", \"f64\"), "
         "a vector (\"f32[64]\") or raw bytes (\"bytes:16\", ecsp.Bytes(16))"
     )
+
+
+_FORMATS = {"i32": "i", "u32": "I", "f32": "f", "i64": "q", "f64": "d", "u8": "B"}
+
+
+def codec(dtype: str, channel: str) -> "tuple[Any, Any]":
+    """(pack, unpack) between Python values and a message's little-endian
+    bytes. Scalars are ints or floats; a vector message packs from anything
+    with the buffer protocol (a numpy array, without a conversion) or a
+    sequence, and unpacks to a memoryview of its elements (``numpy.asarray``
+    takes it without a copy); ``bytes:N`` packs from any bytes-like object and
+    unpacks to bytes."""
+    import struct
+
+    m = _BYTES.match(dtype)
+    if m:
+        n = int(m.group(1))
+
+        def pack_bytes(v: Any) -> bytes:
+            try:
+                b = bytes(memoryview(v))
+            except TypeError:
+                raise TypeError(f"channel `{channel}` carries {dtype}: a message is a bytes-like object, got {v!r}") from None
+            if len(b) != n:
+                raise ValueError(f"channel `{channel}` carries {dtype}: a message is {n} bytes, got {len(b)}")
+            return b
+
+        return pack_bytes, bytes
+    m = _VECTOR.match(dtype)
+    if m:
+        f, n = _FORMATS[m.group(1)], int(m.group(2))
+        st = struct.Struct(f"<{n}{f}")
+
+        def pack_vector(v: Any) -> bytes:
+            try:
+                mv = memoryview(v)
+            except TypeError:
+                mv = None
+            if mv is not None:
+                if mv.nbytes != st.size:
+                    raise ValueError(
+                        f"channel `{channel}` carries {dtype}: a message is {st.size} bytes ({n} x {m.group(1)}), "
+                        f"got {mv.nbytes}"
+                    )
+                return mv.tobytes()
+            try:
+                return st.pack(*v)
+            except struct.error as e:
+                raise ValueError(f"channel `{channel}` carries {dtype}: {e} (a message is {n} values)") from None
+
+        def unpack_vector(b: bytes) -> memoryview:
+            return memoryview(b).cast(f)  # type: ignore[call-overload]
+
+        return pack_vector, unpack_vector
+    f = _FORMATS[dtype]
+    st = struct.Struct(f"<{f}")
+    unpack_from = st.unpack
+
+    def pack_scalar(v: Any) -> bytes:
+        try:
+            return st.pack(v)
+        except struct.error:
+            limits = {"i": "-2**31 to 2**31-1", "I": "0 to 2**32-1", "q": "-2**63 to 2**63-1"}.get(f, "a float")
+            raise ValueError(f"channel `{channel}` carries {dtype}: {v!r} does not fit ({limits})") from None
+
+    def unpack_scalar(b: bytes) -> Any:
+        return unpack_from(b)[0]
+
+    return pack_scalar, unpack_scalar

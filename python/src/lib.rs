@@ -12,13 +12,15 @@ use ecsp_device::message::MsgType;
 use ecsp_device::process::{Arity, KINDS};
 use ecsp_host::board::Board;
 use ecsp_host::chip::Chip;
+use ecsp_host::host_node::{HostReceiver, HostRecvError, HostSendError, HostSender};
 use ecsp_host::network::{ChanId, ChannelKind, Network, NetworkError, Param};
 use ecsp_host::plan::{plan, Placement, PlanError};
-use ecsp_host::run::{run, EndKind, RunError, RunReport};
+use ecsp_host::run::{run, EndKind, Progress, RunError, RunReport};
+use ecsp_host::session::Session;
 use ecsp_host::sim::{SimChip, SimMode, SimOptions};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -358,25 +360,228 @@ impl DeviceRun {
         let board = self.chip.board();
         match outcome.expect("the run ended") {
             Err(e) => Err(run_error(py, board, e)),
-            Ok(report) => {
-                let list = PyList::empty(py);
-                for p in &report.processes {
-                    list.append(PyTuple::new(
-                        py,
-                        [
-                            p.name.clone().into_pyobject(py)?.into_any(),
-                            p.kind.into_pyobject(py)?.into_any(),
-                            core_tuple(board, p.core).into_pyobject(py)?.into_any(),
-                            p.finished.into_pyobject(py)?.to_owned().into_any(),
-                            p.value.into_pyobject(py)?.into_any(),
-                            p.aux.into_pyobject(py)?.into_any(),
-                            p.ticks.into_pyobject(py)?.into_any(),
-                        ],
-                    )?)?;
-                }
-                Ok(list)
-            }
+            Ok(report) => report_rows(py, board, &report),
         }
+    }
+}
+
+/// A run's results as Python sees them: per process (name, kind, core,
+/// finished, value, aux, ticks).
+fn report_rows<'py>(py: Python<'py>, board: &Board, report: &RunReport) -> PyResult<Bound<'py, PyList>> {
+    let list = PyList::empty(py);
+    for p in &report.processes {
+        list.append(PyTuple::new(
+            py,
+            [
+                p.name.clone().into_pyobject(py)?.into_any(),
+                p.kind.into_pyobject(py)?.into_any(),
+                core_tuple(board, p.core).into_pyobject(py)?.into_any(),
+                p.finished.into_pyobject(py)?.to_owned().into_any(),
+                p.value.into_pyobject(py)?.into_any(),
+                p.aux.into_pyobject(py)?.into_any(),
+                p.ticks.into_pyobject(py)?.into_any(),
+            ],
+        )?)?;
+    }
+    Ok(list)
+}
+
+/// Outcomes of a host end's try: 0 done, 1 not now (full, empty, not yet
+/// delivered), 2 poisoned, 3 closed.
+const TRY_DONE: u8 = 0;
+const TRY_NOT_NOW: u8 = 1;
+const TRY_POISONED: u8 = 2;
+const TRY_CLOSED: u8 = 3;
+
+/// A network with host channels, started on a chip; the Python scheduler
+/// drives it (no thread of its own: the host's ends are polled by the
+/// Python processes that hold them).
+#[pyclass(module = "ecsp._ecsp", unsendable)]
+struct DeviceSession {
+    chip: Arc<SimChip>,
+    session: Option<Session>,
+}
+
+impl DeviceSession {
+    fn live(&self) -> PyResult<&Session> {
+        self.session
+            .as_ref()
+            .ok_or_else(|| PyValueError::new_err("the device session has ended"))
+    }
+}
+
+#[pymethods]
+impl DeviceSession {
+    /// Plans `net` on `chip` and starts it; planning errors raise here.
+    #[new]
+    fn start(py: Python<'_>, chip: &SimulatedChip, net: &DeviceNetwork, placement: &str) -> PyResult<Self> {
+        let placement = Placement::from_name(placement)
+            .ok_or_else(|| PyValueError::new_err(format!("unknown placement `{placement}`: spread or packed")))?;
+        let c = chip.chip.clone();
+        let planned = plan(&net.net, c.board(), placement, &|k, d| c.state_layout(k, d))
+            .map_err(|e| plan_error(py, c.board(), e))?;
+        let dynchip: Arc<dyn Chip> = c.clone();
+        let session = Session::start(dynchip, Arc::new(net.net.clone()), Arc::new(planned))
+            .map_err(|e| run_error(py, c.board(), e))?;
+        Ok(DeviceSession {
+            chip: c,
+            session: Some(session),
+        })
+    }
+
+    /// The host's write end of channel `chan` (which device processes read).
+    fn host_sender(&mut self, py: Python<'_>, chan: usize) -> PyResult<HostTx> {
+        let session = self
+            .session
+            .as_mut()
+            .ok_or_else(|| PyValueError::new_err("the device session has ended"))?;
+        let end = session
+            .host_sender(ChanId(chan))
+            .map_err(|e| py_error(py, "Error", e.to_string(), &PyDict::new(py)))?;
+        Ok(HostTx { end })
+    }
+
+    /// The host's read end of channel `chan` (which device processes write).
+    fn host_receiver(&mut self, py: Python<'_>, chan: usize) -> PyResult<HostRx> {
+        let session = self
+            .session
+            .as_mut()
+            .ok_or_else(|| PyValueError::new_err("the device session has ended"))?;
+        let end = session
+            .host_receiver(ChanId(chan))
+            .map_err(|e| py_error(py, "Error", e.to_string(), &PyDict::new(py)))?;
+        let buf = vec![0; end.msg_size()];
+        Ok(HostRx { end, buf })
+    }
+
+    /// Sleeps (without the GIL) until something may have changed on the
+    /// chip, or `timeout` seconds.
+    fn wait_event(&self, py: Python<'_>, timeout: f64) -> PyResult<()> {
+        let session = self.live()?;
+        let wait = Duration::try_from_secs_f64(timeout.max(0.0)).unwrap_or(Duration::MAX);
+        let chip = session.chip().clone();
+        py.detach(move || chip.wait_event(wait));
+        Ok(())
+    }
+
+    /// Where the run stands: 0 running, 1 finished, 2 stalled (the chip can
+    /// never move again on its own); a device failure raises.
+    fn progress(&self, py: Python<'_>) -> PyResult<u8> {
+        match self.live()?.progress() {
+            Ok(Progress::Running) => Ok(0),
+            Ok(Progress::Finished) => Ok(1),
+            Ok(Progress::Stalled) => Ok(2),
+            Err(e) => Err(run_error(py, self.chip.board(), e)),
+        }
+    }
+
+    /// The deadlock error of a stalled run, with who waits on what.
+    fn deadlock(&self, py: Python<'_>) -> PyResult<PyErr> {
+        Ok(run_error(py, self.chip.board(), self.live()?.deadlock()))
+    }
+
+    /// Ends the run: waits (without the GIL) up to `timeout` seconds from
+    /// its start for every process to finish when `wait` is true, then
+    /// halts the chip and returns the results, or raises the run's error.
+    fn finish<'py>(&mut self, py: Python<'py>, wait: bool, timeout: f64) -> PyResult<Bound<'py, PyList>> {
+        let session = self
+            .session
+            .take()
+            .ok_or_else(|| PyValueError::new_err("the device session has ended"))?;
+        let timeout = Duration::try_from_secs_f64(timeout.max(0.0)).unwrap_or(Duration::MAX);
+        let result = py.detach(move || {
+            if wait {
+                session.join(timeout)
+            } else {
+                session.finish(Ok(()))
+            }
+        });
+        match result {
+            Ok(report) => report_rows(py, self.chip.board(), &report),
+            Err(e) => Err(run_error(py, self.chip.board(), e)),
+        }
+    }
+}
+
+/// The host's write end of a host channel.
+#[pyclass(module = "ecsp._ecsp", unsendable)]
+struct HostTx {
+    end: HostSender,
+}
+
+#[pymethods]
+impl HostTx {
+    /// Bytes per message.
+    #[getter]
+    fn msg_size(&self) -> usize {
+        self.end.msg_size()
+    }
+
+    /// Sends one message (exactly `msg_size` bytes) if that needs no wait.
+    fn try_send(&mut self, msg: &[u8]) -> PyResult<u8> {
+        if msg.len() != self.end.msg_size() {
+            return Err(PyValueError::new_err(format!(
+                "a message of this channel is {} bytes, got {}",
+                self.end.msg_size(),
+                msg.len()
+            )));
+        }
+        Ok(match self.end.try_send(msg) {
+            Ok(()) => TRY_DONE,
+            Err(HostSendError::Full) => TRY_NOT_NOW,
+            Err(HostSendError::Poisoned) => TRY_POISONED,
+            Err(HostSendError::Closed) => TRY_CLOSED,
+        })
+    }
+
+    /// Done once the reader took every message sent so far.
+    fn delivered(&mut self) -> u8 {
+        match self.end.delivered() {
+            Ok(true) => TRY_DONE,
+            Ok(false) => TRY_NOT_NOW,
+            Err(_) => TRY_POISONED,
+        }
+    }
+
+    /// Retires the writer.
+    fn close(&mut self) {
+        self.end.close();
+    }
+
+    /// Poisons the channel.
+    fn poison(&mut self) {
+        self.end.poison();
+    }
+}
+
+/// The host's read end of a host channel.
+#[pyclass(module = "ecsp._ecsp", unsendable)]
+struct HostRx {
+    end: HostReceiver,
+    buf: Vec<u8>,
+}
+
+#[pymethods]
+impl HostRx {
+    /// Bytes per message.
+    #[getter]
+    fn msg_size(&self) -> usize {
+        self.end.msg_size()
+    }
+
+    /// (outcome, message bytes or None).
+    fn try_recv<'py>(&mut self, py: Python<'py>) -> (u8, Option<Bound<'py, PyBytes>>) {
+        match self.end.try_recv(&mut self.buf) {
+            Ok(()) => (TRY_DONE, Some(PyBytes::new(py, &self.buf))),
+            Err(HostRecvError::Empty) => (TRY_NOT_NOW, None),
+            Err(HostRecvError::Poisoned) => (TRY_POISONED, None),
+            Err(HostRecvError::Closed) => (TRY_CLOSED, None),
+        }
+    }
+
+    /// Poisons the channel.
+    fn poison(&mut self) {
+        self.end.poison();
     }
 }
 
@@ -425,6 +630,9 @@ fn _ecsp(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<SimulatedChip>()?;
     m.add_class::<DeviceNetwork>()?;
     m.add_class::<DeviceRun>()?;
+    m.add_class::<DeviceSession>()?;
+    m.add_class::<HostTx>()?;
+    m.add_class::<HostRx>()?;
     m.add_function(wrap_pyfunction!(kinds, m)?)?;
     m.add_function(wrap_pyfunction!(boards, m)?)?;
     m.add("MAX_MESSAGE_SIZE", MAX_MESSAGE_SIZE)?;

@@ -157,19 +157,141 @@ def test_bad_device_processes_are_refused_by_name():
     with pytest.raises(ecsp.Error, match="no process in this Parallel reads"):
         ecsp.Parallel(ecsp.device("generate", ecsp.Channel(name="dangling").writer(), count=1), timeout=T)
     with pytest.raises(ecsp.Error, match="takes scalars only"):
-        v = ecsp.Channel(dtype="f32[8]")
-        ecsp.Parallel(ecsp.device("ramp", v.writer(), count=1), ecsp.device("consume", v.reader()), timeout=T)
+        v, w = ecsp.Channel(dtype="f32[8]"), ecsp.Channel(dtype="f32[8]")
+        ecsp.Parallel(
+            ecsp.device("ramp", v.writer(), count=1),
+            ecsp.device("succ", v.reader(), w.writer()),
+            ecsp.device("consume", w.reader()),
+            timeout=T,
+        )
 
 
-def test_channels_between_python_and_device_processes_are_refused_clearly():
-    ch = ecsp.Channel(name="mixed")
+@ecsp.process
+def feed(out, values, close=True):
+    for v in values:
+        out(v)
+    if close:
+        ecsp.close(out)
+
+
+@ecsp.process
+def gather(inp):
+    return list(inp)
+
+
+@pytest.mark.parametrize("seed", [None, 1, 2])
+@pytest.mark.parametrize("buffer", [0, 4])
+def test_python_to_device_to_python(seed, buffer):
+    """A host channel each way: Python feeds a device process, Python reads it."""
+    a, b = ecsp.Channel(buffer=buffer), ecsp.Channel(buffer=buffer)
+    with ecsp.Chip(seed=seed) if seed is not None else ecsp.Chip():
+        results = ecsp.Parallel(
+            feed(a.writer(), range(200)), ecsp.device("succ", a.reader(), b.writer()), gather(b.reader()), timeout=T
+        )
+    assert results[2] == list(range(1, 201))
+    assert results[1].finished and results[1].value == 200
+
+
+def test_every_scalar_dtype_crosses_both_ways():
+    for dtype, values in [
+        ("i32", [-(2**31), -1, 0, 2**31 - 1]),
+        ("u32", [0, 1, 2**32 - 1]),
+        ("i64", [-(2**63), 2**63 - 1]),
+        ("f32", [0.5, -2.25, 2.0**100]),
+        ("f64", [1e300, -0.125]),
+    ]:
+        a, b = ecsp.Channel(dtype=dtype), ecsp.Channel(dtype=dtype)
+        got = ecsp.Parallel(feed(a.writer(), values), ecsp.device("id", a.reader(), b.writer()), gather(b.reader()), timeout=T)[2]
+        assert got == values, dtype
+
+
+def test_vectors_cross_from_sequences_and_buffers():
+    import array
+
+    a, b = ecsp.Channel(dtype="f32[4]"), ecsp.Channel(dtype="f32[4]")
+    sent = [array.array("f", [1, 2, 3, 4]), [0.5, 1.5, 2.5, 3.5]]
+    got = ecsp.Parallel(
+        feed(a.writer(), sent), ecsp.device("map", a.reader(), b.writer(), fn="square"), gather(b.reader()), timeout=T
+    )[2]
+    assert [list(v) for v in got] == [[1, 4, 9, 16], [0.25, 2.25, 6.25, 12.25]]
+    assert all(isinstance(v, memoryview) and v.format == "f" for v in got)
+
+
+def test_a_value_that_does_not_fit_the_dtype_is_refused_by_name():
+    a = ecsp.Channel(dtype="u32", name="counts")
 
     @ecsp.process
-    def sink(inp):
-        return list(inp)
+    def bad(out):
+        out(-1)
 
-    with pytest.raises(ecsp.Error, match="channel `mixed`.*host channels"):
-        ecsp.Parallel(ecsp.device("generate", ch.writer(), count=3), sink(ch.reader()), timeout=T)
+    with pytest.raises(ValueError, match="channel `counts` carries u32: -1 does not fit"):
+        ecsp.Parallel(bad(a.writer()), ecsp.device("consume", a.reader(), count=-1), timeout=T)
+    v = ecsp.Channel(dtype="f32[4]", name="vec")
+    with pytest.raises(ValueError, match="channel `vec` carries f32\\[4\\]: a message is 16 bytes"):
+        ecsp.Parallel(feed(v.writer(), [b"12345678"]), ecsp.device("consume", v.reader(), count=-1), timeout=T)
+
+
+def test_the_device_poisons_a_python_writer():
+    a = ecsp.Channel()
+
+    @ecsp.process
+    def writer(out):
+        try:
+            for i in range(1000):
+                out(i)
+        except ecsp.ChannelPoisoned:
+            return i
+
+    results = ecsp.Parallel(writer(a.writer()), ecsp.device("consume", a.reader(), count=3, poison=1), timeout=T)
+    assert results[0] == 3
+    assert results[1].value == 3
+
+
+def test_python_poisons_a_device_reader():
+    a = ecsp.Channel()
+
+    @ecsp.process
+    def writer(out):
+        out(1)
+        out(2)
+        ecsp.poison(out)
+
+    results = ecsp.Parallel(writer(a.writer()), ecsp.device("consume", a.reader(), count=-1), timeout=T)
+    assert results[1].finished and results[1].value == 2
+
+
+def test_a_device_failure_stops_python_processes_on_host_channels():
+    a = ecsp.Channel()
+    with pytest.raises(ecsp.ProcessError, match="out of range") as info:
+        ecsp.Parallel(feed(a.writer(), range(100)), ecsp.device("consume", a.reader(), warmup=-1), timeout=T)
+    assert info.value.process == "consume"
+
+
+def test_a_deadlock_across_python_and_the_device_is_reported(det_chip):
+    a, b = ecsp.Channel(name="a"), ecsp.Channel(name="b")
+    with pytest.raises(ecsp.DeadlockError) as info:
+        ecsp.Parallel(
+            feed(a.writer(), range(5), close=False),  # never closes: succ waits on, and so does gather
+            ecsp.device("succ", a.reader(), b.writer()),
+            gather(b.reader()),
+            timeout=T,
+        )
+    blocked = {b["process"] for b in info.value.report["blocked"]}
+    assert {"gather", "succ"} <= blocked
+    assert "on the device" in str(info.value)
+
+
+def test_a_channel_with_python_and_device_processes_on_one_side_is_refused():
+    ch = ecsp.Channel(name="mixed")
+    out = ecsp.Channel()
+    with pytest.raises(ecsp.Error, match="channel `mixed` has Python and device processes on one side"):
+        ecsp.Parallel(
+            ecsp.device("generate", ch.writer(), count=3),
+            feed(ch.writer(), [1]),
+            ecsp.device("id", ch.reader(), out.writer()),
+            gather(out.reader()),
+            timeout=T,
+        )
 
 
 def test_kinds_lists_the_registry():
