@@ -50,7 +50,9 @@ uint64_t ecsp_now_ticks(const ecsp_hal *h)
  * The latch stays set until the executor consumes it. If the interrupt came
  * between the executor's `gie` and its `idle`, returning to the `idle`
  * would sleep through this very wake-up: return past it instead. */
-void __attribute__((interrupt)) ecsp_user_isr(void)
+/* `disinterrupt`: GCC would otherwise re-enable interrupts inside the
+ * handler, and IRET must not change under it. */
+void __attribute__((interrupt, disinterrupt)) ecsp_user_isr(void)
 {
     woken = 1;
     uint32_t iret;
@@ -63,7 +65,7 @@ void __attribute__((interrupt)) ecsp_user_isr(void)
 
 /* A memory fault or software exception: the platform's part of PROTOCOL.md
  * section 5. The task being stepped fails with Faulted, the core stops. */
-void __attribute__((interrupt)) ecsp_fault_isr(void)
+void __attribute__((interrupt, disinterrupt)) ecsp_fault_isr(void)
 {
     uint32_t t = executor.current;
     if (t != ECSP_NO_TASK) {
