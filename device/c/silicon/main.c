@@ -49,8 +49,8 @@ uint64_t ecsp_now_ticks(const ecsp_hal *h)
 /* The user interrupt: a write to this core landed (PROTOCOL.md section 4).
  * The latch stays set until the executor consumes it. If the interrupt came
  * between the executor's `gie` and its `idle`, returning to the `idle`
- * would sleep through this very wake-up: return past it instead. */
-/* `disinterrupt`: GCC would otherwise re-enable interrupts inside the
+ * would sleep through this very wake-up: return past it instead.
+ * `disinterrupt`: GCC would otherwise re-enable interrupts inside the
  * handler, and IRET must not change under it. */
 void __attribute__((interrupt, disinterrupt)) ecsp_user_isr(void)
 {
