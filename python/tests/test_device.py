@@ -313,3 +313,18 @@ def test_chip_arguments_are_checked():
     with pytest.raises(ecsp.Error, match="placement"):
         ecsp.Chip(placement="random")
     assert ecsp.Chip("parallella-64").shape == (8, 8)
+
+
+def test_numpy_arrays_cross_without_conversion():
+    np = pytest.importorskip("numpy")
+    a, b = ecsp.Channel(dtype="f32[64]"), ecsp.Channel(dtype="f32[64]")
+    arrays = [np.linspace(0, 1, 64, dtype=np.float32) * k for k in range(5)]
+    got = ecsp.Parallel(
+        feed(a.writer(), arrays), ecsp.device("map", a.reader(), b.writer(), fn="square"), gather(b.reader()), timeout=T
+    )[2]
+    views = [np.asarray(v) for v in got]
+    for sent, view, mv in zip(arrays, views, got):
+        assert view.dtype == np.float32 and np.allclose(view, sent * sent)
+        assert np.shares_memory(view, np.asarray(mv))  # a view of the message, not a copy
+    with pytest.raises(ValueError, match="a message is 256 bytes"):
+        ecsp.Parallel(feed(a.writer(), [np.zeros(10, dtype=np.float32)]), ecsp.device("consume", a.reader()), timeout=T)
