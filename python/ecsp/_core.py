@@ -180,7 +180,7 @@ class _Scheduler:
         self.abandoned: List[_Proc] = []  # processes of nested Parallels that timed out
         # Host channels: processes waiting on a host end retry after chip
         # events; host_progress counts host operations that went through.
-        self.host_waiters: List[_Proc] = []
+        self.host_waiters: List[Any] = []  # processes and Alts (_AltWait)
         self.host_progress = 0
         self.host_seen = -1
         self.host_final = False
@@ -208,9 +208,14 @@ class _Scheduler:
         )
 
     def retry_host(self) -> None:
-        """Readies every process waiting on a host end: each tries again."""
-        for p in self.host_waiters:
-            self.make_ready(p)
+        """Readies every process waiting on a host end: each tries again (an
+        Alt looks at its guards again, unless another guard fired it)."""
+        for w in self.host_waiters:
+            if w.__class__ is _AltWait:
+                if w.waiting:
+                    w.fire(_RETRY_ENTRY, None, _OK)
+            else:
+                self.make_ready(w)
         self.host_waiters.clear()
 
     def serve_host(self, group: _Group) -> None:
@@ -432,7 +437,9 @@ class _Scheduler:
         self.timers = [t for t in self.timers if t[2].alt.proc not in doomed]
         heapq.heapify(self.timers)
         self.ready.clear()
-        self.host_waiters = [p for p in self.host_waiters if p not in doomed]
+        self.host_waiters = [
+            w for w in self.host_waiters if (w.proc if w.__class__ is _AltWait else w) not in doomed
+        ]
         for p in left:
             if not p.dead:
                 try:
@@ -598,7 +605,7 @@ class _HostEnd:
     the process waits among the scheduler's host waiters and tries again
     after the chip did something (or at the hub's next look)."""
 
-    __slots__ = ("ch", "tx", "rx", "pack", "unpack", "writers", "side", "rendezvous")
+    __slots__ = ("ch", "tx", "rx", "pack", "unpack", "writers", "side", "rendezvous", "stash")
 
     def __init__(self, ch: Any, tx: Any, rx: Any, writers: List[Any]) -> None:
         from .dtypes import codec
@@ -610,6 +617,9 @@ class _HostEnd:
         self.writers = list(writers)
         self.side = "write" if tx is not None else "read"
         self.rendezvous = ch.buffer == 0
+        # What an Alt's look took from the device and read() then returns:
+        # None, or (code, value).
+        self.stash: Optional[Tuple[int, Any]] = None
 
     def _wait(self) -> None:
         p = getcurrent()
@@ -661,6 +671,11 @@ class _HostEnd:
                 f"channel `{self.ch.name}`: Python processes write it and device processes read it, "
                 "so a Python process cannot read it"
             )
+        if self.stash is not None:
+            (code, value), self.stash = self.stash, None
+            if code:
+                self._failed(code)
+            return value
         while True:
             code, data = rx.try_recv()
             if code == 0:
@@ -669,6 +684,41 @@ class _HostEnd:
             if code != 1:
                 self._failed(code)
             self._wait()
+
+    def poll_read(self) -> bool:
+        """For an Alt: whether a read would go through now (taking the
+        message into the stash, where read() finds it)."""
+        if self.rx is None:
+            self.read()  # raises: Python processes write this channel
+        if self.stash is None:
+            code, data = self.rx.try_recv()
+            if code == 1:
+                return False
+            if code == 0:
+                if _sched is not None:
+                    _sched.host_progress += 1
+                self.stash = (0, self.unpack(data))
+            else:
+                self.stash = (code, None)
+        return True
+
+    def offer(self, value: Any) -> bool:
+        """For an Alt's output guard: sends ``value`` if that needs no wait."""
+        if self.tx is None or self.rendezvous:
+            raise Error(
+                f"channel `{self.ch.name}`: an output guard on a channel to device processes needs a buffer "
+                "(ecsp.Channel(buffer=n)), as on the device"
+                if self.tx is not None
+                else f"channel `{self.ch.name}`: device processes write it, so it cannot be an output guard"
+            )
+        code = self.tx.try_send(self.pack(value))
+        if code == 1:
+            return False
+        if code:
+            self._failed(code)
+        if _sched is not None:
+            _sched.host_progress += 1
+        return True
 
     def poison(self) -> None:
         (self.tx if self.tx is not None else self.rx).poison()
@@ -736,6 +786,17 @@ class _AltWait:
         p.alt_result = (entry.guard, value)
         p.flag = flag
         _sched.make_ready(p)  # type: ignore[union-attr]
+
+
+class _Retry:
+    """What an Alt waiting on a host channel wakes to when the hub lets host
+    waiters try again: it looks at its guards once more."""
+
+    __slots__ = ()
+
+
+_RETRY = _Retry()
+_RETRY_ENTRY = _AltEntry(None, _RETRY, None, None)  # type: ignore[arg-type]
 
 
 def _fire_reader(r: Any, value: Any) -> None:
@@ -1184,6 +1245,21 @@ class Alt:
         return self._choose((self._last + 1) % len(self._guards))
 
     def _choose(self, start: int) -> Tuple[Any, Any]:
+        deadlines: Optional[Dict[int, float]] = None  # Timeout guards', fixed at the first wait
+        while True:
+            chosen = self._scan(start, deadlines)
+            if chosen is not None:
+                return chosen
+            if deadlines is None:
+                now = _sched.now() if _sched is not None else time.monotonic()
+                deadlines = {i: now + g.seconds for i, g in enumerate(self._guards) if g.__class__ is Timeout}
+            chosen = self._wait(deadlines)
+            if chosen is not None:
+                return chosen
+            # A guard on a host channel may be ready now: look again.
+
+    def _scan(self, start: int, deadlines: Optional[Dict[int, float]]) -> Optional[Tuple[Any, Any]]:
+        """The first ready guard from ``start`` on, taken; else None."""
         guards = self._guards
         n = len(guards)
         skip = None
@@ -1192,48 +1268,69 @@ class Alt:
             g = guards[i]
             if g.__class__ is Reader:
                 ch = g._ch
-                if ch._buf or ch._wq or ch._state:
+                if ch._state == _HOST:
+                    if ch._host.poll_read():
+                        self._last = i
+                        return g, g.read()
+                elif ch._buf or ch._wq or ch._state:
                     self._last = i
                     return g, g.read()
             elif g.__class__ is tuple:
                 w, value = g
                 ch = w._ch
-                if ch._rq or len(ch._buf) < ch.buffer or ch._state:
+                if ch._state == _HOST:
+                    if ch._host.offer(value):
+                        self._last = i
+                        return w, None
+                elif ch._rq or len(ch._buf) < ch.buffer or ch._state:
                     self._last = i
                     w.write(value)
                     return w, None
             elif g.__class__ is Skip:
                 if skip is None:
                     skip = i
-            elif g.seconds <= 0:
+            elif g.seconds <= 0 if deadlines is None else _sched is not None and _sched.now() >= deadlines[i]:
                 self._last = i
                 return g, None
         if skip is not None:
             self._last = skip
             return guards[skip], None
-        return self._wait()
+        return None
 
-    def _wait(self) -> Tuple[Any, Any]:
+    def _wait(self, deadlines: Dict[int, float]) -> Optional[Tuple[Any, Any]]:
+        """Waits for a guard; None when a host guard should be looked at again."""
         p = _current()
         s = _sched
         assert s is not None
         wait = _AltWait(p)
-        for g in self._guards:
+        host = False
+        for i, g in enumerate(self._guards):
             if g.__class__ is Reader:
+                if g._ch._state == _HOST:
+                    host = True
+                    continue
                 e = _AltEntry(wait, g, g._ch._rq, None)
                 g._ch._rq.append(e)
             elif g.__class__ is tuple:
+                if g[0]._ch._state == _HOST:
+                    host = True
+                    continue
                 e = _AltEntry(wait, g[0], g[0]._ch._wq, g[1])
                 g[0]._ch._wq.append(e)
             else:
                 e = _AltEntry(wait, g, None, None)
-                s.add_timer(s.now() + g.seconds, e)
+                s.add_timer(deadlines[i], e)
             wait.entries.append(e)
+        if host:
+            s.host_waiters.append(wait)
+            s.watch = True
         p.wait = self
         _block()
         p.wait = None
         guard, value = p.alt_result
         p.alt_result = None
+        if guard is _RETRY:
+            return None
         self._last = self._guards.index(guard) if guard in self._guards else self._index_of_output(guard)
         if p.flag:
             flag, p.flag = p.flag, _OK

@@ -328,3 +328,80 @@ def test_numpy_arrays_cross_without_conversion():
         assert np.shares_memory(view, np.asarray(mv))  # a view of the message, not a copy
     with pytest.raises(ValueError, match="a message is 256 bytes"):
         ecsp.Parallel(feed(a.writer(), [np.zeros(10, dtype=np.float32)]), ecsp.device("consume", a.reader()), timeout=T)
+
+
+@pytest.mark.parametrize("seed", [None, 8])
+def test_alt_over_a_host_channel_and_a_python_channel(seed):
+    dev, py = ecsp.Channel(name="dev"), ecsp.Channel(name="py")
+
+    @ecsp.process
+    def python_side(out):
+        for i in range(20):
+            out(100 + i)
+        ecsp.close(out)
+
+    # The chooser learns which channel closed from the exception's message.
+    @ecsp.process
+    def chooser(from_device, from_python):
+        guards = [from_device, from_python]
+        got = {"dev": [], "py": []}
+        while guards:
+            try:
+                guard, value = ecsp.Alt(*guards).fair_select()
+            except ecsp.ChannelClosed as e:
+                guards = [g for g in guards if f"`{g.channel.name}`" not in str(e)]
+                continue
+            got[guard.channel.name].append(value)
+        return got
+
+    with ecsp.Chip(seed=seed) if seed is not None else ecsp.Chip():
+        results = ecsp.Parallel(
+            ecsp.device("generate", dev.writer(), start=1, count=30),
+            python_side(py.writer()),
+            chooser(dev.reader(), py.reader()),
+            timeout=T,
+        )
+    got = results[2]
+    assert got["dev"] == list(range(1, 31))
+    assert got["py"] == list(range(100, 120))
+
+
+def test_timeout_guard_beside_a_silent_host_channel():
+    dev, stop = ecsp.Channel(name="dev"), ecsp.Channel(name="stop")
+
+    @ecsp.process
+    def waiter(inp, quit_):
+        guard, _ = ecsp.Alt(inp, ecsp.Timeout(0.05)).select()
+        ecsp.poison(quit_)
+        return type(guard).__name__
+
+    results = ecsp.Parallel(
+        waiter(dev.reader(), stop.writer()),
+        ecsp.device("id", stop.reader(), dev.writer()),
+        timeout=T,
+    )
+    assert results[0] == "Timeout"
+
+
+def test_output_guard_to_a_device_process_on_a_buffered_channel():
+    a = ecsp.Channel(buffer=2)
+
+    @ecsp.process
+    def offer(out):
+        sent = 0
+        while sent < 10:
+            guard, _ = ecsp.Alt((out, sent)).select()
+            sent += 1
+        ecsp.close(out)
+        return sent
+
+    results = ecsp.Parallel(offer(a.writer()), ecsp.device("consume", a.reader(), count=-1), timeout=T)
+    assert results[1].value == 10 and results[1].aux == sum(range(10))
+    b = ecsp.Channel()  # rendezvous: refused, as on the device
+
+    @ecsp.process
+    def offer_rendezvous(out):
+        ecsp.Alt((out, 1)).select()
+
+    with pytest.raises(ecsp.Error, match="needs a buffer"):
+        ecsp.Parallel(offer_rendezvous(b.writer()), ecsp.device("consume", b.reader(), count=-1), timeout=T)
