@@ -166,12 +166,13 @@ impl HostWindow {
 ///   when that happened after the previous call returned.
 /// - [`Chip::stalled`]: return `true` only when the backend knows for certain
 ///   that no core can ever run again without the host (nothing runnable,
-///   nothing in flight, no timer pending) while some process has not
-///   finished: an exact deadlock. Once `true`, it stays `true` until the host
-///   starts, raises or resets something, and every status, result and fault
-///   the chip will ever report is already readable. A backend that cannot
-///   know returns `false` (the threaded simulator, silicon); the host then
-///   falls back on its timeout.
+///   nothing in flight, no timer pending). The host asks while some process
+///   has not finished: then it is an exact deadlock (or, with host channels,
+///   the cores wait for the host). Once `true`, it stays `true` until the
+///   host starts, raises or resets something, and every status, result and
+///   fault the chip will ever report is already readable. A backend that
+///   cannot know returns `false` (silicon); the host then falls back on its
+///   timeout. Both simulator modes know.
 pub trait Chip: Send + Sync {
     /// The board this chip is on.
     fn board(&self) -> &Board;
@@ -207,6 +208,15 @@ pub trait Chip: Send + Sync {
     /// True when the chip can never make progress again on its own while
     /// some process has not finished (see the MUST list above).
     fn stalled(&self) -> bool;
+
+    /// Host turns: when `on` and the backend's schedule is deterministic
+    /// ([`Chip::schedule_seed`]), the cores run only inside the host's
+    /// [`Chip::wait_event`], in turns that end when a core's write reaches
+    /// DRAM, when nothing can run, or after a fixed number of steps; the
+    /// host acts between turns, so its part of the run is on the schedule
+    /// too. Set before [`Chip::start`]; [`Chip::reset`] leaves it. Other
+    /// backends ignore it.
+    fn host_turns(&self, _on: bool) {}
 
     /// The seed of a deterministic schedule: `Some` when every run on this
     /// chip is a function of this seed and the network alone (the

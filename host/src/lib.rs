@@ -14,6 +14,7 @@ pub mod host_node;
 pub mod netfile;
 pub mod network;
 pub mod plan;
+pub mod poison;
 pub mod run;
 pub mod serve;
 pub mod session;

@@ -3,7 +3,8 @@
 //!
 //! A run ends when every process that can finish has finished (processes of
 //! kinds that run forever, like `succ` or `delta`, are then stopped with the
-//! chip), when a process fails, when the chip reports that it can never make
+//! chip), when a process fails (the host then poisons every channel so the
+//! rest stops, and reports the failure), when the chip reports that it can never make
 //! progress again (a deadlock, known exactly in the simulator's deterministic
 //! mode), or at the timeout. A failure, deadlock or timeout names the
 //! processes involved and their cores.
@@ -224,6 +225,8 @@ pub fn run(chip: &dyn Chip, net: &Network, plan: &Plan, timeout: Duration) -> Re
             missing: if read { "reader" } else { "writer" },
         });
     }
+    // No host takes turns here: a deterministic chip runs on its own.
+    chip.host_turns(false);
     let started = load_and_start(chip, plan)?;
     let result = join(chip, net, plan, started, timeout);
     chip.halt()?;
@@ -371,7 +374,54 @@ pub(crate) fn deadlock_error(chip: &dyn Chip, net: &Network, plan: &Plan) -> Run
     }
 }
 
+/// Longest the host waits for the rest of a network to stop after a
+/// failure poisoned it.
+const STOP_GRACE: Duration = Duration::from_secs(1);
+
+/// After a process failed: poisons the network so every other process ends
+/// (see [`crate::poison`]) and waits, at most until `deadline` and
+/// [`STOP_GRACE`], until no core runs any more. The deterministic simulator
+/// holds the chip where the failing step left it (its run must be a function
+/// of the seed), so there the network is left as it is.
+pub(crate) fn stop_after_failure(chip: &dyn Chip, plan: &Plan, deadline: Instant) {
+    if chip.schedule_seed().is_some() {
+        return;
+    }
+    // A word the chip refuses (an end a corrupted table points off the chip)
+    // is skipped: every other channel is still poisoned.
+    let _ = crate::poison::poison_network(chip, plan);
+    let until = deadline.min(Instant::now() + STOP_GRACE);
+    while !chip.stalled() {
+        let now = Instant::now();
+        if now >= until {
+            return;
+        }
+        chip.wait_event((until - now).min(POLL_INTERVAL));
+    }
+}
+
+/// True for the errors of a process or core that failed: those poison the network.
+pub(crate) fn is_failure(e: &RunError) -> bool {
+    matches!(e, RunError::ProcessFailed { .. } | RunError::CoreFailed { .. })
+}
+
 fn join(chip: &dyn Chip, net: &Network, plan: &Plan, started: Instant, timeout: Duration) -> Result<(), RunError> {
+    let result = join_until_done(chip, net, plan, started, timeout);
+    if let Err(e) = &result {
+        if is_failure(e) {
+            stop_after_failure(chip, plan, started + timeout);
+        }
+    }
+    result
+}
+
+fn join_until_done(
+    chip: &dyn Chip,
+    net: &Network,
+    plan: &Plan,
+    started: Instant,
+    timeout: Duration,
+) -> Result<(), RunError> {
     loop {
         match progress(chip, net, plan, false)? {
             Progress::Finished => return Ok(()),

@@ -94,6 +94,11 @@ pub fn serve(
     let started = Instant::now();
     let mut undelivered = Vec::new();
     let outcome = loop {
+        // Where the chip stood before the host looks at its ends: a stall
+        // seen first is final (everything sent is delivered), so if the host
+        // then finds nothing to do either, nothing ever will happen. Seen
+        // after, it may be the cores waiting on what the host found stale.
+        let progress = session.progress();
         let mut moved = false;
         for input in inputs.iter_mut().filter(|i| !i.done) {
             moved |= feed_some(input, &mut undelivered);
@@ -114,7 +119,7 @@ pub fn serve(
                 }
             }
         }
-        match session.progress() {
+        match progress {
             Err(e) => break Err(e),
             Ok(Progress::Finished) if outputs.iter().all(|o| o.shut) => break Ok(()),
             Ok(Progress::Stalled) if !moved => break Err(session.deadlock()),

@@ -62,7 +62,13 @@ pub struct Session {
 
 impl Session {
     /// Loads `plan` (made for `net`) onto `chip` and starts it.
+    ///
+    /// With host channels, a deterministic chip runs in host turns
+    /// ([`Chip::host_turns`]): its cores step only inside
+    /// [`Session::wait_event`], so a host that acts only between its waits
+    /// replays with the seed.
     pub fn start(chip: Arc<dyn Chip>, net: Arc<Network>, plan: Arc<Plan>) -> Result<Session, RunError> {
+        chip.host_turns(!plan.host.ends.is_empty());
         let started = run::load_and_start(&*chip, &plan)?;
         Ok(Session {
             taken: vec![false; plan.host.ends.len()],
@@ -192,7 +198,13 @@ impl Session {
 
     /// Halts the chip and, when `outcome` is `Ok`, reads every process's
     /// result.
+    /// A process failure first poisons the network so the rest stops.
     pub fn finish(mut self, outcome: Result<(), RunError>) -> Result<RunReport, RunError> {
+        if let Err(e) = &outcome {
+            if run::is_failure(e) {
+                run::stop_after_failure(&*self.chip, &self.plan, Instant::now() + POLL_INTERVAL * 50);
+            }
+        }
         self.halted = true;
         self.chip.halt()?;
         let elapsed = self.started.elapsed();

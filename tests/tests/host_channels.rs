@@ -102,6 +102,32 @@ fn host_channels_over_1000_seeds() {
 }
 
 #[test]
+fn a_seed_replays_a_run_with_host_channels_step_for_step() {
+    // The host takes turns with the deterministic engine: the whole run,
+    // host included, is a function of the seed.
+    let digest = |seed: u64| {
+        let chip = Arc::new(det_chip(seed));
+        let (net, input, _) = succ_twice(1);
+        let feeds = vec![Feed {
+            channel: input,
+            messages: i32s(0..40),
+        }];
+        let as_dyn: Arc<dyn Chip> = chip.clone();
+        let (served, got) = serve_all(&as_dyn, net, feeds, TIMEOUT);
+        served.unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        assert_eq!(got.len(), 40);
+        (chip.schedule_digest().unwrap(), chip.schedule_steps().unwrap())
+    };
+    for seed in [1, 2, 3, 99] {
+        let first = digest(seed);
+        for _ in 0..3 {
+            assert_eq!(digest(seed), first, "seed {seed} replays");
+        }
+    }
+    assert_ne!(digest(1), digest(2), "another seed, another schedule");
+}
+
+#[test]
 fn an_any2one_channel_read_by_the_host_merges_every_writer() {
     // Three generators (k*1000 .. k*1000+n) into one any-to-one channel the
     // host reads: every value once, each writer's in its order.
@@ -256,8 +282,7 @@ fn a_host_sender_sees_its_rendezvous_taken_and_refuses_after_close() {
 #[test]
 fn a_deadlock_beside_host_channels_is_reported_not_hung() {
     // The host's own pipeline finishes; two ids wait on each other forever.
-    // Deterministic mode knows it exactly; threaded mode times out and
-    // names them.
+    // Both simulator modes see it once the host has nothing left to do.
     let build = || {
         let (mut net, input, _) = succ_twice(0);
         let a = net.channel("a", Dtype::I32, 0).unwrap();
@@ -284,10 +309,14 @@ fn a_deadlock_beside_host_channels_is_reported_not_hung() {
         channel: input,
         ..feeds[0].clone()
     }];
-    let (served, _) = serve_all(&threaded(), net, feeds, Duration::from_millis(500));
+    let (served, got) = serve_all(&threaded(), net, feeds, TIMEOUT);
+    assert_eq!(got.len(), 3);
     let e = served.unwrap_err();
-    assert!(matches!(e, RunError::Timeout { .. }), "{e}");
-    assert!(e.to_string().contains("`left`"), "{e}");
+    assert!(matches!(e, RunError::Deadlock { .. }), "{e}");
+    assert!(
+        e.to_string().contains("cycle: `left` waits to read `a` from `right`"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -2,8 +2,8 @@
 //! still running, plans that cannot work fail before anything runs, and a
 //! corrupted boot image ends the run with the core and the fault.
 
-use ecsp_device::addr::CoreId;
-use ecsp_device::boot::{BOOT_OFFSET, END_READ, END_WRITE};
+use ecsp_device::addr::{CoreId, GlobalAddr};
+use ecsp_device::boot::{task_status, BOOT_OFFSET, END_READ, END_WRITE, TASK_STATUS_OFFSET};
 use ecsp_device::message::Dtype;
 use ecsp_host::board::Board;
 use ecsp_host::chip::Chip;
@@ -112,7 +112,9 @@ fn a_network_that_never_finishes_times_out_naming_its_processes() {
 }
 
 #[test]
-fn a_starved_network_times_out_naming_what_each_process_waits_on() {
+fn a_starved_network_is_a_deadlock_naming_what_each_process_waits_on() {
+    // The threaded simulator sees every core idle with no timer armed: a
+    // deadlock, reported at once instead of at the timeout.
     let chip = chip();
     let mut net = Network::new();
     let a = net.channel("a", Dtype::I64, 0).unwrap();
@@ -123,24 +125,22 @@ fn a_starved_network_times_out_naming_what_each_process_waits_on() {
     net.process("relay", "delta", &[a], &[c, b], &[]).unwrap();
     net.process("sink", "consume", &[b], &[], &[("count", 10)]).unwrap();
     let plan = plan_on(&chip, &net, Placement::Spread).unwrap();
-    let e = run(&chip, &net, &plan, Duration::from_millis(300)).unwrap_err();
-    match &e {
-        RunError::Timeout { waiting, .. } => {
-            // Each blocked process is reported with the channel it waits on.
-            for (name, channel) in [("sink", "b"), ("relay", "a"), ("loop", "c")] {
-                let entry = waiting
-                    .split("; ")
-                    .find(|w| w.starts_with(&format!("`{name}`")))
-                    .unwrap_or_else(|| panic!("{name} missing: {waiting}"));
-                assert!(
-                    entry.ends_with(&format!("waits to read channel `{channel}`")),
-                    "{waiting}"
-                );
-            }
-        }
-        other => panic!("expected a timeout, got {other:?}"),
+    let timeout = Duration::from_secs(20);
+    let started = std::time::Instant::now();
+    let e = run(&chip, &net, &plan, timeout).unwrap_err();
+    assert!(started.elapsed() < timeout, "found before the timeout");
+    assert!(matches!(e, RunError::Deadlock { .. }), "expected a deadlock, got {e}");
+    let text = e.to_string();
+    // Each blocked process is reported with the channel it waits on.
+    for (name, channel) in [("sink", "b"), ("relay", "a"), ("loop", "c")] {
+        let entry = text
+            .split("; ")
+            .find(|w| w.contains(&format!("`{name}` on core")))
+            .unwrap_or_else(|| panic!("{name} missing: {text}"));
+        assert!(entry.ends_with(&format!("waits to read channel `{channel}`")), "{text}");
     }
-    assert!(e.to_string().contains("did not finish"), "{e}");
+    // And the cycle: loop waits on relay, relay on loop.
+    assert!(text.contains("cycle: `loop` waits to read `c` from `relay`"), "{text}");
 }
 
 #[test]
@@ -372,4 +372,37 @@ fn a_boot_table_for_another_core_is_refused() {
         }
         other => panic!("expected CoreFailed, got {other:?}"),
     }
+}
+
+#[test]
+fn a_failure_poisons_the_network_so_every_other_process_stops() {
+    // gen faults on its first write (its end points outside the chip), so
+    // nothing poisons its channel from the device side: without the host's
+    // poison, relay and sink would wait on it forever. After the failure
+    // both have ended, by poison.
+    let chip = chip();
+    let net = small_pipeline(50);
+    let mut plan = plan_on(&chip, &net, Placement::Spread).unwrap();
+    let gen = net.process_id("gen").unwrap();
+    corrupt_end(&mut plan, gen, END_WRITE, UNMAPPED);
+    let started = std::time::Instant::now();
+    let e = run(&chip, &net, &plan, TIMEOUT).unwrap_err();
+    assert!(started.elapsed() < TIMEOUT / 2, "the failure ended the run");
+    assert!(
+        matches!(&e, RunError::ProcessFailed { process, .. } if process == "gen"),
+        "{e}"
+    );
+    for name in ["relay", "sink"] {
+        let p = net.process_id(name).unwrap();
+        let (core_index, offset) = plan.records[p.0];
+        let record = GlobalAddr::on_core(plan.cores[core_index].core, offset);
+        let status = chip.read_word(record.add(TASK_STATUS_OFFSET)).unwrap();
+        assert_eq!(status, task_status::FINISHED, "{name} ended after the poison");
+    }
+    // relay saw the poison (aux 1: ended by poison).
+    let relay = net.process_id("relay").unwrap();
+    let (core_index, offset) = plan.records[relay.0];
+    let aux = GlobalAddr::on_core(plan.cores[core_index].core, offset + 72);
+    assert_eq!(chip.read_word(aux).unwrap(), 1, "relay ended by poison");
+    assert_chip_still_works(&chip);
 }

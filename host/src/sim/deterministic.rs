@@ -59,8 +59,18 @@
 //!   `wand` module has the whole model).
 //! - Host accesses ([`crate::chip::Chip::write`] and friends) take effect at
 //!   once. A run replays exactly when the host only loads, starts, watches
-//!   and halts (as [`crate::run::run`] does); a host that writes into a
-//!   running chip adds its own timing.
+//!   and halts (as [`crate::run::run`] does), or when host turns are on.
+//!
+//! # Host turns
+//! A host that takes part through host channels would add its own timing
+//! to a run. With host turns on ([`crate::chip::Chip::host_turns`], which a
+//! session with host channels asks for), the engine steps only inside the
+//! host's [`crate::chip::Chip::wait_event`]: the host grants a turn and
+//! waits; the turn ends right after a write to DRAM (a message or an
+//! acknowledgement for the host) is delivered, when nothing can happen, when
+//! the outcome is decided, or after a fixed number of steps. The host acts
+//! only between turns, so a host whose actions follow from what it saw (as
+//! ecsp's Python scheduler's do, in its own seeded order) replays too.
 //!
 //! # Time and deadlock
 //! Virtual time is the engine's step count: [`Mesh::now_ticks`] reads it and
@@ -280,6 +290,10 @@ pub(crate) enum Step {
     },
 }
 
+/// Steps in one host turn at most: a device that never writes to the host
+/// nor goes quiet still hands the host its turn back, at a step the seed fixes.
+const TURN_STEPS: u64 = 4096;
+
 /// The deterministic engine's shared state.
 pub(crate) struct Det {
     seed: u64,
@@ -304,9 +318,17 @@ pub(crate) struct Det {
     stop: AtomicBool,
     /// Bumped by the host when it changed something the engine must look at.
     pokes: AtomicU64,
-    /// Pairs with `poked` for the engine's sleep.
+    /// Pairs with `poked` for the engine's sleep and `turn_over` for the host's.
     control: Mutex<()>,
     poked: Condvar,
+    /// Host turns are on: the engine steps only during a turn.
+    gated: AtomicBool,
+    /// A turn is under way (set by the host, cleared by the engine).
+    turn: AtomicBool,
+    /// Steps left in the turn under way. Engine only.
+    turn_steps: AtomicU64,
+    /// Signalled when a turn ends.
+    turn_over: Condvar,
     net: Mutex<Net>,
     engine: Mutex<Engine>,
 }
@@ -331,6 +353,10 @@ impl Det {
             pokes: AtomicU64::new(0),
             control: Mutex::new(()),
             poked: Condvar::new(),
+            gated: AtomicBool::new(false),
+            turn: AtomicBool::new(false),
+            turn_steps: AtomicU64::new(0),
+            turn_over: Condvar::new(),
             net: Mutex::new(Net::new(cores)),
             engine: Mutex::new(Engine::new(seed)),
         }
@@ -409,10 +435,59 @@ impl Det {
         self.poked.notify_all();
     }
 
+    /// Turns host turns on or off (before the chip starts). See
+    /// [`crate::chip::Chip::host_turns`].
+    pub(crate) fn set_gated(&self, on: bool) {
+        self.gated.store(on, Ordering::Release);
+    }
+
+    /// True while host turns are on.
+    pub(crate) fn gated(&self) -> bool {
+        self.gated.load(Ordering::Acquire)
+    }
+
+    /// Grants the engine a turn and waits until it ends (or `timeout`, which
+    /// only a stopped engine makes the host wait out).
+    pub(crate) fn host_turn(&self, timeout: std::time::Duration) {
+        self.turn_steps.store(TURN_STEPS, Ordering::Relaxed);
+        self.turn.store(true, Ordering::Release);
+        self.poke();
+        let guard = lock(&self.control);
+        let _guard = self
+            .turn_over
+            .wait_timeout_while(guard, timeout, |_| {
+                self.turn.load(Ordering::Acquire) && !self.stop.load(Ordering::Acquire)
+            })
+            .unwrap_or_else(|e| e.into_inner());
+    }
+
+    /// Ends the turn under way (engine side).
+    fn end_turn(&self) {
+        let _guard = lock(&self.control);
+        self.turn.store(false, Ordering::Release);
+        self.turn_over.notify_all();
+    }
+
+    /// Counts a step against the turn; ends it when the budget is spent.
+    fn turn_step(&self) {
+        let left = self.turn_steps.load(Ordering::Relaxed).saturating_sub(1);
+        self.turn_steps.store(left, Ordering::Relaxed);
+        if left == 0 {
+            self.end_turn();
+        }
+    }
+
+    /// True for the FIFO of writes to DRAM (the host's) from some core.
+    fn is_dram_fifo(&self, fifo: u32) -> bool {
+        fifo as usize % (self.cores + 1) == self.cores
+    }
+
     /// Asks the engine thread to stop (the caller then joins it).
     pub(crate) fn request_stop(&self) {
         self.stop.store(true, Ordering::Release);
         self.poke();
+        let _guard = lock(&self.control);
+        self.turn_over.notify_all();
     }
 
     /// Allows an engine thread to run again.
@@ -462,21 +537,39 @@ impl Shared {
             }
             // Read before looking: a poke from here on is not missed.
             let pokes = det.pokes.load(Ordering::Acquire);
+            let gated = det.gated();
+            if gated && !det.turn.load(Ordering::Acquire) {
+                // Host turns: between turns the host acts and the chip waits.
+                det.wait_for_poke(pokes);
+                continue;
+            }
             if det.decided.load(Ordering::Relaxed) || (det.event.swap(false, Ordering::Relaxed) && self.decided()) {
                 // The outcome is settled: hold where the deciding step left
                 // the chip until the host stops the engine.
                 det.decided.store(true, Ordering::Relaxed);
+                if gated {
+                    det.end_turn();
+                }
                 det.wait_for_poke(pokes);
                 continue;
             }
-            if let Step::Quiet { stalled } = self.engine_step(&mut engine) {
-                det.stall_pokes.store(pokes, Ordering::Release);
-                det.stalled.store(stalled, Ordering::Release);
-                self.notify_host();
-                det.wait_for_poke(pokes);
-                if !det.stop.load(Ordering::Acquire) {
-                    det.stalled.store(false, Ordering::Release);
+            match self.engine_step(&mut engine) {
+                Step::Quiet { stalled } => {
+                    det.stall_pokes.store(pokes, Ordering::Release);
+                    det.stalled.store(stalled, Ordering::Release);
+                    if gated {
+                        det.end_turn();
+                    }
+                    self.notify_host();
+                    det.wait_for_poke(pokes);
+                    if !det.stop.load(Ordering::Acquire) {
+                        det.stalled.store(false, Ordering::Release);
+                    }
                 }
+                // A message (or an acknowledgement) reached the host: its turn.
+                Step::Deliver(fifo) if gated && det.is_dram_fifo(fifo) => det.end_turn(),
+                _ if gated => det.turn_step(),
+                _ => {}
             }
         }
         ON_WORKER.with(|w| w.set(false));

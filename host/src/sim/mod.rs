@@ -211,6 +211,10 @@ pub(crate) struct Shared {
     /// The event count the host saw when `wait_event` last returned, so an
     /// event between two calls is never slept through.
     events_seen: AtomicU64,
+    /// Threaded mode: bumped each time an idle core is made runnable, so a
+    /// scan of every core that saw none runnable can tell whether one woke
+    /// while it looked ([`SimChip::stalled`]).
+    wakeups: AtomicU64,
     faults: Mutex<Vec<CoreFault>>,
 }
 
@@ -240,6 +244,9 @@ impl Shared {
     #[inline]
     pub(crate) fn notify_core(&self, index: usize) {
         if self.cores[index].sched.notify() {
+            // Only the idle -> runnable edge is counted: it is all a stall
+            // scan needs, and it keeps busy cores off this shared word.
+            self.wakeups.fetch_add(1, Ordering::SeqCst);
             if ON_WORKER.with(|w| w.get()) {
                 if let Some(displaced) = NEXT.with(|n| n.replace(Some(index as u32))) {
                     self.queue.push(displaced, true);
@@ -248,6 +255,25 @@ impl Shared {
                 self.queue.push(index as u32, false);
             }
         }
+    }
+
+    /// Threaded mode: true when no core can run again without the host: none
+    /// that is not halted is running or queued, no timer is armed or firing, and no core was
+    /// woken while this looked (the wakeup count did not move). A core only
+    /// becomes runnable through a wakeup, which only a running core, a timer
+    /// or the host can cause; with none of those, nothing ever will.
+    fn threaded_stall(&self) -> bool {
+        let before = self.wakeups.load(Ordering::SeqCst);
+        for (index, core) in self.cores.iter().enumerate() {
+            if core.sched.is_halted() {
+                // Finished or faulted: it never runs again, whatever is latched.
+                continue;
+            }
+            if core.sched.is_notified() || core.sched.is_running() || self.timers.armed(index) {
+                return false;
+            }
+        }
+        !self.timers.firing() && self.wakeups.load(Ordering::SeqCst) == before
     }
 
     /// Raises the user interrupt of core `index`. Its latch is the
@@ -603,6 +629,7 @@ impl SimChip {
                 events: Mutex::new(0),
                 event_signal: Condvar::new(),
                 events_seen: AtomicU64::new(0),
+                wakeups: AtomicU64::new(0),
                 faults: Mutex::new(Vec::new()),
             }),
             mode: options.mode,
@@ -837,6 +864,10 @@ impl Chip for SimChip {
     }
 
     fn wait_event(&self, timeout: Duration) {
+        if let Some(det) = self.shared.det.as_ref().filter(|d| d.gated()) {
+            det.host_turn(timeout);
+            return;
+        }
         let generation = self.shared.events.lock().unwrap_or_else(|e| e.into_inner());
         // Anything since the previous call returned counts: an event that
         // landed while the caller looked at the chip is not slept through.
@@ -850,7 +881,16 @@ impl Chip for SimChip {
     }
 
     fn stalled(&self) -> bool {
-        self.shared.det.as_ref().is_some_and(|d| d.stalled())
+        match &self.shared.det {
+            Some(det) => det.stalled(),
+            None => self.shared.threaded_stall(),
+        }
+    }
+
+    fn host_turns(&self, on: bool) {
+        if let Some(det) = &self.shared.det {
+            det.set_gated(on);
+        }
     }
 
     fn schedule_seed(&self) -> Option<u64> {

@@ -17,6 +17,9 @@ pub(crate) struct Timers {
     /// Per core: the earliest deadline already in the heap (u64::MAX: none),
     /// so a core re-arming the same deadline every round costs one load.
     armed: Box<[AtomicU64]>,
+    /// Deadlines taken off the heap whose interrupt is not raised yet: a
+    /// core waiting for one is not stalled though nothing is armed.
+    firing: AtomicU64,
 }
 
 struct TimerState {
@@ -33,6 +36,7 @@ impl Timers {
             }),
             changed: Condvar::new(),
             armed: (0..cores).map(|_| AtomicU64::new(u64::MAX)).collect(),
+            firing: AtomicU64::new(0),
         }
     }
 
@@ -61,6 +65,10 @@ impl Timers {
             let now = epoch.elapsed().as_nanos() as u64;
             match state.heap.peek().copied() {
                 Some(Reverse((deadline, index))) if deadline <= now => {
+                    // Counted before the deadline leaves `armed`, uncounted
+                    // after its interrupt is raised: a stall scan sees one or
+                    // the other.
+                    self.firing.fetch_add(1, Ordering::SeqCst);
                     state.heap.pop();
                     let index = index as usize;
                     // A later arm may be pending for the same core: keep the
@@ -72,9 +80,10 @@ impl Timers {
                         .map(|Reverse((d, _))| *d)
                         .min()
                         .unwrap_or(u64::MAX);
-                    self.armed[index].store(next, Ordering::Release);
+                    self.armed[index].store(next, Ordering::SeqCst);
                     drop(state);
                     fire(index);
+                    self.firing.fetch_sub(1, Ordering::SeqCst);
                     state = self.heap.lock().unwrap_or_else(|e| e.into_inner());
                 }
                 Some(Reverse((deadline, _))) => {
@@ -93,6 +102,16 @@ impl Timers {
     }
 
     /// Stops [`Timers::run`].
+    /// True while core `index` has a deadline armed.
+    pub(crate) fn armed(&self, index: usize) -> bool {
+        self.armed[index].load(Ordering::SeqCst) != u64::MAX
+    }
+
+    /// True while a deadline is being fired.
+    pub(crate) fn firing(&self) -> bool {
+        self.firing.load(Ordering::SeqCst) != 0
+    }
+
     pub(crate) fn shut_down(&self) {
         self.heap.lock().unwrap_or_else(|e| e.into_inner()).shutdown = true;
         self.changed.notify_all();
