@@ -262,3 +262,101 @@ fn network_file_mistakes_are_one_line_errors() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+#[test]
+fn run_feeds_host_inputs_and_prints_host_outputs() {
+    let args = [
+        "run",
+        &example("squares.toml"),
+        "--feed",
+        &format!("in={}", example("squares.in")),
+    ];
+    let text = ok(&args);
+    let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("out ")).collect();
+    assert_eq!(lines, ["out 30", "out 1"], "{text}");
+    // The same in deterministic mode, as JSON.
+    let mut json_args = args.to_vec();
+    json_args.extend(["--seed", "3", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&ok(&json_args)).unwrap();
+    assert_eq!(v["outputs"]["out"], serde_json::json!(["30", "1"]));
+}
+
+#[test]
+fn feed_mistakes_are_one_line_errors() {
+    let bad_value = temp_file("bad-value", "txt", "1 2 3\n");
+    let squares = example("squares.toml");
+    let cases = [
+        (
+            vec!["run".to_string(), squares.clone()],
+            "channel `in` has no writer among the processes: feed it with --feed in=FILE",
+        ),
+        (
+            vec![
+                "run".into(),
+                squares.clone(),
+                "--feed".into(),
+                format!("in={}", bad_value.0.display()),
+            ],
+            ":1: channel `in` (f32[4]): 3 values where a f32[4] message has 4",
+        ),
+        (
+            vec!["run".into(), squares.clone(), "--feed".into(), "nope=x".into()],
+            "the network has no channel `nope`",
+        ),
+        (
+            vec!["run".into(), squares.clone(), "--feed".into(), "sq=x".into()],
+            "channel `sq` is written by process `square`",
+        ),
+        (
+            vec!["run".into(), squares.clone(), "--feed".into(), "in".into()],
+            "give CHANNEL=FILE",
+        ),
+        (
+            vec!["run".into(), squares, "--feed".into(), "in=/nonexistent/in.txt".into()],
+            "cannot read /nonexistent/in.txt",
+        ),
+    ];
+    for (args, expected) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = ecsp(&args);
+        assert!(!out.status.success(), "ecsp {args:?} should fail");
+        let err = stderr(&out);
+        assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+        assert!(err.contains(expected), "ecsp {args:?}: {err}");
+    }
+}
+
+#[test]
+fn host_channel_bench_json_has_both_directions_per_size() {
+    let json = ok(&[
+        "bench",
+        "host-channel",
+        "--sizes",
+        "4,4096",
+        "--messages",
+        "200",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), 4, "{json}");
+    for (r, (direction, bytes)) in results.iter().zip([
+        ("host_to_device", 4),
+        ("device_to_host", 4),
+        ("host_to_device", 4096),
+        ("device_to_host", 4096),
+    ]) {
+        assert_eq!(
+            (r["direction"].as_str().unwrap(), r["msg_bytes"].as_u64().unwrap()),
+            (direction, bytes)
+        );
+        assert!(r["bytes_per_second"].as_f64().unwrap() > 0.0, "{json}");
+        assert_eq!(r["messages"], 200);
+    }
+    let out = ecsp(&["bench", "host-channel", "--sizes", "0"]);
+    assert!(
+        stderr(&out).contains("message size 0 is outside 1..=4096 bytes"),
+        "{}",
+        stderr(&out)
+    );
+}
