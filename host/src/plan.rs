@@ -33,6 +33,7 @@ use std::fmt;
 use std::mem::size_of;
 
 mod barriers;
+mod mapper;
 
 /// How processes without a pin are placed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
@@ -45,6 +46,9 @@ pub enum Placement {
     Spread,
     /// Every process on the first core.
     Packed,
+    /// The hop-minimising mapper: channels short on the mesh, processes
+    /// spread evenly over the cores (see `plan/mapper.rs`).
+    Auto,
 }
 
 impl Placement {
@@ -53,6 +57,7 @@ impl Placement {
         match name {
             "spread" => Some(Placement::Spread),
             "packed" => Some(Placement::Packed),
+            "auto" => Some(Placement::Auto),
             _ => None,
         }
     }
@@ -62,6 +67,7 @@ impl Placement {
         match self {
             Placement::Spread => "spread",
             Placement::Packed => "packed",
+            Placement::Auto => "auto",
         }
     }
 }
@@ -288,21 +294,28 @@ pub fn plan(
     let mut next = 0usize;
     let mut assignment = Vec::with_capacity(net.processes().len());
     for p in net.processes() {
-        let rc = match p.pin {
-            Some((row, col)) => {
-                if row >= board.rows || col >= board.cols {
-                    return Err(PlanError::PinOutsideChip {
-                        process: p.name.clone(),
-                        row,
-                        col,
-                        rows: board.rows,
-                        cols: board.cols,
-                        board: board.name.clone(),
-                    });
-                }
-                (row, col)
+        if let Some((row, col)) = p.pin {
+            if row >= board.rows || col >= board.cols {
+                return Err(PlanError::PinOutsideChip {
+                    process: p.name.clone(),
+                    row,
+                    col,
+                    rows: board.rows,
+                    cols: board.cols,
+                    board: board.name.clone(),
+                });
             }
+        }
+    }
+    let mapped = match placement {
+        Placement::Auto => Some(mapper::map(net, board.rows, board.cols, &order)),
+        _ => None,
+    };
+    for (i, p) in net.processes().iter().enumerate() {
+        let rc = match p.pin {
+            Some(rc) => rc,
             None => match placement {
+                Placement::Auto => mapped.as_ref().expect("mapped above")[i],
                 Placement::Packed => order[0],
                 Placement::Spread => {
                     let rc = order[next % order.len()];

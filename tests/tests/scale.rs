@@ -26,10 +26,31 @@ fn pipeline(stages: usize, n: i64) -> Network {
 }
 
 fn check(board: &str, stages: usize, n: i64) {
+    for placement in [Placement::Spread, Placement::Auto] {
+        check_placed(board, stages, n, placement);
+    }
+}
+
+fn check_placed(board: &str, stages: usize, n: i64, placement: Placement) {
     let chip = SimChip::new(Board::builtin(board).unwrap()).unwrap();
     let net = pipeline(stages, n);
-    let plan = plan(&net, chip.board(), Placement::Spread, &|k, d| chip.state_layout(k, d))
-        .unwrap_or_else(|e| panic!("{board}, {stages} stages: {e}"));
+    let plan = plan(&net, chip.board(), placement, &|k, d| chip.state_layout(k, d))
+        .unwrap_or_else(|e| panic!("{board}, {stages} stages, {placement}: {e}"));
+    if placement == Placement::Auto {
+        // Balanced: at most ceil(processes / cores) per core.
+        let cores = (chip.board().rows * chip.board().cols) as usize;
+        let most = plan.cores.iter().map(|c| c.processes.len()).max().unwrap();
+        assert!(
+            most <= net.processes().len().div_ceil(cores),
+            "{board}: {most} on one core"
+        );
+        // A pipeline folded onto the mesh: each channel on a core or one hop.
+        assert!(
+            plan.hop_cost(&net) <= net.channels().len() as u32,
+            "{board}: hop cost {}",
+            plan.hop_cost(&net)
+        );
+    }
     let report = run(&chip, &net, &plan, Duration::from_secs(60)).unwrap();
     let sink = report.process("sink").unwrap();
     assert_eq!(

@@ -75,7 +75,7 @@ enum Command {
         #[arg(long)]
         board: Option<String>,
         /// Where processes without a pin go.
-        #[arg(long, value_enum, default_value = "spread")]
+        #[arg(long, value_enum, default_value = "auto")]
         placement: PlacementArg,
         /// One JSON object instead of text.
         #[arg(long)]
@@ -89,7 +89,7 @@ enum Command {
         #[arg(long)]
         board: Option<String>,
         /// Where processes without a pin go.
-        #[arg(long, value_enum, default_value = "spread")]
+        #[arg(long, value_enum, default_value = "auto")]
         placement: PlacementArg,
         /// Seconds before the run is abandoned.
         #[arg(long, default_value_t = 60.0)]
@@ -153,7 +153,9 @@ impl ModeArgs {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum PlacementArg {
-    /// One process per core.
+    /// Short channels on the mesh, processes spread evenly (the mapper).
+    Auto,
+    /// One process per core, in declaration order along a snake through the mesh.
     Spread,
     /// All processes on one core.
     Packed,
@@ -417,10 +419,7 @@ fn execute(command: Command, out: &mut dyn Write) -> Result<(), AnyError> {
             }
             let board = Board::load(&board)?;
             let chip = SimChip::with_options(board, SimOptions { threads, mode })?;
-            let placement = match placement {
-                PlacementArg::Spread => Placement::Spread,
-                PlacementArg::Packed => Placement::Packed,
-            };
+            let placement = placement_of(placement);
             let mut result = commstime(&chip, placement, iterations, timeout_of(timeout)?)?;
             result.host_threads = Some(chip.threads());
             if json {
@@ -528,6 +527,7 @@ fn stressed_alt_command(bench: Bench, out: &mut dyn Write) -> Result<(), AnyErro
 
 fn placement_of(arg: PlacementArg) -> Placement {
     match arg {
+        PlacementArg::Auto => Placement::Auto,
         PlacementArg::Spread => Placement::Spread,
         PlacementArg::Packed => Placement::Packed,
     }
