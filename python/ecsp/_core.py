@@ -556,7 +556,10 @@ def run_processes(
     me = getcurrent()
     nested = s is not None and me.__class__ is _Proc
     if s is not None and not nested:
-        raise Error("ecsp.Parallel is already running on this thread: call it from inside a process to nest it")
+        raise Error(
+            "an ecsp.Parallel is already running: ecsp runs one top-level Parallel at a time in a Python "
+            "program (its processes share one scheduler); call Parallel from inside a process to nest it"
+        )
     if not nested:
         s = _Scheduler(rng_seed[0] if rng_seed else None)
         s.seed = rng_seed[1] if rng_seed else None
