@@ -36,9 +36,10 @@
 
 use crate::boot::WAIT_OTHER;
 use crate::channel::{Receiver, Sender};
-use crate::executor::note_blocked;
+use crate::executor::{note_blocked, note_progress};
 use crate::mesh::Mesh;
 use crate::message::Message;
+use crate::trace::TraceKind;
 use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
@@ -235,7 +236,10 @@ impl<M: Mesh> Future for Select<'_, '_, M> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         match this.alt.choose(this.guards, this.fair) {
-            Ok(Some(i)) => Poll::Ready(Ok(i)),
+            Ok(Some(i)) => {
+                note_progress(Some(cx), &this.alt.mesh, TraceKind::AltChoice, i as u32);
+                Poll::Ready(Ok(i))
+            }
             Err(e) => Poll::Ready(Err(e)),
             Ok(None) => {
                 for g in this.guards.iter().filter(|g| g.enabled) {

@@ -27,6 +27,7 @@ use crate::boot::{
 };
 use crate::mesh::Mesh;
 use crate::process::{self, KINDS};
+use crate::trace::{TraceEvent, TraceKind};
 use core::fmt;
 use core::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
@@ -127,12 +128,53 @@ fn ignore(_data: *const ()) {}
 /// Notes in the polling process's task record what it blocks on: a channel
 /// end's index in this core's end table plus one, or
 /// [`crate::boot::WAIT_OTHER`]. Does nothing under a foreign executor.
+///
+/// While tracing, a block is reported once per wait: when the task last
+/// made progress ([`note_progress`] cleared the word) or waits on something
+/// else than before.
 #[inline]
 pub fn note_blocked<M: Mesh>(cx: &Context<'_>, mesh: &M, what: u32) {
     let waker = cx.waker();
     if core::ptr::eq(waker.vtable(), &TASK_WAKER) {
-        mesh.store_word(waker.data() as usize as u32 + TASK_WAITING_OFFSET, what);
+        let at = waker.data() as usize as u32 + TASK_WAITING_OFFSET;
+        if mesh.tracing() && mesh.load_word(at) != what {
+            mesh.trace(TraceEvent {
+                kind: TraceKind::Block,
+                task_record: waker.data() as usize as u32,
+                what,
+            });
+        }
+        mesh.store_word(at, what);
     }
+}
+
+/// The polling process's task record offset, or 0 under a foreign executor.
+#[inline]
+pub fn task_record_of(cx: &Context<'_>) -> u32 {
+    let waker = cx.waker();
+    if core::ptr::eq(waker.vtable(), &TASK_WAKER) {
+        waker.data() as usize as u32
+    } else {
+        0
+    }
+}
+
+/// Reports `kind` (about `what`) for the polling process while tracing,
+/// and clears what it last blocked on, so its next block is reported.
+#[inline]
+pub fn note_progress<M: Mesh>(cx: Option<&Context<'_>>, mesh: &M, kind: TraceKind, what: u32) {
+    if !mesh.tracing() {
+        return;
+    }
+    let task_record = cx.map_or(0, task_record_of);
+    if task_record != 0 {
+        mesh.store_word(task_record + TASK_WAITING_OFFSET, 0);
+    }
+    mesh.trace(TraceEvent {
+        kind,
+        task_record,
+        what,
+    });
 }
 
 /// What [`Executor::run`] stopped on.
@@ -366,6 +408,13 @@ impl<M: Mesh> Executor<M> {
         self.mesh.write_local(record + TASK_VALUE_OFFSET, &fields);
         // Release: the host reads the results after it sees the status.
         self.mesh.store_word(record + TASK_STATUS_OFFSET, status);
+        if self.mesh.tracing() {
+            self.mesh.trace(TraceEvent {
+                kind: TraceKind::Finish,
+                task_record: record,
+                what: error,
+            });
+        }
         self.mesh.notify_host();
     }
 

@@ -15,6 +15,7 @@
 //!   run by this executor next to Rust processes.
 //! - [`executor`]: the per-core executor.
 //! - [`process`]: process handles and the built-in process registry.
+//! - [`trace`]: the events the runtime reports while a trace is recorded.
 #![no_std]
 
 pub mod addr;
@@ -28,3 +29,4 @@ pub mod executor;
 pub mod mesh;
 pub mod message;
 pub mod process;
+pub mod trace;

@@ -153,6 +153,18 @@ pub unsafe trait Mesh: Copy {
     /// On silicon a write to the host mailbox; may do nothing.
     fn notify_host(&self) {}
 
+    /// True while the platform records a trace: the runtime then reports
+    /// events with [`Mesh::trace`]. A platform that never traces keeps the
+    /// default, a constant `false`.
+    #[inline]
+    fn tracing(&self) -> bool {
+        false
+    }
+
+    /// Records one event with the current time (called only while
+    /// [`Mesh::tracing`]).
+    fn trace(&self, _event: crate::trace::TraceEvent) {}
+
     /// A free-running tick counter.
     fn now_ticks(&self) -> u64;
 

@@ -148,6 +148,21 @@ impl HostWindow {
     }
 }
 
+/// One recorded trace event: what the device runtime reported
+/// ([`ecsp_device::trace::TraceEvent`]) and when, in the chip's ticks
+/// ([`Chip::ticks_per_second`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TraceRecord {
+    /// When, in ticks since the chip was made.
+    pub ticks: u64,
+    /// What happened.
+    pub kind: ecsp_device::trace::TraceKind,
+    /// SRAM offset of the task record of the process, or 0 when unknown.
+    pub task_record: u32,
+    /// Meaning per kind.
+    pub what: u32,
+}
+
 /// An Epiphany chip on a board.
 ///
 /// Implementations MUST:
@@ -208,6 +223,18 @@ pub trait Chip: Send + Sync {
     /// True when the chip can never make progress again on its own while
     /// some process has not finished (see the MUST list above).
     fn stalled(&self) -> bool;
+
+    /// Starts (`on`) or stops recording trace events on every core: sends,
+    /// receives, blocks, alternation choices, finished processes. Backends
+    /// that cannot trace ignore it.
+    fn set_tracing(&self, _on: bool) {}
+
+    /// The trace events recorded since the last reset, per core (by the
+    /// board's row-major order), oldest first, and clears them. Call once
+    /// the chip is halted. Empty when the backend does not trace.
+    fn take_trace(&self) -> Vec<(CoreId, Vec<TraceRecord>)> {
+        Vec::new()
+    }
 
     /// Host turns: when `on` and the backend's schedule is deterministic
     /// ([`Chip::schedule_seed`]), the cores run only inside the host's

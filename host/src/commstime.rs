@@ -17,7 +17,7 @@
 
 use crate::chip::Chip;
 use crate::network::Network;
-use crate::plan::{plan, Placement, PlanError};
+use crate::plan::{plan, Placement, Plan, PlanError};
 use crate::run::{run, RunError};
 use ecsp_device::message::Dtype;
 use std::time::Duration;
@@ -100,6 +100,18 @@ pub fn network(iterations: u64, warmup: u64) -> Network {
     net
 }
 
+/// Untimed loops before the timed ones.
+fn warmup_for(iterations: u64) -> u64 {
+    (iterations / 10).min(10_000)
+}
+
+/// The network and plan [`commstime`] runs on `chip` (to name a trace's events).
+pub fn plan_for(chip: &dyn Chip, placement: Placement, iterations: u64) -> Result<(Network, Plan), CommstimeError> {
+    let net = network(iterations, warmup_for(iterations));
+    let plan = plan(&net, chip.board(), placement, &|k, d| chip.state_layout(k, d))?;
+    Ok((net, plan))
+}
+
 /// Runs commstime on `chip`.
 pub fn commstime(
     chip: &dyn Chip,
@@ -107,9 +119,8 @@ pub fn commstime(
     iterations: u64,
     timeout: Duration,
 ) -> Result<CommstimeResult, CommstimeError> {
-    let warmup = (iterations / 10).min(10_000);
-    let net = network(iterations, warmup);
-    let plan = plan(&net, chip.board(), placement, &|k, d| chip.state_layout(k, d))?;
+    let (net, plan) = plan_for(chip, placement, iterations)?;
+    let warmup = warmup_for(iterations);
     let report = run(chip, &net, &plan, timeout)?;
     let consumer = report.process("consume").expect("commstime has a consumer");
     // The consumer sees 0, 1, 2, ...: the timed reads are warmup..warmup+n.

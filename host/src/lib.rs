@@ -20,4 +20,5 @@ pub mod serve;
 pub mod session;
 pub mod sim;
 pub mod stressed_alt;
+pub mod trace;
 pub mod values;

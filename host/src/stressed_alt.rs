@@ -15,7 +15,7 @@
 use crate::board::Board;
 use crate::chip::Chip;
 use crate::network::Network;
-use crate::plan::{plan, Placement, PlanError};
+use crate::plan::{plan, Placement, Plan, PlanError};
 use crate::run::{run, RunError};
 use ecsp_device::message::Dtype;
 use std::time::Duration;
@@ -115,6 +115,18 @@ pub fn network(board: &Board, channels: u32, writers: u32, selects: u64) -> Resu
     Ok(net)
 }
 
+/// The network and plan [`stressed_alt`] runs on `chip` (to name a trace's events).
+pub fn plan_for(
+    chip: &dyn Chip,
+    channels: u32,
+    writers: u32,
+    selects: u64,
+) -> Result<(Network, Plan), StressedAltError> {
+    let net = network(chip.board(), channels, writers, selects)?;
+    let plan = plan(&net, chip.board(), Placement::Spread, &|k, d| chip.state_layout(k, d))?;
+    Ok((net, plan))
+}
+
 /// Runs Stressed Alt on `chip`.
 pub fn stressed_alt(
     chip: &dyn Chip,
@@ -123,8 +135,7 @@ pub fn stressed_alt(
     selects: u64,
     timeout: Duration,
 ) -> Result<StressedAltResult, StressedAltError> {
-    let net = network(chip.board(), channels, writers, selects)?;
-    let plan = plan(&net, chip.board(), Placement::Spread, &|k, d| chip.state_layout(k, d))?;
+    let (net, plan) = plan_for(chip, channels, writers, selects)?;
     let report = run(chip, &net, &plan, timeout)?;
     let reader = report.process("reader").expect("the benchmark has a reader");
     // Writers end by the reader's poison; the run may have stopped some

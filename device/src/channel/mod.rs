@@ -50,9 +50,10 @@ use crate::boot::{
     EndRecord, LaneRecord, OutLaneRecord, PeerRecord, ShareRecord, END_READ, END_SHARED_READ, END_SHARED_WRITE,
     MAX_LANES,
 };
-use crate::executor::note_blocked;
+use crate::executor::{note_blocked, note_progress};
 use crate::mesh::Mesh;
 use crate::message::Message;
+use crate::trace::TraceKind;
 use core::fmt;
 use core::future::Future;
 use core::marker::PhantomData;
@@ -467,6 +468,7 @@ impl<M: Mesh> RawSender<M> {
             Shut::Open => {}
         }
         if self.inner.try_put(msg) {
+            note_progress(None, &self.mesh, TraceKind::Send, self.end);
             Ok(())
         } else {
             Err(TrySendError::Full(()))
@@ -485,7 +487,12 @@ impl<M: Mesh> RawSender<M> {
     /// One poll of a send of `msg` (`put`: already in the reader's ring).
     fn poll_send(&mut self, msg: &[u8], put: &mut bool, cx: &Context<'_>) -> Poll<Result<(), Shut>> {
         match self.inner.poll_send(msg, put) {
-            Some(result) => Poll::Ready(result),
+            Some(result) => {
+                if result.is_ok() {
+                    note_progress(Some(cx), &self.mesh, TraceKind::Send, self.end);
+                }
+                Poll::Ready(result)
+            }
             None => self.pending(cx),
         }
     }
@@ -596,7 +603,10 @@ impl<M: Mesh> RawReceiver<M> {
 
     fn try_recv(&mut self, buf: &mut [u8]) -> Result<(), TryRecvError> {
         match self.inner.poll_recv(buf) {
-            Some(Ok(())) => Ok(()),
+            Some(Ok(())) => {
+                note_progress(None, &self.mesh, TraceKind::Receive, self.end);
+                Ok(())
+            }
             Some(Err(Shut::Closed)) => Err(TryRecvError::Closed),
             Some(Err(_)) => Err(TryRecvError::Poisoned),
             None => Err(TryRecvError::Empty),
@@ -606,7 +616,12 @@ impl<M: Mesh> RawReceiver<M> {
     /// One poll of a receive into `buf`.
     fn poll_recv(&mut self, buf: &mut [u8], cx: &Context<'_>) -> Poll<Result<(), RecvError>> {
         match self.inner.poll_recv(buf) {
-            Some(result) => Poll::Ready(result.map_err(recv_error)),
+            Some(result) => {
+                if result.is_ok() {
+                    note_progress(Some(cx), &self.mesh, TraceKind::Receive, self.end);
+                }
+                Poll::Ready(result.map_err(recv_error))
+            }
             None => {
                 note_blocked(cx, &self.mesh, self.end + 1);
                 Poll::Pending

@@ -13,17 +13,18 @@ use clap::{Parser, Subcommand, ValueEnum};
 use ecsp_device::addr::{CoreId, SRAM_SIZE};
 use ecsp_host::board::Board;
 use ecsp_host::chip::Chip;
-use ecsp_host::commstime::commstime;
+use ecsp_host::commstime::{commstime, plan_for as commstime_plan};
 use ecsp_host::host_bench::host_channel_bench;
 use ecsp_host::netfile;
 use ecsp_host::network::ChanId;
 use ecsp_host::network::Network;
 use ecsp_host::plan::plan;
-use ecsp_host::plan::Placement;
+use ecsp_host::plan::{Placement, Plan};
 use ecsp_host::serve::{serve, Feed};
 use ecsp_host::session::Session;
 use ecsp_host::sim::{SimChip, SimMode, SimOptions};
-use ecsp_host::stressed_alt::stressed_alt;
+use ecsp_host::stressed_alt::{plan_for as stressed_alt_plan, stressed_alt};
+use ecsp_host::trace::chrome_trace;
 use ecsp_host::values::{format_message, parse_message};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -99,6 +100,11 @@ enum Command {
         threads: Option<usize>,
         #[command(flatten)]
         mode: ModeArgs,
+        /// Record every send, receive, block, alternation choice and finished
+        /// process and write them to FILE as Chrome trace JSON (Perfetto,
+        /// chrome://tracing; a core keeps its first 262,144 events).
+        #[arg(long, value_name = "FILE")]
+        trace: Option<PathBuf>,
         /// Feed a channel no process writes from a file, one message a line
         /// (a vector's elements separated by spaces), then close it. Repeat
         /// for several channels.
@@ -183,6 +189,11 @@ enum Bench {
         /// Seconds before the run is abandoned.
         #[arg(long, default_value_t = 120.0)]
         timeout: f64,
+        /// Record every send, receive, block, alternation choice and finished
+        /// process and write them to FILE as Chrome trace JSON (Perfetto,
+        /// chrome://tracing; a core keeps its first 262,144 events).
+        #[arg(long, value_name = "FILE")]
+        trace: Option<PathBuf>,
         /// One JSON object instead of text.
         #[arg(long)]
         json: bool,
@@ -210,6 +221,11 @@ enum Bench {
         /// Seconds before the run is abandoned.
         #[arg(long, default_value_t = 120.0)]
         timeout: f64,
+        /// Record every send, receive, block, alternation choice and finished
+        /// process and write them to FILE as Chrome trace JSON (Perfetto,
+        /// chrome://tracing; a core keeps its first 262,144 events).
+        #[arg(long, value_name = "FILE")]
+        trace: Option<PathBuf>,
         /// One JSON object instead of text.
         #[arg(long)]
         json: bool,
@@ -303,6 +319,7 @@ fn execute(command: Command, out: &mut dyn Write) -> Result<(), AnyError> {
             timeout,
             threads,
             mode,
+            trace,
             feeds,
             json,
         } => run_command(
@@ -313,6 +330,7 @@ fn execute(command: Command, out: &mut dyn Write) -> Result<(), AnyError> {
                 timeout,
                 threads,
                 mode,
+                trace,
                 feeds,
                 json,
             },
@@ -407,6 +425,7 @@ fn execute(command: Command, out: &mut dyn Write) -> Result<(), AnyError> {
                     threads,
                     mode,
                     timeout,
+                    trace,
                     json,
                 },
         } => {
@@ -420,7 +439,13 @@ fn execute(command: Command, out: &mut dyn Write) -> Result<(), AnyError> {
             let board = Board::load(&board)?;
             let chip = SimChip::with_options(board, SimOptions { threads, mode })?;
             let placement = placement_of(placement);
-            let mut result = commstime(&chip, placement, iterations, timeout_of(timeout)?)?;
+            chip.set_tracing(trace.is_some());
+            let result = commstime(&chip, placement, iterations, timeout_of(timeout)?);
+            if let Some(path) = &trace {
+                let (net, plan) = commstime_plan(&chip, placement, iterations)?;
+                write_trace(&chip, &net, &plan, path)?;
+            }
+            let mut result = result?;
             result.host_threads = Some(chip.threads());
             if json {
                 writeln!(out, "{}", serde_json::to_string(&result)?)?;
@@ -470,6 +495,7 @@ fn stressed_alt_command(bench: Bench, out: &mut dyn Write) -> Result<(), AnyErro
         threads,
         mode,
         timeout,
+        trace,
         json,
     } = bench
     else {
@@ -484,7 +510,13 @@ fn stressed_alt_command(bench: Bench, out: &mut dyn Write) -> Result<(), AnyErro
     }
     let board = Board::load(&board)?;
     let chip = SimChip::with_options(board, SimOptions { threads, mode })?;
-    let result = stressed_alt(&chip, channels, writers, selects, timeout_of(timeout)?)?;
+    chip.set_tracing(trace.is_some());
+    let result = stressed_alt(&chip, channels, writers, selects, timeout_of(timeout)?);
+    if let Some(path) = &trace {
+        let (net, plan) = stressed_alt_plan(&chip, channels, writers, selects)?;
+        write_trace(&chip, &net, &plan, path)?;
+    }
+    let result = result?;
     if json {
         writeln!(out, "{}", serde_json::to_string(&result)?)?;
     } else {
@@ -625,8 +657,18 @@ struct RunArgs {
     timeout: f64,
     threads: Option<usize>,
     mode: ModeArgs,
+    trace: Option<PathBuf>,
     feeds: Vec<String>,
     json: bool,
+}
+
+/// Writes the trace `chip` recorded for `net` planned as `plan` to `path`.
+fn write_trace(chip: &dyn Chip, net: &Network, plan: &Plan, path: &Path) -> Result<(), AnyError> {
+    let doc = chrome_trace(net, plan, chip.ticks_per_second(), &chip.take_trace());
+    let file = std::fs::File::create(path).map_err(|e| format!("--trace {}: {e}", path.display()))?;
+    serde_json::to_writer(std::io::BufWriter::new(file), &doc)
+        .map_err(|e| format!("--trace {}: {e}", path.display()))?;
+    Ok(())
 }
 
 /// Reads `--feed CHANNEL=FILE`: the channel and its messages.
@@ -666,6 +708,7 @@ fn run_command(path: &Path, args: RunArgs, out: &mut dyn Write) -> Result<(), An
         timeout,
         threads,
         mode,
+        trace,
         feeds,
         json,
     } = args;
@@ -696,7 +739,9 @@ fn run_command(path: &Path, args: RunArgs, out: &mut dyn Write) -> Result<(), An
         chip.state_layout(k, d)
     })?;
     let net = Arc::new(net);
-    let session = Session::start(chip.clone(), net.clone(), Arc::new(plan))?;
+    let plan = Arc::new(plan);
+    chip.set_tracing(trace.is_some());
+    let session = Session::start(chip.clone(), net.clone(), plan.clone())?;
     // Values arriving on channels no process reads: printed as they come
     // (text), or gathered per channel (JSON).
     let mut arrived: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -712,7 +757,12 @@ fn run_command(path: &Path, args: RunArgs, out: &mut dyn Write) -> Result<(), An
             }
         }
     };
-    let served = serve(session, fed, &mut sink, timeout_of(timeout)?)?;
+    let served = serve(session, fed, &mut sink, timeout_of(timeout)?);
+    if let Some(path) = &trace {
+        // Written for a failed run too: that is when it is wanted most.
+        write_trace(&*chip, &net, &plan, path)?;
+    }
+    let served = served?;
     if let Some(e) = print_error {
         return Err(e.into());
     }

@@ -19,9 +19,11 @@
 
 use super::deterministic::Pending;
 use super::memory::Target;
-use super::{bump, Core, MemoryFault, Shared};
+use super::{bump, Core, MemoryFault, Shared, TRACE_EVENTS_PER_CORE};
+use crate::chip::TraceRecord;
 use ecsp_device::addr::{reg, CoreId, GlobalAddr, Irq, SRAM_SIZE};
 use ecsp_device::mesh::{copy_from_shared, copy_to_shared, Mesh};
+use ecsp_device::trace::TraceEvent;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -387,6 +389,27 @@ unsafe impl Mesh for SimMesh {
 
     fn notify_host(&self) {
         self.shared().notify_host();
+    }
+
+    #[inline]
+    fn tracing(&self) -> bool {
+        self.shared().tracing.load(Ordering::Relaxed)
+    }
+
+    fn trace(&self, event: TraceEvent) {
+        let ticks = self.shared().now_ns();
+        // SAFETY: only the thread running this core calls its mesh (the
+        // worker holding its RUNNING bit, or the engine), which is the one
+        // thread the trace buffer allows (field doc); the reference ends here.
+        let buffer = unsafe { &mut *self.me().trace.get() };
+        if buffer.len() < TRACE_EVENTS_PER_CORE {
+            buffer.push(TraceRecord {
+                ticks,
+                kind: event.kind,
+                task_record: event.task_record,
+                what: event.what,
+            });
+        }
     }
 
     #[inline]

@@ -28,7 +28,7 @@ mod timers;
 mod wand;
 
 use crate::board::Board;
-use crate::chip::{Chip, ChipError, CoreCounters, CoreFault, HostWindow};
+use crate::chip::{Chip, ChipError, CoreCounters, CoreFault, HostWindow, TraceRecord};
 use ecsp_device::addr::{reg, CoreId, GlobalAddr, Irq, REGS_BASE};
 use ecsp_device::executor::{Executor, RunStatus};
 use ecsp_device::mesh::{copy_from_shared, copy_to_shared};
@@ -40,7 +40,7 @@ use registers::{Effect, Registers};
 use scheduler::{IdleOutcome, RunQueue, SchedState};
 use std::cell::{Cell, RefCell, UnsafeCell};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, Once};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -155,6 +155,9 @@ impl Counters {
     }
 }
 
+/// Trace events a core keeps at most (the first ones): 6 MiB of them.
+pub(crate) const TRACE_EVENTS_PER_CORE: usize = 1 << 18;
+
 /// One simulated core.
 pub(crate) struct Core {
     pub(crate) id: CoreId,
@@ -180,10 +183,14 @@ pub(crate) struct Core {
     /// Deterministic mode: the core went idle after its last round (for the
     /// `wakes` counter). Touched only by the engine thread.
     pub(crate) det_idle: Cell<bool>,
+    /// Trace events recorded while tracing ([`SimChip::set_tracing`]).
+    /// Touched only by the thread that runs the core, or by the host while
+    /// no thread can (as `exec`).
+    pub(crate) trace: UnsafeCell<Vec<TraceRecord>>,
     pub(crate) counters: Counters,
 }
 
-// SAFETY: `exec`, `own_wake`, `deadline` and `det_idle` are only touched by
+// SAFETY: `exec`, `own_wake`, `deadline`, `det_idle` and `trace` are only touched by
 // the single thread that runs the core: the worker holding its RUNNING bit in
 // threaded mode, the engine thread in deterministic mode, or the host when no
 // such thread can (every core halted and no worker running, or the engine
@@ -211,6 +218,8 @@ pub(crate) struct Shared {
     /// The event count the host saw when `wait_event` last returned, so an
     /// event between two calls is never slept through.
     events_seen: AtomicU64,
+    /// True while the cores record trace events.
+    pub(crate) tracing: AtomicBool,
     /// Threaded mode: bumped each time an idle core is made runnable, so a
     /// scan of every core that saw none runnable can tell whether one woke
     /// while it looked ([`SimChip::stalled`]).
@@ -599,6 +608,7 @@ impl SimChip {
                     own_wake: Cell::new(false),
                     deadline: Cell::new(u64::MAX),
                     det_idle: Cell::new(true),
+                    trace: UnsafeCell::new(Vec::new()),
                     counters: Counters::default(),
                 }
             })
@@ -630,6 +640,7 @@ impl SimChip {
                 event_signal: Condvar::new(),
                 events_seen: AtomicU64::new(0),
                 wakeups: AtomicU64::new(0),
+                tracing: AtomicBool::new(false),
                 faults: Mutex::new(Vec::new()),
             }),
             mode: options.mode,
@@ -847,6 +858,8 @@ impl Chip for SimChip {
         // so nothing else touches the mappings while they are cleared.
         unsafe { self.shared.memory.clear() };
         for core in self.shared.cores.iter() {
+            // SAFETY: no worker runs and the executors are gone (above).
+            unsafe { &mut *core.trace.get() }.clear();
             core.regs.clear();
             core.counters.clear();
             core.own_wake.set(false);
@@ -885,6 +898,23 @@ impl Chip for SimChip {
             Some(det) => det.stalled(),
             None => self.shared.threaded_stall(),
         }
+    }
+
+    fn set_tracing(&self, on: bool) {
+        self.shared.tracing.store(on, Ordering::Relaxed);
+    }
+
+    fn take_trace(&self) -> Vec<(CoreId, Vec<TraceRecord>)> {
+        if self.shared.cores.iter().any(|c| c.sched.is_running()) {
+            return Vec::new();
+        }
+        self.shared
+            .cores
+            .iter()
+            // SAFETY: no core runs (checked above; the caller halted the
+            // chip), so no thread touches the buffers but this one.
+            .map(|c| (c.id, std::mem::take(unsafe { &mut *c.trace.get() })))
+            .collect()
     }
 
     fn host_turns(&self, on: bool) {
