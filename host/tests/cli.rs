@@ -360,3 +360,62 @@ fn host_channel_bench_json_has_both_directions_per_size() {
         stderr(&out)
     );
 }
+
+#[test]
+fn trace_writes_chrome_trace_json() {
+    let path = std::env::temp_dir().join(format!("ecsp-trace-{}.json", std::process::id()));
+    let _cleanup = TempFile(path.clone());
+    let path_text = path.to_str().unwrap();
+    ok(&[
+        "run",
+        &example("squares.toml"),
+        "--feed",
+        &format!("in={}", example("squares.in")),
+        "--trace",
+        path_text,
+    ]);
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let names: Vec<&str> = doc["traceEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["name"].as_str())
+        .collect();
+    assert_eq!(
+        names.iter().filter(|n| **n == "square receive in").count(),
+        2,
+        "{names:?}"
+    );
+    assert_eq!(names.iter().filter(|n| **n == "sum send out").count(), 2, "{names:?}");
+    ok(&[
+        "bench",
+        "commstime",
+        "--iterations",
+        "50",
+        "--seed",
+        "1",
+        "--trace",
+        path_text,
+    ]);
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let sends = doc["traceEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["name"] == "succ send c")
+        .count();
+    assert!(sends >= 50, "{sends} sends of succ");
+    let out = ecsp(&[
+        "bench",
+        "commstime",
+        "--iterations",
+        "10",
+        "--trace",
+        "/nonexistent/dir/t.json",
+    ]);
+    assert!(
+        stderr(&out).contains("--trace /nonexistent/dir/t.json"),
+        "{}",
+        stderr(&out)
+    );
+}
