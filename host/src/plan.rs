@@ -271,6 +271,52 @@ impl Plan {
     }
 }
 
+/// Bytes of a process's state room: its state rounded up to 8, plus the
+/// scratch its kind computes in (messages of its first end), rounded up.
+fn state_room(net: &Network, process: usize, layout: Layout) -> u32 {
+    let spec = &net.processes()[process];
+    let first_end = spec.inputs.first().or(spec.outputs.first());
+    let scratch = first_end.map_or(0, |c| {
+        spec.kind_spec().scratch_messages * net.channels()[c.0].msg.size()
+    });
+    align_up(layout.size() as u32, 8) + align_up(scratch, 8)
+}
+
+/// What a process adds to its core's SRAM, as the planner lays it out: its
+/// task record, end records, the channel blocks it owns (a ring per lane of
+/// each input, an acknowledgement block per output; a shared end's records
+/// and tables), and its state room. Alignment padding (at most 8 bytes per
+/// block) is counted in. Unknown state sizes count as 0: the plan reports
+/// them.
+fn footprint(net: &Network, process: usize, state_layout: &dyn Fn(u32, Dtype) -> Option<Layout>) -> u32 {
+    let spec = &net.processes()[process];
+    let pad = |n: u32| align_up(n, BLOCK_ALIGN) + BLOCK_ALIGN;
+    let mut bytes = size_of::<TaskRecord>() as u32
+        + (spec.inputs.len() + spec.outputs.len()) as u32 * size_of::<EndRecord>() as u32;
+    for &c in &spec.inputs {
+        let ch = &net.channels()[c.0];
+        let lanes = ch.writers.len().max(1) as u32;
+        let ring = pad(ring_block_size(ch.capacity, ch.msg.size()));
+        bytes += lanes * ring + pad(lanes * size_of::<LaneRecord>() as u32);
+        if ch.kind.shared_reads() {
+            bytes +=
+                pad(size_of::<ShareRecord>() as u32) + pad(ch.readers.len() as u32 * size_of::<PeerRecord>() as u32);
+        }
+    }
+    for &c in &spec.outputs {
+        let ch = &net.channels()[c.0];
+        bytes += if ch.kind.shared_reads() {
+            pad(size_of::<ShareRecord>() as u32)
+                + pad(ch.readers.len() as u32 * size_of::<OutLaneRecord>() as u32)
+                + pad(ch.writers.len() as u32 * size_of::<PeerRecord>() as u32)
+        } else {
+            ACK_BLOCK_SIZE
+        };
+    }
+    let state = state_layout(spec.kind, spec.dtype).map_or(0, |l| state_room(net, process, l));
+    bytes + state + 8
+}
+
 /// Cores of the chip in snake order: row 0 left to right, row 1 right to left...
 fn snake(board: &Board) -> Vec<(u32, u32)> {
     (0..board.rows)
@@ -308,7 +354,15 @@ pub fn plan(
         }
     }
     let mapped = match placement {
-        Placement::Auto => Some(mapper::map(net, board.rows, board.cols, &order)),
+        Placement::Auto => {
+            let weights: Vec<u32> = (0..net.processes().len())
+                .map(|p| footprint(net, p, state_layout))
+                .collect();
+            // What a core has for processes: SRAM less the runtime, the
+            // boot header, the stack reserve and the barrier blocks' worst case.
+            let budget = SRAM_SIZE - RUNTIME_END - STACK_RESERVE - size_of::<BootHeader>() as u32 - 256;
+            Some(mapper::map(net, board.rows, board.cols, &order, &weights, budget))
+        }
         _ => None,
     };
     for (i, p) in net.processes().iter().enumerate() {
@@ -468,12 +522,7 @@ pub fn plan(
             })?;
             let align = (layout.align() as u32).max(8);
             let offset = align_up(arena_size, align);
-            // Kernels work in scratch memory at the end of their state room.
-            let first_end = spec.inputs.first().or(spec.outputs.first());
-            let scratch = first_end.map_or(0, |c| {
-                spec.kind_spec().scratch_messages * net.channels()[c.0].msg.size()
-            });
-            let size = align_up(layout.size() as u32, 8) + align_up(scratch, 8);
+            let size = state_room(net, p.0, layout);
             states.push((offset, size));
             arena_size = offset + size;
         }

@@ -6,10 +6,12 @@
 //! their cores. A write travels that many routers, and each hop is latency
 //! and mesh bandwidth every message of the channel pays.
 //!
-//! 1. Balance: no core takes more than `ceil(processes / cores)` unpinned
-//!    processes (pinned processes stay where they are pinned and count
-//!    against their core), so the load is even and every core's SRAM is
-//!    shared by as few processes as the network allows.
+//! 1. Balance and fit: no core takes more than `ceil(processes / cores)`
+//!    unpinned processes (pinned processes stay where they are pinned and
+//!    count against their core), so the load is even, and no core takes
+//!    more bytes than its budget (each process weighs what the planner will
+//!    lay out for it: records, channel blocks, state), so every core's SRAM
+//!    holds what it is given whenever the network can fit at all.
 //! 2. Seed: processes in breadth-first order of the channel graph (a
 //!    pipeline in pipeline order, a farm worker next to its farmer) are laid
 //!    along the snake through the mesh, whose consecutive cores are
@@ -24,7 +26,18 @@ use std::collections::VecDeque;
 
 /// Where each process goes: (row, col) within the chip, by [`ProcId`].
 /// Pinned processes keep their pin. `rows * cols` must be at least 1.
-pub(super) fn map(net: &Network, rows: u32, cols: u32, snake: &[(u32, u32)]) -> Vec<(u32, u32)> {
+///
+/// `weights` are the processes' bytes on their core; `budget` what a core
+/// has for them. A process that fits nowhere within the budget is put
+/// where the count allows; the planner then reports the core that is over.
+pub(super) fn map(
+    net: &Network,
+    rows: u32,
+    cols: u32,
+    snake: &[(u32, u32)],
+    weights: &[u32],
+    budget: u32,
+) -> Vec<(u32, u32)> {
     let n = net.processes().len();
     let cores = (rows * cols) as usize;
     let index = |(r, c): (u32, u32)| (r * cols + c) as usize;
@@ -51,27 +64,38 @@ pub(super) fn map(net: &Network, rows: u32, cols: u32, snake: &[(u32, u32)]) -> 
     let free = pinned.iter().filter(|p| p.is_none()).count();
     let cap = free.div_ceil(cores).max(1);
     let mut load = vec![0usize; cores];
+    let mut bytes = vec![0u64; cores];
     let mut at = vec![usize::MAX; n];
     for (p, pin) in pinned.iter().enumerate() {
         if let Some(core) = *pin {
             at[p] = core;
+            if core < cores {
+                bytes[core] += weights[p] as u64;
+            }
         }
     }
+    let budget = budget as u64;
 
     // Seed: breadth-first over the channel graph, along the snake.
     let order = bfs_order(n, &partners, &pinned);
-    let mut slot = snake.iter().map(|&rc| index(rc));
-    let mut current = slot.next();
+    // Along the snake: the first core from the current one on with room
+    // in count and bytes; failing that, the first with room in count.
+    let snake: Vec<usize> = snake.iter().map(|&rc| index(rc)).collect();
+    let mut current = 0usize;
     for p in order {
-        while let Some(core) = current {
-            if load[core] < cap {
-                break;
-            }
-            current = slot.next();
+        while load[snake[current]] >= cap {
+            current += 1;
         }
-        let core = current.expect("cap * cores >= the unpinned processes");
+        let fits = |core: usize| load[core] < cap && bytes[core] + weights[p] as u64 <= budget;
+        let core = snake[current..]
+            .iter()
+            .copied()
+            .find(|&c| fits(c))
+            .or_else(|| snake.iter().copied().find(|&c| fits(c)))
+            .unwrap_or(snake[current]);
         at[p] = core;
         load[core] += 1;
+        bytes[core] += weights[p] as u64;
     }
 
     // Improve: moves and swaps while a pass finds a better placement.
@@ -116,13 +140,17 @@ pub(super) fn map(net: &Network, rows: u32, cols: u32, snake: &[(u32, u32)]) -> 
                 if to == from {
                     continue;
                 }
-                if load[to] < cap {
+                if load[to] < cap && bytes[to] + weights[p] as u64 <= budget {
                     let delta = cost_of(p, to, &at) - here;
                     if delta < best.map_or(0, |b| b.0) {
                         best = Some((delta, to, None));
                     }
                 }
                 for &q in &on_core[to] {
+                    let (wp, wq) = (weights[p] as u64, weights[q] as u64);
+                    if bytes[to] - wq + wp > budget || bytes[from] - wp + wq > budget {
+                        continue;
+                    }
                     // Swap p and q; an edge between them keeps its length.
                     let between = partners[p].iter().filter(|&&x| x == q).count() as i64 * hops(from, to) as i64;
                     let delta = cost_of(p, to, &at) - here + cost_of(q, from, &at) - cost_of(q, to, &at) + 2 * between;
@@ -135,11 +163,15 @@ pub(super) fn map(net: &Network, rows: u32, cols: u32, snake: &[(u32, u32)]) -> 
                 on_core[from].retain(|&x| x != p);
                 on_core[to].push(p);
                 at[p] = to;
+                bytes[from] -= weights[p] as u64;
+                bytes[to] += weights[p] as u64;
                 match swap {
                     Some(q) => {
                         on_core[to].retain(|&x| x != q);
                         on_core[from].push(q);
                         at[q] = from;
+                        bytes[to] -= weights[q] as u64;
+                        bytes[from] += weights[q] as u64;
                     }
                     None => {
                         load[from] -= 1;
@@ -204,6 +236,23 @@ mod tests {
     use super::*;
     use ecsp_device::message::Dtype;
 
+    #[test]
+    fn no_core_is_given_more_bytes_than_its_budget() {
+        // Stages s0 and s1 weigh 900 of a core's 1,000 bytes, s2 and s3 100:
+        // the count cap (2 per core on 1x2) alone would put s0 and s1
+        // together; the budget pairs each heavy stage with a light one.
+        let net = scrambled_pipeline(4);
+        let mut weights = vec![0u32; 4];
+        for (k, w) in [(0, 900), (1, 900), (2, 100), (3, 100)] {
+            weights[net.process_id(&format!("s{k}")).unwrap().0] = w;
+        }
+        let at = map(&net, 1, 2, &snake(1, 2), &weights, 1000);
+        for core in [(0, 0), (0, 1)] {
+            let bytes: u32 = (0..4).filter(|&p| at[p] == core).map(|p| weights[p]).sum();
+            assert!(bytes <= 1000, "core {core:?} holds {bytes} bytes: {at:?}");
+        }
+    }
+
     fn snake(rows: u32, cols: u32) -> Vec<(u32, u32)> {
         (0..rows)
             .flat_map(|r| (0..cols).map(move |c| (r, if r % 2 == 0 { c } else { cols - 1 - c })))
@@ -232,7 +281,7 @@ mod tests {
         for (rows, cols) in [(4, 4), (8, 8)] {
             let n = (rows * cols) as usize;
             let net = scrambled_pipeline(n);
-            let at = map(&net, rows, cols, &snake(rows, cols));
+            let at = map(&net, rows, cols, &snake(rows, cols), &vec![100; n], 20_000);
             // n stages, n - 1 internal channels, each one hop at best.
             assert_eq!(cost(&net, &at), n as u32 - 1, "{rows}x{cols}");
             let mut used = at.clone();
@@ -252,7 +301,7 @@ mod tests {
         for w in 0..15 {
             net.process(&format!("w{w}"), "id", &[jobs], &[results], &[]).unwrap();
         }
-        let at = map(&net, 4, 4, &snake(4, 4));
+        let at = map(&net, 4, 4, &snake(4, 4), &[100; 16], 20_000);
         let mut used = at.clone();
         used.sort();
         used.dedup();
@@ -273,7 +322,7 @@ mod tests {
         let mut net = scrambled_pipeline(40);
         let first = net.process_id("s0").unwrap();
         net.pin(first, 3, 3);
-        let at = map(&net, 4, 4, &snake(4, 4));
+        let at = map(&net, 4, 4, &snake(4, 4), &[100; 40], 20_000);
         assert_eq!(at[first.0], (3, 3));
         let mut load = [0usize; 16];
         for (p, &(r, c)) in at.iter().enumerate() {
