@@ -594,6 +594,7 @@ impl Network {
             Shapes::SameLength => (inputs.iter().chain(outputs).copied().collect(), Vec::new()),
             Shapes::ToScalar => (inputs.to_vec(), outputs.to_vec()),
             Shapes::AnyLength => (outputs.to_vec(), inputs.to_vec()),
+            Shapes::Free => (Vec::new(), Vec::new()),
         };
         for &c in &scalars {
             if len(&c) != 1 {

@@ -272,13 +272,18 @@ impl Plan {
 }
 
 /// Bytes of a process's state room: its state rounded up to 8, plus the
-/// scratch its kind computes in (messages of its first end), rounded up.
+/// scratch its kind computes in (messages as large as its largest end's),
+/// rounded up.
 fn state_room(net: &Network, process: usize, layout: Layout) -> u32 {
     let spec = &net.processes()[process];
-    let first_end = spec.inputs.first().or(spec.outputs.first());
-    let scratch = first_end.map_or(0, |c| {
-        spec.kind_spec().scratch_messages * net.channels()[c.0].msg.size()
-    });
+    let largest = spec
+        .inputs
+        .iter()
+        .chain(&spec.outputs)
+        .map(|c| net.channels()[c.0].msg.size())
+        .max()
+        .unwrap_or(0);
+    let scratch = spec.kind_spec().scratch_messages * largest;
     align_up(layout.size() as u32, 8) + align_up(scratch, 8)
 }
 

@@ -286,3 +286,78 @@ fn vector_mistakes_are_refused_with_names() {
     // still takes a writer.
     net.process("gen", "generate", &[], &[s], &[("count", 1)]).unwrap();
 }
+
+/// The escape count of `c = cr + i*ci`, computed as the kernel does.
+fn escape(cr: f32, ci: f32, iterations: i64) -> f32 {
+    let (mut zr, mut zi) = (0f32, 0f32);
+    let mut n = 0;
+    while n < iterations {
+        let (zr2, zi2) = (zr * zr, zi * zi);
+        if zr2 + zi2 > 4.0 {
+            break;
+        }
+        zi = zr * zi * 2.0 + ci;
+        zr = zr2 - zi2 + cr;
+        n += 1;
+    }
+    n as f32
+}
+
+#[test]
+fn mandel_rows_from_the_host_match_a_reference() {
+    use ecsp_host::serve::{serve, Feed};
+    use ecsp_host::session::Session;
+    use std::sync::Arc;
+    let (width, rows, iterations) = (48u32, 12, 200);
+    for chip in [
+        Arc::new(threaded()) as Arc<dyn Chip>,
+        Arc::new(det_chip(11)) as Arc<dyn Chip>,
+    ] {
+        let mut net = Network::new();
+        let jobs = net.channel("jobs", MsgType::vector(Dtype::F32, 4), 2).unwrap();
+        let lines = net.channel("lines", MsgType::vector(Dtype::F32, width + 1), 2).unwrap();
+        net.process("mandel", "mandel", &[jobs], &[lines], &[("iterations", iterations)])
+            .unwrap();
+        let (x0, dx) = (-2.0f32, 3.0 / width as f32);
+        let messages: Vec<Vec<u8>> = (0..rows)
+            .map(|r| {
+                let y = -1.2 + 2.4 * r as f32 / rows as f32;
+                [x0, y, dx, r as f32].iter().flat_map(|v| v.to_le_bytes()).collect()
+            })
+            .collect();
+        let plan = plan(&net, chip.board(), Placement::Auto, &|k, d| chip.state_layout(k, d)).unwrap();
+        let session = Session::start(chip.clone(), Arc::new(net), Arc::new(plan)).unwrap();
+        let mut got = Vec::new();
+        let feeds = vec![Feed {
+            channel: jobs,
+            messages,
+        }];
+        serve(session, feeds, &mut |_, b| got.push(b.to_vec()), TIMEOUT).unwrap();
+        assert_eq!(got.len(), rows);
+        for (r, bytes) in got.iter().enumerate() {
+            let v: Vec<f32> = bytes
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+                .collect();
+            assert_eq!(v[0], r as f32, "the tag comes back first");
+            let y = -1.2 + 2.4 * r as f32 / rows as f32;
+            let want: Vec<f32> = (0..width).map(|i| escape(x0 + dx * i as f32, y, iterations)).collect();
+            assert_eq!(&v[1..], &want[..], "row {r}");
+        }
+    }
+    // Integers are refused: the kernel needs real numbers.
+    let chip = threaded();
+    let mut net = Network::new();
+    let jobs = net.channel("jobs", MsgType::vector(Dtype::I32, 4), 0).unwrap();
+    let lines = net.channel("lines", MsgType::vector(Dtype::I32, 9), 0).unwrap();
+    net.process("gen", "ramp", &[], &[jobs], &[("count", 1)]).unwrap();
+    net.process("mandel", "mandel", &[jobs], &[lines], &[("iterations", 10)])
+        .unwrap();
+    net.process("sink", "consume", &[lines], &[], &[]).unwrap();
+    let plan = plan(&net, chip.board(), Placement::Auto, &|k, d| chip.state_layout(k, d)).unwrap();
+    let e = run(&chip, &net, &plan, TIMEOUT).unwrap_err();
+    assert!(
+        e.to_string().contains("`mandel`") && e.to_string().contains("parameter"),
+        "{e}"
+    );
+}

@@ -230,3 +230,54 @@ pub(super) async fn ramp<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, Proc
         ticks: 0,
     })
 }
+
+/// The Mandelbrot kernel of a data-parallel farm: for each input vector
+/// `(x0, y, dx, tag)` (at least 4 elements; more are ignored) outputs
+/// `(tag, n_0, .., n_{len-2})`, where `n_i` is the number of iterations of
+/// `z <- z^2 + c` from 0 before `|z| > 2` for `c = x0 + i*dx + iy`, at most
+/// `iterations` (param 0). Floats only: the element type must be f32 or f64.
+pub(super) async fn mandel<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, ProcessError> {
+    let iterations = p.param(0);
+    if iterations <= 0 || T::from_f64(0.5) == T::zero() {
+        // A positive limit, and a real element type (0.5 must not round to 0).
+        return Err(ProcessError::BadParam { index: 0 });
+    }
+    let mut input = p.input_vec::<T>(0)?;
+    let mut output = p.output_vec::<T>(0)?;
+    if input.len() < 4 || output.len() < 2 {
+        return Err(ProcessError::LengthMismatch);
+    }
+    let width = output.len() - 1;
+    // SAFETY: the one call for this process.
+    let buf = unsafe { p.scratch::<T>(input.len().max(output.len()))? };
+    let four = T::from_i64(4);
+    let mut handled = 0;
+    loop {
+        if let Err(why) = input.recv_into(&mut buf[..input.len()]).await {
+            pass_on(why, &mut output);
+            return ended(handled, why);
+        }
+        let (x0, y, dx, tag) = (buf[0], buf[1], buf[2], buf[3]);
+        buf[0] = tag;
+        for i in 0..width {
+            let cr = x0.plus(dx.times(T::from_i64(i as i64)));
+            let (mut zr, mut zi) = (T::zero(), T::zero());
+            let mut n = 0i64;
+            while n < iterations {
+                let (zr2, zi2) = (zr.times(zr), zi.times(zi));
+                if zr2.plus(zi2) > four {
+                    break;
+                }
+                zi = zr.times(zi).times(T::from_i64(2)).plus(y);
+                zr = zr2.minus(zi2).plus(cr);
+                n += 1;
+            }
+            buf[1 + i] = T::from_i64(n);
+        }
+        if output.send(&buf[..output.len()]).await.is_err() {
+            input.poison();
+            return ended(handled, RecvError::Poisoned);
+        }
+        handled += 1;
+    }
+}

@@ -46,6 +46,8 @@ pub enum Shapes {
     ToScalar,
     /// Outputs of any one length (it has no inputs).
     AnyLength,
+    /// Any lengths: the kind says which in its summary and checks them.
+    Free,
 }
 
 /// What the host needs to know about a kind.
@@ -67,9 +69,8 @@ pub struct KindSpec {
     pub forever: bool,
     /// Which message types its channels may carry.
     pub shapes: Shapes,
-    /// Scratch memory it needs beyond its state, in messages of its first
-    /// end (an input's when it has inputs): the host adds this much to its
-    /// state room.
+    /// Scratch memory it needs beyond its state, in messages as large as
+    /// its largest end's: the host adds this much to its state room.
     pub scratch_messages: u32,
     /// Parameters given by name: (parameter, the names it takes, whose
     /// index is the value the device sees).
@@ -321,6 +322,18 @@ pub static KINDS: &[KindSpec] = &[
         choices: &[],
         float_params: &[],
     },
+    KindSpec {
+        name: "mandel",
+        summary: "for each input (x0, y, dx, tag) outputs (tag, escape counts of the len-1 points x0 + i*dx + iy), at most `iterations` each",
+        inputs: Arity::Exactly(1),
+        outputs: Arity::Exactly(1),
+        params: &["iterations"],
+        forever: true,
+        shapes: Shapes::Free,
+        scratch_messages: 1,
+        choices: &[],
+        float_params: &[],
+    },
 ];
 
 /// Finds a kind by name: its id and spec.
@@ -504,6 +517,10 @@ macro_rules! by_kind {
                 use super::kernels::ramp as $f;
                 $body
             }
+            20 => {
+                use super::kernels::mandel as $f;
+                $body
+            }
             _ => $otherwise,
         }
     };
@@ -544,7 +561,7 @@ mod tests {
 
     #[test]
     fn every_kind_dispatches() {
-        assert_eq!(KINDS.len(), 20);
+        assert_eq!(KINDS.len(), 21);
         for (i, k) in KINDS.iter().enumerate() {
             assert_eq!(kind_by_name(k.name).map(|(id, _)| id), Some(i as u32));
         }
