@@ -188,6 +188,20 @@ pub fn state_size<M: Mesh>(kind: u32) -> Option<usize> {
     (size != 0).then(|| header::<M>() + size as usize)
 }
 
+/// Size and alignment of the state of a process of `kind` on silicon, where
+/// the C runtime alone runs and a state is the C state only: what a
+/// hardware backend's planner reserves in the task arena. `None` for a kind
+/// the C runtime does not have. The C states hold fixed-width fields only,
+/// so their layout is the same on the Epiphany as on the host computing it.
+pub fn device_state_layout(kind: u32) -> Option<core::alloc::Layout> {
+    // SAFETY: a pure function of its argument, no memory is touched.
+    let size = unsafe { ecsp_c_state_size(kind & !C_KIND_FLAG) };
+    if size == 0 {
+        return None;
+    }
+    core::alloc::Layout::from_size_align(size as usize, 8).ok()
+}
+
 /// The C runtime's view of the protocol structures: `(name, offset, size)`
 /// for every structure (`"BootHeader"`, offset 0, its size), field
 /// (`"BootHeader.magic"`) and constant (`"const BOOT_MAGIC"`, its value, 0).
@@ -410,6 +424,9 @@ mod tests {
         }
         // SAFETY: as above.
         assert_eq!(unsafe { ecsp_c_state_size(99) }, 0);
+        assert!(device_state_layout(99).is_none());
+        let id = device_state_layout(0).unwrap();
+        assert_eq!((id.size() % 8, id.align()), (0, 8));
     }
 
     #[test]

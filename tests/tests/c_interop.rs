@@ -578,3 +578,23 @@ fn stressed_alt_with_c_and_rust_over_seeds() {
         );
     }
 }
+
+/// Commstime all in Rust against all in C, threaded, one communication in
+/// ns: what the C runtime's calls through the HAL table cost in the
+/// simulator. A measurement, not a check: run it in release with
+/// `cargo test --release -p ecsp-tests --test c_interop -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement: run in release with --ignored --nocapture"]
+fn commstime_c_against_rust() {
+    let chip = threaded_chip(2);
+    let iterations = 200_000u64;
+    for placement in [Placement::Packed, Placement::Spread] {
+        for (label, c) in [("rust", &[][..]), ("c", &["prefix", "delta", "succ", "consume"][..])] {
+            let net = ecsp_host::commstime::network(iterations, 1000);
+            let report = run_mixed(&chip, &net, placement, c, label);
+            let consumer = report.process("consume").unwrap();
+            let ns = consumer.ticks as f64 * 1e9 / chip.ticks_per_second() as f64 / (iterations * 4) as f64;
+            println!("commstime {placement} {label}: {ns:.1} ns per communication");
+        }
+    }
+}
