@@ -417,6 +417,9 @@ mod tests {
             "plus",
             "tail",
             "alt_count",
+            "delta_par",
+            "mux",
+            "demux",
         ] {
             let (kind, _) = crate::process::kind_by_name(name).unwrap();
             // SAFETY: a pure function of its argument.

@@ -345,6 +345,9 @@ fn every_c_state_fits_the_room_a_test_image_gives() {
         "plus",
         "tail",
         "alt_count",
+        "delta_par",
+        "mux",
+        "demux",
     ] {
         let (kind, _) = kind_by_name(name).unwrap();
         assert!(state_size::<OneCore<'static>>(kind).unwrap() <= 1024, "{name}");

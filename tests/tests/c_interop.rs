@@ -28,7 +28,7 @@ use std::time::Duration;
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The kinds the C runtime implements.
-const C_KINDS: [&str; 11] = [
+const C_KINDS: [&str; 14] = [
     "id",
     "succ",
     "prefix",
@@ -40,6 +40,9 @@ const C_KINDS: [&str; 11] = [
     "plus",
     "tail",
     "alt_count",
+    "delta_par",
+    "mux",
+    "demux",
 ];
 
 fn threaded_chip(threads: usize) -> SimChip {
@@ -515,6 +518,114 @@ fn alternation_over_mixed_lanes_over_seeds() {
             Placement::Spread,
             c,
             6,
+            &format!("seed {seed}, capacity {capacity}, C: {c:?}"),
+        );
+    }
+}
+
+/// Three generators multiplexed onto one channel by mux and split again by
+/// demux, each stream to its own consumer; and delta_par copying a stream
+/// to two consumers at once.
+fn mux_network(n: i64, capacity: u32) -> Network {
+    let mut net = Network::new();
+    let dtype = Dtype::I64;
+    let ins: Vec<_> = (0..3)
+        .map(|i| net.channel(&format!("in{i}"), dtype, capacity).unwrap())
+        .collect();
+    let outs: Vec<_> = (0..3)
+        .map(|i| net.channel(&format!("out{i}"), dtype, capacity).unwrap())
+        .collect();
+    let wire = net.channel("wire", dtype, capacity).unwrap();
+    for (i, &ch) in ins.iter().enumerate() {
+        let start = 1 + 1_000 * i as i64;
+        net.process(
+            &format!("g{i}"),
+            "generate",
+            &[],
+            &[ch],
+            &[("start", start), ("count", n)],
+        )
+        .unwrap();
+    }
+    net.process("mux", "mux", &ins, &[wire], &[]).unwrap();
+    net.process("demux", "demux", &[wire], &outs, &[]).unwrap();
+    for (i, &ch) in outs.iter().enumerate() {
+        net.process(&format!("c{i}"), "consume", &[ch], &[], &[("count", -1)])
+            .unwrap();
+    }
+    let src = net.channel("src", dtype, capacity).unwrap();
+    let copies: Vec<_> = (0..2)
+        .map(|i| net.channel(&format!("copy{i}"), dtype, capacity).unwrap())
+        .collect();
+    net.process("g3", "generate", &[], &[src], &[("start", 7), ("count", n)])
+        .unwrap();
+    net.process("par", "delta_par", &[src], &copies, &[]).unwrap();
+    for (i, &ch) in copies.iter().enumerate() {
+        net.process(&format!("d{i}"), "consume", &[ch], &[], &[("count", -1)])
+            .unwrap();
+    }
+    net
+}
+
+const MUX_SPLITS: [&[&str]; 4] = [
+    &["mux", "demux", "par"],
+    &["g0", "g2", "c1", "d0"],
+    &["mux", "c0", "g3", "d1"],
+    &[
+        "g0", "g1", "g2", "g3", "mux", "demux", "par", "c0", "c1", "c2", "d0", "d1",
+    ],
+];
+
+fn check_mux(chip: &SimChip, capacity: u32, placement: Placement, c: &[&str], n: i64, what: &str) {
+    let report = run_mixed(chip, &mux_network(n, capacity), placement, c, what);
+    for i in 0..3 {
+        let sink = report.process(&format!("c{i}")).unwrap();
+        let start = 1 + 1_000 * i;
+        assert_eq!(sink.value, n as u64, "{what}: c{i} count");
+        assert_eq!(
+            sink.aux as i64,
+            (start..start + n).sum::<i64>(),
+            "{what}: c{i} got another stream"
+        );
+    }
+    for i in 0..2 {
+        let sink = report.process(&format!("d{i}")).unwrap();
+        assert_eq!(sink.value, n as u64, "{what}: d{i} count");
+        assert_eq!(sink.aux as i64, (7..7 + n).sum::<i64>(), "{what}: d{i} sum");
+    }
+}
+
+#[test]
+fn mux_demux_and_delta_par_across_the_runtimes_threaded() {
+    let chip = threaded_chip(2);
+    for capacity in [0, 2] {
+        for placement in [Placement::Spread, Placement::Packed] {
+            for c in MUX_SPLITS {
+                check_mux(
+                    &chip,
+                    capacity,
+                    placement,
+                    c,
+                    100,
+                    &format!("capacity {capacity}, {placement}, C: {c:?}"),
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn mux_demux_and_delta_par_across_the_runtimes_over_seeds() {
+    for seed in seeds() {
+        let chip = det_chip(seed);
+        let capacity = [0, 2][seed as usize % 2];
+        let c = MUX_SPLITS[seed as usize % MUX_SPLITS.len()];
+        check_mux(
+            &chip,
+            capacity,
+            Placement::Spread,
+            c,
+            5,
             &format!("seed {seed}, capacity {capacity}, C: {c:?}"),
         );
     }

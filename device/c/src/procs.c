@@ -36,7 +36,10 @@ typedef struct ecsp_proc {
     uint32_t outputs;
     uint32_t i;           /* delta: the output being sent to; merge, alt_count: the input chosen */
     uint32_t last;        /* merge, alt_count: the input chosen last (fairness) */
-    uint32_t open;        /* merge, alt_count: bit i set while input i is open */
+    uint32_t open;        /* merge, mux, alt_count: bit i set while input i is open;
+                             delta_par: bit k set while the send on output k is under way */
+    int32_t failed;       /* delta_par: one of the sends failed */
+    uint32_t reserved;
     ecsp_value msg;       /* the value in hand */
     ecsp_value msg2;      /* plus: the first operand */
     uint64_t handled;     /* values handled, or sent, or timed */
@@ -51,6 +54,7 @@ ECSP_STATIC_ASSERT(sizeof(ecsp_proc) % 8 == 0, "states stay 8-byte aligned");
 /* Most ends of each kind (registry.rs `KINDS`). */
 #define MAX_DELTA_OUTPUTS 4u
 #define MAX_MERGE_INPUTS 8u
+#define MAX_DEMUX_OUTPUTS 8u
 
 /* alt_count keeps a count per input after the ends. */
 #define ALT_COUNTS(p) ((uint64_t *)(void *)(IN(p, MAX_MERGE_INPUTS)))
@@ -88,6 +92,12 @@ uint32_t ecsp_c_state_size(uint32_t kind)
         return size_for(2, 1, 0);
     case ECSP_KIND_ALT_COUNT:
         return size_for(MAX_MERGE_INPUTS, 0, MAX_MERGE_INPUTS * (uint32_t)sizeof(uint64_t));
+    case ECSP_KIND_DELTA_PAR:
+        return size_for(1, MAX_DELTA_OUTPUTS, 0);
+    case ECSP_KIND_MUX:
+        return size_for(MAX_MERGE_INPUTS, 1, 0);
+    case ECSP_KIND_DEMUX:
+        return size_for(1, MAX_DEMUX_OUTPUTS, 0);
     default:
         return 0;
     }
@@ -635,6 +645,142 @@ static int step_alt_count(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
     return ECSP_BLOCKED;
 }
 
+/* One attempt at every send still under way of delta_par (bit k of
+ * `open`: output k has not completed): ECSP_BLOCKED while any has not,
+ * then ECSP_DONE, or ECSP_SHUT_POISONED when any of them failed. */
+static int send_all(const ecsp_hal *h, ecsp_proc *p)
+{
+    for (uint32_t k = 0; k < p->outputs; k++) {
+        if (!(p->open & (1u << k)))
+            continue;
+        int r = ecsp_send(h, OUT(p, k), &p->msg);
+        if (r != ECSP_BLOCKED) {
+            p->open &= ~(1u << k);
+            if (r != ECSP_DONE)
+                p->failed = 1;
+        }
+    }
+    if (p->open)
+        return ECSP_BLOCKED;
+    return p->failed ? ECSP_SHUT_POISONED : ECSP_DONE;
+}
+
+/* delta_par: each input on every output at once; the sends complete in any
+ * order, so one slow reader does not hold up the others. */
+static int step_delta_par(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
+{
+    int r;
+    uint32_t err;
+    PT_BEGIN(p);
+    if ((err = open_input(h, p)) != 0)
+        return fail(p, out, err, 0);
+    if (p->outputs > MAX_DELTA_OUTPUTS)
+        return fail(p, out, ECSP_ERR_MISSING_END, MAX_DELTA_OUTPUTS);
+    for (p->i = 0; p->i < p->outputs; p->i++)
+        if ((err = open_output(h, p, p->i)) != 0)
+            return fail(p, out, err, p->i);
+    for (;;) {
+        PT_AWAIT(p, r, WAIT_END(IN(p, 0)->end), ecsp_recv(h, IN(p, 0), &p->msg));
+        if (r != ECSP_DONE) {
+            pass_on(h, p, r, p->outputs);
+            return finish(p, out, p->handled, ended_by(r), 0);
+        }
+        p->open = (1u << p->outputs) - 1u;
+        p->failed = 0;
+        PT_AWAIT(p, r, ECSP_WAIT_OTHER, send_all(h, p));
+        if (r != ECSP_DONE) {
+            ecsp_poison_reader(h, IN(p, 0));
+            pass_on(h, p, ECSP_SHUT_POISONED, p->outputs);
+            return finish(p, out, p->handled, 1, 0);
+        }
+        p->handled++;
+    }
+    PT_END(p);
+    return ECSP_BLOCKED;
+}
+
+/* mux: fair-selects an input, outputs its index, then the value; closes its
+ * output once every input is closed. */
+static int step_mux(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
+{
+    int r;
+    uint32_t err;
+    PT_BEGIN(p);
+    if ((err = open_inputs(h, p, MAX_MERGE_INPUTS, &p->i)) != 0)
+        return fail(p, out, err, p->i);
+    if ((err = open_output(h, p, 0)) != 0)
+        return fail(p, out, err, 0);
+    p->open = (1u << p->inputs) - 1u;
+    p->last = ECSP_NO_TASK;
+    while (p->open) {
+        PT_AWAIT(p, r, ECSP_WAIT_OTHER, alt_recv(h, p));
+        if (r == ECSP_SHUT_CLOSED) {
+            p->open &= ~(1u << p->i);
+        } else if (r == ECSP_SHUT_POISONED) {
+            poison_inputs(h, p);
+            pass_on(h, p, ECSP_SHUT_POISONED, 1);
+            return finish(p, out, p->handled, 1, 0);
+        } else {
+            p->msg2 = from_i64(p->dtype, (int64_t)p->i);
+            PT_AWAIT(p, r, WAIT_END(OUT(p, 0)->end), ecsp_send(h, OUT(p, 0), &p->msg2));
+            if (r == ECSP_DONE)
+                PT_AWAIT(p, r, WAIT_END(OUT(p, 0)->end), ecsp_send(h, OUT(p, 0), &p->msg));
+            if (r != ECSP_DONE) {
+                poison_inputs(h, p);
+                return finish(p, out, p->handled, 1, 0);
+            }
+            p->handled++;
+        }
+    }
+    pass_on(h, p, ECSP_SHUT_CLOSED, 1);
+    return finish(p, out, p->handled, 0, 0);
+    PT_END(p);
+    return ECSP_BLOCKED;
+}
+
+/* demux: reads an index, then a value, and sends the value on that output;
+ * an index out of range fails with BadParam. */
+static int step_demux(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
+{
+    int r;
+    uint32_t err;
+    PT_BEGIN(p);
+    if ((err = open_input(h, p)) != 0)
+        return fail(p, out, err, 0);
+    if (p->outputs > MAX_DEMUX_OUTPUTS)
+        return fail(p, out, ECSP_ERR_MISSING_END, MAX_DEMUX_OUTPUTS);
+    for (p->i = 0; p->i < p->outputs; p->i++)
+        if ((err = open_output(h, p, p->i)) != 0)
+            return fail(p, out, err, p->i);
+    for (;;) {
+        PT_AWAIT(p, r, WAIT_END(IN(p, 0)->end), ecsp_recv(h, IN(p, 0), &p->msg2));
+        if (r == ECSP_DONE)
+            PT_AWAIT(p, r, WAIT_END(IN(p, 0)->end), ecsp_recv(h, IN(p, 0), &p->msg));
+        if (r != ECSP_DONE) {
+            pass_on(h, p, r, p->outputs);
+            return finish(p, out, p->handled, ended_by(r), 0);
+        }
+        {
+            int64_t index = to_i64(p->dtype, p->msg2);
+            if (index < 0 || index >= (int64_t)p->outputs) {
+                ecsp_poison_reader(h, IN(p, 0));
+                pass_on(h, p, ECSP_SHUT_POISONED, p->outputs);
+                return fail(p, out, ECSP_ERR_BAD_PARAM, 0);
+            }
+            p->i = (uint32_t)index;
+        }
+        PT_AWAIT(p, r, WAIT_END(OUT(p, p->i)->end), ecsp_send(h, OUT(p, p->i), &p->msg));
+        if (r != ECSP_DONE) {
+            ecsp_poison_reader(h, IN(p, 0));
+            pass_on(h, p, ECSP_SHUT_POISONED, p->outputs);
+            return finish(p, out, p->handled, 1, 0);
+        }
+        p->handled++;
+    }
+    PT_END(p);
+    return ECSP_BLOCKED;
+}
+
 uint32_t ecsp_c_init(const ecsp_hal *h, void *state, uint32_t room, uint32_t record, uint32_t ends_offset,
                      uint32_t end_count)
 {
@@ -693,6 +839,12 @@ int ecsp_c_step(const ecsp_hal *h, void *state, ecsp_outcome *out)
         return step_merge(h, p, out);
     case ECSP_KIND_ALT_COUNT:
         return step_alt_count(h, p, out);
+    case ECSP_KIND_DELTA_PAR:
+        return step_delta_par(h, p, out);
+    case ECSP_KIND_MUX:
+        return step_mux(h, p, out);
+    case ECSP_KIND_DEMUX:
+        return step_demux(h, p, out);
     default:
         /* ecsp_c_init admits no other kind */
         return fail(p, out, ECSP_ERR_BAD_PARAM, 0);

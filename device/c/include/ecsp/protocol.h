@@ -105,6 +105,9 @@
 #define ECSP_KIND_PLUS 8u
 #define ECSP_KIND_TAIL 9u
 #define ECSP_KIND_ALT_COUNT 10u
+#define ECSP_KIND_DELTA_PAR 11u
+#define ECSP_KIND_MUX 12u
+#define ECSP_KIND_DEMUX 13u
 
 /* Set in TaskRecord.kind by a host that wants this process run by the C
  * runtime in a simulator that carries both runtimes (ecsp-device's
