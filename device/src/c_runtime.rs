@@ -57,6 +57,8 @@ struct Hal {
     write_word: unsafe extern "C-unwind" fn(*mut c_void, u32, u32),
     wake: unsafe extern "C-unwind" fn(*mut c_void, u32),
     now_ticks: unsafe extern "C-unwind" fn(*mut c_void) -> u64,
+    ticks_per_second: unsafe extern "C-unwind" fn(*mut c_void) -> u64,
+    wake_at: unsafe extern "C-unwind" fn(*mut c_void, u64),
 }
 
 /// A process's result (`ecsp_outcome`).
@@ -286,6 +288,16 @@ unsafe extern "C-unwind" fn hal_now_ticks<M: Mesh>(ctx: *mut c_void) -> u64 {
     unsafe { mesh::<M>(ctx) }.now_ticks()
 }
 
+unsafe extern "C-unwind" fn hal_ticks_per_second<M: Mesh>(ctx: *mut c_void) -> u64 {
+    // SAFETY: as in `hal_load_word`.
+    unsafe { mesh::<M>(ctx) }.ticks_per_second()
+}
+
+unsafe extern "C-unwind" fn hal_wake_at<M: Mesh>(ctx: *mut c_void, deadline: u64) {
+    // SAFETY: as in `hal_load_word`.
+    unsafe { mesh::<M>(ctx) }.wake_at(deadline)
+}
+
 /// The HAL table over the mesh handle at `mesh`.
 fn hal<M: Mesh>(mesh: *mut M) -> Hal {
     Hal {
@@ -297,6 +309,8 @@ fn hal<M: Mesh>(mesh: *mut M) -> Hal {
         write_word: hal_write_word::<M>,
         wake: hal_wake::<M>,
         now_ticks: hal_now_ticks::<M>,
+        ticks_per_second: hal_ticks_per_second::<M>,
+        wake_at: hal_wake_at::<M>,
     }
 }
 
@@ -420,6 +434,7 @@ mod tests {
             "delta_par",
             "mux",
             "demux",
+            "watchdog",
         ] {
             let (kind, _) = crate::process::kind_by_name(name).unwrap();
             // SAFETY: a pure function of its argument.

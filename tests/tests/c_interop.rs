@@ -28,7 +28,7 @@ use std::time::Duration;
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The kinds the C runtime implements.
-const C_KINDS: [&str; 14] = [
+const C_KINDS: [&str; 15] = [
     "id",
     "succ",
     "prefix",
@@ -43,6 +43,7 @@ const C_KINDS: [&str; 14] = [
     "delta_par",
     "mux",
     "demux",
+    "watchdog",
 ];
 
 fn threaded_chip(threads: usize) -> SimChip {
@@ -422,15 +423,87 @@ fn a_kind_the_c_runtime_lacks_is_refused_at_boot() {
     let mut net = Network::new();
     let a = net.channel("a", Dtype::U32, 0).unwrap();
     let b = net.channel("b", Dtype::U32, 0).unwrap();
-    net.process("gen", "generate", &[], &[a], &[("start", 1), ("count", 3)])
+    let p0 = net
+        .process("p0", "barrier_count", &[b], &[a], &[("rounds", 2)])
         .unwrap();
-    net.process("dog", "watchdog", &[a], &[b], &[("timeout_us", 1000)])
+    let p1 = net
+        .process("p1", "barrier_count", &[a], &[b], &[("rounds", 2)])
         .unwrap();
-    net.process("sink", "consume", &[b], &[], &[("count", -1)]).unwrap();
+    net.barrier("bar", &[p0, p1]).unwrap();
     let chip = threaded_chip(1);
-    let plan = plan_mixed(&chip, &net, Placement::Spread, &["dog"]);
-    let e = run(&chip, &net, &plan, Duration::from_secs(10)).expect_err("watchdog has no C implementation");
+    let plan = plan_mixed(&chip, &net, Placement::Spread, &["p1"]);
+    let e = run(&chip, &net, &plan, Duration::from_secs(10)).expect_err("barrier_count has no C implementation");
     assert!(e.to_string().contains("kind"), "{e}");
+}
+
+/// generate -> watchdog -> consume with the stream flowing, and a ring with
+/// no token in it that only the watchdog's timeout can end (the watchdog
+/// tests of the Rust kind, tests/watchdog.rs, with C in the network).
+fn watchdog_networks(n: i64, timeout_us: i64) -> [Network; 2] {
+    let mut flowing = Network::new();
+    let a = flowing.channel("a", Dtype::I32, 0).unwrap();
+    let b = flowing.channel("b", Dtype::I32, 0).unwrap();
+    flowing
+        .process("gen", "generate", &[], &[a], &[("start", 1), ("count", n)])
+        .unwrap();
+    flowing
+        .process("dog", "watchdog", &[a], &[b], &[("timeout_us", timeout_us)])
+        .unwrap();
+    flowing.process("sink", "consume", &[b], &[], &[("count", -1)]).unwrap();
+    let mut starved = Network::new();
+    let [a, b, c, d] = ["a", "b", "c", "d"].map(|name| starved.channel(name, Dtype::I32, 0).unwrap());
+    starved.process("loop", "id", &[c], &[a], &[]).unwrap();
+    starved
+        .process("dog", "watchdog", &[a], &[b], &[("timeout_us", timeout_us)])
+        .unwrap();
+    starved.process("relay", "delta", &[b], &[c, d], &[]).unwrap();
+    starved.process("sink", "consume", &[d], &[], &[("count", 10)]).unwrap();
+    [flowing, starved]
+}
+
+fn check_watchdog(chip: &SimChip, c: &[&str], n: i64, timeout_us: i64, what: &str) {
+    let [flowing, starved] = watchdog_networks(n, timeout_us);
+    // The processes of `c` each network has.
+    let only = |net: &Network| -> Vec<&str> { c.iter().copied().filter(|p| net.process_id(p).is_some()).collect() };
+    let report = run_mixed(chip, &flowing, Placement::Spread, &only(&flowing), what);
+    let sink = report.process("sink").unwrap();
+    assert_eq!(
+        (sink.value as i64, sink.aux as i64),
+        (n, n * (n + 1) / 2),
+        "{what}: flowing"
+    );
+    let dog = report.process("dog").unwrap();
+    assert_eq!(
+        (dog.value as i64, dog.aux),
+        (n, 0),
+        "{what}: forwarded all, ended by the close"
+    );
+    let report = run_mixed(chip, &starved, Placement::Spread, &only(&starved), what);
+    let sink = report.process("sink").unwrap();
+    assert_eq!(sink.value, 0, "{what}: starved: nothing to consume");
+    assert!(sink.finished, "{what}: the watchdog's poison ends the consumer");
+    assert_eq!(report.process("dog").unwrap().aux, 1, "{what}: the watchdog timed out");
+}
+
+const WATCHDOG_SPLITS: [&[&str]; 3] = [&["dog"], &["gen", "sink", "relay"], &["gen", "dog", "sink", "loop"]];
+
+#[test]
+fn a_c_watchdog_times_out_threaded() {
+    let chip = threaded_chip(2);
+    for c in WATCHDOG_SPLITS {
+        check_watchdog(&chip, c, 200, 20_000, &format!("C: {c:?}"));
+    }
+}
+
+#[test]
+fn a_c_watchdog_times_out_over_seeds() {
+    for seed in seeds() {
+        let chip = det_chip(seed);
+        let c = WATCHDOG_SPLITS[seed as usize % WATCHDOG_SPLITS.len()];
+        // Virtual time: a step is a nanosecond, and the engine jumps to the
+        // deadline when nothing else can happen.
+        check_watchdog(&chip, c, 10, 1_000, &format!("seed {seed}, C: {c:?}"));
+    }
 }
 
 /// merge over a one-to-one input and an any-to-one input with two writers,

@@ -31,7 +31,7 @@ ecsp_ivt:
     .org ecsp_ivt + 0x0c
     b ecsp_quiet_isr        /* 3 timer0 (masked) */
     .org ecsp_ivt + 0x10
-    b ecsp_quiet_isr        /* 4 timer1 (masked) */
+    b ecsp_timer_isr        /* 4 timer1: a deadline (ecsp_wake_at) */
     .org ecsp_ivt + 0x14
     b ecsp_quiet_isr        /* 5 message (masked) */
     .org ecsp_ivt + 0x18

@@ -10,6 +10,7 @@
 void ecsp_main(void) __asm__("ecsp_main");
 void ecsp_user_isr(void) __asm__("ecsp_user_isr");
 void ecsp_fault_isr(void) __asm__("ecsp_fault_isr");
+void ecsp_timer_isr(void) __asm__("ecsp_timer_isr");
 /* The `idle` instruction of the executor loop (defined in run()). */
 extern char ecsp_idle_insn[] __asm__("ecsp_idle_insn");
 
@@ -44,6 +45,37 @@ uint64_t ecsp_now_ticks(const ecsp_hal *h)
         last_timer = top;
     }
     return ticks;
+}
+
+/* The deadline CTIMER1 is counting down to, UINT64_MAX when none. */
+static uint64_t armed = UINT64_MAX;
+
+void ecsp_wake_at(const ecsp_hal *h, uint64_t deadline)
+{
+    uint64_t now = ecsp_now_ticks(h);
+    if (deadline >= armed && armed > now)
+        return; /* an earlier deadline is pending */
+    armed = deadline;
+    uint64_t left = deadline > now ? deadline - now : 1;
+    /* Long waits are cut into timer periods: an early wake-up is allowed. */
+    uint32_t count = left > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)left;
+    uint32_t config;
+    __asm__ __volatile__("movts ctimer1, %0" ::"r"(count));
+    __asm__ __volatile__("movfs %0, config" : "=r"(config));
+    config = (config & ~0xF00u) | 0x100u; /* CTIMER1 counts clock cycles */
+    __asm__ __volatile__("movts config, %0" ::"r"(config));
+}
+
+/* CTIMER1 reached zero: a deadline passed; wake the executor as a write
+ * would, and stop the timer. */
+void __attribute__((interrupt, disinterrupt)) ecsp_timer_isr(void)
+{
+    uint32_t config;
+    __asm__ __volatile__("movfs %0, config" : "=r"(config));
+    config &= ~0xF00u;
+    __asm__ __volatile__("movts config, %0" ::"r"(config));
+    armed = UINT64_MAX;
+    woken = 1;
 }
 
 /* The user interrupt: a write to this core landed (PROTOCOL.md section 4).
@@ -108,8 +140,9 @@ void ecsp_main(void)
      * clear it, so that cores which do take part are not held back
      * (PROTOCOL.md section 6, "Which cores take part"). */
     __asm__ __volatile__("wand");
-    /* Take only the wake-up and the faults (an IMASK bit set masks). */
-    uint32_t mask = 0x3FFu & ~(ECSP_USER_IRQ_BIT | 0x2u | 0x4u);
+    /* Take only the wake-up, the timer of deadlines (timer1, irq 4) and the
+     * faults (an IMASK bit set masks). */
+    uint32_t mask = 0x3FFu & ~(ECSP_USER_IRQ_BIT | 0x10u | 0x2u | 0x4u);
     __asm__ __volatile__("movts imask, %0" ::"r"(mask));
     __asm__ __volatile__("gie" ::: "memory");
     if (ecsp_boot(&hal, &executor, core_id & 0xFFFu, 0) == 0)

@@ -98,6 +98,8 @@ uint32_t ecsp_c_state_size(uint32_t kind)
         return size_for(MAX_MERGE_INPUTS, 1, 0);
     case ECSP_KIND_DEMUX:
         return size_for(1, MAX_DEMUX_OUTPUTS, 0);
+    case ECSP_KIND_WATCHDOG:
+        return size_for(1, 1, 0);
     default:
         return 0;
     }
@@ -781,6 +783,68 @@ static int step_demux(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
     return ECSP_BLOCKED;
 }
 
+/* What watch() reports when the deadline passed with nothing received. */
+#define WATCH_TIMEOUT 2
+
+/* The watchdog's priority select over [its input, a timeout at `aux`]: a
+ * receive attempt first; then the clock; with neither, the timer is armed
+ * (the timeout guard's before_sleep) and the process waits. */
+static int watch(const ecsp_hal *h, ecsp_proc *p)
+{
+    int r = ecsp_recv(h, IN(p, 0), &p->msg);
+    if (r != ECSP_BLOCKED)
+        return r;
+    if (ecsp_now_ticks(h) >= p->aux)
+        return WATCH_TIMEOUT;
+    ecsp_wake_at(h, p->aux);
+    return ECSP_BLOCKED;
+}
+
+/* watchdog: forwards its input; when nothing arrives for `timeout_us`
+ * microseconds of the core's clock, poisons both its channels. */
+static int step_watchdog(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
+{
+    int r;
+    uint32_t err;
+    PT_BEGIN(p);
+    if ((err = open_input(h, p)) != 0)
+        return fail(p, out, err, 0);
+    if ((err = open_output(h, p, 0)) != 0)
+        return fail(p, out, err, 0);
+    if (p->param[0] <= 0)
+        return fail(p, out, ECSP_ERR_BAD_PARAM, 0);
+    {
+        /* saturating timeout_us * ticks_per_second / 1e6 */
+        uint64_t us = (uint64_t)p->param[0], hz = ecsp_ticks_per_second(h);
+        uint64_t period = us > UINT64_MAX / hz ? UINT64_MAX / 1000000u : us * hz / 1000000u;
+        p->sum = (int64_t)(period < 1 ? 1 : period);
+    }
+    for (;;) {
+        {
+            uint64_t now = ecsp_now_ticks(h), period = (uint64_t)p->sum;
+            p->aux = now > UINT64_MAX - period ? UINT64_MAX : now + period;
+        }
+        PT_AWAIT(p, r, ECSP_WAIT_OTHER, watch(h, p));
+        if (r == WATCH_TIMEOUT) {
+            ecsp_poison_reader(h, IN(p, 0));
+            pass_on(h, p, ECSP_SHUT_POISONED, 1);
+            return finish(p, out, p->handled, 1, 0);
+        }
+        if (r != ECSP_DONE) {
+            pass_on(h, p, r, 1);
+            return finish(p, out, p->handled, ended_by(r), 0);
+        }
+        PT_AWAIT(p, r, WAIT_END(OUT(p, 0)->end), ecsp_send(h, OUT(p, 0), &p->msg));
+        if (r != ECSP_DONE) {
+            ecsp_poison_reader(h, IN(p, 0));
+            return finish(p, out, p->handled, 1, 0);
+        }
+        p->handled++;
+    }
+    PT_END(p);
+    return ECSP_BLOCKED;
+}
+
 uint32_t ecsp_c_init(const ecsp_hal *h, void *state, uint32_t room, uint32_t record, uint32_t ends_offset,
                      uint32_t end_count)
 {
@@ -845,6 +909,8 @@ int ecsp_c_step(const ecsp_hal *h, void *state, ecsp_outcome *out)
         return step_mux(h, p, out);
     case ECSP_KIND_DEMUX:
         return step_demux(h, p, out);
+    case ECSP_KIND_WATCHDOG:
+        return step_watchdog(h, p, out);
     default:
         /* ecsp_c_init admits no other kind */
         return fail(p, out, ECSP_ERR_BAD_PARAM, 0);

@@ -96,8 +96,20 @@ static inline void ecsp_wake(const ecsp_hal *h, uint32_t core)
         ecsp_write_word(h, core << 20 | ECSP_ILATST, ECSP_USER_IRQ_BIT);
 }
 
-/* The core clock, counted by the executor from CTIMER0 (executor.c). */
+/* The core clock, counted from CTIMER0 (silicon/main.c). */
 uint64_t ecsp_now_ticks(const ecsp_hal *h);
+/* Ticks per second of ecsp_now_ticks: the core clock. */
+#ifndef ECSP_CLOCK_HZ
+#define ECSP_CLOCK_HZ 600000000u /* the Parallella's Epiphany clock */
+#endif
+static inline uint64_t ecsp_ticks_per_second(const ecsp_hal *h)
+{
+    (void)h;
+    return ECSP_CLOCK_HZ;
+}
+/* Raises this core's wake-up once ecsp_now_ticks reaches `deadline`
+ * (CTIMER1, silicon/main.c); the earliest pending deadline is kept. */
+void ecsp_wake_at(const ecsp_hal *h, uint64_t deadline);
 
 #else /* the simulator's HAL */
 
@@ -117,6 +129,11 @@ typedef struct ecsp_hal {
     void (*wake)(void *ctx, uint32_t core);
     /* a free-running tick counter */
     uint64_t (*now_ticks)(void *ctx);
+    /* ticks per second of now_ticks */
+    uint64_t (*ticks_per_second)(void *ctx);
+    /* raise this core's wake-up once now_ticks reaches `deadline` (the
+     * earliest pending deadline is kept; a wake-up may come early) */
+    void (*wake_at)(void *ctx, uint64_t deadline);
 } ecsp_hal;
 
 static inline uint32_t ecsp_load_word(const ecsp_hal *h, uint32_t offset) { return h->load_word(h->ctx, offset); }
@@ -138,6 +155,8 @@ static inline void ecsp_write_word(const ecsp_hal *h, uint32_t dst, uint32_t val
 }
 static inline void ecsp_wake(const ecsp_hal *h, uint32_t core) { h->wake(h->ctx, core); }
 static inline uint64_t ecsp_now_ticks(const ecsp_hal *h) { return h->now_ticks(h->ctx); }
+static inline uint64_t ecsp_ticks_per_second(const ecsp_hal *h) { return h->ticks_per_second(h->ctx); }
+static inline void ecsp_wake_at(const ecsp_hal *h, uint64_t deadline) { h->wake_at(h->ctx, deadline); }
 
 #endif
 

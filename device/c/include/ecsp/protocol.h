@@ -31,6 +31,7 @@
 #define ECSP_ILATST 0xF042Cu
 #define ECSP_REG_ILATCL 0xF0430u
 #define ECSP_REG_CTIMER0 0xF0438u
+#define ECSP_REG_CTIMER1 0xF043Cu
 #define ECSP_REG_CONFIG 0xF0400u
 #define ECSP_REG_COREID 0xF0704u
 #define ECSP_USER_IRQ_BIT 0x200u
@@ -108,6 +109,7 @@
 #define ECSP_KIND_DELTA_PAR 11u
 #define ECSP_KIND_MUX 12u
 #define ECSP_KIND_DEMUX 13u
+#define ECSP_KIND_WATCHDOG 15u
 
 /* Set in TaskRecord.kind by a host that wants this process run by the C
  * runtime in a simulator that carries both runtimes (ecsp-device's
