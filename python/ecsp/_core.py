@@ -49,6 +49,12 @@ _WOKE_ERROR = 3
 # better; 16: two to three times slower).
 _HOST_SPIN = 1
 
+# Fruitless rounds of retries, each after a short wait on the chip, once the
+# chip says it can never move again, before the hub calls it a deadlock: the
+# last writes to the host may still be on their way (a deterministic chip
+# delivers them in the host's waits, a turn at a time).
+_HOST_FINAL_ROUNDS = 3
+
 # Blocks between two looks of the hub while processes stay runnable (it fires
 # timers, checks deadlines and device runs).
 _HUB_PERIOD = 256
@@ -154,6 +160,7 @@ class _Scheduler:
         "host_final",
         "host_idle",
         "host_looked",
+        "host_retry_at",
         "sessions",
     )
 
@@ -183,9 +190,10 @@ class _Scheduler:
         self.host_waiters: List[Any] = []  # processes and Alts (_AltWait)
         self.host_progress = 0
         self.host_seen = -1
-        self.host_final = False
+        self.host_final = 0  # fruitless rounds since the chip said it can never move again
         self.host_idle = 0  # fruitless rounds of retries in a row
         self.host_looked = 0.0  # when serve_host last looked at the run
+        self.host_retry_at = 0.0  # when busy looks may next retry host waiters
         self.sessions: List[Any] = []  # device sessions with host channels in flight
 
     # -- time -----------------------------------------------------------------
@@ -229,7 +237,7 @@ class _Scheduler:
         nothing, it is a deadlock."""
         if self.host_progress != self.host_seen:
             self.host_seen = self.host_progress
-            self.host_final = False
+            self.host_final = 0
             self.host_idle = 0
             self.retry_host()
             return
@@ -242,18 +250,29 @@ class _Scheduler:
         if self.det or now - self.host_looked >= 0.01 or self.host_final:
             self.host_looked = now
             states = [sess.progress() for sess in self.sessions]  # a device failure raises here
-            if states and all(st != 0 for st in states):
-                if self.host_final:
+            if states and all(st != 0 for st in states) and not self.can_wake():
+                if self.host_final >= _HOST_FINAL_ROUNDS:
                     raise self.host_deadlock(group, states)
-                self.host_final = True
+                self.host_final += 1
+                # Writes still on their way to the host land in a wait
+                # (a deterministic chip steps only there): one short wait,
+                # then one last round of retries.
+                self.sessions[0].wait_event(0.005)
                 self.retry_host()
                 return
-        self.host_final = False
+        self.host_final = 0
         d = self.next_wait()
         if self.sessions:
             self.sessions[0].wait_event(0.02 if d is None else min(0.02, d))
         self.check_time()
         self.retry_host()
+
+    def can_wake(self) -> bool:
+        """True when a timer or a nested Parallel's deadline may still wake
+        a process: then nothing is a deadlock yet."""
+        return bool(self.timers) or any(
+            g.deadline is not None and g.waiter is not None and not g.timed_out for g in self.groups
+        )
 
     def host_deadlock(self, group: _Group, states: List[int]) -> BaseException:
         err = self.deadlock(group)
@@ -334,9 +353,14 @@ class _Scheduler:
                 if self.timers or self.groups_with_deadlines():
                     self.check_time()
                 if self.host_waiters and ready:
-                    # Others keep running: the host waiters try again now
-                    # and then; when nothing else can run, serve_host waits.
-                    self.retry_host()
+                    # Others keep running: the host waiters try again every
+                    # millisecond (not at every look: retried waiters would
+                    # keep the queue busy and starve serve_host, whose
+                    # wait_event is where a deterministic chip steps).
+                    now = time.monotonic()
+                    if now >= self.host_retry_at:
+                        self.host_retry_at = now + 0.001
+                        self.retry_host()
                 continue
             # Nothing can run: host channels, time, devices, or a deadlock.
             if self.host_waiters:
@@ -1208,10 +1232,12 @@ class Alt:
     ``fair_select()`` the first ready one after the last it chose. Each
     returns ``(guard, value)``: the value read for a read end, else None.
     A guard on a poisoned channel raises ChannelPoisoned; a read guard on a
-    closed, drained channel raises ChannelClosed.
+    closed, drained channel raises ChannelClosed. Each takes ``when``, one
+    boolean pre-condition per guard: a guard whose pre-condition is false
+    is left out of that choice.
     """
 
-    __slots__ = ("_guards", "_last")
+    __slots__ = ("_guards", "_last", "_when")
 
     def __init__(self, *guards: Any) -> None:
         if not guards:
@@ -1230,24 +1256,33 @@ class Alt:
                 )
         self._guards: Tuple[Any, ...] = tuple(checked)
         self._last = -1
+        self._when: Optional[Tuple[bool, ...]] = None
 
-    def select(self) -> Tuple[Any, Any]:
-        """Chooses any ready guard; blocks until one is."""
+    def select(self, when: Optional[Sequence[bool]] = None) -> Tuple[Any, Any]:
+        """Chooses any ready guard; blocks until one is. ``when``, one bool
+        per guard, leaves out the guards whose pre-condition is false."""
         s = _sched
         rng = s.rng if s is not None and s.rng is not None else random
         n = len(self._guards)
-        return self._choose(rng.randrange(n))
+        return self._choose(rng.randrange(n), when)
 
-    def pri_select(self) -> Tuple[Any, Any]:
-        """Chooses the first ready guard in order; blocks until one is."""
-        return self._choose(0)
+    def pri_select(self, when: Optional[Sequence[bool]] = None) -> Tuple[Any, Any]:
+        """Chooses the first ready guard in order; blocks until one is.
+        ``when`` as for ``select``."""
+        return self._choose(0, when)
 
-    def fair_select(self) -> Tuple[Any, Any]:
+    def fair_select(self, when: Optional[Sequence[bool]] = None) -> Tuple[Any, Any]:
         """Chooses the first ready guard after the last one chosen, so no
-        ready guard waits more than one turn per other guard."""
-        return self._choose((self._last + 1) % len(self._guards))
+        ready guard waits more than one turn per other guard. ``when`` as
+        for ``select``."""
+        return self._choose((self._last + 1) % len(self._guards), when)
 
-    def _choose(self, start: int) -> Tuple[Any, Any]:
+    def _choose(self, start: int, when: Optional[Sequence[bool]]) -> Tuple[Any, Any]:
+        if when is not None:
+            when = tuple(bool(w) for w in when)
+            if len(when) != len(self._guards):
+                raise ValueError(f"when has {len(when)} pre-conditions for {len(self._guards)} guards: give one per guard")
+        self._when = when
         deadlines: Optional[Dict[int, float]] = None  # Timeout guards', fixed at the first wait
         while True:
             chosen = self._scan(start, deadlines)
@@ -1256,6 +1291,8 @@ class Alt:
             if deadlines is None:
                 now = _sched.now() if _sched is not None else time.monotonic()
                 deadlines = {i: now + g.seconds for i, g in enumerate(self._guards) if g.__class__ is Timeout}
+                if when is not None and not any(when):
+                    raise Error("every guard of this Alt has a false pre-condition and none is a Skip: it would wait forever")
             chosen = self._wait(deadlines)
             if chosen is not None:
                 return chosen
@@ -1266,8 +1303,11 @@ class Alt:
         guards = self._guards
         n = len(guards)
         skip = None
+        when = self._when
         for k in range(n):
             i = (start + k) % n
+            if when is not None and not when[i]:
+                continue
             g = guards[i]
             if g.__class__ is Reader:
                 ch = g._ch
@@ -1307,7 +1347,10 @@ class Alt:
         assert s is not None
         wait = _AltWait(p)
         host = False
+        when = self._when
         for i, g in enumerate(self._guards):
+            if when is not None and not when[i]:
+                continue
             if g.__class__ is Reader:
                 if g._ch._state == _HOST:
                     host = True

@@ -174,3 +174,60 @@ def test_alt_guards_are_checked():
         ecsp.Alt()
     with pytest.raises(ValueError, match="seconds"):
         ecsp.Timeout(-1)
+
+
+def test_preconditions_leave_guards_out():
+    a, b = ecsp.Channel(buffer=2), ecsp.Channel(buffer=2)
+    wa, wb = a.writer(), b.writer()
+    wa("a")
+    wb("b")
+
+    @ecsp.process
+    def chooser(x, y):
+        alt = ecsp.Alt(x, y)
+        first = alt.pri_select(when=[False, True])[1]  # x is ready but left out
+        second = alt.pri_select(when=[True, True])[1]
+        with pytest.raises(ecsp.Error, match="false pre-condition"):
+            alt.select(when=[False, False])
+        with pytest.raises(ValueError, match="one per guard"):
+            alt.select(when=[True])
+        skip_guard, _ = ecsp.Alt(x, ecsp.Skip()).pri_select(when=[False, True])
+        return first, second, isinstance(skip_guard, ecsp.Skip)
+
+    assert ecsp.Parallel(chooser(a.reader(), b.reader()), timeout=T) == [("b", "a", True)]
+
+
+def test_a_bounded_buffer_process_with_preconditions():
+    """The classic: accept input only while there is room, offer output only
+    while there is something to send."""
+    inp, out = ecsp.Channel(), ecsp.Channel()
+
+    @ecsp.process
+    def bounded_buffer(i, o, size):
+        held = collections.deque()
+        closed = False
+        while not closed or held:
+            alt = ecsp.Alt(i, (o, held[0] if held else None))
+            try:
+                guard, value = alt.fair_select(when=[not closed and len(held) < size, bool(held)])
+            except ecsp.ChannelClosed:
+                closed = True
+                continue
+            if guard is i:
+                held.append(value)
+            else:
+                held.popleft()
+        ecsp.close(o)
+
+    @ecsp.process
+    def sink(i):
+        return list(i)
+
+    @ecsp.process
+    def source(o):
+        for v in range(50):
+            o(v)
+        ecsp.close(o)
+
+    results = ecsp.Parallel(source(inp.writer()), bounded_buffer(inp.reader(), out.writer(), 3), sink(out.reader()), timeout=T)
+    assert results[2] == list(range(50))
