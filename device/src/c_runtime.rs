@@ -59,6 +59,8 @@ struct Hal {
     now_ticks: unsafe extern "C-unwind" fn(*mut c_void) -> u64,
     ticks_per_second: unsafe extern "C-unwind" fn(*mut c_void) -> u64,
     wake_at: unsafe extern "C-unwind" fn(*mut c_void, u64),
+    testset: unsafe extern "C-unwind" fn(*mut c_void, u32, u32) -> u32,
+    core_id: unsafe extern "C-unwind" fn(*mut c_void) -> u32,
 }
 
 /// A process's result (`ecsp_outcome`).
@@ -298,6 +300,16 @@ unsafe extern "C-unwind" fn hal_wake_at<M: Mesh>(ctx: *mut c_void, deadline: u64
     unsafe { mesh::<M>(ctx) }.wake_at(deadline)
 }
 
+unsafe extern "C-unwind" fn hal_testset<M: Mesh>(ctx: *mut c_void, addr: u32, value: u32) -> u32 {
+    // SAFETY: as in `hal_load_word`.
+    unsafe { mesh::<M>(ctx) }.testset(GlobalAddr::new(addr), value)
+}
+
+unsafe extern "C-unwind" fn hal_core_id<M: Mesh>(ctx: *mut c_void) -> u32 {
+    // SAFETY: as in `hal_load_word`.
+    unsafe { mesh::<M>(ctx) }.core_id().raw() as u32
+}
+
 /// The HAL table over the mesh handle at `mesh`.
 fn hal<M: Mesh>(mesh: *mut M) -> Hal {
     Hal {
@@ -311,6 +323,8 @@ fn hal<M: Mesh>(mesh: *mut M) -> Hal {
         now_ticks: hal_now_ticks::<M>,
         ticks_per_second: hal_ticks_per_second::<M>,
         wake_at: hal_wake_at::<M>,
+        testset: hal_testset::<M>,
+        core_id: hal_core_id::<M>,
     }
 }
 

@@ -704,6 +704,112 @@ fn mux_demux_and_delta_par_across_the_runtimes_over_seeds() {
     }
 }
 
+/// A farm over a one-to-any (one writer) or any-to-any channel: generators
+/// feed workers (`id`) through the shared channel, the workers feed a sink
+/// through an any-to-one channel. With `poison_after`, the generators run
+/// until the sink poisons after that many and the poison has crossed both
+/// shared channels back to them.
+fn farm(writers: usize, workers: usize, capacity: u32, n: i64, poison_after: Option<i64>) -> (Network, i64) {
+    let mut net = Network::new();
+    let work = if writers == 1 {
+        net.one2any("work", Dtype::I64, capacity).unwrap()
+    } else {
+        net.any2any("work", Dtype::I64, capacity).unwrap()
+    };
+    let results = net.any2one("results", Dtype::I64, capacity).unwrap();
+    let mut sum = 0;
+    for w in 0..writers {
+        let start = w as i64 * 1_000_000 + 1;
+        let count = if poison_after.is_some() { -1 } else { n };
+        net.process(
+            &format!("gen{w}"),
+            "generate",
+            &[],
+            &[work],
+            &[("start", start), ("count", count)],
+        )
+        .unwrap();
+        sum += (start..start + n).sum::<i64>();
+    }
+    for k in 0..workers {
+        net.process(&format!("worker{k}"), "id", &[work], &[results], &[])
+            .unwrap();
+    }
+    let params = match poison_after {
+        Some(k) => vec![("count", k), ("poison", 1)],
+        None => vec![("count", -1)],
+    };
+    net.process("sink", "consume", &[results], &[], &params).unwrap();
+    (net, sum)
+}
+
+/// Which processes of a farm run in C.
+fn farm_split(split: usize, writers: usize, workers: usize) -> Vec<String> {
+    let gens = (0..writers).map(|w| format!("gen{w}"));
+    let workers = (0..workers).map(|k| format!("worker{k}"));
+    match split % 4 {
+        // Every other worker: C and Rust readers share the read end.
+        0 => workers.step_by(2).collect(),
+        // Every other generator: C and Rust writers share the write end.
+        1 => gens.skip(1).step_by(2).chain(["sink".to_string()]).collect(),
+        // All the workers.
+        2 => workers.collect(),
+        // Everything.
+        _ => gens.chain(workers).chain(["sink".to_string()]).collect(),
+    }
+}
+
+fn check_farm(chip: &SimChip, writers: usize, workers: usize, capacity: u32, split: usize, n: i64, what: &str) {
+    let c = farm_split(split, writers, workers);
+    let c: Vec<&str> = c.iter().map(String::as_str).collect();
+    let (net, sum) = farm(writers, workers, capacity, n, None);
+    let report = run_mixed(chip, &net, Placement::Spread, &c, what);
+    let sink = report.process("sink").unwrap();
+    assert_eq!(sink.value, writers as u64 * n as u64, "{what}: messages");
+    assert_eq!(sink.aux as i64, sum, "{what}: every message to exactly one worker");
+    let handled: u64 = (0..workers)
+        .map(|k| report.process(&format!("worker{k}")).unwrap().value)
+        .sum();
+    assert_eq!(handled, writers as u64 * n as u64, "{what}: the workers' counts");
+
+    let (net, _) = farm(writers, workers, capacity, 0, Some(20));
+    let report = run_mixed(chip, &net, Placement::Spread, &c, what);
+    assert_eq!(report.process("sink").unwrap().value, 20, "{what}: poisoned farm");
+    for w in 0..writers {
+        let gen = report.process(&format!("gen{w}")).unwrap();
+        assert!(gen.finished, "{what}: gen{w} must end by the poison");
+        assert_eq!(gen.aux, 1, "{what}: gen{w} ended by poison");
+    }
+}
+
+#[test]
+fn shared_channels_across_the_runtimes_threaded() {
+    let chip = threaded_chip(2);
+    for (writers, workers) in [(1, 3), (2, 3), (3, 2)] {
+        for capacity in [0, 2] {
+            for split in 0..4 {
+                let what = format!("{writers} writers, {workers} workers, capacity {capacity}, split {split}");
+                check_farm(&chip, writers, workers, capacity, split, 100, &what);
+            }
+        }
+    }
+}
+
+#[test]
+fn shared_channels_across_the_runtimes_over_seeds() {
+    for seed in seeds() {
+        let chip = det_chip(seed);
+        let (writers, workers) = [(1, 3), (2, 3), (3, 2)][seed as usize % 3];
+        let capacity = [0, 2][(seed / 3) as usize % 2];
+        let split = (seed / 6) as usize;
+        let what = format!(
+            "seed {seed}, {writers} writers, {workers} workers, capacity {capacity}, split {}",
+            split % 4
+        );
+        check_farm(&chip, writers, workers, capacity, split, 8, &what);
+    }
+}
+
 /// Stressed Alt with a C reader, or C writers, or both: nothing lost.
 fn stressed_alt_mixed(chip: &SimChip, c_reader: bool, c_writers: bool, selects: u64, what: &str) {
     let net = ecsp_host::stressed_alt::network(chip.board(), 3, 3, selects).unwrap();

@@ -21,33 +21,49 @@ static int block_ok(uint32_t offset, uint32_t size)
     return offset % ECSP_BLOCK_ALIGN == 0 && (uint64_t)offset + size <= ECSP_SRAM_SIZE;
 }
 
-/* The checks of the Rust runtime's `channel::check` (PROTOCOL.md section 5,
- * "Channel ends are checked when a process first takes them"). */
-static uint32_t check_end(const ecsp_end_record *e, int write, uint32_t msg_size)
+/* The checks of the Rust runtime's `channel::check` and `check_share`
+ * (PROTOCOL.md section 5, "Channel ends are checked when a process first
+ * takes them"). */
+static uint32_t check_end(const ecsp_hal *h, const ecsp_end_record *e, int write, uint32_t msg_size)
 {
     if (e->direction > ECSP_END_SHARED_WRITE || (int)(e->direction & 1u) != write)
         return ECSP_ERR_WRONG_DIRECTION;
-    /* This runtime has no shared (one-to-any, any-to-any) ends yet. */
-    if (e->direction == ECSP_END_SHARED_READ || e->direction == ECSP_END_SHARED_WRITE)
-        return ECSP_ERR_WRONG_DIRECTION;
     if (e->msg_size != msg_size)
         return ECSP_ERR_SIZE_MISMATCH;
-    int merge = !write && (e->lanes > 1 || e->table != 0);
-    uint32_t offset, size;
-    if (merge) {
-        offset = e->table;
-        size = e->lanes > ECSP_MAX_LANES ? ECSP_SRAM_SIZE + 1 : e->lanes * (uint32_t)sizeof(ecsp_lane_record);
+    int shared = e->direction == ECSP_END_SHARED_READ || e->direction == ECSP_END_SHARED_WRITE;
+    int merge = e->direction == ECSP_END_READ && (e->lanes > 1 || e->table != 0);
+    uint32_t lane_size = write ? (uint32_t)sizeof(ecsp_out_lane_record) : (uint32_t)sizeof(ecsp_lane_record);
+    uint32_t lanes_bytes = e->lanes > ECSP_MAX_LANES ? ECSP_SRAM_SIZE + 1 : e->lanes * lane_size;
+    uint32_t offset[2], size[2];
+    if (shared) {
+        offset[0] = e->local;
+        size[0] = (uint32_t)sizeof(ecsp_share_record);
+        offset[1] = e->table;
+        size[1] = lanes_bytes;
+    } else if (merge) {
+        offset[0] = offset[1] = e->table;
+        size[0] = size[1] = lanes_bytes;
     } else if (write) {
-        offset = e->local;
-        size = ECSP_ACK_BLOCK_SIZE;
+        offset[0] = offset[1] = e->local;
+        size[0] = size[1] = ECSP_ACK_BLOCK_SIZE;
     } else {
-        offset = e->local;
-        size = e->capacity > ECSP_MAX_CAPACITY ? ECSP_SRAM_SIZE + 1 : ecsp_ring_block_size(e->capacity, e->msg_size);
+        offset[0] = offset[1] = e->local;
+        size[0] = size[1] =
+            e->capacity > ECSP_MAX_CAPACITY ? ECSP_SRAM_SIZE + 1 : ecsp_ring_block_size(e->capacity, e->msg_size);
     }
-    if (!block_ok(offset, size))
+    for (int i = 0; i < 2; i++)
+        if (!block_ok(offset[i], size[i]))
+            return ECSP_ERR_BAD_BLOCK;
+    if (e->capacity > ECSP_MAX_CAPACITY || e->lanes == 0 || e->lanes > ECSP_MAX_LANES ||
+        (!shared && !merge && e->lanes != 1))
         return ECSP_ERR_BAD_BLOCK;
-    if (e->capacity > ECSP_MAX_CAPACITY || e->lanes == 0 || e->lanes > ECSP_MAX_LANES || (!merge && e->lanes != 1))
-        return ECSP_ERR_BAD_BLOCK;
+    if (shared) {
+        ecsp_share_record head;
+        ecsp_read_local(h, e->local, &head, sizeof head);
+        if (head.peer_count >= ECSP_MAX_LANES || head.peers % 4 != 0 ||
+            (uint64_t)head.peers + (uint64_t)head.peer_count * sizeof(ecsp_peer_record) > ECSP_SRAM_SIZE)
+            return ECSP_ERR_BAD_BLOCK;
+    }
     return 0;
 }
 
@@ -55,7 +71,7 @@ uint32_t ecsp_open_writer(const ecsp_hal *h, ecsp_writer *w, uint32_t ends_offse
 {
     ecsp_end_record e;
     ecsp_read_local(h, end_offset(ends_offset, end), &e, sizeof e);
-    uint32_t err = check_end(&e, 1, msg_size);
+    uint32_t err = check_end(h, &e, 1, msg_size);
     if (err)
         return err;
     w->ack = e.local;
@@ -70,7 +86,20 @@ uint32_t ecsp_open_writer(const ecsp_hal *h, ecsp_writer *w, uint32_t ends_offse
     w->own_state = 0;
     w->rendezvous = e.capacity == 0;
     w->put = 0;
-    w->reserved = 0;
+    w->share = 0;
+    w->table = 0;
+    w->lanes = 0;
+    w->in_flight = ECSP_NO_LANE;
+    w->start = 0;
+    w->shared = 0;
+    if (e.direction == ECSP_END_SHARED_WRITE) {
+        ecsp_share_record head;
+        ecsp_read_local(h, e.local, &head, sizeof head);
+        w->share = e.local;
+        w->table = e.table;
+        w->lanes = e.lanes;
+        w->shared = 1u | (head.peer_count > 0 ? 2u : 0u);
+    }
     return 0;
 }
 
@@ -78,10 +107,11 @@ uint32_t ecsp_open_reader(const ecsp_hal *h, ecsp_reader *r, uint32_t ends_offse
 {
     ecsp_end_record e;
     ecsp_read_local(h, end_offset(ends_offset, end), &e, sizeof e);
-    uint32_t err = check_end(&e, 0, msg_size);
+    uint32_t err = check_end(h, &e, 0, msg_size);
     if (err)
         return err;
-    int merge = e.lanes > 1 || e.table != 0;
+    int shared = e.direction == ECSP_END_SHARED_READ;
+    int merge = shared || e.lanes > 1 || e.table != 0;
     r->ring = merge ? e.table : e.local;
     r->ack = e.remote;
     r->writer = e.peer;
@@ -94,13 +124,152 @@ uint32_t ecsp_open_reader(const ecsp_hal *h, ecsp_reader *r, uint32_t ends_offse
     r->start = 0;
     r->end = end;
     r->own_state = 0;
+    r->share = shared ? e.local : 0;
+    r->asked = 0;
+    r->open = 0;
+    r->rendezvous = e.capacity == 0;
     return 0;
+}
+
+/* Writes POISONED into the state word of every other end on this end's
+ * side of a shared channel (its PeerRecords), raising each. */
+static void poison_peers(const ecsp_hal *h, uint32_t share)
+{
+    ecsp_share_record head;
+    ecsp_read_local(h, share, &head, sizeof head);
+    for (uint32_t k = 0; k < head.peer_count; k++) {
+        ecsp_peer_record peer;
+        ecsp_read_local(h, head.peers + k * (uint32_t)sizeof peer, &peer, sizeof peer);
+        ecsp_write_word(h, peer.state, ECSP_POISONED);
+        ecsp_wake(h, peer.peer);
+    }
+}
+
+/* ---- the write end of a shared channel (PROTOCOL.md "One-to-any and
+ * any-to-any", Send; shared.rs `Writer`) ---- */
+
+static uint32_t out_lane(const ecsp_writer *w, uint32_t i)
+{
+    return w->table + i * (uint32_t)sizeof(ecsp_out_lane_record);
+}
+
+/* Messages in lane i not yet taken (the reader's `taken` is the first word
+ * of the out-lane record: its acknowledgement block). */
+static uint32_t lane_load(const ecsp_hal *h, const ecsp_writer *w, uint32_t i)
+{
+    uint32_t l = out_lane(w, i);
+    return ecsp_load_word(h, l + 24u) - ecsp_load_word(h, l + ECSP_ACK_TAKEN);
+}
+
+static void poison_shared_writer(const ecsp_hal *h, ecsp_writer *w)
+{
+    if (w->own_state & ECSP_POISONED)
+        return;
+    w->own_state |= ECSP_POISONED;
+    ecsp_store_word(h, w->share + ECSP_SHARE_STATE_OFFSET, ECSP_POISONED);
+    for (uint32_t i = 0; i < w->lanes; i++) {
+        uint32_t l = out_lane(w, i);
+        ecsp_write_word(h, ecsp_load_word(h, l + 12u) + ECSP_RING_WRITER_STATE, w->own_state);
+        ecsp_wake(h, ecsp_load_word(h, l + 20u));
+    }
+    poison_peers(h, w->share);
+}
+
+/* The lane for the next message, or ECSP_NO_LANE when no reader can have
+ * it now: a rendezvous goes to a reader with an open request this writer
+ * has not dealt with (claimed with TESTSET when other writers compete), a
+ * buffered message to the lane with the fewest in flight. */
+static uint32_t pick_lane(const ecsp_hal *h, ecsp_writer *w)
+{
+    if (w->rendezvous) {
+        for (uint32_t k = 0; k < w->lanes; k++) {
+            uint32_t i = (w->start + k) % w->lanes;
+            uint32_t l = out_lane(w, i);
+            uint32_t asked = ecsp_load_word(h, l + ECSP_OUT_LANE_ASKED_OFFSET);
+            if (asked == ecsp_load_word(h, l + ECSP_OUT_LANE_HANDLED_OFFSET))
+                continue;
+            ecsp_store_word(h, l + ECSP_OUT_LANE_HANDLED_OFFSET, asked);
+            if ((w->shared & 2u) &&
+                ecsp_testset(h, ecsp_load_word(h, l + 16u), 0x10000u | ecsp_core_id_of(h)) != 0)
+                continue; /* another writer answered this request */
+            return i;
+        }
+        return ECSP_NO_LANE;
+    }
+    uint32_t best = ECSP_NO_LANE, best_load = 0xFFFFFFFFu, total = 0;
+    for (uint32_t i = 0; i < w->lanes; i++) {
+        uint32_t load = lane_load(h, w, i);
+        total = total + load < total ? 0xFFFFFFFFu : total + load;
+    }
+    if (total >= w->slots)
+        return ECSP_NO_LANE;
+    for (uint32_t k = 0; k < w->lanes; k++) {
+        uint32_t i = (w->start + k) % w->lanes;
+        uint32_t load = lane_load(h, w, i);
+        if (load < best_load && load < w->slots) {
+            best = i;
+            best_load = load;
+        }
+    }
+    return best;
+}
+
+static int send_shared(const ecsp_hal *h, ecsp_writer *w, const void *msg)
+{
+    if (!w->put) {
+        uint32_t state = w->own_state | ecsp_load_word(h, w->share + ECSP_SHARE_STATE_OFFSET);
+        for (uint32_t i = 0; i < w->lanes; i++)
+            state |= ecsp_load_word(h, out_lane(w, i) + ECSP_ACK_READER_STATE);
+        if (state & ECSP_POISONED) {
+            poison_shared_writer(h, w);
+            return ECSP_SHUT_POISONED;
+        }
+        if (w->own_state & ECSP_CLOSED)
+            return ECSP_SHUT_CLOSED;
+        /* Room: the last rendezvous message taken (it is, once a send
+         * completed) or fewer than `capacity` in flight (pick_lane). */
+        uint32_t i = pick_lane(h, w);
+        if (i == ECSP_NO_LANE)
+            return ECSP_BLOCKED;
+        uint32_t l = out_lane(w, i);
+        uint32_t ring = ecsp_load_word(h, l + 12u);
+        uint32_t slot = ecsp_load_word(h, l + 28u);
+        ecsp_write(h, ring + ECSP_RING_SLOTS + slot * w->stride, msg, w->msg_size);
+        uint32_t written = ecsp_load_word(h, l + 24u) + 1u;
+        ecsp_store_word(h, l + 24u, written);
+        ecsp_store_word(h, l + 28u, slot + 1 == w->slots ? 0 : slot + 1);
+        /* Same source, same destination: the count cannot overtake the payload. */
+        ecsp_write_word(h, ring + ECSP_RING_WRITTEN, written);
+        ecsp_wake(h, ecsp_load_word(h, l + 20u));
+        w->start = (i + 1) % w->lanes;
+        if (w->rendezvous)
+            w->in_flight = i;
+        w->put = 1;
+    }
+    /* The verdict of the reader the rendezvous message went to: its state
+     * before its count, so an acknowledgement written before a poison is seen. */
+    if (w->in_flight != ECSP_NO_LANE) {
+        uint32_t state = ecsp_load_word(h, out_lane(w, w->in_flight) + ECSP_ACK_READER_STATE);
+        if (lane_load(h, w, w->in_flight) != 0) {
+            if (!(state & ECSP_POISONED))
+                return ECSP_BLOCKED;
+            w->in_flight = ECSP_NO_LANE;
+            w->put = 0;
+            poison_shared_writer(h, w);
+            return ECSP_SHUT_POISONED;
+        }
+        w->in_flight = ECSP_NO_LANE;
+    }
+    w->put = 0;
+    return ECSP_DONE;
 }
 
 /* ---- send (PROTOCOL.md "Send") ---- */
 
 int ecsp_send(const ecsp_hal *h, ecsp_writer *w, const void *msg)
 {
+    if (w->shared)
+        return send_shared(h, w, msg);
     /* Step 0 and the verdict of step 5: the reader's state before `taken`,
      * so an acknowledgement written before a poison is seen. */
     uint32_t shut = w->own_state | ecsp_load_word(h, w->ack + ECSP_ACK_READER_STATE);
@@ -135,7 +304,14 @@ int ecsp_send(const ecsp_hal *h, ecsp_writer *w, const void *msg)
 
 void ecsp_close(const ecsp_hal *h, ecsp_writer *w)
 {
-    if (w->own_state == 0) {
+    if (w->own_state == 0 && w->shared) {
+        w->own_state = ECSP_CLOSED;
+        for (uint32_t i = 0; i < w->lanes; i++) {
+            uint32_t l = out_lane(w, i);
+            ecsp_write_word(h, ecsp_load_word(h, l + 12u) + ECSP_RING_WRITER_STATE, ECSP_CLOSED);
+            ecsp_wake(h, ecsp_load_word(h, l + 20u));
+        }
+    } else if (w->own_state == 0) {
         w->own_state = ECSP_CLOSED;
         ecsp_write_word(h, w->ring + ECSP_RING_WRITER_STATE, ECSP_CLOSED);
         ecsp_wake(h, w->reader);
@@ -144,7 +320,9 @@ void ecsp_close(const ecsp_hal *h, ecsp_writer *w)
 
 void ecsp_poison_writer(const ecsp_hal *h, ecsp_writer *w)
 {
-    if (!(w->own_state & ECSP_POISONED)) {
+    if (w->shared) {
+        poison_shared_writer(h, w);
+    } else if (!(w->own_state & ECSP_POISONED)) {
         w->own_state |= ECSP_POISONED;
         /* CLOSED | POISONED when this end closed before */
         ecsp_write_word(h, w->ring + ECSP_RING_WRITER_STATE, w->own_state);
@@ -172,7 +350,13 @@ void ecsp_poison_reader(const ecsp_hal *h, ecsp_reader *r)
     if (r->own_state & ECSP_POISONED)
         return;
     r->own_state = ECSP_POISONED;
-    if (r->lanes) {
+    r->open = 0;
+    if (r->share) {
+        /* every writer through its lane, every other reader through its state */
+        ecsp_store_word(h, r->share + ECSP_SHARE_STATE_OFFSET, ECSP_POISONED);
+        poison_lanes(h, r);
+        poison_peers(h, r->share);
+    } else if (r->lanes) {
         poison_lanes(h, r);
     } else {
         ecsp_write_word(h, r->ack + ECSP_ACK_READER_STATE, ECSP_POISONED);
@@ -221,10 +405,38 @@ static int recv_lanes(const ecsp_hal *h, ecsp_reader *r, void *buf)
     return closed == r->lanes ? ECSP_SHUT_CLOSED : ECSP_BLOCKED;
 }
 
+/* The read end of a shared channel (shared.rs `Reader`): the channel's
+ * state, then the lanes as an any-to-one reader; with nothing there, a
+ * rendezvous reader opens a request: its claim word back to 0, then the new
+ * count to every writer (each write ordered after the store). */
+static int recv_shared(const ecsp_hal *h, ecsp_reader *r, void *buf)
+{
+    if (ecsp_load_word(h, r->share + ECSP_SHARE_STATE_OFFSET) & ECSP_POISONED) {
+        ecsp_poison_reader(h, r);
+        return ECSP_SHUT_POISONED;
+    }
+    int got = recv_lanes(h, r, buf);
+    if (got == ECSP_DONE)
+        r->open = 0; /* the message answered our request */
+    if (got == ECSP_BLOCKED && r->rendezvous && !r->open) {
+        ecsp_store_word(h, r->share + ECSP_SHARE_CLAIM_OFFSET, 0);
+        r->asked += 1;
+        r->open = 1;
+        for (uint32_t i = 0; i < r->lanes; i++) {
+            uint32_t l = lane(r, i);
+            ecsp_write_word(h, ecsp_load_word(h, l + 4) + ECSP_OUT_LANE_ASKED_OFFSET, r->asked);
+            ecsp_wake(h, ecsp_load_word(h, l + 8));
+        }
+    }
+    return got;
+}
+
 int ecsp_recv(const ecsp_hal *h, ecsp_reader *r, void *buf)
 {
     if (r->own_state & ECSP_POISONED)
         return ECSP_SHUT_POISONED;
+    if (r->share)
+        return recv_shared(h, r, buf);
     if (r->lanes)
         return recv_lanes(h, r, buf);
     /* Step 1: the state before the counter. */

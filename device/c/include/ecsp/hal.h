@@ -88,6 +88,25 @@ static inline void ecsp_write_word(const ecsp_hal *h, uint32_t dst, uint32_t val
     *(volatile uint32_t *)(uintptr_t)dst = value;
 }
 
+/* This core's id (the COREID register). */
+static inline uint32_t ecsp_core_id_of(const ecsp_hal *h)
+{
+    (void)h;
+    uint32_t id;
+    __asm__ __volatile__("movfs %0, coreid" : "=r"(id));
+    return id & 0xFFFu;
+}
+
+/* TESTSET, the chip's one atomic: if the word at global `addr` is 0, writes
+ * `value` there and returns 0, else returns what it holds. */
+static inline uint32_t ecsp_testset(const ecsp_hal *h, uint32_t addr, uint32_t value)
+{
+    (void)h;
+    uint32_t v = value, offset = 0;
+    __asm__ __volatile__("testset %0, [%1, %2]" : "+r"(v) : "r"(addr), "r"(offset) : "memory");
+    return v;
+}
+
 /* Wakes `core`: its user interrupt (a write to its ILATST). The host (core
  * id 0 as a channel peer) polls and needs no interrupt. */
 static inline void ecsp_wake(const ecsp_hal *h, uint32_t core)
@@ -134,6 +153,11 @@ typedef struct ecsp_hal {
     /* raise this core's wake-up once now_ticks reaches `deadline` (the
      * earliest pending deadline is kept; a wake-up may come early) */
     void (*wake_at)(void *ctx, uint64_t deadline);
+    /* TESTSET of the word at global `addr`: write `value` if it is 0; the
+     * old value back */
+    uint32_t (*testset)(void *ctx, uint32_t addr, uint32_t value);
+    /* this core's id */
+    uint32_t (*core_id)(void *ctx);
 } ecsp_hal;
 
 static inline uint32_t ecsp_load_word(const ecsp_hal *h, uint32_t offset) { return h->load_word(h->ctx, offset); }
@@ -157,6 +181,11 @@ static inline void ecsp_wake(const ecsp_hal *h, uint32_t core) { h->wake(h->ctx,
 static inline uint64_t ecsp_now_ticks(const ecsp_hal *h) { return h->now_ticks(h->ctx); }
 static inline uint64_t ecsp_ticks_per_second(const ecsp_hal *h) { return h->ticks_per_second(h->ctx); }
 static inline void ecsp_wake_at(const ecsp_hal *h, uint64_t deadline) { h->wake_at(h->ctx, deadline); }
+static inline uint32_t ecsp_testset(const ecsp_hal *h, uint32_t addr, uint32_t value)
+{
+    return h->testset(h->ctx, addr, value);
+}
+static inline uint32_t ecsp_core_id_of(const ecsp_hal *h) { return h->core_id(h->ctx); }
 
 #endif
 

@@ -21,40 +21,55 @@
 #define ECSP_SHUT_CLOSED (-1)  /* the channel was closed (and drained) */
 #define ECSP_SHUT_POISONED (-2) /* the channel was poisoned */
 
-/* The write end of a one-to-one channel, or one writer of an any-to-one
- * channel (PROTOCOL.md "Send"). Private state of the process that owns it. */
+/* A write end: of a one-to-one channel, of one writer of an any-to-one
+ * channel (PROTOCOL.md "Send"), or of a one-to-any or any-to-any channel
+ * (`shared`: PROTOCOL.md "One-to-any and any-to-any"). Private state of the
+ * process that owns it. */
 typedef struct ecsp_writer {
-    uint32_t ack;       /* SRAM offset of our acknowledgement block */
-    uint32_t ring;      /* global address of the reader's ring block */
-    uint32_t reader;    /* the reader's core id (0: the host) */
+    uint32_t ack;       /* one-to-one: SRAM offset of our acknowledgement block */
+    uint32_t ring;      /* one-to-one: global address of the reader's ring block */
+    uint32_t reader;    /* one-to-one: the reader's core id (0: the host) */
     uint32_t slots;     /* 1 for a rendezvous, else the capacity */
     uint32_t stride;    /* msg_size rounded up to 8 */
     uint32_t msg_size;
-    uint32_t written;   /* our copy of the ring's `written` */
-    uint32_t next_slot; /* slot cursor, 0..slots */
+    uint32_t written;   /* one-to-one: our copy of the ring's `written` */
+    uint32_t next_slot; /* one-to-one: slot cursor, 0..slots */
     uint32_t end;       /* index in this core's end table */
+    uint32_t share;     /* shared: SRAM offset of our ShareRecord */
+    uint32_t table;     /* shared: SRAM offset of our OutLaneRecords, one per reader */
+    uint32_t lanes;     /* shared: number of readers */
+    uint32_t in_flight; /* shared rendezvous: lane of the message in flight, ECSP_NO_LANE */
+    uint32_t start;     /* shared: the lane to look at first (fairness) */
     uint8_t own_state;  /* ECSP_CLOSED / ECSP_POISONED set by this end */
     uint8_t rendezvous; /* capacity 0 */
-    uint8_t put;        /* the message of the send under way is in the ring */
-    uint8_t reserved;
+    uint8_t put;        /* the message of the send under way is in a ring */
+    uint8_t shared;     /* bit 0: a shared end; bit 1: other writers share the readers */
 } ecsp_writer;
 
-/* The read end of a one-to-one channel (lanes == 0) or of an any-to-one
- * channel (lanes >= 1, merged fairly; PROTOCOL.md "LaneRecord"). */
+/* The read end of a one-to-one channel (lanes == 0), of an any-to-one
+ * channel (lanes >= 1, merged fairly; PROTOCOL.md "LaneRecord"), or of a
+ * one-to-any or any-to-any channel (share != 0, lanes merged the same way,
+ * plus the requests of a rendezvous reader). */
 typedef struct ecsp_reader {
-    uint32_t ring;      /* one-to-one: SRAM offset of our ring; any-to-one: of the lane table */
+    uint32_t ring;      /* one-to-one: SRAM offset of our ring; else of the lane table */
     uint32_t ack;       /* one-to-one: global address of the writer's ack block */
     uint32_t writer;    /* one-to-one: the writer's core id */
     uint32_t lanes;     /* 0: one-to-one; else the number of writers */
     uint32_t slots;
     uint32_t stride;
     uint32_t msg_size;
-    uint32_t taken;     /* one-to-one: our copy of `taken` (any-to-one: in the lane records) */
+    uint32_t taken;     /* one-to-one: our copy of `taken` (else in the lane records) */
     uint32_t next_slot; /* one-to-one: slot cursor */
-    uint32_t start;     /* any-to-one: lane to look at first (fairness) */
+    uint32_t start;     /* lanes: lane to look at first (fairness) */
     uint32_t end;       /* index in this core's end table */
     uint32_t own_state; /* ECSP_POISONED once this end poisoned */
+    uint32_t share;     /* shared: SRAM offset of our ShareRecord, 0 otherwise */
+    uint32_t asked;     /* shared rendezvous: requests opened so far */
+    uint32_t open;      /* shared rendezvous: a request is open */
+    uint32_t rendezvous;
 } ecsp_reader;
+
+#define ECSP_NO_LANE 0xFFFFFFFFu
 
 /* Opens end `index` of a task's read ends (writer: write ends) from the end
  * table at `ends_offset`: 0, or a ProcessError code (ECSP_ERR_*). */
