@@ -92,6 +92,7 @@ uint32_t ecsp_open_writer(const ecsp_hal *h, ecsp_writer *w, uint32_t ends_offse
     w->in_flight = ECSP_NO_LANE;
     w->start = 0;
     w->shared = 0;
+    w->reserved = 0;
     if (e.direction == ECSP_END_SHARED_WRITE) {
         ecsp_share_record head;
         ecsp_read_local(h, e.local, &head, sizeof head);

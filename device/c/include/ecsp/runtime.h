@@ -44,7 +44,10 @@ typedef struct ecsp_writer {
     uint8_t rendezvous; /* capacity 0 */
     uint8_t put;        /* the message of the send under way is in a ring */
     uint8_t shared;     /* bit 0: a shared end; bit 1: other writers share the readers */
+    uint32_t reserved;  /* to a multiple of 8 bytes, so states stay 8-byte sized */
 } ecsp_writer;
+
+ECSP_STATIC_ASSERT(sizeof(ecsp_writer) % 8 == 0, "ecsp_writer keeps states 8-byte sized");
 
 /* The read end of a one-to-one channel (lanes == 0), of an any-to-one
  * channel (lanes >= 1, merged fairly; PROTOCOL.md "LaneRecord"), or of a
@@ -68,6 +71,8 @@ typedef struct ecsp_reader {
     uint32_t open;      /* shared rendezvous: a request is open */
     uint32_t rendezvous;
 } ecsp_reader;
+
+ECSP_STATIC_ASSERT(sizeof(ecsp_reader) % 8 == 0, "ecsp_reader keeps states 8-byte sized");
 
 #define ECSP_NO_LANE 0xFFFFFFFFu
 
