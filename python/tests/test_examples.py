@@ -32,3 +32,15 @@ def test_sieve_in_python_and_on_the_device_agree():
     held, count, total = sieve.device_sieve(500)
     assert len(held) + count == 95
     assert sum(held) + total == sum(primes)
+
+
+@pytest.mark.timeout(120)
+def test_mandelbrot_farm_agrees_with_numpy():
+    pytest.importorskip("numpy")
+    import numpy as np
+
+    mandelbrot = load("mandelbrot")
+    image, rows = mandelbrot.mandelbrot(40, 20, 30)
+    assert image.shape == (20, 40) and sum(rows) == 20 and len(rows) == 16
+    assert np.array_equal(image, mandelbrot.reference(40, 20, (-2.2, 0.8, -1.2, 1.2), 30))
+    assert image.max() == 30 and image.min() < 5  # the set and its outside both show

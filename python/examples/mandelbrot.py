@@ -1,0 +1,107 @@
+"""A Mandelbrot farm: a Python farmer hands rows to `mandel` workers on
+every core of the simulated chip, a Python collector puts the rows the
+workers send back into a numpy image.
+
+    farmer (Python) --jobs[k]--> mandel worker k (device, one per core) --lines--> collector (Python)
+
+Each job is one row: the float32 vector (x0, y, dx, row); a worker answers
+with (row, escape counts of the row's points). The farmer offers each row
+to every worker at once (an Alt of output guards on the buffered job
+channels), so a row goes to whichever worker has room first; the workers
+share one any-to-one channel back to the host. The image is checked
+against numpy computing the same float32 iteration.
+
+    python examples/mandelbrot.py [--width 128] [--height 48] [--iterations 64] [--board parallella-16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+import ecsp
+
+
+@ecsp.process
+def farmer(jobs, width, height, box):
+    x0, x1, y0, y1 = box
+    dx = (x1 - x0) / width
+    for row in range(height):
+        y = y0 + (y1 - y0) * row / max(1, height - 1)
+        job = np.array([x0, y, dx, row], dtype=np.float32)
+        ecsp.Alt(*[(w, job) for w in jobs]).fair_select()
+    ecsp.close(*jobs)
+
+
+@ecsp.process
+def collector(lines, width, height):
+    image = np.zeros((height, width), dtype=np.int32)
+    for _ in range(height):
+        line = np.asarray(lines())
+        image[int(line[0])] = line[1:]
+    return image
+
+
+def reference(width: int, height: int, box: tuple, iterations: int) -> np.ndarray:
+    """The same float32 iteration, in numpy."""
+    x0, x1, y0, y1 = box
+    f = np.float32
+    dx = f((x1 - x0) / width)
+    cr = (f(x0) + dx * np.arange(width, dtype=f))[None, :].repeat(height, 0)
+    ci = np.array([f(y0 + (y1 - y0) * r / max(1, height - 1)) for r in range(height)], dtype=f)[:, None].repeat(width, 1)
+    zr = np.zeros_like(cr)
+    zi = np.zeros_like(cr)
+    n = np.zeros(cr.shape, dtype=np.int32)
+    live = np.ones(cr.shape, dtype=bool)
+    for _ in range(iterations):
+        zr2, zi2 = zr * zr, zi * zi
+        live &= (zr2 + zi2) <= f(4)
+        if not live.any():
+            break
+        zi = np.where(live, zr * zi * f(2) + ci, zi)
+        zr = np.where(live, zr2 - zi2 + cr, zr)
+        n += live
+    return n
+
+
+def mandelbrot(width: int, height: int, iterations: int, board: str = "parallella-16", box=(-2.2, 0.8, -1.2, 1.2)):
+    """(image, per-worker rows) computed by a farm over every core of ``board``."""
+    with ecsp.Chip(board) as chip:
+        workers = chip.shape[0] * chip.shape[1]
+        jobs = [ecsp.Channel(dtype="f32[4]", buffer=2, name=f"jobs{k}") for k in range(workers)]
+        lines = ecsp.Channel(dtype=f"f32[{width + 1}]", buffer=2, name="lines")
+        results = ecsp.Parallel(
+            farmer([j.writer() for j in jobs], width, height, box),
+            [ecsp.device("mandel", j.reader(), lines.writer(), iterations=iterations) for j in jobs],
+            collector(lines.reader(), width, height),
+            timeout=600,
+        )
+    return results[-1], [r.value for r in results[1:-1]]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description="A Mandelbrot farm over the cores of the simulated chip")
+    ap.add_argument("--width", type=int, default=128)
+    ap.add_argument("--height", type=int, default=48)
+    ap.add_argument("--iterations", type=int, default=64)
+    ap.add_argument("--board", default="parallella-16")
+    args = ap.parse_args()
+    if not 1 <= args.width <= 1023:
+        raise SystemExit("--width: 1 to 1023 points (a line is at most 4096 bytes of float32)")
+    t0 = time.perf_counter()
+    image, rows = mandelbrot(args.width, args.height, args.iterations, args.board)
+    elapsed = time.perf_counter() - t0
+    shades = " .:-=+*#%@"
+    for line in image[:: max(1, args.height // 24)]:
+        print("".join(shades[min(len(shades) - 1, int(v) * len(shades) // (args.iterations + 1))] for v in line[:: max(1, args.width // 80)]))
+    print(f"{args.width}x{args.height} points, at most {args.iterations} iterations, on {len(rows)} workers in {elapsed:.2f} s")
+    print(f"rows per worker: {rows}")
+    if not np.array_equal(image, reference(args.width, args.height, (-2.2, 0.8, -1.2, 1.2), args.iterations)):
+        raise SystemExit("the farm's image differs from numpy's")
+    print("numpy's float32 iteration agrees.")
+
+
+if __name__ == "__main__":
+    main()
