@@ -55,6 +55,10 @@ _HOST_SPIN = 1
 # delivers them in the host's waits, a turn at a time).
 _HOST_FINAL_ROUNDS = 3
 
+# Deterministic mode with host channels: looks of the hub, while Python
+# processes keep it busy, between two turns of the chip.
+_DET_TURN_PERIOD = 16
+
 # Blocks between two looks of the hub while processes stay runnable (it fires
 # timers, checks deadlines and device runs).
 _HUB_PERIOD = 256
@@ -193,7 +197,9 @@ class _Scheduler:
         self.host_final = 0  # fruitless rounds since the chip said it can never move again
         self.host_idle = 0  # fruitless rounds of retries in a row
         self.host_looked = 0.0  # when serve_host last looked at the run
-        self.host_retry_at = 0.0  # when busy looks may next retry host waiters
+        # When busy looks may next retry host waiters (threaded: a time;
+        # deterministic: a count of looks).
+        self.host_retry_at = 0.0
         self.sessions: List[Any] = []  # device sessions with host channels in flight
 
     # -- time -----------------------------------------------------------------
@@ -257,15 +263,27 @@ class _Scheduler:
                 # Writes still on their way to the host land in a wait
                 # (a deterministic chip steps only there): one short wait,
                 # then one last round of retries.
-                self.sessions[0].wait_event(0.005)
+                self.chip_wait(0.005)
                 self.retry_host()
                 return
         self.host_final = 0
         d = self.next_wait()
-        if self.sessions:
-            self.sessions[0].wait_event(0.02 if d is None else min(0.02, d))
+        self.chip_wait(0.02 if d is None else min(0.02, d))
         self.check_time()
         self.retry_host()
+
+    def chip_wait(self, seconds: float) -> None:
+        """Waits (without the GIL) for the chip of the first session to do
+        something, at most ``seconds``. A deterministic chip steps only in
+        this wait, a turn at a time, and a turn ends by itself: it gets up
+        to a second (cutting it short would let the host's clock into the
+        schedule), less only before a Parallel's wall-clock deadline."""
+        if not self.sessions:
+            return
+        if self.det:
+            d = self.wall_deadline()
+            seconds = 1.0 if d is None else max(0.0, min(1.0, d - time.monotonic()))
+        self.sessions[0].wait_event(seconds)
 
     def can_wake(self) -> bool:
         """True when a timer or a nested Parallel's deadline may still wake
@@ -357,9 +375,22 @@ class _Scheduler:
                     # millisecond (not at every look: retried waiters would
                     # keep the queue busy and starve serve_host, whose
                     # wait_event is where a deterministic chip steps).
-                    now = time.monotonic()
-                    if now >= self.host_retry_at:
-                        self.host_retry_at = now + 0.001
+                    # Deterministic mode counts looks instead: the
+                    # schedule must not depend on the host's clock.
+                    if self.det:
+                        # A deterministic chip steps only in the host's
+                        # waits: a turn now and then keeps it going while
+                        # Python processes are busy.
+                        self.host_retry_at += 1
+                        due = self.host_retry_at % _DET_TURN_PERIOD == 0
+                        if due:
+                            self.chip_wait(0.0)
+                    else:
+                        now = time.monotonic()
+                        due = now >= self.host_retry_at
+                        if due:
+                            self.host_retry_at = now + 0.001
+                    if due:
                         self.retry_host()
                 continue
             # Nothing can run: host channels, time, devices, or a deadlock.

@@ -405,3 +405,40 @@ def test_output_guard_to_a_device_process_on_a_buffered_channel():
 
     with pytest.raises(ecsp.Error, match="needs a buffer"):
         ecsp.Parallel(offer_rendezvous(b.writer()), ecsp.device("consume", b.reader(), count=-1), timeout=T)
+
+
+def test_a_program_of_python_and_device_processes_replays_from_its_seed():
+    def run(seed):
+        dev, py = ecsp.Channel(name="dev"), ecsp.Channel(name="py")
+
+        @ecsp.process
+        def python_side(out):
+            for i in range(30):
+                out(100 + i)
+            ecsp.close(out)
+
+        @ecsp.process
+        def chooser(a, b):
+            order: list = []
+            guards = [a, b]
+            while guards:
+                try:
+                    guard, value = ecsp.Alt(*guards).select()
+                except ecsp.ChannelClosed as e:
+                    guards = [g for g in guards if f"`{g.channel.name}`" not in str(e)]
+                    continue
+                order.append(value)
+            return order
+
+        with ecsp.Chip(seed=seed):
+            return ecsp.Parallel(
+                ecsp.device("generate", dev.writer(), start=1, count=30),
+                python_side(py.writer()),
+                chooser(dev.reader(), py.reader()),
+                timeout=T,
+            )[2]
+
+    first = run(21)
+    assert sorted(first) == list(range(1, 31)) + list(range(100, 130))
+    assert run(21) == first
+    assert len({tuple(run(seed)) for seed in (21, 22, 23, 24)}) > 1, "seeds should give different schedules"
