@@ -413,8 +413,8 @@ def test_a_program_of_python_and_device_processes_replays_from_its_seed():
 
         @ecsp.process
         def python_side(out):
-            for i in range(30):
-                out(100 + i)
+            for i in range(200):
+                out(1000 + i)
             ecsp.close(out)
 
         @ecsp.process
@@ -432,13 +432,13 @@ def test_a_program_of_python_and_device_processes_replays_from_its_seed():
 
         with ecsp.Chip(seed=seed):
             return ecsp.Parallel(
-                ecsp.device("generate", dev.writer(), start=1, count=30),
+                ecsp.device("generate", dev.writer(), start=1, count=200),
                 python_side(py.writer()),
                 chooser(dev.reader(), py.reader()),
                 timeout=T,
             )[2]
 
     first = run(21)
-    assert sorted(first) == list(range(1, 31)) + list(range(100, 130))
+    assert sorted(first) == list(range(1, 201)) + list(range(1000, 1200))
     assert run(21) == first
     assert len({tuple(run(seed)) for seed in (21, 22, 23, 24)}) > 1, "seeds should give different schedules"
