@@ -297,6 +297,22 @@ def _flatten(items: Tuple[Any, ...]) -> List[Any]:
     return out
 
 
+class _SessionWait:
+    """A device session seen as a run to wait for (``done``, ``wait``): done
+    once it can never move again, or at its deadline."""
+
+    def __init__(self, session: Any, deadline: float) -> None:
+        self.session = session
+        self.deadline = deadline
+
+    def done(self) -> bool:
+        return bool(self.session.progress() != 0 or time.monotonic() >= self.deadline)
+
+    def wait(self, seconds: float) -> bool:
+        self.session.wait_event(seconds)
+        return self.done()
+
+
 class _DeviceNet:
     """The device processes of one Parallel, as a network on the chip; a
     channel between them and Python processes is a host channel."""
@@ -369,6 +385,7 @@ class _DeviceNet:
         """Starts the network: on a host thread of its own when no Python
         process talks to it, else as a session the Python scheduler serves."""
         self.timeout = _DEVICE_TIMEOUT_DEFAULT if timeout is None else timeout
+        self.started = time.monotonic()
         ext = _ext()
         if self.hosted:
             self.session = ext.DeviceSession(self.chip._sim, self.net, self.chip.placement)
@@ -390,6 +407,10 @@ class _DeviceNet:
         returns its results, or raises its error."""
         try:
             if self.session is not None:
+                if wait and _core.in_process():
+                    # Inside a process: the other Python processes run while
+                    # this one waits for the network to end.
+                    _core.wait_device(_SessionWait(self.session, self.started + self.timeout))
                 rows = self.session.finish(wait, self.timeout)
             else:
                 _core.wait_device(self.run)

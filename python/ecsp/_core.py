@@ -793,6 +793,11 @@ class _HostEnd:
                     _sched.host_progress += 1
 
 
+def in_process() -> bool:
+    """True when called from a Python process under a running scheduler."""
+    return _sched is not None and getcurrent().__class__ is _Proc
+
+
 def wait_device(run: Any) -> None:
     """Waits for a device run to end: inside a process, by blocking it
     while the others run; outside, on the spot (without the GIL)."""

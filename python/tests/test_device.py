@@ -442,3 +442,26 @@ def test_a_program_of_python_and_device_processes_replays_from_its_seed():
     assert sorted(first) == list(range(1, 201)) + list(range(1000, 1200))
     assert run(21) == first
     assert len({tuple(run(seed)) for seed in (21, 22, 23, 24)}) > 1, "seeds should give different schedules"
+
+
+def test_a_nested_parallel_with_device_processes_lets_the_others_run():
+    ticks = ecsp.Channel()
+
+    @ecsp.process
+    def ticker(out):
+        for i in range(5):
+            ecsp.Alt(ecsp.Timeout(0.01)).select()
+            out(i)
+        ecsp.close(out)
+
+    @ecsp.process
+    def counter(inp):
+        return sum(1 for _ in inp)
+
+    @ecsp.process
+    def with_device():
+        a, b = ecsp.Channel(), ecsp.Channel()
+        results = ecsp.Parallel(feed(a.writer(), range(50)), ecsp.device("succ", a.reader(), b.writer()), gather(b.reader()))
+        return results[2][-1]
+
+    assert ecsp.Parallel(ticker(ticks.writer()), counter(ticks.reader()), with_device(), timeout=T) == [None, 5, 50]
