@@ -24,7 +24,12 @@ fn main() {
 
 /// The runtime's sources, shared by the host build and the device image.
 #[cfg(feature = "c-runtime")]
-const RUNTIME: [&str; 3] = ["c/src/channel.c", "c/src/procs.c", "c/src/executor.c"];
+const RUNTIME: [&str; 4] = [
+    "c/src/channel.c",
+    "c/src/barrier.c",
+    "c/src/procs.c",
+    "c/src/executor.c",
+];
 
 #[cfg(feature = "c-runtime")]
 fn host_runtime() {

@@ -61,6 +61,9 @@ struct Hal {
     wake_at: unsafe extern "C-unwind" fn(*mut c_void, u64),
     testset: unsafe extern "C-unwind" fn(*mut c_void, u32, u32) -> u32,
     core_id: unsafe extern "C-unwind" fn(*mut c_void) -> u32,
+    read: unsafe extern "C-unwind" fn(*mut c_void, u32, *mut c_void, u32),
+    wand: unsafe extern "C-unwind" fn(*mut c_void),
+    take_wand: unsafe extern "C-unwind" fn(*mut c_void) -> core::ffi::c_int,
 }
 
 /// A process's result (`ecsp_outcome`).
@@ -310,6 +313,27 @@ unsafe extern "C-unwind" fn hal_core_id<M: Mesh>(ctx: *mut c_void) -> u32 {
     unsafe { mesh::<M>(ctx) }.core_id().raw() as u32
 }
 
+unsafe extern "C-unwind" fn hal_read<M: Mesh>(ctx: *mut c_void, src: u32, dst: *mut c_void, len: u32) {
+    // SAFETY: as in `hal_read_local`.
+    let (mesh, buf) = unsafe {
+        (
+            mesh::<M>(ctx),
+            core::slice::from_raw_parts_mut(dst as *mut u8, len as usize),
+        )
+    };
+    mesh.read(GlobalAddr::new(src), buf)
+}
+
+unsafe extern "C-unwind" fn hal_wand<M: Mesh>(ctx: *mut c_void) {
+    // SAFETY: as in `hal_load_word`.
+    unsafe { mesh::<M>(ctx) }.wand()
+}
+
+unsafe extern "C-unwind" fn hal_take_wand<M: Mesh>(ctx: *mut c_void) -> core::ffi::c_int {
+    // SAFETY: as in `hal_load_word`.
+    unsafe { mesh::<M>(ctx) }.take_irq(Irq::Wand) as core::ffi::c_int
+}
+
 /// The HAL table over the mesh handle at `mesh`.
 fn hal<M: Mesh>(mesh: *mut M) -> Hal {
     Hal {
@@ -325,6 +349,9 @@ fn hal<M: Mesh>(mesh: *mut M) -> Hal {
         wake_at: hal_wake_at::<M>,
         testset: hal_testset::<M>,
         core_id: hal_core_id::<M>,
+        read: hal_read::<M>,
+        wand: hal_wand::<M>,
+        take_wand: hal_take_wand::<M>,
     }
 }
 
@@ -449,6 +476,7 @@ mod tests {
             "mux",
             "demux",
             "watchdog",
+            "barrier_count",
         ] {
             let (kind, _) = crate::process::kind_by_name(name).unwrap();
             // SAFETY: a pure function of its argument.

@@ -16,7 +16,7 @@ use ecsp_device::c_runtime::{state_size, C_KIND_FLAG};
 use ecsp_device::message::Dtype;
 use ecsp_device::process::{kind_by_name, state_layout};
 use ecsp_host::chip::Chip;
-use ecsp_host::network::Network;
+use ecsp_host::network::{BarrierKind, Network, ProcId};
 use ecsp_host::plan::{plan, Placement, Plan};
 use ecsp_host::run::{run, EndKind, RunError, RunReport};
 use ecsp_host::sim::mesh::SimMesh;
@@ -28,7 +28,7 @@ use std::time::Duration;
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The kinds the C runtime implements.
-const C_KINDS: [&str; 15] = [
+const C_KINDS: [&str; 16] = [
     "id",
     "succ",
     "prefix",
@@ -44,6 +44,7 @@ const C_KINDS: [&str; 15] = [
     "mux",
     "demux",
     "watchdog",
+    "barrier_count",
 ];
 
 fn threaded_chip(threads: usize) -> SimChip {
@@ -420,20 +421,102 @@ fn a_blocked_c_process_is_named_in_the_deadlock_report() {
 
 #[test]
 fn a_kind_the_c_runtime_lacks_is_refused_at_boot() {
+    // `map` (SameLength shapes) on scalar channels: a kernel the C runtime
+    // does not have.
     let mut net = Network::new();
-    let a = net.channel("a", Dtype::U32, 0).unwrap();
-    let b = net.channel("b", Dtype::U32, 0).unwrap();
-    let p0 = net
-        .process("p0", "barrier_count", &[b], &[a], &[("rounds", 2)])
+    let a = net.channel("a", Dtype::F32, 0).unwrap();
+    let b = net.channel("b", Dtype::F32, 0).unwrap();
+    net.process("gen", "generate", &[], &[a], &[("start", 1), ("count", 3)])
         .unwrap();
-    let p1 = net
-        .process("p1", "barrier_count", &[a], &[b], &[("rounds", 2)])
+    net.process_with("map", "map", &[a], &[b], &[("fn", "square".into())])
         .unwrap();
-    net.barrier("bar", &[p0, p1]).unwrap();
+    net.process("sink", "consume", &[b], &[], &[("count", -1)]).unwrap();
     let chip = threaded_chip(1);
-    let plan = plan_mixed(&chip, &net, Placement::Spread, &["p1"]);
-    let e = run(&chip, &net, &plan, Duration::from_secs(10)).expect_err("barrier_count has no C implementation");
+    let plan = plan_mixed(&chip, &net, Placement::Spread, &["map"]);
+    let e = run(&chip, &net, &plan, Duration::from_secs(10)).expect_err("map has no C implementation");
     assert!(e.to_string().contains("kind"), "{e}");
+}
+
+/// `p` barrier_count participants in a barrier of `kind`, checking every
+/// episode, with a ring of channels along the ranks (tests/barrier.rs).
+fn barrier_ring(p: usize, episodes: i64, kind: BarrierKind, paired: bool) -> Network {
+    let mut net = Network::new();
+    let chans: Vec<_> = (0..p)
+        .map(|i| net.channel(&format!("c{i}"), Dtype::I64, 1).unwrap())
+        .collect();
+    let procs: Vec<ProcId> = (0..p)
+        .map(|i| {
+            net.process(
+                &format!("p{i}"),
+                "barrier_count",
+                &[chans[(i + p - 1) % p]],
+                &[chans[i]],
+                &[("rounds", episodes), ("check", 1)],
+            )
+            .unwrap()
+        })
+        .collect();
+    if paired {
+        for (i, &pid) in procs.iter().enumerate() {
+            let core = (i / 2) as u32;
+            net.pin(pid, core / 4, core % 4);
+        }
+    }
+    net.barrier_of_kind("b", kind, &procs).unwrap();
+    net
+}
+
+fn check_barrier(chip: &SimChip, p: usize, kind: BarrierKind, paired: bool, episodes: i64, what: &str) {
+    let net = barrier_ring(p, episodes, kind, paired);
+    // Every other participant in C: C and Rust ranks signal each other.
+    let c: Vec<String> = (0..p).step_by(2).map(|i| format!("p{i}")).collect();
+    let c: Vec<&str> = c.iter().map(String::as_str).collect();
+    let report = run_mixed(chip, &net, Placement::Spread, &c, what);
+    for proc in &report.processes {
+        assert!(proc.finished, "{what}: {} did not finish", proc.name);
+        assert_eq!(proc.value, episodes as u64, "{what}: {} episodes", proc.name);
+        assert_eq!(proc.aux, 0, "{what}: {} saw barrier violations", proc.name);
+    }
+    if kind == BarrierKind::Wand {
+        assert_eq!(chip.wand_completions(), episodes as u64, "{what}: WAND completions");
+    }
+}
+
+#[test]
+fn barriers_with_c_and_rust_participants_threaded() {
+    let chip = threaded_chip(2);
+    for kind in [BarrierKind::Dissemination, BarrierKind::Wand] {
+        for p in [2, 3, 5, 8] {
+            for paired in [false, true] {
+                check_barrier(
+                    &chip,
+                    p,
+                    kind,
+                    paired,
+                    100,
+                    &format!("{} barrier, p = {p}, paired {paired}", kind.name()),
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn barriers_with_c_and_rust_participants_over_seeds() {
+    for seed in seeds() {
+        let chip = det_chip(seed);
+        let kind = [BarrierKind::Dissemination, BarrierKind::Wand][seed as usize % 2];
+        let p = [2, 3, 5][(seed / 2) as usize % 3];
+        let paired = seed % 12 >= 6;
+        check_barrier(
+            &chip,
+            p,
+            kind,
+            paired,
+            6,
+            &format!("seed {seed}, {} barrier, p = {p}, paired {paired}", kind.name()),
+        );
+    }
 }
 
 /// generate -> watchdog -> consume with the stream flowing, and a ring with

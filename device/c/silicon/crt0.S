@@ -39,7 +39,7 @@ ecsp_ivt:
     .org ecsp_ivt + 0x1c
     b ecsp_quiet_isr        /* 7 DMA1 (masked) */
     .org ecsp_ivt + 0x20
-    b ecsp_quiet_isr        /* 8 WAND (masked: this runtime takes no part) */
+    b ecsp_wand_isr         /* 8 WAND: a barrier completed (masked without participants) */
     .org ecsp_ivt + 0x24
     b ecsp_user_isr         /* 9 user: the wake-up of the channel protocol */
     .org ecsp_ivt + 0x28

@@ -11,6 +11,7 @@ void ecsp_main(void) __asm__("ecsp_main");
 void ecsp_user_isr(void) __asm__("ecsp_user_isr");
 void ecsp_fault_isr(void) __asm__("ecsp_fault_isr");
 void ecsp_timer_isr(void) __asm__("ecsp_timer_isr");
+void ecsp_wand_isr(void) __asm__("ecsp_wand_isr");
 /* The `idle` instruction of the executor loop (defined in run()). */
 extern char ecsp_idle_insn[] __asm__("ecsp_idle_insn");
 
@@ -45,6 +46,32 @@ uint64_t ecsp_now_ticks(const ecsp_hal *h)
         last_timer = top;
     }
     return ticks;
+}
+
+/* Set by the WAND interrupt, consumed by the barrier (ecsp_take_wand). */
+static volatile uint32_t wand_latched;
+
+int ecsp_take_wand(const ecsp_hal *h)
+{
+    (void)h;
+    __asm__ __volatile__("gid" ::: "memory");
+    int latched = wand_latched != 0;
+    wand_latched = 0;
+    __asm__ __volatile__("gie" ::: "memory");
+    return latched;
+}
+
+/* The WAND barrier completed (PROTOCOL.md section 6, "WAND wait"): clear
+ * this core's flag (STATUS bit 3), keep the completion for the barrier to
+ * consume, and wake the executor as a write would. */
+void __attribute__((interrupt, disinterrupt)) ecsp_wand_isr(void)
+{
+    uint32_t status;
+    __asm__ __volatile__("movfs %0, status" : "=r"(status));
+    status &= ~0x8u;
+    __asm__ __volatile__("movts status, %0" ::"r"(status));
+    wand_latched = 1;
+    woken = 1;
 }
 
 /* The deadline CTIMER1 is counting down to, UINT64_MAX when none. */
@@ -136,13 +163,18 @@ void ecsp_main(void)
     __asm__ __volatile__("movfs %0, config" : "=r"(config));
     config = (config & ~0xF0u) | 0x10u;
     __asm__ __volatile__("movts config, %0" ::"r"(config));
-    /* This runtime runs no WAND participants: raise the flag once and never
-     * clear it, so that cores which do take part are not held back
-     * (PROTOCOL.md section 6, "Which cores take part"). */
-    __asm__ __volatile__("wand");
-    /* Take only the wake-up, the timer of deadlines (timer1, irq 4) and the
-     * faults (an IMASK bit set masks). */
-    uint32_t mask = 0x3FFu & ~(ECSP_USER_IRQ_BIT | 0x10u | 0x2u | 0x4u);
+    /* A core with no WAND participants raises its flag once and never
+     * clears it, so that cores which take part are not held back
+     * (PROTOCOL.md section 6, "Which cores take part"); one with
+     * participants takes the WAND interrupt instead. */
+    uint32_t wand_irq = 0;
+    if (REG(ECSP_BOOT_OFFSET + ECSP_WAND_OFFSET_OFFSET) == 0)
+        __asm__ __volatile__("wand");
+    else
+        wand_irq = ECSP_WAND_IRQ_BIT;
+    /* Take only the wake-up, WAND completions, the timer of deadlines
+     * (timer1, irq 4) and the faults (an IMASK bit set masks). */
+    uint32_t mask = 0x3FFu & ~(ECSP_USER_IRQ_BIT | wand_irq | 0x10u | 0x2u | 0x4u);
     __asm__ __volatile__("movts imask, %0" ::"r"(mask));
     __asm__ __volatile__("gie" ::: "memory");
     if (ecsp_boot(&hal, &executor, core_id & 0xFFFu, 0) == 0)

@@ -100,6 +100,8 @@ uint32_t ecsp_c_state_size(uint32_t kind)
         return size_for(1, MAX_DEMUX_OUTPUTS, 0);
     case ECSP_KIND_WATCHDOG:
         return size_for(1, 1, 0);
+    case ECSP_KIND_BARRIER_COUNT:
+        return size_for(1, 1, (uint32_t)sizeof(ecsp_barrier));
     default:
         return 0;
     }
@@ -845,6 +847,78 @@ static int step_watchdog(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
     return ECSP_BLOCKED;
 }
 
+/* barrier_count's barrier, after its two ends. */
+#define BARRIER(p) ((ecsp_barrier *)(void *)OUT(p, 1))
+
+/* barrier_count: `rounds` episodes on its barrier 0, passing the episode
+ * number around a ring (output to the next rank, input from the previous);
+ * with `check`, counts violations of the barrier (barrier_procs.rs). value =
+ * episodes, aux = violations, ticks = time taken. */
+static int step_barrier_count(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
+{
+    int r;
+    uint32_t err;
+    PT_BEGIN(p);
+    if (p->param[0] < 0)
+        return fail(p, out, ECSP_ERR_BAD_PARAM, 0);
+    if (p->inputs != 1 || p->outputs != 1)
+        return fail(p, out, ECSP_ERR_MISSING_END, 1);
+    if ((err = open_input(h, p)) != 0)
+        return fail(p, out, err, 0);
+    if ((err = open_output(h, p, 0)) != 0)
+        return fail(p, out, err, 0);
+    {
+        uint32_t tasks = ecsp_load_word(h, ECSP_BOOT_OFFSET + 20u);
+        uint32_t task = (p->record - tasks) / (uint32_t)sizeof(ecsp_task_record);
+        if ((err = ecsp_barrier_open(h, BARRIER(p), task, 0)) != 0)
+            return fail(p, out, err, 0);
+    }
+    p->aux = ecsp_now_ticks(h); /* start */
+    p->sum = 0;                 /* violations */
+    /* The episode is handled + 1. */
+    while (p->handled < (uint64_t)p->param[0]) {
+        p->msg2 = from_i64(p->dtype, (int64_t)p->handled + 1);
+        PT_AWAIT(p, r, WAIT_END(OUT(p, 0)->end), ecsp_send(h, OUT(p, 0), &p->msg2));
+        if (r != ECSP_DONE) {
+            ecsp_poison_reader(h, IN(p, 0));
+            break;
+        }
+        PT_AWAIT(p, r, ECSP_WAIT_OTHER, ecsp_barrier_wait(h, BARRIER(p)));
+        p->failed = 0; /* here: the value arrived with the check */
+        if (p->param[1] != 0) {
+            p->sum += ecsp_barrier_laggards(h, BARRIER(p));
+            if (BARRIER(p)->kind == ECSP_BARRIER_DISSEMINATION) {
+                /* The previous rank's message travelled here ahead of its
+                 * round-0 flag: it must be there already. */
+                r = ecsp_recv(h, IN(p, 0), &p->msg);
+                if (r == ECSP_DONE) {
+                    p->failed = 1;
+                } else if (r == ECSP_BLOCKED) {
+                    p->sum++;
+                } else {
+                    ecsp_poison_writer(h, OUT(p, 0));
+                    break;
+                }
+            }
+        }
+        if (!p->failed) {
+            PT_AWAIT(p, r, WAIT_END(IN(p, 0)->end), ecsp_recv(h, IN(p, 0), &p->msg));
+            if (r != ECSP_DONE) {
+                ecsp_poison_writer(h, OUT(p, 0));
+                break;
+            }
+        }
+        if (to_i64(p->dtype, p->msg) != (int64_t)p->handled + 1)
+            p->sum++;
+        p->handled++;
+    }
+    if (p->handled == (uint64_t)p->param[0])
+        ecsp_close(h, OUT(p, 0));
+    return finish(p, out, p->handled, (uint64_t)p->sum, ecsp_now_ticks(h) - p->aux);
+    PT_END(p);
+    return ECSP_BLOCKED;
+}
+
 uint32_t ecsp_c_init(const ecsp_hal *h, void *state, uint32_t room, uint32_t record, uint32_t ends_offset,
                      uint32_t end_count)
 {
@@ -911,6 +985,8 @@ int ecsp_c_step(const ecsp_hal *h, void *state, ecsp_outcome *out)
         return step_demux(h, p, out);
     case ECSP_KIND_WATCHDOG:
         return step_watchdog(h, p, out);
+    case ECSP_KIND_BARRIER_COUNT:
+        return step_barrier_count(h, p, out);
     default:
         /* ecsp_c_init admits no other kind */
         return fail(p, out, ECSP_ERR_BAD_PARAM, 0);

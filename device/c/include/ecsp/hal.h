@@ -107,6 +107,27 @@ static inline uint32_t ecsp_testset(const ecsp_hal *h, uint32_t addr, uint32_t v
     return v;
 }
 
+/* Blocking read of `len` bytes at global `src` (a round trip on the
+ * rMesh): never on a channel's path, only for the barrier check of tests. */
+static inline void ecsp_read(const ecsp_hal *h, uint32_t src, void *dst, uint32_t len)
+{
+    (void)h;
+    const volatile uint8_t *s = (const volatile uint8_t *)(uintptr_t)src;
+    uint8_t *d = (uint8_t *)dst;
+    for (uint32_t i = 0; i < len; i++)
+        d[i] = s[i];
+}
+
+/* Raises this core's WAND flag (the `wand` instruction). */
+static inline void ecsp_wand(const ecsp_hal *h)
+{
+    (void)h;
+    __asm__ __volatile__("wand" ::: "memory");
+}
+
+/* Consumes the latch of a WAND completion (silicon/main.c's handler). */
+int ecsp_take_wand(const ecsp_hal *h);
+
 /* Wakes `core`: its user interrupt (a write to its ILATST). The host (core
  * id 0 as a channel peer) polls and needs no interrupt. */
 static inline void ecsp_wake(const ecsp_hal *h, uint32_t core)
@@ -158,6 +179,12 @@ typedef struct ecsp_hal {
     uint32_t (*testset)(void *ctx, uint32_t addr, uint32_t value);
     /* this core's id */
     uint32_t (*core_id)(void *ctx);
+    /* blocking read of `len` bytes at global `src` (checks of tests only) */
+    void (*read)(void *ctx, uint32_t src, void *dst, uint32_t len);
+    /* raise this core's WAND flag */
+    void (*wand)(void *ctx);
+    /* consume this core's latched WAND completion: 1 when there was one */
+    int (*take_wand)(void *ctx);
 } ecsp_hal;
 
 static inline uint32_t ecsp_load_word(const ecsp_hal *h, uint32_t offset) { return h->load_word(h->ctx, offset); }
@@ -186,6 +213,12 @@ static inline uint32_t ecsp_testset(const ecsp_hal *h, uint32_t addr, uint32_t v
     return h->testset(h->ctx, addr, value);
 }
 static inline uint32_t ecsp_core_id_of(const ecsp_hal *h) { return h->core_id(h->ctx); }
+static inline void ecsp_read(const ecsp_hal *h, uint32_t src, void *dst, uint32_t len)
+{
+    h->read(h->ctx, src, dst, len);
+}
+static inline void ecsp_wand(const ecsp_hal *h) { h->wand(h->ctx); }
+static inline int ecsp_take_wand(const ecsp_hal *h) { return h->take_wand(h->ctx); }
 
 #endif
 

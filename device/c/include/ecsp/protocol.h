@@ -109,6 +109,7 @@
 #define ECSP_KIND_DELTA_PAR 11u
 #define ECSP_KIND_MUX 12u
 #define ECSP_KIND_DEMUX 13u
+#define ECSP_KIND_BARRIER_COUNT 14u
 #define ECSP_KIND_WATCHDOG 15u
 
 /* Set in TaskRecord.kind by a host that wants this process run by the C
@@ -214,6 +215,17 @@ typedef struct ecsp_wand_block {
     uint32_t completed;
     uint32_t reserved;
 } ecsp_wand_block;
+
+/* Barriers (PROTOCOL.md section 6) */
+#define ECSP_BARRIER_DISSEMINATION 1u
+#define ECSP_BARRIER_WAND 2u
+#define ECSP_BARRIER_ARRIVED 0u
+#define ECSP_BARRIER_LEFT 4u
+#define ECSP_BARRIER_FLAGS 8u
+#define ECSP_WAND_MEMBERS 0u
+#define ECSP_WAND_ARRIVED 4u
+#define ECSP_WAND_COMPLETED 8u
+#define ECSP_WAND_OFFSET_OFFSET 56u
 
 /* Offsets the runtime addresses words by. */
 #define ECSP_CORE_STATUS_OFFSET 36u

@@ -92,6 +92,32 @@ void ecsp_close(const ecsp_hal *h, ecsp_writer *w);
 void ecsp_poison_writer(const ecsp_hal *h, ecsp_writer *w);
 void ecsp_poison_reader(const ecsp_hal *h, ecsp_reader *r);
 
+/* One participant of a barrier (PROTOCOL.md section 6; barrier.rs). */
+typedef struct ecsp_barrier {
+    uint32_t kind;       /* ECSP_BARRIER_DISSEMINATION or ECSP_BARRIER_WAND */
+    uint32_t block;      /* SRAM offset of its participant block */
+    uint32_t roster;     /* SRAM offset of the roster */
+    uint32_t rank;
+    uint32_t size;
+    uint32_t episode;    /* episodes arrived at: the block's `arrived` */
+    uint32_t active;     /* between arriving and leaving */
+    uint32_t rounds;     /* dissemination: ceil(log2 size) */
+    uint32_t round;      /* dissemination: the round being waited on */
+    uint32_t signalled;  /* dissemination: this round's flag was written */
+    uint32_t wand_block; /* WAND: SRAM offset of the core's WandBlock */
+    uint32_t reserved;
+} ecsp_barrier;
+
+/* Finds barrier `index` of task `task` in this core's boot table: 0, or
+ * ECSP_ERR_MISSING_BARRIER. */
+uint32_t ecsp_barrier_open(const ecsp_hal *h, ecsp_barrier *b, uint32_t task, uint32_t index);
+/* One step of a wait: ECSP_DONE once every participant arrived at this
+ * episode, else ECSP_BLOCKED. */
+int ecsp_barrier_wait(const ecsp_hal *h, ecsp_barrier *b);
+/* The test check: other participants not yet arrived at this one's latest
+ * episode (remote reads). */
+uint32_t ecsp_barrier_laggards(const ecsp_hal *h, const ecsp_barrier *b);
+
 /* The result of a process (TaskRecord value, aux, ticks, error). */
 typedef struct ecsp_outcome {
     uint64_t value;
