@@ -162,6 +162,7 @@ class _Scheduler:
         "host_progress",
         "host_seen",
         "host_final",
+        "host_mark",
         "host_idle",
         "host_looked",
         "host_retry_at",
@@ -195,6 +196,7 @@ class _Scheduler:
         self.host_progress = 0
         self.host_seen = -1
         self.host_final = 0  # fruitless rounds since the chip said it can never move again
+        self.host_mark = 0  # host_progress when the hub last served host waiters
         self.host_idle = 0  # fruitless rounds of retries in a row
         self.host_looked = 0.0  # when serve_host last looked at the run
         # When busy looks may next retry host waiters (threaded: a time;
@@ -241,9 +243,13 @@ class _Scheduler:
         chip can never move again (every device process finished, or the
         deterministic simulator stalled) and one more round of retries does
         nothing, it is a deadlock."""
+        if self.host_progress != self.host_mark:
+            # Something went through since the hub last served: the chip is
+            # not finished with the host yet.
+            self.host_mark = self.host_progress
+            self.host_final = 0
         if self.host_progress != self.host_seen:
             self.host_seen = self.host_progress
-            self.host_final = 0
             self.host_idle = 0
             self.retry_host()
             return
@@ -687,6 +693,9 @@ class _HostEnd:
         assert s is not None
         p.wait = self
         s.host_waiters.append(p)
+        # It just tried: nothing that went through before this is news to
+        # it (the hub retries at once only after some other host operation).
+        s.host_seen = s.host_progress
         s.watch = True
         _block()
         p.wait = None
@@ -1405,6 +1414,7 @@ class Alt:
             wait.entries.append(e)
         if host:
             s.host_waiters.append(wait)
+            s.host_seen = s.host_progress
             s.watch = True
         p.wait = self
         _block()
