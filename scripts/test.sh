@@ -12,8 +12,10 @@ cargo test --workspace --locked
 python3 -m venv target/venv
 target/venv/bin/python -m pip install --quiet --disable-pip-version-check ./python pytest pytest-timeout mypy numpy
 target/venv/bin/python -m pytest python/tests -q -p no:cacheprovider
-# The package's inline types and the extension's stub (_ecsp.pyi) agree with its code.
+# The package's inline types check, and the extension's stub (_ecsp.pyi)
+# matches the installed extension module.
 target/venv/bin/python -m mypy --cache-dir target/mypy python/ecsp
+target/venv/bin/python -m mypy.stubtest --mypy-config-file python/pyproject.toml ecsp._ecsp
 # The loom models: the channel protocol and the barriers (device) and the simulator's
 # scheduling word (host). Their own target directory keeps the `--cfg loom`
 # build from invalidating the normal one; two preemptions keep the
