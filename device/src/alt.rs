@@ -35,10 +35,9 @@
 //! ```
 
 use crate::boot::WAIT_OTHER;
-use crate::channel::{Receiver, Sender};
+use crate::channel::{Payload, Receiver, Sender};
 use crate::executor::{note_blocked, note_progress};
 use crate::mesh::Mesh;
-use crate::message::Message;
 use crate::trace::TraceKind;
 use core::fmt;
 use core::future::Future;
@@ -55,7 +54,7 @@ pub trait Ready {
     fn before_sleep(&self) {}
 }
 
-impl<T: Message, M: Mesh> Ready for Receiver<T, M> {
+impl<T: ?Sized + Payload, M: Mesh> Ready for Receiver<T, M> {
     fn is_ready(&self) -> bool {
         Receiver::is_ready(self)
     }
@@ -70,7 +69,7 @@ impl<T: Message, M: Mesh> Ready for Receiver<T, M> {
 ///
 /// # Panics
 /// When asked about a rendezvous channel's write end.
-impl<T: Message, M: Mesh> Ready for Sender<T, M> {
+impl<T: ?Sized + Payload, M: Mesh> Ready for Sender<T, M> {
     fn is_ready(&self) -> bool {
         assert!(
             self.capacity() > 0,

@@ -630,15 +630,68 @@ impl<M: Mesh> RawReceiver<M> {
     }
 }
 
-/// The writing end of a channel carrying `T`.
-pub struct Sender<T: Message, M: Mesh> {
+/// What a channel end's messages are: one value of a [`Message`] type
+/// `T`, or a vector `[E]` of them whose length the channel fixes (bytes are
+/// `[u8]`). Sealed: those two are all the protocol moves.
+pub trait Payload: sealed::Sealed {
+    /// Bytes of one value (of one element, for a vector).
+    #[doc(hidden)]
+    const ELEMENT_SIZE: u32;
+    /// True for vectors: any positive multiple of the element size.
+    #[doc(hidden)]
+    const VECTOR: bool;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl<T: super::Message> Sealed for T {}
+    impl<E: super::Message> Sealed for [E] {}
+}
+
+impl<T: Message> Payload for T {
+    const ELEMENT_SIZE: u32 = core::mem::size_of::<T>() as u32;
+    const VECTOR: bool = false;
+}
+
+impl<E: Message> Payload for [E] {
+    const ELEMENT_SIZE: u32 = core::mem::size_of::<E>() as u32;
+    const VECTOR: bool = true;
+}
+
+fn shape_of<T: ?Sized + Payload>() -> Shape {
+    if T::VECTOR {
+        Shape::MultipleOf(T::ELEMENT_SIZE)
+    } else {
+        Shape::Exactly(T::ELEMENT_SIZE)
+    }
+}
+
+/// The writing end of a channel carrying `T`: one value of a [`Message`]
+/// type, or vectors `[E]` of the channel's length ([`VecSender`]).
+pub struct Sender<T: ?Sized + Payload, M: Mesh> {
     raw: RawSender<M>,
     _msg: PhantomData<T>,
 }
 
-impl<T: Message, M: Mesh> Sender<T, M> {
+/// The writing end of a channel whose messages are vectors of `E`: every
+/// message has the channel's length (its message size over the size of
+/// `E`), fixed when the network was made. Bytes are vectors of `u8`.
+pub type VecSender<E, M> = Sender<[E], M>;
+
+/// The reading end of a channel carrying `T` (see [`Sender`]).
+pub struct Receiver<T: ?Sized + Payload, M: Mesh> {
+    raw: RawReceiver<M>,
+    _msg: PhantomData<T>,
+}
+
+/// The reading end of a channel whose messages are vectors of `E` (see
+/// [`VecSender`]).
+pub type VecReceiver<E, M> = Receiver<[E], M>;
+
+impl<T: ?Sized + Payload, M: Mesh> Sender<T, M> {
     /// The write end described by a boot-table record; `end` is the record's
-    /// index in the core's end table.
+    /// index in the core's end table. The channel's message size must be
+    /// the size of `T`, or for `[E]` a positive multiple of the size of `E`.
     ///
     /// # Safety
     /// - `record` was planned for this core. One-to-one (`END_WRITE`): its
@@ -649,35 +702,10 @@ impl<T: Message, M: Mesh> Sender<T, M> {
     ///   naming a reader's zeroed ring block and claim word.
     /// - No other end is made from the same record.
     pub unsafe fn from_record(mesh: M, record: &EndRecord, end: u32) -> Result<Self, EndError> {
-        let shape = Shape::Exactly(core::mem::size_of::<T>() as u32);
         Ok(Sender {
             // SAFETY: forwarded caller duties.
-            raw: unsafe { RawSender::from_record(mesh, record, end, shape)? },
+            raw: unsafe { RawSender::from_record(mesh, record, end, shape_of::<T>())? },
             _msg: PhantomData,
-        })
-    }
-
-    /// Sends `msg`: completes when the reader has it (rendezvous) or when it
-    /// is in the reader's buffer (buffered). Fails, giving the message back,
-    /// when the channel is poisoned or this end closed.
-    pub fn send(&mut self, msg: T) -> Send<'_, T, M> {
-        Send {
-            sender: self,
-            msg,
-            put: false,
-        }
-    }
-
-    /// Sends without waiting when the buffer has room. On a rendezvous
-    /// channel the message is handed over but the reader may not have taken
-    /// it yet: wait for that with [`Sender::flush`]. A shared (one-to-any,
-    /// any-to-any) rendezvous hands it over only to a reader that is asking
-    /// for a message now.
-    pub fn try_send(&mut self, msg: T) -> Result<(), TrySendError<T>> {
-        self.raw.try_send(bytemuck::bytes_of(&msg)).map_err(|e| match e {
-            TrySendError::Full(()) => TrySendError::Full(msg),
-            TrySendError::Poisoned(()) => TrySendError::Poisoned(msg),
-            TrySendError::Closed(()) => TrySendError::Closed(msg),
         })
     }
 
@@ -712,22 +740,78 @@ impl<T: Message, M: Mesh> Sender<T, M> {
     }
 }
 
-impl<T: Message, M: Mesh> ChannelEnd for Sender<T, M> {
+impl<T: Message, M: Mesh> Sender<T, M> {
+    /// Sends `msg`: completes when the reader has it (rendezvous) or when it
+    /// is in the reader's buffer (buffered). Fails, giving the message back,
+    /// when the channel is poisoned or this end closed.
+    pub fn send(&mut self, msg: T) -> Send<'_, T, M> {
+        Send {
+            sender: self,
+            msg,
+            put: false,
+        }
+    }
+
+    /// Sends without waiting when the buffer has room. On a rendezvous
+    /// channel the message is handed over but the reader may not have taken
+    /// it yet: wait for that with [`Sender::flush`]. A shared (one-to-any,
+    /// any-to-any) rendezvous hands it over only to a reader that is asking
+    /// for a message now.
+    pub fn try_send(&mut self, msg: T) -> Result<(), TrySendError<T>> {
+        self.raw.try_send(bytemuck::bytes_of(&msg)).map_err(|e| match e {
+            TrySendError::Full(()) => TrySendError::Full(msg),
+            TrySendError::Poisoned(()) => TrySendError::Poisoned(msg),
+            TrySendError::Closed(()) => TrySendError::Closed(msg),
+        })
+    }
+}
+
+impl<E: Message, M: Mesh> Sender<[E], M> {
+    /// Elements per message.
+    pub fn len(&self) -> usize {
+        self.raw.msg_size as usize / core::mem::size_of::<E>()
+    }
+
+    /// Always false: a message has at least one element.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Sends `msg`, which must hold exactly [`Sender::len`] elements;
+    /// completes as a scalar send does. On failure the caller still has it.
+    ///
+    /// # Panics
+    /// When `msg` has another length.
+    pub fn send<'a>(&'a mut self, msg: &'a [E]) -> SendSlice<'a, E, M> {
+        assert_eq!(msg.len(), self.len(), "a vector message must have the channel's length");
+        SendSlice {
+            raw: &mut self.raw,
+            msg,
+            put: false,
+        }
+    }
+
+    /// Sends without waiting, as a scalar `try_send` does.
+    ///
+    /// # Panics
+    /// When `msg` has another length than [`Sender::len`].
+    pub fn try_send(&mut self, msg: &[E]) -> Result<(), TrySendError<()>> {
+        assert_eq!(msg.len(), self.len(), "a vector message must have the channel's length");
+        self.raw.try_send(bytemuck::cast_slice(msg))
+    }
+}
+
+impl<T: ?Sized + Payload, M: Mesh> ChannelEnd for Sender<T, M> {
     #[inline]
     fn poison(&mut self) {
         Sender::poison(self);
     }
 }
 
-/// The reading end of a channel carrying `T`.
-pub struct Receiver<T: Message, M: Mesh> {
-    raw: RawReceiver<M>,
-    _msg: PhantomData<T>,
-}
-
-impl<T: Message, M: Mesh> Receiver<T, M> {
+impl<T: ?Sized + Payload, M: Mesh> Receiver<T, M> {
     /// The read end described by a boot-table record; `end` is the record's
-    /// index in the core's end table.
+    /// index in the core's end table. Message sizes as for
+    /// [`Sender::from_record`].
     ///
     /// # Safety
     /// - `record` was planned for this core. One-to-one (`lanes` 1): its
@@ -740,24 +824,11 @@ impl<T: Message, M: Mesh> Receiver<T, M> {
     ///   out-lane record.
     /// - No other end is made from the same record.
     pub unsafe fn from_record(mesh: M, record: &EndRecord, end: u32) -> Result<Self, EndError> {
-        let shape = Shape::Exactly(core::mem::size_of::<T>() as u32);
         Ok(Receiver {
             // SAFETY: forwarded caller duties.
-            raw: unsafe { RawReceiver::from_record(mesh, record, end, shape)? },
+            raw: unsafe { RawReceiver::from_record(mesh, record, end, shape_of::<T>())? },
             _msg: PhantomData,
         })
-    }
-
-    /// Receives the next message; fails when the channel is poisoned, or
-    /// closed with nothing left in it.
-    pub fn recv(&mut self) -> Recv<'_, T, M> {
-        Recv { receiver: self }
-    }
-
-    /// Receives a message if one is waiting.
-    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        let mut msg = T::zeroed();
-        self.raw.try_recv(bytemuck::bytes_of_mut(&mut msg)).map(|()| msg)
     }
 
     /// True when a receive would complete at once (a message, or the end).
@@ -777,14 +848,62 @@ impl<T: Message, M: Mesh> Receiver<T, M> {
     }
 }
 
-impl<T: Message, M: Mesh> ChannelEnd for Receiver<T, M> {
+impl<T: Message, M: Mesh> Receiver<T, M> {
+    /// Receives the next message; fails when the channel is poisoned, or
+    /// closed with nothing left in it.
+    pub fn recv(&mut self) -> Recv<'_, T, M> {
+        Recv { receiver: self }
+    }
+
+    /// Receives a message if one is waiting.
+    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        let mut msg = T::zeroed();
+        self.raw.try_recv(bytemuck::bytes_of_mut(&mut msg)).map(|()| msg)
+    }
+}
+
+impl<E: Message, M: Mesh> Receiver<[E], M> {
+    /// Elements per message.
+    pub fn len(&self) -> usize {
+        self.raw.msg_size as usize / core::mem::size_of::<E>()
+    }
+
+    /// Always false: a message has at least one element.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Receives the next message into `buf`, which must hold exactly
+    /// [`Receiver::len`] elements; fails as a scalar receive does.
+    ///
+    /// # Panics
+    /// When `buf` has another length.
+    pub fn recv_into<'a>(&'a mut self, buf: &'a mut [E]) -> RecvInto<'a, E, M> {
+        assert_eq!(buf.len(), self.len(), "a vector message must have the channel's length");
+        RecvInto {
+            raw: &mut self.raw,
+            buf,
+        }
+    }
+
+    /// Receives a message into `buf` if one is waiting.
+    ///
+    /// # Panics
+    /// When `buf` has another length than [`Receiver::len`].
+    pub fn try_recv_into(&mut self, buf: &mut [E]) -> Result<(), TryRecvError> {
+        assert_eq!(buf.len(), self.len(), "a vector message must have the channel's length");
+        self.raw.try_recv(bytemuck::cast_slice_mut(buf))
+    }
+}
+
+impl<T: ?Sized + Payload, M: Mesh> ChannelEnd for Receiver<T, M> {
     #[inline]
     fn poison(&mut self) {
         Receiver::poison(self);
     }
 }
 
-/// Future of [`Sender::send`].
+/// Future of a scalar [`Sender::send`].
 #[must_use = "futures do nothing unless awaited"]
 pub struct Send<'a, T: Message, M: Mesh> {
     sender: &'a mut Sender<T, M>,
@@ -808,129 +927,7 @@ impl<T: Message, M: Mesh> Future for Send<'_, T, M> {
 // The futures hold no self-references.
 impl<T: Message, M: Mesh> Unpin for Send<'_, T, M> {}
 
-/// Future of [`Sender::flush`] and [`VecSender::flush`].
-#[must_use = "futures do nothing unless awaited"]
-pub struct Flush<'a, M: Mesh> {
-    raw: &'a mut RawSender<M>,
-}
-
-impl<M: Mesh> Future for Flush<'_, M> {
-    type Output = Result<(), ()>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.raw.poll_flush(cx)
-    }
-}
-
-/// Future of [`Receiver::recv`].
-#[must_use = "futures do nothing unless awaited"]
-pub struct Recv<'a, T: Message, M: Mesh> {
-    receiver: &'a mut Receiver<T, M>,
-}
-
-impl<T: Message, M: Mesh> Future for Recv<'_, T, M> {
-    type Output = Result<T, RecvError>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut msg = T::zeroed();
-        self.receiver
-            .raw
-            .poll_recv(bytemuck::bytes_of_mut(&mut msg), cx)
-            .map(|r| r.map(|()| msg))
-    }
-}
-
-/// The writing end of a channel whose messages are vectors of `E`: every
-/// message has the channel's length (its message size over the size of
-/// `E`), fixed when the network was made. Bytes are vectors of `u8`.
-pub struct VecSender<E: Message, M: Mesh> {
-    raw: RawSender<M>,
-    _elem: PhantomData<E>,
-}
-
-impl<E: Message, M: Mesh> VecSender<E, M> {
-    /// The write end described by a boot-table record, as
-    /// [`Sender::from_record`]; the channel's message size must be a
-    /// positive multiple of the size of `E`.
-    ///
-    /// # Safety
-    /// As [`Sender::from_record`].
-    pub unsafe fn from_record(mesh: M, record: &EndRecord, end: u32) -> Result<Self, EndError> {
-        let shape = Shape::MultipleOf(core::mem::size_of::<E>() as u32);
-        Ok(VecSender {
-            // SAFETY: forwarded caller duties.
-            raw: unsafe { RawSender::from_record(mesh, record, end, shape)? },
-            _elem: PhantomData,
-        })
-    }
-
-    /// Elements per message.
-    pub fn len(&self) -> usize {
-        self.raw.msg_size as usize / core::mem::size_of::<E>()
-    }
-
-    /// Always false: a message has at least one element.
-    pub fn is_empty(&self) -> bool {
-        false
-    }
-
-    /// Sends `msg`, which must hold exactly [`VecSender::len`] elements;
-    /// completes as [`Sender::send`] does.
-    ///
-    /// # Panics
-    /// When `msg` has another length.
-    pub fn send<'a>(&'a mut self, msg: &'a [E]) -> SendSlice<'a, E, M> {
-        assert_eq!(msg.len(), self.len(), "a vector message must have the channel's length");
-        SendSlice {
-            raw: &mut self.raw,
-            msg,
-            put: false,
-        }
-    }
-
-    /// Sends without waiting, as [`Sender::try_send`].
-    ///
-    /// # Panics
-    /// When `msg` has another length than [`VecSender::len`].
-    pub fn try_send(&mut self, msg: &[E]) -> Result<(), TrySendError<()>> {
-        assert_eq!(msg.len(), self.len(), "a vector message must have the channel's length");
-        self.raw.try_send(bytemuck::cast_slice(msg))
-    }
-
-    /// As [`Sender::flush`].
-    pub fn flush(&mut self) -> Flush<'_, M> {
-        Flush { raw: &mut self.raw }
-    }
-
-    /// As [`Sender::can_send_now`].
-    pub fn can_send_now(&self) -> bool {
-        self.raw.can_send_now()
-    }
-
-    /// Buffer capacity in messages; 0 is a rendezvous.
-    pub fn capacity(&self) -> u32 {
-        self.raw.inner.capacity()
-    }
-
-    /// As [`Sender::close`].
-    pub fn close(&mut self) {
-        self.raw.inner.close();
-    }
-
-    /// As [`Sender::poison`].
-    pub fn poison(&mut self) {
-        self.raw.inner.poison();
-    }
-}
-
-impl<E: Message, M: Mesh> ChannelEnd for VecSender<E, M> {
-    #[inline]
-    fn poison(&mut self) {
-        VecSender::poison(self);
-    }
-}
-
-/// Future of [`VecSender::send`]. On failure the caller still has its slice.
+/// Future of a vector [`Sender::send`]. On failure the caller still has its slice.
 #[must_use = "futures do nothing unless awaited"]
 pub struct SendSlice<'a, E: Message, M: Mesh> {
     raw: &'a mut RawSender<M>,
@@ -949,80 +946,39 @@ impl<E: Message, M: Mesh> Future for SendSlice<'_, E, M> {
     }
 }
 
-/// The reading end of a channel whose messages are vectors of `E` (see
-/// [`VecSender`]).
-pub struct VecReceiver<E: Message, M: Mesh> {
-    raw: RawReceiver<M>,
-    _elem: PhantomData<E>,
+/// Future of [`Sender::flush`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct Flush<'a, M: Mesh> {
+    raw: &'a mut RawSender<M>,
 }
 
-impl<E: Message, M: Mesh> VecReceiver<E, M> {
-    /// The read end described by a boot-table record, as
-    /// [`Receiver::from_record`]; the channel's message size must be a
-    /// positive multiple of the size of `E`.
-    ///
-    /// # Safety
-    /// As [`Receiver::from_record`].
-    pub unsafe fn from_record(mesh: M, record: &EndRecord, end: u32) -> Result<Self, EndError> {
-        let shape = Shape::MultipleOf(core::mem::size_of::<E>() as u32);
-        Ok(VecReceiver {
-            // SAFETY: forwarded caller duties.
-            raw: unsafe { RawReceiver::from_record(mesh, record, end, shape)? },
-            _elem: PhantomData,
-        })
-    }
+impl<M: Mesh> Future for Flush<'_, M> {
+    type Output = Result<(), ()>;
 
-    /// Elements per message.
-    pub fn len(&self) -> usize {
-        self.raw.msg_size as usize / core::mem::size_of::<E>()
-    }
-
-    /// Always false: a message has at least one element.
-    pub fn is_empty(&self) -> bool {
-        false
-    }
-
-    /// Receives the next message into `buf`, which must hold exactly
-    /// [`VecReceiver::len`] elements; fails as [`Receiver::recv`] does.
-    ///
-    /// # Panics
-    /// When `buf` has another length.
-    pub fn recv_into<'a>(&'a mut self, buf: &'a mut [E]) -> RecvInto<'a, E, M> {
-        assert_eq!(buf.len(), self.len(), "a vector message must have the channel's length");
-        RecvInto {
-            raw: &mut self.raw,
-            buf,
-        }
-    }
-
-    /// Receives a message into `buf` if one is waiting.
-    ///
-    /// # Panics
-    /// When `buf` has another length than [`VecReceiver::len`].
-    pub fn try_recv_into(&mut self, buf: &mut [E]) -> Result<(), TryRecvError> {
-        assert_eq!(buf.len(), self.len(), "a vector message must have the channel's length");
-        self.raw.try_recv(bytemuck::cast_slice_mut(buf))
-    }
-
-    /// As [`Receiver::is_ready`].
-    pub fn is_ready(&self) -> bool {
-        self.raw.inner.ready()
-    }
-
-    /// As [`Receiver::poison`].
-    pub fn poison(&mut self) {
-        self.raw.inner.poison();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.raw.poll_flush(cx)
     }
 }
 
-impl<E: Message, M: Mesh> ChannelEnd for VecReceiver<E, M> {
-    #[inline]
-    fn poison(&mut self) {
-        VecReceiver::poison(self);
+/// Future of a scalar [`Receiver::recv`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct Recv<'a, T: Message, M: Mesh> {
+    receiver: &'a mut Receiver<T, M>,
+}
+
+impl<T: Message, M: Mesh> Future for Recv<'_, T, M> {
+    type Output = Result<T, RecvError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut msg = T::zeroed();
+        self.receiver
+            .raw
+            .poll_recv(bytemuck::bytes_of_mut(&mut msg), cx)
+            .map(|r| r.map(|()| msg))
     }
 }
 
-/// Future of [`VecReceiver::recv_into`].
+/// Future of [`Receiver::recv_into`].
 #[must_use = "futures do nothing unless awaited"]
 pub struct RecvInto<'a, E: Message, M: Mesh> {
     raw: &'a mut RawReceiver<M>,
