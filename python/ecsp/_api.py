@@ -376,21 +376,17 @@ class _DeviceNet:
             net.process(names[id(d)], d.kind, inputs, outputs, sorted(d.params.items()), d.core)
         self.ids = ids
         self.net = net
-        self.run: Any = None
         self.session: Any = None
         self.saved: List[int] = []
         self.timeout = _DEVICE_TIMEOUT_DEFAULT
 
     def start(self, timeout: Optional[float]) -> None:
-        """Starts the network: on a host thread of its own when no Python
-        process talks to it, else as a session the Python scheduler serves."""
+        """Starts the network as a session: its cores run on the simulator's
+        threads while Python processes run here, and the Python processes on
+        its host channels use the session's host ends."""
         self.timeout = _DEVICE_TIMEOUT_DEFAULT if timeout is None else timeout
         self.started = time.monotonic()
-        ext = _ext()
-        if self.hosted:
-            self.session = ext.DeviceSession(self.chip._sim, self.net, self.chip.placement)
-        else:
-            self.run = ext.DeviceRun(self.chip._sim, self.net, self.chip.placement, self.timeout)
+        self.session = _ext().DeviceSession(self.chip._sim, self.net, self.chip.placement)
         self.saved = [ch._state for ch in self.channels]
         for ch in self.channels:
             ch._state = _core._DEVICE
@@ -404,17 +400,19 @@ class _DeviceNet:
 
     def finish(self, wait: bool) -> List[DeviceResult]:
         """Waits for the network to end (``wait``; else halts it now) and
-        returns its results, or raises its error."""
+        returns its results, or raises its error. The wait is in Python, in
+        short waits, so Ctrl-C interrupts it (and halts the chip); inside a
+        process the other Python processes run meanwhile."""
         try:
-            if self.session is not None:
-                if wait and _core.in_process():
-                    # Inside a process: the other Python processes run while
-                    # this one waits for the network to end.
-                    _core.wait_device(_SessionWait(self.session, self.started + self.timeout))
-                rows = self.session.finish(wait, self.timeout)
-            else:
-                _core.wait_device(self.run)
-                rows = self.run.result()
+            if wait:
+                _core.wait_device(_SessionWait(self.session, self.started + self.timeout))
+            rows = self.session.finish(wait, self.timeout)
+        except BaseException:
+            try:
+                self.session.finish(False, 0.0)  # halts the chip; the first error is the one to see
+            except BaseException:  # noqa: BLE001
+                pass
+            raise
         finally:
             for ch, st in zip(self.channels, self.saved):
                 ch._state = st
@@ -472,9 +470,12 @@ def Parallel(*procs: Any, timeout: Optional[float] = None) -> List[Any]:
         py_error = e
     if dnet is not None:
         try:
-            # After a Python failure a session is halted at once: its host
-            # channels have nobody left to serve them.
-            dres = dnet.finish(wait=py_error is None or dnet.session is None)
+            # After a Python failure the network is halted at once, unless it
+            # is independent of the Python processes (no host channels) and
+            # they deadlocked: then its own outcome is waited for, as the
+            # first failure may be there.
+            independent = not dnet.hosted and isinstance(py_error, DeadlockError)
+            dres = dnet.finish(wait=py_error is None or independent)
         except BaseException as e:
             if py_error is None or isinstance(py_error, DeadlockError):
                 raise e from py_error

@@ -820,8 +820,10 @@ def wait_device(run: Any) -> None:
             _block()
             me.wait = None
     else:
-        while not run.wait(1.0):
-            pass
+        # Short waits: Ctrl-C gets through between them, and a run whose end
+        # raised no event is seen at once.
+        while not run.done():
+            run.wait(0.05)
 
 
 # -- channels ----------------------------------------------------------------------

@@ -3,7 +3,7 @@ under ecsp's device processes. Not a public API: use ``ecsp``."""
 
 from typing import List, Optional, Sequence, Tuple, Union, final
 
-__all__ = ["DeviceNetwork", "DeviceRun", "DeviceSession", "HostRx", "HostTx", "MAX_MESSAGE_SIZE", "SimulatedChip", "boards", "kinds"]
+__all__ = ["DeviceNetwork", "DeviceSession", "HostRx", "HostTx", "MAX_MESSAGE_SIZE", "SimulatedChip", "boards", "kinds"]
 
 MAX_MESSAGE_SIZE: int
 
@@ -32,13 +32,6 @@ class DeviceNetwork:
         params: Sequence[Tuple[str, Union[int, float, str]]],
         pin: Optional[Tuple[int, int]],
     ) -> int: ...
-
-@final
-class DeviceRun:
-    def __new__(cls, chip: SimulatedChip, net: DeviceNetwork, placement: str, timeout: float) -> "DeviceRun": ...
-    def wait(self, timeout: float) -> bool: ...
-    def done(self) -> bool: ...
-    def result(self) -> List[Tuple[str, str, Tuple[int, int], bool, int, int, int]]: ...
 
 @final
 class HostTx:

@@ -1,8 +1,9 @@
 //! The `ecsp` Python package's extension module (`ecsp._ecsp`).
 //!
 //! A thin layer: it builds [`ecsp_host::network::Network`]s of device
-//! processes, plans them onto a simulated chip and runs them on a host
-//! thread while the Python scheduler keeps running Python processes. The
+//! processes, plans them onto a simulated chip and starts them as a
+//! [`Session`] whose cores run while the Python scheduler runs Python
+//! processes; the host ends of its host channels are the Python processes'. The
 //! user API, its docstrings and the exception classes live in Python
 //! (`python/ecsp/`); errors cross over through one function,
 //! [`run_error`], which builds the Python exception with its fields.
@@ -15,13 +16,13 @@ use ecsp_host::chip::Chip;
 use ecsp_host::host_node::{HostReceiver, HostRecvError, HostSendError, HostSender};
 use ecsp_host::network::{ChanId, ChannelKind, Network, NetworkError, Param};
 use ecsp_host::plan::{plan, Placement, PlanError};
-use ecsp_host::run::{run, EndKind, Progress, RunError, RunReport};
+use ecsp_host::run::{EndKind, Progress, RunError, RunReport};
 use ecsp_host::session::Session;
 use ecsp_host::sim::{SimChip, SimMode, SimOptions};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Builds the exception `ecsp.exceptions.<class>(message, **fields)`.
@@ -278,90 +279,6 @@ impl DeviceNetwork {
             self.net.pin(id, row, col);
         }
         Ok(id.0)
-    }
-}
-
-type Outcome = Option<Result<RunReport, RunError>>;
-
-/// A network running on a host thread.
-#[pyclass(module = "ecsp._ecsp")]
-struct DeviceRun {
-    chip: Arc<SimChip>,
-    state: Arc<(Mutex<Outcome>, Condvar)>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-#[pymethods]
-impl DeviceRun {
-    /// Plans `net` on `chip` and starts it; planning errors raise here.
-    #[new]
-    fn start(
-        py: Python<'_>,
-        chip: &SimulatedChip,
-        net: &DeviceNetwork,
-        placement: &str,
-        timeout: f64,
-    ) -> PyResult<Self> {
-        let placement = Placement::from_name(placement)
-            .ok_or_else(|| PyValueError::new_err(format!("unknown placement `{placement}`: spread or packed")))?;
-        let c = chip.chip.clone();
-        let planned = plan(&net.net, c.board(), placement, &|k, d| c.state_layout(k, d))
-            .map_err(|e| plan_error(py, c.board(), e))?;
-        let state: Arc<(Mutex<Outcome>, Condvar)> = Arc::new((Mutex::new(None), Condvar::new()));
-        let (shared, network) = (state.clone(), net.net.clone());
-        let timeout = Duration::try_from_secs_f64(timeout)
-            .map_err(|_| PyValueError::new_err(format!("timeout {timeout} is not a number of seconds >= 0")))?;
-        let thread = std::thread::Builder::new()
-            .name("ecsp-device-run".into())
-            .spawn(move || {
-                let result = run(&*c, &network, &planned, timeout);
-                let (lock, signal) = &*shared;
-                *lock.lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
-                signal.notify_all();
-            })
-            .map_err(|e| PyValueError::new_err(format!("cannot start the device run thread: {e}")))?;
-        Ok(DeviceRun {
-            chip: chip.chip.clone(),
-            state,
-            thread: Some(thread),
-        })
-    }
-
-    /// Waits up to `timeout` seconds (without the GIL) for the run to end;
-    /// true when it has.
-    fn wait(&self, py: Python<'_>, timeout: f64) -> bool {
-        let state = self.state.clone();
-        py.detach(move || {
-            let (lock, signal) = &*state;
-            let guard = lock.lock().unwrap_or_else(|p| p.into_inner());
-            let wait = Duration::try_from_secs_f64(timeout.max(0.0)).unwrap_or(Duration::MAX);
-            let (guard, _) = signal
-                .wait_timeout_while(guard, wait, |o| o.is_none())
-                .unwrap_or_else(|p| p.into_inner());
-            guard.is_some()
-        })
-    }
-
-    /// True when the run has ended.
-    fn done(&self) -> bool {
-        self.state.0.lock().unwrap_or_else(|p| p.into_inner()).is_some()
-    }
-
-    /// The run's result, once it ended: per process (name, kind, core,
-    /// finished, value, aux, ticks); its failure as an `ecsp` exception.
-    fn result<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        if !self.wait(py, f64::INFINITY) {
-            return Err(PyValueError::new_err("the device run has not ended"));
-        }
-        if let Some(t) = self.thread.take() {
-            py.detach(|| t.join()).ok();
-        }
-        let outcome = self.state.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let board = self.chip.board();
-        match outcome.expect("the run ended") {
-            Err(e) => Err(run_error(py, board, e)),
-            Ok(report) => report_rows(py, board, &report),
-        }
     }
 }
 
@@ -629,7 +546,6 @@ fn boards() -> Vec<&'static str> {
 fn _ecsp(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<SimulatedChip>()?;
     m.add_class::<DeviceNetwork>()?;
-    m.add_class::<DeviceRun>()?;
     m.add_class::<DeviceSession>()?;
     m.add_class::<HostTx>()?;
     m.add_class::<HostRx>()?;
