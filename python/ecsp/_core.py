@@ -337,7 +337,9 @@ class _Scheduler:
                 for end in p.ends:
                     if end.__class__ is Writer:
                         end._close()
-            except GreenletExit:
+            except (GreenletExit, KeyboardInterrupt, SystemExit):
+                # Ctrl-C or an exit stops the whole Parallel at once: the
+                # hub (this greenlet's parent) gets it, and ends the rest.
                 raise
             except BaseException as e:  # noqa: BLE001 - a process's failure goes to its Parallel
                 p.error = e
