@@ -76,15 +76,9 @@ pub struct ChannelSpec {
     pub capacity: u32,
     /// How many ends of each side it may have.
     pub kind: ChannelKind,
-    /// The process (and its output index) that writes it; for an any-to-one
-    /// channel the first of `writers`.
-    pub writer: Option<(ProcId, u32)>,
     /// Every process (and its output index) that writes it, in the order
     /// they were added: lane `i` of an any-to-one channel is `writers[i]`.
     pub writers: Vec<(ProcId, u32)>,
-    /// The process (and its input index) that reads it; for a one-to-any
-    /// or any-to-any channel the first of `readers`.
-    pub reader: Option<(ProcId, u32)>,
     /// Every process (and its input index) that reads it, in the order they
     /// were added.
     pub readers: Vec<(ProcId, u32)>,
@@ -385,9 +379,7 @@ impl Network {
             msg,
             capacity,
             kind,
-            writer: None,
             writers: Vec::new(),
-            reader: None,
             readers: Vec::new(),
         });
         self.channel_names.insert(name.to_string(), id);
@@ -548,10 +540,8 @@ impl Network {
         for (c, read, port) in claims {
             let ch = &mut self.channels[c.0];
             if read {
-                ch.reader = ch.reader.or(Some((id, port)));
                 ch.readers.push((id, port));
             } else {
-                ch.writer = ch.writer.or(Some((id, port)));
                 ch.writers.push((id, port));
             }
         }
@@ -947,7 +937,7 @@ mod tests {
         let a = net.channel("a", Dtype::U32, 0).unwrap();
         let b = net.channel("b", Dtype::I32, 0).unwrap();
         assert!(net.process("p", "id", &[a], &[b], &[]).is_err());
-        assert!(net.channels()[0].reader.is_none());
+        assert!(net.channels()[0].readers.is_empty());
         net.process("p", "id", &[a], &[a], &[]).unwrap();
     }
 }

@@ -595,7 +595,7 @@ pub fn plan(
     }
     // Where a lane's writer (`None`: the host) keeps its blocks.
     let writer_node = |c: ChanId, lane: usize| net.channels()[c.0].writers.get(lane).map(|w| assignment[w.0 .0]);
-    let reader_node = |c: ChanId| net.channels()[c.0].reader.map(|r| assignment[r.0 .0]);
+    let reader_node = |c: ChanId| net.channels()[c.0].readers.first().map(|r| assignment[r.0 .0]);
     let at_node = |node: Option<CoreId>, offset: u32| match node {
         Some(core) => GlobalAddr::on_core(core, offset),
         None => host_base.add(offset),

@@ -481,8 +481,9 @@ fn describe_wait(
 fn deadlock_report(chip: &dyn Chip, net: &Network, plan: &Plan) -> Result<DeadlockReport, RunError> {
     let n = net.processes().len();
     let mut blocked = Vec::new();
-    // waits_for[p]: the process p waits for, through the channel end it waits on.
-    let mut waits_for: Vec<Option<(usize, String, EndKind)>> = vec![None; n];
+    // waits_for[p]: the processes p waits for (every process on the other
+    // side of the channel end it waits on), the channel and the end.
+    let mut waits_for: Vec<Option<(Vec<usize>, String, EndKind)>> = vec![None; n];
     let mut open = vec![false; n];
     for (i, spec) in net.processes().iter().enumerate() {
         let mut record = TaskRecord::default();
@@ -499,10 +500,8 @@ fn deadlock_report(chip: &dyn Chip, net: &Network, plan: &Plan) -> Result<Deadlo
         let channel = end.map(|(c, read)| {
             let ch = &net.channels()[c.0];
             let kind = if read { EndKind::Read } else { EndKind::Write };
-            let peer = if read { ch.writer } else { ch.reader };
-            if let Some((peer, _)) = peer {
-                waits_for[i] = Some((peer.0, ch.name.clone(), kind));
-            }
+            let peers = if read { &ch.writers } else { &ch.readers };
+            waits_for[i] = Some((peers.iter().map(|p| p.0 .0).collect(), ch.name.clone(), kind));
             (ch.name.clone(), kind)
         });
         blocked.push(BlockedProcess {
@@ -512,24 +511,25 @@ fn deadlock_report(chip: &dyn Chip, net: &Network, plan: &Plan) -> Result<Deadlo
             waits: describe_wait(chip, net, plan, ProcId(i), record.waiting)?,
         });
     }
-    // Only waits on processes that have not finished can close a cycle.
+    // Only waits on processes that have not finished can close a cycle; a
+    // shared end waits on any of its peers, so each open one is an edge.
     let edges: Vec<Vec<usize>> = (0..n)
         .map(|i| match &waits_for[i] {
-            Some((peer, _, _)) if open[*peer] => vec![*peer],
-            _ => Vec::new(),
+            Some((peers, _, _)) => peers.iter().copied().filter(|&p| open[p]).collect(),
+            None => Vec::new(),
         })
         .collect();
     let cycle = find_cycle(&edges)
         .map(|procs| {
-            procs
-                .iter()
-                .map(|&p| {
-                    let (peer, channel, end) = waits_for[p].clone().expect("a cycle follows waits");
+            (0..procs.len())
+                .map(|k| {
+                    let (p, next) = (procs[k], procs[(k + 1) % procs.len()]);
+                    let (_, channel, end) = waits_for[p].clone().expect("a cycle follows waits");
                     WaitLink {
                         process: net.processes()[p].name.clone(),
                         channel,
                         end,
-                        peer: net.processes()[peer].name.clone(),
+                        peer: net.processes()[next].name.clone(),
                     }
                 })
                 .collect()

@@ -122,7 +122,7 @@ fn check(chip: &SimChip, dtype: Dtype, capacity: u32, layout: Layout, n: u64) ->
     let cross_channels = net
         .channels()
         .iter()
-        .filter(|c| plan.assignment[c.writer.unwrap().0 .0] != plan.assignment[c.reader.unwrap().0 .0])
+        .filter(|c| plan.assignment[c.writers[0].0 .0] != plan.assignment[c.readers[0].0 .0])
         .count() as u64;
     assert_eq!(
         total.remote_writes,

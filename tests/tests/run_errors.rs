@@ -406,3 +406,34 @@ fn a_failure_poisons_the_network_so_every_other_process_stops() {
     assert_eq!(chip.read_word(aux).unwrap(), 1, "relay ended by poison");
     assert_chip_still_works(&chip);
 }
+
+#[test]
+fn a_deadlock_through_a_shared_channel_names_the_writer_that_closes_the_cycle() {
+    // `m` is any-to-one with two writers: `gen` sends nothing and finishes
+    // (closing its lane); `relay` forwards to m what it reads on `x`, which
+    // only `loop_back` writes, from what it reads on m. loop_back waits on
+    // m (relay's lane is open), relay waits on x: the cycle runs through
+    // relay, not through gen, the channel's first writer.
+    let mut net = Network::new();
+    let m = net.any2one("m", Dtype::I32, 0).unwrap();
+    let x = net.channel("x", Dtype::I32, 0).unwrap();
+    let out = net.channel("out", Dtype::I32, 0).unwrap();
+    net.process("gen", "generate", &[], &[m], &[("count", 0)]).unwrap();
+    net.process("relay", "id", &[x], &[m], &[]).unwrap();
+    net.process("loop_back", "delta", &[m], &[x, out], &[]).unwrap();
+    net.process("sink", "consume", &[out], &[], &[("count", 5)]).unwrap();
+    for chip in [chip(), ecsp_tests::det_chip(3)] {
+        let plan = plan_on(&chip, &net, Placement::Spread).unwrap();
+        let e = run(&chip, &net, &plan, TIMEOUT).unwrap_err();
+        let RunError::Deadlock { report } = &e else {
+            panic!("expected a deadlock, got {e}");
+        };
+        let cycle: Vec<(&str, &str)> = report
+            .cycle
+            .iter()
+            .map(|l| (l.process.as_str(), l.peer.as_str()))
+            .collect();
+        assert!(cycle.contains(&("relay", "loop_back")), "{e}");
+        assert!(!cycle.iter().any(|&(_, peer)| peer == "gen"), "gen finished: {e}");
+    }
+}
