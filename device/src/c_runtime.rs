@@ -450,6 +450,9 @@ fn error_of(code: u32, detail: u32) -> ProcessError {
             input: true,
             index: detail,
         },
+        8 => ProcessError::MissingBarrier { index: detail },
+        9 => ProcessError::NoScratch { needed: detail },
+        10 => ProcessError::LengthMismatch,
         _ => ProcessError::BadParam { index: detail },
     }
 }

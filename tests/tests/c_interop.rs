@@ -787,6 +787,53 @@ fn mux_demux_and_delta_par_across_the_runtimes_over_seeds() {
     }
 }
 
+/// ramp -> id -> id -> consume over vector channels of `msg` (and scalars
+/// of u8): id and consume take vectors in C as in Rust.
+fn vector_line(msg: ecsp_device::message::MsgType, count: i64) -> Network {
+    let mut net = Network::new();
+    let [a, b, c] = ["a", "b", "c"].map(|name| net.channel(name, msg, 1).unwrap());
+    net.process("ramp", "ramp", &[], &[a], &[("start", 3), ("count", count)])
+        .unwrap();
+    net.process("id1", "id", &[a], &[b], &[]).unwrap();
+    net.process("id2", "id", &[b], &[c], &[]).unwrap();
+    net.process("sink", "consume", &[c], &[], &[("count", -1)]).unwrap();
+    net
+}
+
+#[test]
+fn vectors_through_c_ids_and_consumers() {
+    use ecsp_device::message::MsgType;
+    let chip = threaded_chip(2);
+    let count = 50i64;
+    for msg in [
+        MsgType::vector(Dtype::F32, 16),
+        MsgType::vector(Dtype::I64, 5),
+        MsgType::vector(Dtype::I32, 512),
+        MsgType::bytes(24),
+        MsgType::scalar(Dtype::U8),
+    ] {
+        for c in [&["id1"][..], &["id2", "sink"][..], &["id1", "id2", "sink"][..]] {
+            let what = format!("{msg}, C: {c:?}");
+            let report = run_mixed(&chip, &vector_line(msg, count), Placement::Spread, c, &what);
+            let sink = report.process("sink").unwrap();
+            assert_eq!(sink.value, count as u64, "{what}: vectors");
+            // Element i of vector k is 3 + k*len + i, converted to the dtype.
+            let len = msg.len as i64;
+            let want: i64 = (0..count * len)
+                .map(|v| {
+                    let v = 3 + v;
+                    if msg.dtype == Dtype::U8 {
+                        v as u8 as i64
+                    } else {
+                        v
+                    }
+                })
+                .sum();
+            assert_eq!(sink.aux as i64, want, "{what}: the sum of every element");
+        }
+    }
+}
+
 /// A farm over a one-to-any (one writer) or any-to-any channel: generators
 /// feed workers (`id`) through the shared channel, the workers feed a sink
 /// through an any-to-one channel. With `poison_after`, the generators run

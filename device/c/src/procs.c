@@ -19,6 +19,7 @@ typedef union ecsp_value {
     uint32_t u32;
     int32_t i32;
     float f32;
+    uint8_t u8;
 } ecsp_value;
 
 /* The state of every C process: a header, then its ends, read ends first
@@ -39,7 +40,7 @@ typedef struct ecsp_proc {
     uint32_t open;        /* merge, mux, alt_count: bit i set while input i is open;
                              delta_par: bit k set while the send on output k is under way */
     int32_t failed;       /* delta_par: one of the sends failed */
-    uint32_t reserved;
+    uint32_t room;        /* bytes the host planned for the state: scratch ends it */
     ecsp_value msg;       /* the value in hand */
     ecsp_value msg2;      /* plus: the first operand */
     uint64_t handled;     /* values handled, or sent, or timed */
@@ -117,6 +118,8 @@ static uint32_t dtype_size(uint32_t dtype)
     case ECSP_DTYPE_I64:
     case ECSP_DTYPE_F64:
         return 8;
+    case ECSP_DTYPE_U8:
+        return 1;
     default:
         return 0;
     }
@@ -142,6 +145,8 @@ static int64_t to_i64(uint32_t dtype, ecsp_value v)
         return v.i32;
     case ECSP_DTYPE_U32:
         return v.u32;
+    case ECSP_DTYPE_U8:
+        return v.u8;
     case ECSP_DTYPE_F32:
         return float_to_i64(v.f32);
     case ECSP_DTYPE_F64:
@@ -160,6 +165,9 @@ static ecsp_value from_i64(uint32_t dtype, int64_t x)
     case ECSP_DTYPE_U32:
         v.u32 = (uint32_t)(uint64_t)x;
         break;
+    case ECSP_DTYPE_U8:
+        v.u8 = (uint8_t)(uint64_t)x;
+        break;
     case ECSP_DTYPE_F32:
         v.f32 = (float)x;
         break;
@@ -176,6 +184,9 @@ static ecsp_value from_i64(uint32_t dtype, int64_t x)
 static ecsp_value succ(uint32_t dtype, ecsp_value v)
 {
     switch (dtype) {
+    case ECSP_DTYPE_U8:
+        v.u8 = (uint8_t)(v.u8 + 1u);
+        break;
     case ECSP_DTYPE_I32:
     case ECSP_DTYPE_U32:
         v.u32 += 1u;
@@ -249,6 +260,54 @@ static uint32_t open_output(const ecsp_hal *h, ecsp_proc *p, uint32_t index)
     return ecsp_open_writer(h, OUT(p, index), p->ends_offset, p->first_end + p->inputs + index, p->msg_size);
 }
 
+/* The message size of end `end` for a kind that takes vectors of its
+ * dtype (channel/mod.rs `Shape::MultipleOf`): a positive multiple of the
+ * element size up to the largest message; 0 when it is not one. */
+static uint32_t vec_size(const ecsp_hal *h, const ecsp_proc *p, uint32_t end)
+{
+    uint32_t size = ecsp_load_word(h, p->ends_offset + end * (uint32_t)sizeof(ecsp_end_record) + 16u);
+    uint32_t elem = dtype_size(p->dtype);
+    return size == 0 || size % elem != 0 || size > ECSP_MAX_MESSAGE_SIZE ? 0 : size;
+}
+
+/* The scratch message at the end of the state room (the host plans it
+ * there, past the state: mod.rs `Proc::scratch`): NULL when the room is too
+ * small for the state and `bytes` more. */
+static uint8_t *scratch(ecsp_proc *p, uint32_t bytes)
+{
+    uint32_t need = (bytes + 7u) & ~7u;
+    if ((uint64_t)ecsp_c_state_size(p->kind) + need > p->room)
+        return 0;
+    return (uint8_t *)p + p->room - need;
+}
+
+/* Opens read end 0 and, with `with_output`, write end 0 of a kind that
+ * takes vectors (kernels.rs): their message size goes into msg_size. */
+static uint32_t open_vectors(const ecsp_hal *h, ecsp_proc *p, int with_output)
+{
+    if (p->inputs < 1)
+        return ECSP_ERR_MISSING_END;
+    uint32_t in = vec_size(h, p, p->first_end);
+    if (in == 0)
+        return ECSP_ERR_SIZE_MISMATCH;
+    uint32_t err = ecsp_open_reader(h, IN(p, 0), p->ends_offset, p->first_end, in);
+    if (err)
+        return err;
+    if (with_output) {
+        if (p->outputs < 1)
+            return ECSP_ERR_MISSING_END;
+        uint32_t out = vec_size(h, p, p->first_end + p->inputs);
+        if (out == 0)
+            return ECSP_ERR_SIZE_MISMATCH;
+        if ((err = ecsp_open_writer(h, OUT(p, 0), p->ends_offset, p->first_end + p->inputs, out)) != 0)
+            return err;
+        if (out != in)
+            return ECSP_ERR_LENGTH_MISMATCH;
+    }
+    p->msg_size = in;
+    return scratch(p, in) ? 0 : ECSP_ERR_NO_SCRATCH;
+}
+
 /* Opens read ends 0..inputs, at most `max` (registry.rs's arity). */
 static uint32_t open_inputs(const ecsp_hal *h, ecsp_proc *p, uint32_t max, uint32_t *which)
 {
@@ -309,11 +368,19 @@ static int step_map(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
 {
     int r;
     uint32_t err;
+    /* id takes vectors, into its scratch message; succ and prefix scalars */
+    void *msg = p->kind == ECSP_KIND_ID ? (void *)scratch(p, p->msg_size) : (void *)&p->msg;
     PT_BEGIN(p);
-    if ((err = open_input(h, p)) != 0)
-        return fail(p, out, err, 0);
-    if ((err = open_output(h, p, 0)) != 0)
-        return fail(p, out, err, 0);
+    if (p->kind == ECSP_KIND_ID) {
+        if ((err = open_vectors(h, p, 1)) != 0)
+            return fail(p, out, err, 0);
+        msg = scratch(p, p->msg_size);
+    } else {
+        if ((err = open_input(h, p)) != 0)
+            return fail(p, out, err, 0);
+        if ((err = open_output(h, p, 0)) != 0)
+            return fail(p, out, err, 0);
+    }
     if (p->kind == ECSP_KIND_PREFIX) {
         p->msg = from_i64(p->dtype, p->param[0]);
         PT_AWAIT(p, r, WAIT_END(OUT(p, 0)->end), ecsp_send(h, OUT(p, 0), &p->msg));
@@ -323,14 +390,14 @@ static int step_map(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
         }
     }
     for (;;) {
-        PT_AWAIT(p, r, WAIT_END(IN(p, 0)->end), ecsp_recv(h, IN(p, 0), &p->msg));
+        PT_AWAIT(p, r, WAIT_END(IN(p, 0)->end), ecsp_recv(h, IN(p, 0), msg));
         if (r != ECSP_DONE) {
             pass_on(h, p, r, 1);
             return finish(p, out, p->handled, ended_by(r), 0);
         }
         if (p->kind == ECSP_KIND_SUCC)
             p->msg = succ(p->dtype, p->msg);
-        PT_AWAIT(p, r, WAIT_END(OUT(p, 0)->end), ecsp_send(h, OUT(p, 0), &p->msg));
+        PT_AWAIT(p, r, WAIT_END(OUT(p, 0)->end), ecsp_send(h, OUT(p, 0), msg));
         if (r != ECSP_DONE) {
             ecsp_poison_reader(h, IN(p, 0));
             return finish(p, out, p->handled, 1, 0);
@@ -381,14 +448,17 @@ static int step_consume(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
 {
     int r;
     uint32_t err;
+    /* consume takes vectors, into its scratch message, and sums every element */
+    uint8_t *msg = scratch(p, p->msg_size);
     PT_BEGIN(p);
-    if ((err = open_input(h, p)) != 0)
+    if ((err = open_vectors(h, p, 0)) != 0)
         return fail(p, out, err, 0);
+    msg = scratch(p, p->msg_size);
     if (p->param[1] < 0)
         return fail(p, out, ECSP_ERR_BAD_PARAM, 1);
     p->aux = ecsp_now_ticks(h);
     for (p->handled = 0; p->handled < (uint64_t)p->param[1]; p->handled++) {
-        PT_AWAIT(p, r, WAIT_END(IN(p, 0)->end), ecsp_recv(h, IN(p, 0), &p->msg));
+        PT_AWAIT(p, r, WAIT_END(IN(p, 0)->end), ecsp_recv(h, IN(p, 0), msg));
         if (r != ECSP_DONE)
             break;
         p->aux = ecsp_now_ticks(h);
@@ -396,10 +466,19 @@ static int step_consume(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
     p->handled = 0;
     p->sum = 0;
     while (p->param[0] < 0 || p->handled < (uint64_t)p->param[0]) {
-        PT_AWAIT(p, r, WAIT_END(IN(p, 0)->end), ecsp_recv(h, IN(p, 0), &p->msg));
+        PT_AWAIT(p, r, WAIT_END(IN(p, 0)->end), ecsp_recv(h, IN(p, 0), msg));
         if (r != ECSP_DONE)
             break;
-        p->sum = (int64_t)((uint64_t)p->sum + (uint64_t)to_i64(p->dtype, p->msg));
+        {
+            uint32_t elem = dtype_size(p->dtype);
+            for (uint32_t k = 0; k < p->msg_size; k += elem) {
+                ecsp_value v;
+                v.u64 = 0;
+                for (uint32_t b = 0; b < elem; b++)
+                    ((uint8_t *)&v)[b] = msg[k + b];
+                p->sum = (int64_t)((uint64_t)p->sum + (uint64_t)to_i64(p->dtype, v));
+            }
+        }
         p->handled++;
     }
     {
@@ -513,6 +592,9 @@ static int step_tail(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
 static ecsp_value plus(uint32_t dtype, ecsp_value a, ecsp_value b)
 {
     switch (dtype) {
+    case ECSP_DTYPE_U8:
+        a.u8 = (uint8_t)(a.u8 + b.u8);
+        break;
     case ECSP_DTYPE_I32:
     case ECSP_DTYPE_U32:
         a.u32 += b.u32;
@@ -944,6 +1026,7 @@ uint32_t ecsp_c_init(const ecsp_hal *h, void *state, uint32_t room, uint32_t rec
     p->dtype = t.dtype;
     p->msg_size = dtype_size(t.dtype);
     p->record = record;
+    p->room = room;
     p->ends_offset = ends_offset;
     p->first_end = t.first_end;
     p->inputs = t.inputs;

@@ -85,6 +85,8 @@
 #define ECSP_ERR_PANICKED 6u
 #define ECSP_ERR_FAULTED 7u
 #define ECSP_ERR_MISSING_BARRIER 8u
+#define ECSP_ERR_NO_SCRATCH 9u
+#define ECSP_ERR_LENGTH_MISMATCH 10u
 
 /* Dtype codes (TaskRecord.dtype) */
 #define ECSP_DTYPE_I32 1u
@@ -92,6 +94,7 @@
 #define ECSP_DTYPE_F32 3u
 #define ECSP_DTYPE_I64 4u
 #define ECSP_DTYPE_F64 5u
+#define ECSP_DTYPE_U8 6u
 
 /* Kind ids (TaskRecord.kind): the order of KINDS in
  * device/src/process/registry.rs. */
