@@ -248,8 +248,20 @@ impl Plan {
             0 => "has not blocked yet".to_string(),
             ecsp_device::boot::WAIT_OTHER => "waits on several channels, a timer or a barrier".to_string(),
             w => match self.cores[core_index].ends.get((w - 1) as usize) {
-                Some(&(c, true)) => format!("waits to read channel `{}`", net.channels()[c.0].name),
-                Some(&(c, false)) => format!("waits to write channel `{}`", net.channels()[c.0].name),
+                Some(&(c, read)) => {
+                    let ch = &net.channels()[c.0];
+                    let (verb, host_side, preposition) = if read {
+                        ("read", ch.writers.is_empty(), "from")
+                    } else {
+                        ("write", ch.readers.is_empty(), "to")
+                    };
+                    let host = if host_side {
+                        format!(" ({preposition} the host)")
+                    } else {
+                        String::new()
+                    };
+                    format!("waits to {verb} channel `{}`{host}", ch.name)
+                }
                 None => format!("waits on an unknown end #{w}"),
             },
         }

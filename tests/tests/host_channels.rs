@@ -359,3 +359,19 @@ fn misuse_is_named() {
     let e = plan(&net, chip.board(), Placement::Spread, &|k, d| chip.state_layout(k, d)).unwrap_err();
     assert!(e.to_string().contains("one2one and any2one channels only"), "{e}");
 }
+
+#[test]
+fn a_process_waiting_on_the_host_says_so() {
+    // Nobody serves the host's end: the deadlock report names it.
+    let chip: Arc<dyn Chip> = Arc::new(det_chip(5));
+    let (net, _, _) = succ_twice(0);
+    let plan = plan_on(&chip, &net);
+    let session = Session::start(chip, Arc::new(net), Arc::new(plan)).unwrap();
+    let e = session.join(TIMEOUT).unwrap_err();
+    assert!(matches!(e, RunError::Deadlock { .. }), "{e}");
+    assert!(e.to_string().contains("`s1` on core"), "{e}");
+    assert!(
+        e.to_string().contains("waits to read channel `in` (from the host)"),
+        "{e}"
+    );
+}
