@@ -100,6 +100,15 @@ extern "C-unwind" {
 
 extern "C" {
     fn ecsp_c_layout(count: *mut u32) -> *const CLayoutEntry;
+    fn ecsp_sqrt(x: f64) -> f64;
+}
+
+/// The C runtime's square root (`ecsp_sqrt`: digit by digit in integer
+/// arithmetic, correctly rounded, no libm), for tests that compare it with
+/// Rust's.
+pub fn c_sqrt(x: f64) -> f64 {
+    // SAFETY: a pure function of its argument.
+    unsafe { ecsp_sqrt(x) }
 }
 
 extern "C-unwind" {
@@ -480,6 +489,10 @@ mod tests {
             "demux",
             "watchdog",
             "barrier_count",
+            "map",
+            "zip",
+            "reduce",
+            "ramp",
         ] {
             let (kind, _) = crate::process::kind_by_name(name).unwrap();
             // SAFETY: a pure function of its argument.
@@ -490,6 +503,36 @@ mod tests {
         assert!(device_state_layout(99).is_none());
         let id = device_state_layout(0).unwrap();
         assert_eq!((id.size() % 8, id.align()), (0, 8));
+    }
+
+    #[test]
+    fn the_c_square_root_is_correctly_rounded() {
+        // Bit patterns spread over every exponent, subnormals included, and
+        // the squares of integers (exact roots).
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        for i in 0..200_000u64 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let x = f64::from_bits(state & !(1 << 63));
+            let want = libm::sqrt(x);
+            let got = c_sqrt(x);
+            assert!(
+                want.to_bits() == got.to_bits() || (want.is_nan() && got.is_nan()),
+                "sqrt({x:e})"
+            );
+            let square = (i * i) as f64;
+            assert_eq!(c_sqrt(square), i as f64);
+            let f = f32::from_bits(state as u32 & 0x7FFF_FFFF);
+            let (want, got) = (libm::sqrtf(f), c_sqrt(f as f64) as f32);
+            assert!(
+                want.to_bits() == got.to_bits() || (want.is_nan() && got.is_nan()),
+                "sqrtf({f:e})"
+            );
+        }
+        assert!(c_sqrt(-1.0).is_nan());
+        assert_eq!(c_sqrt(0.0), 0.0);
+        assert_eq!(c_sqrt(f64::INFINITY), f64::INFINITY);
     }
 
     #[test]

@@ -28,7 +28,7 @@ use std::time::Duration;
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The kinds the C runtime implements.
-const C_KINDS: [&str; 16] = [
+const C_KINDS: [&str; 20] = [
     "id",
     "succ",
     "prefix",
@@ -45,6 +45,10 @@ const C_KINDS: [&str; 16] = [
     "demux",
     "watchdog",
     "barrier_count",
+    "map",
+    "zip",
+    "reduce",
+    "ramp",
 ];
 
 fn threaded_chip(threads: usize) -> SimChip {
@@ -421,19 +425,18 @@ fn a_blocked_c_process_is_named_in_the_deadlock_report() {
 
 #[test]
 fn a_kind_the_c_runtime_lacks_is_refused_at_boot() {
-    // `map` (SameLength shapes) on scalar channels: a kernel the C runtime
-    // does not have.
+    // mandel, the one kernel the C runtime does not have.
+    use ecsp_device::message::MsgType;
     let mut net = Network::new();
-    let a = net.channel("a", Dtype::F32, 0).unwrap();
-    let b = net.channel("b", Dtype::F32, 0).unwrap();
-    net.process("gen", "generate", &[], &[a], &[("start", 1), ("count", 3)])
+    let jobs = net.channel("jobs", MsgType::vector(Dtype::F32, 4), 0).unwrap();
+    let lines = net.channel("lines", MsgType::vector(Dtype::F32, 9), 0).unwrap();
+    net.process("gen", "ramp", &[], &[jobs], &[("count", 1)]).unwrap();
+    net.process("mandel", "mandel", &[jobs], &[lines], &[("iterations", 10)])
         .unwrap();
-    net.process_with("map", "map", &[a], &[b], &[("fn", "square".into())])
-        .unwrap();
-    net.process("sink", "consume", &[b], &[], &[("count", -1)]).unwrap();
+    net.process("sink", "consume", &[lines], &[], &[("count", -1)]).unwrap();
     let chip = threaded_chip(1);
-    let plan = plan_mixed(&chip, &net, Placement::Spread, &["map"]);
-    let e = run(&chip, &net, &plan, Duration::from_secs(10)).expect_err("map has no C implementation");
+    let plan = plan_mixed(&chip, &net, Placement::Spread, &["mandel"]);
+    let e = run(&chip, &net, &plan, Duration::from_secs(10)).expect_err("mandel has no C implementation");
     assert!(e.to_string().contains("kind"), "{e}");
 }
 
@@ -831,6 +834,94 @@ fn vectors_through_c_ids_and_consumers() {
                 .sum();
             assert_eq!(sink.aux as i64, want, "{what}: the sum of every element");
         }
+    }
+}
+
+/// The kernels: two ramps, map with `fn` on one, zip with `op` of both,
+/// reduce with `reduce_op`, consume. Every process's result must be the same
+/// whichever runtime runs it, so the all-Rust run is the oracle.
+fn kernel_network(msg: ecsp_device::message::MsgType, f: &str, op: &str, reduce_op: &str) -> Network {
+    use ecsp_host::network::Param;
+    let mut net = Network::new();
+    let [a, b, c, d] = ["a", "b", "c", "d"].map(|name| net.channel(name, msg, 1).unwrap());
+    let e = net
+        .channel("e", ecsp_device::message::MsgType::scalar(msg.dtype), 1)
+        .unwrap();
+    net.process("ramp1", "ramp", &[], &[a], &[("start", -7), ("count", 12)])
+        .unwrap();
+    net.process("ramp2", "ramp", &[], &[b], &[("start", 5), ("count", 12)])
+        .unwrap();
+    let real = |v: f64| Param::Real(v);
+    net.process_with(
+        "map",
+        "map",
+        &[a],
+        &[c],
+        &[("fn", Param::Name(f.into())), ("a", real(2.5)), ("b", real(-1.25))],
+    )
+    .unwrap();
+    net.process_with("zip", "zip", &[c, b], &[d], &[("op", Param::Name(op.into()))])
+        .unwrap();
+    net.process_with("reduce", "reduce", &[d], &[e], &[("op", Param::Name(reduce_op.into()))])
+        .unwrap();
+    net.process("sink", "consume", &[e], &[], &[("count", -1)]).unwrap();
+    net
+}
+
+#[test]
+fn kernels_give_the_same_results_in_c_and_rust() {
+    use ecsp_device::message::MsgType;
+    use ecsp_device::process::{MAP_FNS, REDUCE_OPS, ZIP_OPS};
+    let chip = threaded_chip(2);
+    let results = |report: &RunReport| -> Vec<(String, u64, u64, bool)> {
+        report
+            .processes
+            .iter()
+            .map(|p| (p.name.clone(), p.value, p.aux, p.finished))
+            .collect()
+    };
+    for dtype in [Dtype::F32, Dtype::F64, Dtype::I32, Dtype::U32, Dtype::I64, Dtype::U8] {
+        let msg = MsgType::vector(dtype, 7);
+        for (k, f) in MAP_FNS.iter().enumerate() {
+            let op = ZIP_OPS[k % ZIP_OPS.len()];
+            let reduce_op = REDUCE_OPS[k % REDUCE_OPS.len()];
+            let net = kernel_network(msg, f, op, reduce_op);
+            let what = format!("{msg}, map {f}, zip {op}, reduce {reduce_op}");
+            let oracle = results(&run_mixed(&chip, &net, Placement::Spread, &[], &what));
+            for c in [
+                &["map", "reduce"][..],
+                &["ramp1", "zip", "sink"][..],
+                &["ramp1", "ramp2", "map", "zip", "reduce", "sink"][..],
+            ] {
+                let got = results(&run_mixed(&chip, &net, Placement::Spread, c, &what));
+                assert_eq!(got, oracle, "{what}, C: {c:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn kernels_give_the_same_results_in_c_and_rust_over_seeds() {
+    use ecsp_device::message::MsgType;
+    use ecsp_device::process::{MAP_FNS, REDUCE_OPS, ZIP_OPS};
+    let dtypes = [Dtype::F32, Dtype::F64, Dtype::I32, Dtype::U32, Dtype::I64, Dtype::U8];
+    let splits: [&[&str]; 2] = [&["map", "reduce", "ramp2"], &["ramp1", "zip", "sink"]];
+    for seed in seeds() {
+        let s = seed as usize;
+        let msg = MsgType::vector(dtypes[s % dtypes.len()], 3);
+        let (f, op, reduce_op) = (MAP_FNS[s % 8], ZIP_OPS[s % 5], REDUCE_OPS[s % 5]);
+        let net = kernel_network(msg, f, op, reduce_op);
+        let c = splits[(s / 6) % 2];
+        let what = format!("seed {seed}, {msg}, map {f}, zip {op}, reduce {reduce_op}, C: {c:?}");
+        let key = |r: RunReport| -> Vec<(String, u64, u64)> {
+            r.processes.iter().map(|p| (p.name.clone(), p.value, p.aux)).collect()
+        };
+        let oracle = key(run_mixed(&det_chip(seed), &net, Placement::Spread, &[], &what));
+        assert_eq!(
+            key(run_mixed(&det_chip(seed), &net, Placement::Spread, c, &what)),
+            oracle,
+            "{what}"
+        );
     }
 }
 

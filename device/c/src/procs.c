@@ -103,6 +103,13 @@ uint32_t ecsp_c_state_size(uint32_t kind)
         return size_for(1, 1, 0);
     case ECSP_KIND_BARRIER_COUNT:
         return size_for(1, 1, (uint32_t)sizeof(ecsp_barrier));
+    case ECSP_KIND_MAP:
+    case ECSP_KIND_REDUCE:
+        return size_for(1, 1, 0);
+    case ECSP_KIND_ZIP:
+        return size_for(2, 1, 0);
+    case ECSP_KIND_RAMP:
+        return size_for(0, 1, 0);
     default:
         return 0;
     }
@@ -1001,6 +1008,449 @@ static int step_barrier_count(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out
     return ECSP_BLOCKED;
 }
 
+/* ---- the numeric kernels over vectors (kernels.rs), element by element,
+ * with the arithmetic of the Rust `Scalar` trait (message.rs): wrapping
+ * for integers, IEEE for floats, Rust's saturating `as` conversions ---- */
+
+enum { OP_ADD, OP_SUB, OP_MUL, OP_MIN, OP_MAX, OP_DIV };
+
+static ecsp_value elem_at(const uint8_t *buf, uint32_t k, uint32_t esize)
+{
+    ecsp_value v;
+    v.u64 = 0;
+    for (uint32_t b = 0; b < esize; b++)
+        ((uint8_t *)&v)[b] = buf[k * esize + b];
+    return v;
+}
+
+static void set_elem(uint8_t *buf, uint32_t k, uint32_t esize, ecsp_value v)
+{
+    for (uint32_t b = 0; b < esize; b++)
+        buf[k * esize + b] = ((const uint8_t *)&v)[b];
+}
+
+/* Rust's `f64 as T`: saturating, NaN to 0. */
+static ecsp_value from_f64(uint32_t dtype, double d)
+{
+    ecsp_value v;
+    v.u64 = 0;
+    switch (dtype) {
+    case ECSP_DTYPE_I32:
+        v.i32 = d != d ? 0 : d >= 2147483647.0 ? INT32_MAX : d <= -2147483648.0 ? INT32_MIN : (int32_t)d;
+        break;
+    case ECSP_DTYPE_U32:
+        v.u32 = d != d || d <= 0.0 ? 0u : d >= 4294967295.0 ? UINT32_MAX : (uint32_t)d;
+        break;
+    case ECSP_DTYPE_U8:
+        v.u8 = d != d || d <= 0.0 ? 0u : d >= 255.0 ? 255u : (uint8_t)d;
+        break;
+    case ECSP_DTYPE_F32:
+        v.f32 = (float)d;
+        break;
+    case ECSP_DTYPE_F64:
+        v.f64 = d;
+        break;
+    default:
+        v.i64 = float_to_i64(d);
+        break;
+    }
+    return v;
+}
+
+/* a < b in the dtype's order (false for NaNs). */
+static int less(uint32_t dtype, ecsp_value a, ecsp_value b)
+{
+    switch (dtype) {
+    case ECSP_DTYPE_I32:
+        return a.i32 < b.i32;
+    case ECSP_DTYPE_U32:
+        return a.u32 < b.u32;
+    case ECSP_DTYPE_U8:
+        return a.u8 < b.u8;
+    case ECSP_DTYPE_F32:
+        return a.f32 < b.f32;
+    case ECSP_DTYPE_F64:
+        return a.f64 < b.f64;
+    default:
+        return a.i64 < b.i64;
+    }
+}
+
+static ecsp_value binop(uint32_t dtype, int op, ecsp_value a, ecsp_value b)
+{
+    if (op == OP_MIN)
+        return less(dtype, b, a) ? b : a;
+    if (op == OP_MAX)
+        return less(dtype, a, b) ? b : a;
+    ecsp_value r;
+    r.u64 = 0;
+    switch (dtype) {
+    case ECSP_DTYPE_F32:
+        r.f32 = op == OP_ADD ? a.f32 + b.f32 : op == OP_SUB ? a.f32 - b.f32 : op == OP_MUL ? a.f32 * b.f32 : a.f32 / b.f32;
+        return r;
+    case ECSP_DTYPE_F64:
+        r.f64 = op == OP_ADD ? a.f64 + b.f64 : op == OP_SUB ? a.f64 - b.f64 : op == OP_MUL ? a.f64 * b.f64 : a.f64 / b.f64;
+        return r;
+    case ECSP_DTYPE_U8:
+    case ECSP_DTYPE_U32:
+    case ECSP_DTYPE_I32: {
+        uint32_t mask = dtype == ECSP_DTYPE_U8 ? 0xFFu : 0xFFFFFFFFu;
+        uint32_t x = dtype == ECSP_DTYPE_U8 ? a.u8 : a.u32, y = dtype == ECSP_DTYPE_U8 ? b.u8 : b.u32, z;
+        if (op == OP_ADD)
+            z = x + y;
+        else if (op == OP_SUB)
+            z = x - y;
+        else if (op == OP_MUL)
+            z = x * y;
+        else if (y == 0 || (dtype == ECSP_DTYPE_I32 && a.i32 == INT32_MIN && b.i32 == -1))
+            z = 0; /* checked_div: 0 for a division by zero or an overflow */
+        else if (dtype == ECSP_DTYPE_I32)
+            z = (uint32_t)(a.i32 / b.i32);
+        else
+            z = x / y;
+        z &= mask;
+        if (dtype == ECSP_DTYPE_U8)
+            r.u8 = (uint8_t)z;
+        else
+            r.u32 = z;
+        return r;
+    }
+    default: {
+        uint64_t x = a.u64, y = b.u64;
+        if (op == OP_ADD)
+            r.u64 = x + y;
+        else if (op == OP_SUB)
+            r.u64 = x - y;
+        else if (op == OP_MUL)
+            r.u64 = x * y;
+        else if (y == 0 || (a.i64 == INT64_MIN && b.i64 == -1))
+            r.u64 = 0;
+        else
+            r.i64 = a.i64 / b.i64;
+        return r;
+    }
+    }
+}
+
+/* The correctly rounded square root of a double, in integer arithmetic
+ * (digit by digit), so that the runtime needs no libm on silicon and the
+ * host build computes exactly what the device does. Rust's libm::sqrt is
+ * correctly rounded too, so results agree bit for bit. */
+double ecsp_sqrt(double x)
+{
+    union {
+        double d;
+        uint64_t u;
+    } v;
+    v.d = x;
+    if (x != x || x < 0.0)
+        return (x - x) / (x - x); /* NaN */
+    if (x == 0.0 || x > 1.7976931348623157e308)
+        return x; /* +-0 and +inf */
+    int e = (int)((v.u >> 52) & 0x7FF);
+    uint64_t m = v.u & ((1ull << 52) - 1);
+    if (e == 0) { /* subnormal: normalise */
+        e = 1;
+        while (!(m & (1ull << 52))) {
+            m <<= 1;
+            e--;
+        }
+    } else {
+        m |= 1ull << 52;
+    }
+    e -= 1023; /* x = m * 2^(e - 52) */
+    if (e & 1) {
+        m <<= 1;
+        e -= 1;
+    }
+    /* q = floor(sqrt(m * 2^54)), 54 bits, two radicand bits per step. */
+    uint64_t q = 0, r = 0;
+    for (int i = 53; i >= 0; i--) {
+        uint64_t pair = 2 * i >= 54 ? (m >> (2 * i - 54)) & 3u : 0u;
+        r = (r << 2) | pair;
+        uint64_t t = (q << 2) | 1u;
+        q <<= 1;
+        if (r >= t) {
+            r -= t;
+            q |= 1u;
+        }
+    }
+    uint64_t mant = q >> 1;
+    if ((q & 1u) && (r != 0 || (mant & 1u))) /* round to nearest, ties to even */
+        mant++;
+    if (mant == (1ull << 53)) {
+        mant >>= 1;
+        e += 2;
+    }
+    v.u = ((uint64_t)(e / 2 + 1023) << 52) | (mant & ((1ull << 52) - 1));
+    return v.d;
+}
+
+/* The integer square root's floor, by Newton iteration on u64 (message.rs). */
+static uint64_t isqrt(uint64_t n)
+{
+    uint64_t x = n, y = n / 2 + (n & 1);
+    while (y < x) {
+        x = y;
+        y = (x + n / x) / 2;
+    }
+    return x;
+}
+
+enum { FN_SQUARE, FN_NEGATE, FN_ABS, FN_SQRT, FN_SCALE, FN_OFFSET, FN_AFFINE, FN_RELU, FN_COUNT };
+
+static ecsp_value apply(uint32_t dtype, int f, ecsp_value x, ecsp_value a, ecsp_value b)
+{
+    ecsp_value zero = from_i64(dtype, 0);
+    switch (f) {
+    case FN_SQUARE:
+        return binop(dtype, OP_MUL, x, x);
+    case FN_NEGATE:
+        if (dtype == ECSP_DTYPE_F32) {
+            x.f32 = -x.f32;
+            return x;
+        }
+        if (dtype == ECSP_DTYPE_F64) {
+            x.f64 = -x.f64;
+            return x;
+        }
+        return binop(dtype, OP_SUB, zero, x);
+    case FN_ABS:
+        return less(dtype, x, zero) ? apply(dtype, FN_NEGATE, x, a, b) : x;
+    case FN_SQRT:
+        if (dtype == ECSP_DTYPE_F32) {
+            /* double rounding is innocuous here: 53 >= 2 * 24 + 2 */
+            x.f32 = (float)ecsp_sqrt((double)x.f32);
+            return x;
+        }
+        if (dtype == ECSP_DTYPE_F64) {
+            x.f64 = ecsp_sqrt(x.f64);
+            return x;
+        }
+        if (!less(dtype, zero, x))
+            return zero;
+        return from_i64(dtype, (int64_t)isqrt((uint64_t)to_i64(dtype, x)));
+    case FN_SCALE:
+        return binop(dtype, OP_MUL, a, x);
+    case FN_OFFSET:
+        return binop(dtype, OP_ADD, x, a);
+    case FN_AFFINE:
+        return binop(dtype, OP_ADD, binop(dtype, OP_MUL, a, x), b);
+    default:
+        return binop(dtype, OP_MAX, x, zero);
+    }
+}
+
+/* A choice parameter: its index below `count`, or -1. */
+static int choice(const ecsp_proc *p, uint32_t index, int count)
+{
+    return p->param[index] >= 0 && p->param[index] < count ? (int)p->param[index] : -1;
+}
+
+/* A real parameter: the host stores the bits of an f64. */
+static ecsp_value real(const ecsp_proc *p, uint32_t index)
+{
+    union {
+        int64_t i;
+        double d;
+    } bits;
+    bits.i = p->param[index];
+    return from_f64(p->dtype, bits.d);
+}
+
+/* map: `fn` (param 0) with constants a (param 1) and b (param 2) on every
+ * element of every input vector. */
+static int step_map_kernel(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
+{
+    int r;
+    uint32_t err;
+    uint8_t *buf = scratch(p, p->msg_size);
+    PT_BEGIN(p);
+    if (choice(p, 0, FN_COUNT) < 0)
+        return fail(p, out, ECSP_ERR_BAD_PARAM, 0);
+    if ((err = open_vectors(h, p, 1)) != 0)
+        return fail(p, out, err, 0);
+    buf = scratch(p, p->msg_size);
+    for (;;) {
+        PT_AWAIT(p, r, WAIT_END(IN(p, 0)->end), ecsp_recv(h, IN(p, 0), buf));
+        if (r != ECSP_DONE) {
+            pass_on(h, p, r, 1);
+            return finish(p, out, p->handled, ended_by(r), 0);
+        }
+        {
+            uint32_t esize = dtype_size(p->dtype);
+            ecsp_value a = real(p, 1), b = real(p, 2);
+            for (uint32_t k = 0; k < p->msg_size / esize; k++)
+                set_elem(buf, k, esize, apply(p->dtype, choice(p, 0, FN_COUNT), elem_at(buf, k, esize), a, b));
+        }
+        PT_AWAIT(p, r, WAIT_END(OUT(p, 0)->end), ecsp_send(h, OUT(p, 0), buf));
+        if (r != ECSP_DONE) {
+            ecsp_poison_reader(h, IN(p, 0));
+            return finish(p, out, p->handled, 1, 0);
+        }
+        p->handled++;
+    }
+    PT_END(p);
+    return ECSP_BLOCKED;
+}
+
+/* zip: one vector from each input, combined element by element with `op`
+ * (add, sub, mul, min, max); ends when either input ends, closing or
+ * poisoning the output and poisoning the other input. */
+static int step_zip(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
+{
+    int r;
+    uint32_t err;
+    uint8_t *xs = scratch(p, 2 * p->msg_size);
+    PT_BEGIN(p);
+    if (choice(p, 0, 5) < 0)
+        return fail(p, out, ECSP_ERR_BAD_PARAM, 0);
+    if (p->inputs < 2 || p->outputs < 1)
+        return fail(p, out, ECSP_ERR_MISSING_END, p->inputs < 2 ? 1 : 0);
+    {
+        uint32_t left = vec_size(h, p, p->first_end), right = vec_size(h, p, p->first_end + 1);
+        uint32_t len = vec_size(h, p, p->first_end + p->inputs);
+        if (left == 0 || right == 0 || len == 0)
+            return fail(p, out, ECSP_ERR_SIZE_MISMATCH, 0);
+        if ((err = ecsp_open_reader(h, IN(p, 0), p->ends_offset, p->first_end, left)) != 0 ||
+            (err = ecsp_open_reader(h, IN(p, 1), p->ends_offset, p->first_end + 1, right)) != 0 ||
+            (err = ecsp_open_writer(h, OUT(p, 0), p->ends_offset, p->first_end + p->inputs, len)) != 0)
+            return fail(p, out, err, 0);
+        if (left != len || right != len)
+            return fail(p, out, ECSP_ERR_LENGTH_MISMATCH, 0);
+        p->msg_size = len;
+        if ((xs = scratch(p, 2 * len)) == 0)
+            return fail(p, out, ECSP_ERR_NO_SCRATCH, 2 * len);
+    }
+    for (;;) {
+        PT_AWAIT(p, r, WAIT_END(IN(p, 0)->end), ecsp_recv(h, IN(p, 0), xs));
+        p->i = 0; /* which input ended: 0 left, 1 right */
+        if (r == ECSP_DONE) {
+            PT_AWAIT(p, r, WAIT_END(IN(p, 1)->end), ecsp_recv(h, IN(p, 1), xs + p->msg_size));
+            p->i = 1;
+        }
+        if (r != ECSP_DONE) {
+            pass_on(h, p, r, 1);
+            ecsp_poison_reader(h, IN(p, p->i ? 0 : 1));
+            return finish(p, out, p->handled, ended_by(r), 0);
+        }
+        {
+            static const int ops[5] = {OP_ADD, OP_SUB, OP_MUL, OP_MIN, OP_MAX};
+            uint32_t esize = dtype_size(p->dtype);
+            const uint8_t *ys = xs + p->msg_size;
+            for (uint32_t k = 0; k < p->msg_size / esize; k++)
+                set_elem(xs, k, esize,
+                         binop(p->dtype, ops[choice(p, 0, 5)], elem_at(xs, k, esize), elem_at(ys, k, esize)));
+        }
+        PT_AWAIT(p, r, WAIT_END(OUT(p, 0)->end), ecsp_send(h, OUT(p, 0), xs));
+        if (r != ECSP_DONE) {
+            poison_inputs(h, p);
+            return finish(p, out, p->handled, 1, 0);
+        }
+        p->handled++;
+    }
+    PT_END(p);
+    return ECSP_BLOCKED;
+}
+
+/* reduce: every input vector folded with `op` (sum, product, min, max,
+ * mean) into one scalar out. */
+static int step_reduce(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
+{
+    int r;
+    uint32_t err;
+    uint8_t *buf = scratch(p, p->msg_size);
+    PT_BEGIN(p);
+    if (choice(p, 0, 5) < 0)
+        return fail(p, out, ECSP_ERR_BAD_PARAM, 0);
+    if (p->inputs < 1)
+        return fail(p, out, ECSP_ERR_MISSING_END, 0);
+    {
+        uint32_t in = vec_size(h, p, p->first_end);
+        if (in == 0)
+            return fail(p, out, ECSP_ERR_SIZE_MISMATCH, 0);
+        if ((err = ecsp_open_reader(h, IN(p, 0), p->ends_offset, p->first_end, in)) != 0)
+            return fail(p, out, err, 0);
+        if (p->outputs < 1)
+            return fail(p, out, ECSP_ERR_MISSING_END, 0);
+        uint32_t o = vec_size(h, p, p->first_end + p->inputs);
+        if (o == 0)
+            return fail(p, out, ECSP_ERR_SIZE_MISMATCH, 0);
+        if ((err = ecsp_open_writer(h, OUT(p, 0), p->ends_offset, p->first_end + p->inputs, o)) != 0)
+            return fail(p, out, err, 0);
+        if (o != dtype_size(p->dtype))
+            return fail(p, out, ECSP_ERR_LENGTH_MISMATCH, 0);
+        p->msg_size = in;
+        if ((buf = scratch(p, in)) == 0)
+            return fail(p, out, ECSP_ERR_NO_SCRATCH, in);
+    }
+    for (;;) {
+        PT_AWAIT(p, r, WAIT_END(IN(p, 0)->end), ecsp_recv(h, IN(p, 0), buf));
+        if (r != ECSP_DONE) {
+            pass_on(h, p, r, 1);
+            return finish(p, out, p->handled, ended_by(r), 0);
+        }
+        {
+            static const int ops[5] = {OP_ADD, OP_MUL, OP_MIN, OP_MAX, OP_ADD};
+            int op = choice(p, 0, 5);
+            uint32_t esize = dtype_size(p->dtype), n = p->msg_size / esize;
+            ecsp_value acc = elem_at(buf, 0, esize);
+            for (uint32_t k = 1; k < n; k++)
+                acc = binop(p->dtype, ops[op], acc, elem_at(buf, k, esize));
+            if (op == 4)
+                acc = binop(p->dtype, OP_DIV, acc, from_i64(p->dtype, (int64_t)n));
+            p->msg = acc;
+        }
+        PT_AWAIT(p, r, WAIT_END(OUT(p, 0)->end), ecsp_send(h, OUT(p, 0), &p->msg));
+        if (r != ECSP_DONE) {
+            ecsp_poison_reader(h, IN(p, 0));
+            return finish(p, out, p->handled, 1, 0);
+        }
+        p->handled++;
+    }
+    PT_END(p);
+    return ECSP_BLOCKED;
+}
+
+/* ramp: `count` (param 1) vectors, element i of vector k being start + k*len
+ * + i (start: param 0), then close. value = vectors sent. */
+static int step_ramp(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
+{
+    int r;
+    uint32_t err;
+    uint8_t *buf = scratch(p, p->msg_size);
+    PT_BEGIN(p);
+    if (p->param[1] < 0)
+        return fail(p, out, ECSP_ERR_BAD_PARAM, 1);
+    if (p->outputs < 1)
+        return fail(p, out, ECSP_ERR_MISSING_END, 0);
+    {
+        uint32_t o = vec_size(h, p, p->first_end + p->inputs);
+        if (o == 0)
+            return fail(p, out, ECSP_ERR_SIZE_MISMATCH, 0);
+        if ((err = ecsp_open_writer(h, OUT(p, 0), p->ends_offset, p->first_end + p->inputs, o)) != 0)
+            return fail(p, out, err, 0);
+        p->msg_size = o;
+        if ((buf = scratch(p, o)) == 0)
+            return fail(p, out, ECSP_ERR_NO_SCRATCH, o);
+    }
+    for (p->handled = 0; p->handled < (uint64_t)p->param[1]; p->handled++) {
+        {
+            uint32_t esize = dtype_size(p->dtype), n = p->msg_size / esize;
+            uint64_t base = (uint64_t)p->param[0] + p->handled * (uint64_t)n;
+            for (uint32_t i = 0; i < n; i++)
+                set_elem(buf, i, esize, from_i64(p->dtype, (int64_t)(base + i)));
+        }
+        PT_AWAIT(p, r, WAIT_END(OUT(p, 0)->end), ecsp_send(h, OUT(p, 0), buf));
+        if (r != ECSP_DONE)
+            return finish(p, out, p->handled, 1, 0);
+    }
+    ecsp_close(h, OUT(p, 0));
+    return finish(p, out, p->handled, 0, 0);
+    PT_END(p);
+    return ECSP_BLOCKED;
+}
+
 uint32_t ecsp_c_init(const ecsp_hal *h, void *state, uint32_t room, uint32_t record, uint32_t ends_offset,
                      uint32_t end_count)
 {
@@ -1070,6 +1520,14 @@ int ecsp_c_step(const ecsp_hal *h, void *state, ecsp_outcome *out)
         return step_watchdog(h, p, out);
     case ECSP_KIND_BARRIER_COUNT:
         return step_barrier_count(h, p, out);
+    case ECSP_KIND_MAP:
+        return step_map_kernel(h, p, out);
+    case ECSP_KIND_ZIP:
+        return step_zip(h, p, out);
+    case ECSP_KIND_REDUCE:
+        return step_reduce(h, p, out);
+    case ECSP_KIND_RAMP:
+        return step_ramp(h, p, out);
     default:
         /* ecsp_c_init admits no other kind */
         return fail(p, out, ECSP_ERR_BAD_PARAM, 0);

@@ -114,6 +114,10 @@
 #define ECSP_KIND_DEMUX 13u
 #define ECSP_KIND_BARRIER_COUNT 14u
 #define ECSP_KIND_WATCHDOG 15u
+#define ECSP_KIND_MAP 16u
+#define ECSP_KIND_ZIP 17u
+#define ECSP_KIND_REDUCE 18u
+#define ECSP_KIND_RAMP 19u
 
 /* Set in TaskRecord.kind by a host that wants this process run by the C
  * runtime in a simulator that carries both runtimes (ecsp-device's

@@ -142,6 +142,9 @@ uint32_t ecsp_c_init(const ecsp_hal *h, void *state, uint32_t room, uint32_t rec
  * waits on in its TaskRecord.waiting) or ends (ECSP_DONE, `out` filled). */
 int ecsp_c_step(const ecsp_hal *h, void *state, ecsp_outcome *out);
 
+/* The correctly rounded square root (no libm on silicon). */
+double ecsp_sqrt(double x);
+
 /* ---- the executor (executor.c; PROTOCOL.md section 5) ---- */
 
 /* The executor's own state: small, since on silicon it lives in the 8 KiB
