@@ -493,6 +493,7 @@ mod tests {
             "zip",
             "reduce",
             "ramp",
+            "mandel",
         ] {
             let (kind, _) = crate::process::kind_by_name(name).unwrap();
             // SAFETY: a pure function of its argument.

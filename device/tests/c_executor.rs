@@ -354,6 +354,7 @@ fn every_c_state_fits_the_room_a_test_image_gives() {
         "zip",
         "reduce",
         "ramp",
+        "mandel",
     ] {
         let (kind, _) = kind_by_name(name).unwrap();
         assert!(state_size::<OneCore<'static>>(kind).unwrap() <= 1024, "{name}");

@@ -28,7 +28,7 @@ use std::time::Duration;
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The kinds the C runtime implements.
-const C_KINDS: [&str; 20] = [
+const C_KINDS: [&str; 21] = [
     "id",
     "succ",
     "prefix",
@@ -49,6 +49,7 @@ const C_KINDS: [&str; 20] = [
     "zip",
     "reduce",
     "ramp",
+    "mandel",
 ];
 
 fn threaded_chip(threads: usize) -> SimChip {
@@ -425,19 +426,50 @@ fn a_blocked_c_process_is_named_in_the_deadlock_report() {
 
 #[test]
 fn a_kind_the_c_runtime_lacks_is_refused_at_boot() {
-    // mandel, the one kernel the C runtime does not have.
-    use ecsp_device::message::MsgType;
+    // Every built-in kind has a C implementation, so the C runtime is asked
+    // for kind 99 (with the C flag): the core refuses to boot.
     let mut net = Network::new();
-    let jobs = net.channel("jobs", MsgType::vector(Dtype::F32, 4), 0).unwrap();
-    let lines = net.channel("lines", MsgType::vector(Dtype::F32, 9), 0).unwrap();
-    net.process("gen", "ramp", &[], &[jobs], &[("count", 1)]).unwrap();
-    net.process("mandel", "mandel", &[jobs], &[lines], &[("iterations", 10)])
+    let a = net.channel("a", Dtype::U32, 0).unwrap();
+    net.process("gen", "generate", &[], &[a], &[("start", 1), ("count", 3)])
         .unwrap();
-    net.process("sink", "consume", &[lines], &[], &[("count", -1)]).unwrap();
+    net.process("sink", "consume", &[a], &[], &[("count", -1)]).unwrap();
     let chip = threaded_chip(1);
-    let plan = plan_mixed(&chip, &net, Placement::Spread, &["mandel"]);
-    let e = run(&chip, &net, &plan, Duration::from_secs(10)).expect_err("mandel has no C implementation");
+    let mut plan = plan_mixed(&chip, &net, Placement::Spread, &["sink"]);
+    let (core, record) = plan.records[net.process_id("sink").unwrap().0];
+    let at = (record - BOOT_OFFSET) as usize;
+    plan.cores[core].image[at..at + 4].copy_from_slice(&(C_KIND_FLAG | 99).to_le_bytes());
+    let e = run(&chip, &net, &plan, Duration::from_secs(10)).expect_err("no kind 99");
     assert!(e.to_string().contains("kind"), "{e}");
+}
+
+/// ramp -> mandel -> consume: the escape counts of the points the ramp's
+/// vectors describe, in C and in Rust (IEEE arithmetic, so bit for bit).
+#[test]
+fn mandel_in_c_counts_what_rust_counts() {
+    use ecsp_device::message::MsgType;
+    let chip = threaded_chip(2);
+    for dtype in [Dtype::F32, Dtype::F64] {
+        for start in [-3i64, -1, 0] {
+            let mut net = Network::new();
+            let jobs = net.channel("jobs", MsgType::vector(dtype, 4), 1).unwrap();
+            let lines = net.channel("lines", MsgType::vector(dtype, 17), 1).unwrap();
+            net.process("ramp", "ramp", &[], &[jobs], &[("start", start), ("count", 6)])
+                .unwrap();
+            net.process("mandel", "mandel", &[jobs], &[lines], &[("iterations", 60)])
+                .unwrap();
+            net.process("sink", "consume", &[lines], &[], &[("count", -1)]).unwrap();
+            let what = format!("{dtype:?}, start {start}");
+            let key = |r: RunReport| -> Vec<(String, u64, u64)> {
+                r.processes.iter().map(|p| (p.name.clone(), p.value, p.aux)).collect()
+            };
+            let oracle = key(run_mixed(&chip, &net, Placement::Spread, &[], &what));
+            assert_eq!(
+                key(run_mixed(&chip, &net, Placement::Spread, &["mandel"], &what)),
+                oracle,
+                "{what}"
+            );
+        }
+    }
 }
 
 /// `p` barrier_count participants in a barrier of `kind`, checking every

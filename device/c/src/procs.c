@@ -110,6 +110,8 @@ uint32_t ecsp_c_state_size(uint32_t kind)
         return size_for(2, 1, 0);
     case ECSP_KIND_RAMP:
         return size_for(0, 1, 0);
+    case ECSP_KIND_MANDEL:
+        return size_for(1, 1, 0);
     default:
         return 0;
     }
@@ -1451,6 +1453,70 @@ static int step_ramp(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
     return ECSP_BLOCKED;
 }
 
+/* mandel: for each input (x0, y, dx, tag), outputs (tag, the escape counts
+ * of the points x0 + i*dx + iy, i < len - 1), at most `iterations` each;
+ * real element types only (kernels.rs). */
+static int step_mandel(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
+{
+    int r;
+    uint32_t err;
+    uint8_t *buf = scratch(p, p->msg_size);
+    PT_BEGIN(p);
+    if (p->param[0] <= 0 || (p->dtype != ECSP_DTYPE_F32 && p->dtype != ECSP_DTYPE_F64))
+        return fail(p, out, ECSP_ERR_BAD_PARAM, 0);
+    if (p->inputs < 1 || p->outputs < 1)
+        return fail(p, out, ECSP_ERR_MISSING_END, 0);
+    {
+        uint32_t in = vec_size(h, p, p->first_end), o = vec_size(h, p, p->first_end + p->inputs);
+        uint32_t esize = dtype_size(p->dtype);
+        if (in == 0 || o == 0)
+            return fail(p, out, ECSP_ERR_SIZE_MISMATCH, 0);
+        if ((err = ecsp_open_reader(h, IN(p, 0), p->ends_offset, p->first_end, in)) != 0 ||
+            (err = ecsp_open_writer(h, OUT(p, 0), p->ends_offset, p->first_end + p->inputs, o)) != 0)
+            return fail(p, out, err, 0);
+        if (in < 4 * esize || o < 2 * esize)
+            return fail(p, out, ECSP_ERR_LENGTH_MISMATCH, 0);
+        p->msg_size = in > o ? in : o;
+        if ((buf = scratch(p, p->msg_size)) == 0)
+            return fail(p, out, ECSP_ERR_NO_SCRATCH, p->msg_size);
+    }
+    for (;;) {
+        PT_AWAIT(p, r, WAIT_END(IN(p, 0)->end), ecsp_recv(h, IN(p, 0), buf));
+        if (r != ECSP_DONE) {
+            pass_on(h, p, r, 1);
+            return finish(p, out, p->handled, ended_by(r), 0);
+        }
+        {
+            uint32_t t = p->dtype, esize = dtype_size(t), width = OUT(p, 0)->msg_size / esize - 1;
+            ecsp_value x0 = elem_at(buf, 0, esize), y = elem_at(buf, 1, esize), dx = elem_at(buf, 2, esize);
+            ecsp_value zero = from_i64(t, 0), two = from_i64(t, 2), four = from_i64(t, 4);
+            set_elem(buf, 0, esize, elem_at(buf, 3, esize)); /* the tag first */
+            for (uint32_t i = 0; i < width; i++) {
+                ecsp_value cr = binop(t, OP_ADD, x0, binop(t, OP_MUL, dx, from_i64(t, (int64_t)i)));
+                ecsp_value zr = zero, zi = zero;
+                int64_t n = 0;
+                while (n < p->param[0]) {
+                    ecsp_value zr2 = binop(t, OP_MUL, zr, zr), zi2 = binop(t, OP_MUL, zi, zi);
+                    if (less(t, four, binop(t, OP_ADD, zr2, zi2)))
+                        break;
+                    zi = binop(t, OP_ADD, binop(t, OP_MUL, binop(t, OP_MUL, zr, zi), two), y);
+                    zr = binop(t, OP_ADD, binop(t, OP_SUB, zr2, zi2), cr);
+                    n++;
+                }
+                set_elem(buf, 1 + i, esize, from_i64(t, n));
+            }
+        }
+        PT_AWAIT(p, r, WAIT_END(OUT(p, 0)->end), ecsp_send(h, OUT(p, 0), buf));
+        if (r != ECSP_DONE) {
+            ecsp_poison_reader(h, IN(p, 0));
+            return finish(p, out, p->handled, 1, 0);
+        }
+        p->handled++;
+    }
+    PT_END(p);
+    return ECSP_BLOCKED;
+}
+
 uint32_t ecsp_c_init(const ecsp_hal *h, void *state, uint32_t room, uint32_t record, uint32_t ends_offset,
                      uint32_t end_count)
 {
@@ -1528,6 +1594,8 @@ int ecsp_c_step(const ecsp_hal *h, void *state, ecsp_outcome *out)
         return step_reduce(h, p, out);
     case ECSP_KIND_RAMP:
         return step_ramp(h, p, out);
+    case ECSP_KIND_MANDEL:
+        return step_mandel(h, p, out);
     default:
         /* ecsp_c_init admits no other kind */
         return fail(p, out, ECSP_ERR_BAD_PARAM, 0);

@@ -118,6 +118,7 @@
 #define ECSP_KIND_ZIP 17u
 #define ECSP_KIND_REDUCE 18u
 #define ECSP_KIND_RAMP 19u
+#define ECSP_KIND_MANDEL 20u
 
 /* Set in TaskRecord.kind by a host that wants this process run by the C
  * runtime in a simulator that carries both runtimes (ecsp-device's
