@@ -479,3 +479,42 @@ def test_host_channels_lose_nothing_across_seeds():
                     feed(a.writer(), range(40)), ecsp.device("succ", a.reader(), b.writer()), gather(b.reader()), timeout=T
                 )[2]
             assert got == list(range(1, 41)), (seed, buffer)
+
+
+def test_waiting_on_the_device_releases_the_gil():
+    """While every Python process waits on device processes, another Python
+    thread runs: with the interpreter's periodic GIL hand-off turned off, it
+    gets the GIL only when ecsp releases it."""
+    import sys
+    import threading
+
+    ticks = []
+    stop = threading.Event()
+
+    def other_thread():
+        while not stop.is_set():
+            ticks.append(1)
+            stop.wait(0.001)
+
+    t = threading.Thread(target=other_thread)
+    a = ecsp.Channel()
+
+    @ecsp.process
+    def slow_reader(inp):
+        return sum(1 for _ in inp)
+
+    interval = sys.getswitchinterval()
+    t.start()
+    stop.wait(0.01)
+    sys.setswitchinterval(1000.0)
+    try:
+        before = len(ticks)
+        results = ecsp.Parallel(
+            ecsp.device("generate", a.writer(), count=20000), slow_reader(a.reader()), timeout=T
+        )
+    finally:
+        sys.setswitchinterval(interval)
+        stop.set()
+        t.join()
+    assert results[1] == 20000
+    assert len(ticks) > before
