@@ -804,11 +804,6 @@ class _HostEnd:
                     _sched.host_progress += 1
 
 
-def in_process() -> bool:
-    """True when called from a Python process under a running scheduler."""
-    return _sched is not None and getcurrent().__class__ is _Proc
-
-
 def wait_device(run: Any) -> None:
     """Waits for a device run to end: inside a process, by blocking it
     while the others run; outside, on the spot (without the GIL)."""
@@ -873,15 +868,6 @@ class _Retry:
 
 _RETRY = _Retry()
 _RETRY_ENTRY = _AltEntry(None, _RETRY, None, None)  # type: ignore[arg-type]
-
-
-def _fire_reader(r: Any, value: Any) -> None:
-    """Hands ``value`` to a waiting reader (a process or an Alt's entry)."""
-    if r.__class__ is _Proc:
-        r.val = value
-        _push(r.sw)
-    else:
-        r.alt.fire(r, value, _OK)
 
 
 def _take_writer(w: Any) -> Any:
