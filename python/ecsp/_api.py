@@ -201,7 +201,9 @@ class Chip:
             and kept in ``chip.seed``.
         threads: host threads for the simulated cores (threaded mode).
         placement: how device processes without a pinned core are placed:
-            "spread" (one per core) or "packed" (all on the first core).
+            "auto" (the default, as ``ecsp run``: the mapper keeps channels
+            short on the mesh and spreads processes evenly), "spread" (one
+            per core in mesh order) or "packed" (all on the first core).
     """
 
     def __init__(
@@ -211,7 +213,7 @@ class Chip:
         mode: Optional[str] = None,
         seed: Optional[int] = None,
         threads: Optional[int] = None,
-        placement: str = "spread",
+        placement: str = "auto",
     ) -> None:
         if backend == "esdk":
             raise Error(
@@ -231,8 +233,8 @@ class Chip:
             raise Error(f"seed must be an int in 0..2**64, got {seed!r}")
         if threads is not None and (not isinstance(threads, int) or threads < 1):
             raise Error(f"threads must be an int >= 1, got {threads!r}")
-        if placement not in ("spread", "packed"):
-            raise Error(f"unknown placement {placement!r}: 'spread' or 'packed'")
+        if placement not in ("auto", "spread", "packed"):
+            raise Error(f"unknown placement {placement!r}: 'auto', 'spread' or 'packed'")
         if mode == "deterministic" and seed is None:
             seed = random.SystemRandom().getrandbits(63)
         self.mode: str = mode

@@ -333,7 +333,7 @@ impl DeviceSession {
     #[new]
     fn start(py: Python<'_>, chip: &SimulatedChip, net: &DeviceNetwork, placement: &str) -> PyResult<Self> {
         let placement = Placement::from_name(placement)
-            .ok_or_else(|| PyValueError::new_err(format!("unknown placement `{placement}`: spread or packed")))?;
+            .ok_or_else(|| PyValueError::new_err(format!("unknown placement `{placement}`: auto, spread or packed")))?;
         let c = chip.chip.clone();
         let planned = plan(&net.net, c.board(), placement, &|k, d| c.state_layout(k, d))
             .map_err(|e| plan_error(py, c.board(), e))?;
