@@ -44,3 +44,23 @@ def test_mandelbrot_farm_agrees_with_numpy():
     assert image.shape == (20, 40) and sum(rows) == 20 and len(rows) == 16
     assert np.array_equal(image, mandelbrot.reference(40, 20, (-2.2, 0.8, -1.2, 1.2), 30))
     assert image.max() == 30 and image.min() < 5  # the set and its outside both show
+
+
+@pytest.mark.timeout(120)
+def test_python_m_ecsp_bench_commstime():
+    import json
+    import subprocess
+    import sys
+
+    for extra in ([], ["--device"]):
+        out = subprocess.run(
+            [sys.executable, "-m", "ecsp.bench", "commstime", "--iterations", "2000", "--json", *extra],
+            capture_output=True,
+            text=True,
+            timeout=100,
+            check=True,
+        )
+        result = json.loads(out.stdout)
+        assert result["ns_per_comm"] > 0 and result["iterations"] == 2000
+    bad = subprocess.run([sys.executable, "-m", "ecsp.bench", "commstime", "--iterations", "0"], capture_output=True, text=True, timeout=100)
+    assert bad.returncode != 0 and "at least 1" in bad.stderr
