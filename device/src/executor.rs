@@ -344,6 +344,13 @@ impl<M: Mesh> Executor<M> {
     /// Runs rounds until every process is blocked with nothing raised, until
     /// all have finished, or for at most `max_rounds` rounds.
     pub fn run(&mut self, max_rounds: u32) -> RunStatus {
+        if self.mesh.tracing() {
+            self.mesh.trace(TraceEvent {
+                kind: TraceKind::Wake,
+                task_record: 0,
+                what: 0,
+            });
+        }
         let mut rounds = 0;
         loop {
             if self.live == 0 {

@@ -22,6 +22,9 @@ pub enum TraceKind {
     AltChoice = 4,
     /// A process finished (or failed). `what`: 0 finished, else its error code.
     Finish = 5,
+    /// The core woke to run its processes (an interrupt, a deadline, its
+    /// start). `task_record` and `what` are 0.
+    Wake = 6,
 }
 
 /// One event, as the runtime reports it; the platform adds the time.

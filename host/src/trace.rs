@@ -2,8 +2,8 @@
 //! Perfetto (ui.perfetto.dev) or chrome://tracing.
 //!
 //! One track per core (`tid` is the core id, named `core 0x808 (0,0)`).
-//! Sends, receives, alternation choices and finished processes are instant
-//! events; a block is a slice from the moment the process blocked to its
+//! Sends, receives, alternation choices, finished processes and the core's
+//! wake-ups are instant events; a block is a slice from the moment the process blocked to its
 //! next event (the wait it ended). Every event names its process and, for
 //! channel events, the channel; timestamps are microseconds of the chip's
 //! clock (virtual time in the simulator's deterministic mode).
@@ -70,6 +70,13 @@ pub fn chrome_trace(net: &Network, plan: &Plan, ticks_per_second: u64, trace: &[
                     .get(what as usize)
                     .map(|&(c, read)| (net.channels()[c.0].name.as_str(), read))
             };
+            if r.kind == TraceKind::Wake {
+                events.push(json!({
+                    "ph": "i", "s": "t", "name": "core wakes", "cat": "core", "pid": 1, "tid": tid,
+                    "ts": us(r.ticks),
+                }));
+                continue;
+            }
             let process = match r.kind {
                 TraceKind::Send | TraceKind::Receive => names.end_owner.get(r.what as usize).copied(),
                 _ => names.by_record.get(&r.task_record).copied(),
@@ -111,6 +118,7 @@ pub fn chrome_trace(net: &Network, plan: &Plan, ticks_per_second: u64, trace: &[
                     },
                     json!({ "process": pname, "error": r.what }),
                 ),
+                TraceKind::Wake => unreachable!("handled above"),
                 TraceKind::Block => {
                     let what = match r.what {
                         WAIT_OTHER => "waits on several channels, a timer or a barrier".to_string(),

@@ -71,6 +71,8 @@ fn check(doc: &Value, n: usize, what: &str) {
         .filter(|e| e["name"].as_str().unwrap_or("").starts_with("merge alt chose guard"))
         .count();
     assert!(choices >= 2 * n, "{what}: {choices} choices");
+    // Every core woke at least once (its start).
+    assert!(!named(doc, "core wakes").is_empty(), "{what}");
     // Blocks are slices with a duration, on the process's core track.
     assert!(!named(doc, "sink waits to read out").is_empty(), "{what}");
     // Per core track, events in time order.
