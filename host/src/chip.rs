@@ -56,6 +56,9 @@ pub enum ChipError {
         /// What was attempted.
         what: &'static str,
     },
+    /// The eSDK's host library failed an access or a load ([`crate::esdk`]).
+    #[error(transparent)]
+    Esdk(#[from] crate::esdk::EsdkError),
 }
 
 /// Traffic and scheduling counters of one simulated core.
@@ -234,6 +237,15 @@ pub trait Chip: Send + Sync {
     /// the chip is halted. Empty when the backend does not trace.
     fn take_trace(&self) -> Vec<(CoreId, Vec<TraceRecord>)> {
         Vec::new()
+    }
+
+    /// True while a write from a core to DRAM (a message or an
+    /// acknowledgement for the host) is posted but not yet visible to the
+    /// host. Only a backend that holds writes in flight (the simulator's
+    /// deterministic mode) answers `true`; the host then does not call a
+    /// run finished before its last messages land.
+    fn host_writes_in_flight(&self) -> bool {
+        false
     }
 
     /// Host turns: when `on` and the backend's schedule is deterministic

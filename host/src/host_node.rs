@@ -237,6 +237,32 @@ impl HostSender {
         })
     }
 
+    /// Sends as many of `msgs` (whole messages, one after another) as fit
+    /// now, in order, and returns how many it sent: one call where a
+    /// program would loop over [`HostSender::try_send`] (a rendezvous takes
+    /// one at a time). `Err` only when none was sent because the channel is
+    /// poisoned or closed; `Err(Full)` when none fit.
+    ///
+    /// # Panics
+    /// When `msgs` is not a whole number of messages.
+    pub fn try_send_many(&mut self, msgs: &[u8]) -> Result<usize, HostSendError> {
+        let size = self.msg_size();
+        assert!(
+            msgs.len() % size == 0,
+            "{} bytes are not a whole number of {size}-byte messages",
+            msgs.len()
+        );
+        let mut sent = 0;
+        for msg in msgs.chunks_exact(size) {
+            match self.try_send(msg) {
+                Ok(()) => sent += 1,
+                Err(e) if sent == 0 => return Err(e),
+                Err(_) => break,
+            }
+        }
+        Ok(sent)
+    }
+
     /// `Ok(true)` once the reader has taken every message sent so far;
     /// `Err(Poisoned)` when the channel was poisoned before it did.
     pub fn delivered(&mut self) -> Result<bool, HostSendError> {
@@ -294,6 +320,31 @@ impl HostReceiver {
             TryRecvError::Poisoned => HostRecvError::Poisoned,
             TryRecvError::Closed => HostRecvError::Closed,
         })
+    }
+
+    /// Receives every message waiting, up to as many as fit in `buf` (whole
+    /// messages, one after another), and returns how many: one call where a
+    /// program would loop over [`HostReceiver::try_recv`]. `Err` only when
+    /// none was received: `Empty`, or the channel's end.
+    ///
+    /// # Panics
+    /// When `buf` holds no whole message.
+    pub fn try_recv_many(&mut self, buf: &mut [u8]) -> Result<usize, HostRecvError> {
+        let size = self.msg_size();
+        assert!(
+            buf.len() >= size,
+            "a {}-byte buffer holds no {size}-byte message",
+            buf.len()
+        );
+        let mut got = 0;
+        for slot in buf.chunks_exact_mut(size) {
+            match self.try_recv(slot) {
+                Ok(()) => got += 1,
+                Err(e) if got == 0 => return Err(e),
+                Err(_) => break,
+            }
+        }
+        Ok(got)
     }
 
     /// Poisons the channel: the writers' pending and later sends fail.

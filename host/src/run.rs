@@ -337,6 +337,10 @@ pub(crate) fn progress(chip: &dyn Chip, net: &Network, plan: &Plan, every_proces
             }
         }
         if pending.is_empty() && any_must_finish {
+            // With host channels, finished means the host has everything.
+            if every_process && chip.host_writes_in_flight() {
+                return Ok(Progress::Running);
+            }
             return Ok(Progress::Finished);
         }
         Ok(if stalled { Progress::Stalled } else { Progress::Running })

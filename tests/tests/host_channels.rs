@@ -375,3 +375,66 @@ fn a_process_waiting_on_the_host_says_so() {
         "{e}"
     );
 }
+
+#[test]
+fn finished_means_every_message_for_the_host_has_landed() {
+    // A generator sends into a buffer the host reads and finishes at once;
+    // in deterministic mode its writes may still be in flight when its
+    // status says finished. Progress says Finished only once they landed.
+    use ecsp_host::run::Progress;
+    for seed in seeds().take(300) {
+        let chip: Arc<dyn Chip> = Arc::new(det_chip(seed));
+        let mut net = Network::new();
+        let out = net.channel("out", Dtype::I32, 4).unwrap();
+        net.process("gen", "generate", &[], &[out], &[("count", 4)]).unwrap();
+        let plan = plan_on(&chip, &net);
+        let mut session = Session::start(chip, Arc::new(net), Arc::new(plan)).unwrap();
+        let mut rx = session.host_receiver(out).unwrap();
+        while session.progress().unwrap() != Progress::Finished {
+            session.wait_event(Duration::from_millis(10));
+        }
+        let mut buf = [0u8; 4];
+        for want in 0..4 {
+            rx.try_recv(&mut buf)
+                .unwrap_or_else(|e| panic!("seed {seed}: message {want}: {e}"));
+            assert_eq!(as_i32(&buf), want, "seed {seed}");
+        }
+        assert_eq!(rx.try_recv(&mut buf), Err(HostRecvError::Closed), "seed {seed}");
+        session.join(TIMEOUT).unwrap();
+    }
+}
+
+#[test]
+fn batched_host_sends_and_receives_move_whole_runs_of_messages() {
+    let chip = threaded();
+    let mut net = Network::new();
+    let input = net.channel("in", Dtype::I32, 8).unwrap();
+    let output = net.channel("out", Dtype::I32, 8).unwrap();
+    net.process("succ", "succ", &[input], &[output], &[]).unwrap();
+    let plan = plan_on(&chip, &net);
+    let mut session = Session::start(chip.clone(), Arc::new(net), Arc::new(plan)).unwrap();
+    let mut tx = session.host_sender(input).unwrap();
+    let mut rx = session.host_receiver(output).unwrap();
+    let all: Vec<u8> = (0..1000i32).flat_map(|v| v.to_le_bytes()).collect();
+    let (mut sent, mut got) = (0usize, Vec::new());
+    let mut buf = vec![0u8; 4 * 64];
+    while got.len() < 1000 {
+        if sent < 1000 {
+            match tx.try_send_many(&all[sent * 4..]) {
+                Ok(n) => sent += n,
+                Err(HostSendError::Full) => {}
+                Err(e) => panic!("{e}"),
+            }
+        }
+        match rx.try_recv_many(&mut buf) {
+            Ok(n) => got.extend(buf[..4 * n].chunks_exact(4).map(as_i32)),
+            Err(HostRecvError::Empty) => session.wait_event(Duration::from_millis(5)),
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(got, (1..=1000).collect::<Vec<_>>());
+    tx.close();
+    assert_eq!(tx.try_send_many(&all[..4]), Err(HostSendError::Closed));
+    session.join(TIMEOUT).unwrap();
+    assert_eq!(rx.try_recv_many(&mut buf), Err(HostRecvError::Closed));
+}

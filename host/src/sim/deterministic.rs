@@ -386,7 +386,7 @@ impl Det {
     }
 
     /// True while a write to DRAM (to the host) is in flight.
-    fn dram_in_flight(&self) -> bool {
+    pub(crate) fn dram_in_flight(&self) -> bool {
         let stride = self.cores + 1;
         lock(&self.net)
             .nonempty

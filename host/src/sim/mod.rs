@@ -917,6 +917,10 @@ impl Chip for SimChip {
             .collect()
     }
 
+    fn host_writes_in_flight(&self) -> bool {
+        self.shared.det.as_ref().is_some_and(|d| d.dram_in_flight())
+    }
+
     fn host_turns(&self, on: bool) {
         if let Some(det) = &self.shared.det {
             det.set_gated(on);
