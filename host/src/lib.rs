@@ -3,12 +3,14 @@
 //! - [`board`]: board descriptions (eSDK HDF files).
 //! - [`chip`]: the [`chip::Chip`] trait, the one hardware boundary.
 //! - [`sim`]: the simulated chip, ecsp's default backend.
+//! - [`esdk`]: a real Epiphany through the eSDK (the chip itself with the `esdk` feature).
 //! - [`network`], [`plan`], [`run`]: a network, its placement and memory plan, a run.
 //! - [`session`], [`host_node`]: a run the host takes part in, through host channels.
 pub mod board;
 pub mod chip;
 pub mod commstime;
 pub mod demo;
+pub mod esdk;
 pub mod host_bench;
 pub mod host_node;
 pub mod netfile;
