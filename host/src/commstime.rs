@@ -30,7 +30,7 @@ pub struct CommstimeResult {
     /// Placement used.
     pub placement: Placement,
     /// "threaded", or "deterministic" when the chip's schedule is a function
-    /// of a seed.
+    /// of a seed; "silicon" on a real chip (the esdk backend).
     pub mode: &'static str,
     /// The seed of a deterministic schedule.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -44,9 +44,10 @@ pub struct CommstimeResult {
     /// timed communication.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub steps_per_comm: Option<f64>,
-    /// Remote writes per communication (whole run, all cores).
+    /// Remote writes per communication (whole run, all cores); 0 on a
+    /// backend that counts no traffic (esdk).
     pub remote_writes_per_comm: f64,
-    /// Remote reads per communication (whole run, all cores).
+    /// Remote reads per communication (whole run, all cores); 0 likewise.
     pub remote_reads_per_comm: f64,
     /// Host threads the simulator used.
     pub host_threads: Option<usize>,
@@ -145,7 +146,11 @@ pub fn commstime(
     Ok(CommstimeResult {
         board: chip.board().name.clone(),
         placement,
-        mode: if seed.is_some() { "deterministic" } else { "threaded" },
+        mode: match (seed, chip.backend()) {
+            (Some(_), _) => "deterministic",
+            (None, "sim") => "threaded",
+            (None, _) => "silicon",
+        },
         seed,
         iterations,
         ns_per_comm,

@@ -4,8 +4,10 @@
 //! ecsp boards [--json]
 //! ecsp kinds
 //! ecsp demo [--board NAME|PATH] [--mode threaded|deterministic] [--seed N]
+//!           [--backend sim|esdk] [--device-image PATH]
 //! ecsp bench commstime [--board NAME|PATH] [--placement spread|packed] [--iterations N]
 //!                      [--mode threaded|deterministic] [--seed N] [--json]
+//!                      [--backend sim|esdk] [--device-image PATH]
 //! ```
 //! Errors print one line and exit with status 1.
 
@@ -67,6 +69,8 @@ enum Command {
         timeout: f64,
         #[command(flatten)]
         mode: ModeArgs,
+        #[command(flatten)]
+        backend: BackendArgs,
     },
     /// Place a network file on a board and show every core's memory, without running it.
     Plan {
@@ -100,6 +104,8 @@ enum Command {
         threads: Option<usize>,
         #[command(flatten)]
         mode: ModeArgs,
+        #[command(flatten)]
+        backend: BackendArgs,
         /// Record every send, receive, block, alternation choice and finished
         /// process and write them to FILE as Chrome trace JSON (Perfetto,
         /// chrome://tracing; a core keeps its first 262,144 events).
@@ -142,6 +148,11 @@ struct ModeArgs {
 }
 
 impl ModeArgs {
+    /// The simulator options given, for a backend that has none.
+    fn given(&self) -> [(&'static str, bool); 2] {
+        [("--mode", self.mode.is_some()), ("--seed", self.seed.is_some())]
+    }
+
     fn resolve(&self) -> Result<SimMode, AnyError> {
         match (self.mode, self.seed) {
             (Some(ModeArg::Threaded), Some(seed)) => Err(format!(
@@ -153,6 +164,65 @@ impl ModeArgs {
             (Some(ModeArg::Deterministic), None) => Ok(SimMode::Deterministic {
                 seed: fastrand::u64(..),
             }),
+        }
+    }
+}
+
+/// Which chip runs the network.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum BackendArg {
+    /// The simulated chip (the default).
+    Sim,
+    /// The board's Epiphany, through the eSDK's e-hal (an ecsp built with
+    /// `--features esdk`, on a Parallella).
+    Esdk,
+}
+
+#[derive(clap::Args)]
+struct BackendArgs {
+    /// The chip: the simulator, or the board's Epiphany through the eSDK.
+    #[arg(long, value_enum, default_value = "sim")]
+    backend: BackendArg,
+    /// The device image the esdk backend loads on every core (default: the
+    /// ecsp-device.elf ecsp was built with).
+    #[arg(long, value_name = "PATH")]
+    device_image: Option<PathBuf>,
+}
+
+impl BackendArgs {
+    /// Opens the chip of `board`: the simulator with `sim`, or the eSDK's.
+    /// `sim_flags` are the simulator's options and whether each was given:
+    /// the esdk backend refuses them. Also returns the simulator's threads.
+    fn open(
+        &self,
+        board: Board,
+        sim: SimOptions,
+        sim_flags: &[(&str, bool)],
+    ) -> Result<(Arc<dyn Chip>, Option<usize>), AnyError> {
+        match self.backend {
+            BackendArg::Sim => {
+                if let Some(path) = &self.device_image {
+                    return Err(format!(
+                        "--device-image {}: only --backend esdk loads a device image; the simulator runs the runtime built into ecsp",
+                        path.display()
+                    )
+                    .into());
+                }
+                let chip = SimChip::with_options(board, sim)?;
+                let threads = chip.threads();
+                Ok((Arc::new(chip), Some(threads)))
+            }
+            BackendArg::Esdk => {
+                if !ecsp_host::esdk::COMPILED_IN {
+                    return Err(ecsp_host::esdk::EsdkError::NotCompiled.into());
+                }
+                if let Some((flag, _)) = sim_flags.iter().find(|(_, given)| *given) {
+                    return Err(
+                        format!("{flag} is a simulator option; --backend esdk runs on the board's Epiphany").into(),
+                    );
+                }
+                Ok((ecsp_host::esdk::open(board, self.device_image.clone())?, None))
+            }
         }
     }
 }
@@ -186,6 +256,8 @@ enum Bench {
         threads: Option<usize>,
         #[command(flatten)]
         mode: ModeArgs,
+        #[command(flatten)]
+        backend: BackendArgs,
         /// Seconds before the run is abandoned.
         #[arg(long, default_value_t = 120.0)]
         timeout: f64,
@@ -319,6 +391,7 @@ fn execute(command: Command, out: &mut dyn Write) -> Result<(), AnyError> {
             timeout,
             threads,
             mode,
+            backend,
             trace,
             feeds,
             json,
@@ -330,6 +403,7 @@ fn execute(command: Command, out: &mut dyn Write) -> Result<(), AnyError> {
                 timeout,
                 threads,
                 mode,
+                backend,
                 trace,
                 feeds,
                 json,
@@ -341,20 +415,18 @@ fn execute(command: Command, out: &mut dyn Write) -> Result<(), AnyError> {
             limit,
             timeout,
             mode,
+            backend,
         } => {
             let board = Board::load(&board)?;
-            let mode = mode.resolve()?;
-            let chip = SimChip::with_options(
-                board,
-                SimOptions {
-                    mode,
-                    ..SimOptions::default()
-                },
-            )?;
-            if let SimMode::Deterministic { seed } = mode {
+            let sim = SimOptions {
+                mode: mode.resolve()?,
+                ..SimOptions::default()
+            };
+            let (chip, _) = backend.open(board, sim, &mode.given())?;
+            if let Some(seed) = chip.schedule_seed() {
                 writeln!(out, "deterministic simulator, seed {seed} (replay with --seed {seed})")?;
             }
-            ecsp_host::demo::run_demo(&chip, limit, timeout_of(timeout)?, out)
+            ecsp_host::demo::run_demo(&*chip, limit, timeout_of(timeout)?, out)
         }
         Command::Bench {
             bench: bench @ Bench::StressedAlt { .. },
@@ -424,6 +496,7 @@ fn execute(command: Command, out: &mut dyn Write) -> Result<(), AnyError> {
                     iterations,
                     threads,
                     mode,
+                    backend,
                     timeout,
                     trace,
                     json,
@@ -432,33 +505,35 @@ fn execute(command: Command, out: &mut dyn Write) -> Result<(), AnyError> {
             if iterations == 0 {
                 return Err("--iterations 0: give at least 1 loop".into());
             }
+            let sim_flags = [("--threads", threads.is_some()), ("--trace", trace.is_some())];
+            let sim_flags = [mode.given().as_slice(), &sim_flags].concat();
             let mode = mode.resolve()?;
             if let (SimMode::Deterministic { .. }, Some(t)) = (mode, threads) {
                 return Err(format!("--threads {t}: the deterministic mode runs on one host thread").into());
             }
             let board = Board::load(&board)?;
-            let chip = SimChip::with_options(board, SimOptions { threads, mode })?;
+            let (chip, threads) = backend.open(board, SimOptions { threads, mode }, &sim_flags)?;
             let placement = placement_of(placement);
             chip.set_tracing(trace.is_some());
-            let result = commstime(&chip, placement, iterations, timeout_of(timeout)?);
+            let result = commstime(&*chip, placement, iterations, timeout_of(timeout)?);
             if let Some(path) = &trace {
-                let (net, plan) = commstime_plan(&chip, placement, iterations)?;
-                write_trace(&chip, &net, &plan, path)?;
+                let (net, plan) = commstime_plan(&*chip, placement, iterations)?;
+                write_trace(&*chip, &net, &plan, path)?;
             }
             let mut result = result?;
-            result.host_threads = Some(chip.threads());
+            result.host_threads = threads;
             if json {
                 writeln!(out, "{}", serde_json::to_string(&result)?)?;
             } else {
-                match result.seed {
-                    None => writeln!(
+                match (result.seed, threads) {
+                    (None, None) => writeln!(out, "commstime on {} ({})", result.board, chip.backend())?,
+                    (None, Some(threads)) => writeln!(
                         out,
-                        "commstime on simulated {} ({}), {} host threads",
+                        "commstime on simulated {} ({}), {threads} host threads",
                         result.board,
                         chip.backend(),
-                        chip.threads()
                     )?,
-                    Some(seed) => writeln!(
+                    (Some(seed), _) => writeln!(
                         out,
                         "commstime on simulated {} ({}), deterministic mode, seed {seed} (replay with --seed {seed})",
                         result.board,
@@ -478,8 +553,10 @@ fn execute(command: Command, out: &mut dyn Write) -> Result<(), AnyError> {
                         writeln!(out, "  steps per communication  {steps:.1} (virtual)")?;
                     }
                 }
-                writeln!(out, "  remote writes per comm   {:.2}", result.remote_writes_per_comm)?;
-                writeln!(out, "  remote reads per comm    {:.2}", result.remote_reads_per_comm)?;
+                if chip.counters().is_some() {
+                    writeln!(out, "  remote writes per comm   {:.2}", result.remote_writes_per_comm)?;
+                    writeln!(out, "  remote reads per comm    {:.2}", result.remote_reads_per_comm)?;
+                }
             }
             Ok(())
         }
@@ -657,6 +734,7 @@ struct RunArgs {
     timeout: f64,
     threads: Option<usize>,
     mode: ModeArgs,
+    backend: BackendArgs,
     trace: Option<PathBuf>,
     feeds: Vec<String>,
     json: bool,
@@ -708,11 +786,14 @@ fn run_command(path: &Path, args: RunArgs, out: &mut dyn Write) -> Result<(), An
         timeout,
         threads,
         mode,
+        backend,
         trace,
         feeds,
         json,
     } = args;
     let (net, board) = load_network(path, board)?;
+    let sim_flags = [("--threads", threads.is_some()), ("--trace", trace.is_some())];
+    let sim_flags = [mode.given().as_slice(), &sim_flags].concat();
     let mode = mode.resolve()?;
     if let (SimMode::Deterministic { .. }, Some(t)) = (mode, threads) {
         return Err(format!("--threads {t}: the deterministic mode runs on one host thread").into());
@@ -734,7 +815,7 @@ fn run_command(path: &Path, args: RunArgs, out: &mut dyn Write) -> Result<(), An
             .into());
         }
     }
-    let chip = Arc::new(SimChip::with_options(board, SimOptions { threads, mode })?);
+    let (chip, _) = backend.open(board, SimOptions { threads, mode }, &sim_flags)?;
     let plan = plan(&net, chip.board(), placement_of(placement), &|k, d| {
         chip.state_layout(k, d)
     })?;
@@ -815,14 +896,17 @@ fn run_command(path: &Path, args: RunArgs, out: &mut dyn Write) -> Result<(), An
             p.ticks
         )?;
     }
-    let totals = report.total_counters().unwrap_or_default();
-    writeln!(
-        out,
-        "  ran {:.2} ms; {} remote writes, {} remote reads",
-        report.elapsed.as_secs_f64() * 1e3,
-        totals.remote_writes,
-        totals.remote_reads
-    )?;
+    match report.total_counters() {
+        Some(totals) => writeln!(
+            out,
+            "  ran {:.2} ms; {} remote writes, {} remote reads",
+            report.elapsed.as_secs_f64() * 1e3,
+            totals.remote_writes,
+            totals.remote_reads
+        )?,
+        // A backend that counts no traffic (esdk).
+        None => writeln!(out, "  ran {:.2} ms", report.elapsed.as_secs_f64() * 1e3)?,
+    }
     Ok(())
 }
 
