@@ -75,7 +75,7 @@ pub fn run_demo(
     let plan = plan(&net, board, Placement::Spread, &|k, d| chip.state_layout(k, d))?;
     let on = match chip.backend() {
         "sim" => format!("a simulated {}", board.name),
-        backend => format!("{} ({backend} backend)", board.name),
+        backend => format!("{} through the {backend} backend", board.name),
     };
     writeln!(
         out,
