@@ -3,7 +3,11 @@
 //!
 //! **Untested.** This file type-checks against the bindings `epiphany-sys`
 //! generates from the eSDK 2016.11 headers, but it has never been linked
-//! against e-hal nor run, on a Parallella or on e-hal's esim target.
+//! against e-hal nor run, on a Parallella or on e-hal's esim target. Its
+//! call sequence was smoke-tested once against a memory-only stand-in for
+//! e-hal written for that purpose and not part of ecsp (open, reset and
+//! load, SYNC, polls, halt, then close, free and finalize in that order;
+//! the error paths of `open`); no core ran.
 //!
 //! e-hal keeps one platform per process (its `e_init` fills a global), so
 //! one `EsdkChip` at a time may be open ([`EsdkError::AlreadyOpen`]). Its

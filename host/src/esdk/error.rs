@@ -34,7 +34,7 @@ pub enum EsdkError {
         /// Where it was looked for.
         looked: String,
     },
-    /// Another [`super::EsdkChip`] is open in this process.
+    /// Another `EsdkChip` is open in this process.
     #[error(
         "an esdk chip is already open in this process: e-hal drives one platform at a time, drop the other chip first"
     )]

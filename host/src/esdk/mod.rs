@@ -1,7 +1,7 @@
-//! The eSDK backend: the [`Chip`](crate::chip::Chip) trait over a real
+//! The eSDK backend: the [`Chip`] trait over a real
 //! Epiphany, through the Epiphany SDK's host library (e-hal, e-loader).
 //!
-//! [`EsdkChip::open`] (with the `esdk` feature) initialises e-hal with the
+//! `EsdkChip::open` (with the `esdk` feature) initialises e-hal with the
 //! board's platform description (HDF), checks that the board's cores are on
 //! the platform, opens the whole chip as one work group and maps the board's
 //! DRAM window, where the host's channel blocks live. The runtime then drives
