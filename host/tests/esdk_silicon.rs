@@ -1,0 +1,110 @@
+//! The esdk backend on a real Epiphany (or e-hal's esim target): runs only
+//! in a build with the `esdk` feature, and only where there is a chip to
+//! drive (`/dev/epiphany/mesh0`, or `EHAL_TARGET` set) and a device image
+//! (`ECSP_DEVICE_IMAGE`, else the one ecsp was built with); elsewhere each
+//! test says it was skipped and why.
+//!
+//! The board is `ECSP_BOARD` (a built-in name or an .hdf path), default
+//! parallella-16.
+#![cfg(feature = "esdk")]
+
+use ecsp_device::addr::{reg, CoreId, GlobalAddr};
+use ecsp_device::boot::BOOT_OFFSET;
+use ecsp_host::board::Board;
+use ecsp_host::chip::Chip;
+use ecsp_host::esdk::{self, EsdkChip, EsdkError};
+use ecsp_host::plan::Placement;
+use ecsp_host::sim::SimChip;
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+/// One chip per process at a time (e-hal's rule): the tests take turns.
+static TURN: Mutex<()> = Mutex::new(());
+
+/// The board, the device image and this test's turn, or `None` (said on
+/// stderr) when there is nothing to run on.
+fn setup(test: &str) -> Option<(Board, PathBuf, MutexGuard<'static, ()>)> {
+    let target = std::env::var_os("EHAL_TARGET").filter(|t| !t.is_empty());
+    if target.is_none() && !std::path::Path::new("/dev/epiphany/mesh0").exists() {
+        eprintln!("{test}: skipped: no Epiphany here (no /dev/epiphany/mesh0, and EHAL_TARGET is not set)");
+        return None;
+    }
+    let given = std::env::var_os("ECSP_DEVICE_IMAGE").map(PathBuf::from);
+    let image = match esdk::image::resolve(given, ecsp_device::c_runtime::DEVICE_ELF) {
+        Ok(image) => image,
+        Err(e) => {
+            eprintln!("{test}: skipped: {e} (or set ECSP_DEVICE_IMAGE)");
+            return None;
+        }
+    };
+    let board = std::env::var("ECSP_BOARD").unwrap_or_else(|_| "parallella-16".to_string());
+    let board = Board::load(&board).unwrap_or_else(|e| panic!("ECSP_BOARD: {e}"));
+    Some((board, image, TURN.lock().unwrap_or_else(|e| e.into_inner())))
+}
+
+#[test]
+fn the_chip_reads_what_it_writes() {
+    let Some((board, image, _turn)) = setup("the_chip_reads_what_it_writes") else {
+        return;
+    };
+    let chip = EsdkChip::open(board.clone(), image).unwrap();
+    chip.reset().unwrap();
+    let last = CoreId::from_row_col(board.first_row + board.rows - 1, board.first_col + board.cols - 1);
+    for core in [CoreId::from_row_col(board.first_row, board.first_col), last] {
+        let at = GlobalAddr::on_core(core, BOOT_OFFSET);
+        let bytes: Vec<u8> = (0..64u8).collect();
+        chip.write(at, &bytes).unwrap();
+        let mut back = vec![0u8; 64];
+        chip.read(at, &mut back).unwrap();
+        assert_eq!(back, bytes, "SRAM of {core}");
+        chip.write_word(at.add(64), 0xDEAD_BEEF).unwrap();
+        assert_eq!(chip.read_word(at.add(64)).unwrap(), 0xDEAD_BEEF);
+        assert_eq!(
+            chip.read_word(GlobalAddr::on_core(core, reg::COREID)).unwrap(),
+            core.raw() as u32
+        );
+    }
+    // The DRAM window, through e-hal and through the host's mapping.
+    let window = chip.host_window();
+    chip.write_word(window.base().add(16), 0x1234_5678).unwrap();
+    // SAFETY: 16 + 4 bytes lie inside the window, which lives with the chip.
+    let seen = unsafe { std::ptr::read_volatile(window.ptr().add(16) as *const u32) };
+    assert_eq!(u32::from_le(seen), 0x1234_5678);
+    chip.halt().unwrap();
+}
+
+#[test]
+fn a_second_chip_in_one_process_is_refused() {
+    let Some((board, image, _turn)) = setup("a_second_chip_in_one_process_is_refused") else {
+        return;
+    };
+    let first = EsdkChip::open(board.clone(), image.clone()).unwrap();
+    assert_eq!(
+        EsdkChip::open(board.clone(), image.clone()).unwrap_err(),
+        EsdkError::AlreadyOpen
+    );
+    drop(first);
+    EsdkChip::open(board, image).unwrap();
+}
+
+#[test]
+fn commstime_and_the_demo_agree_with_the_simulator() {
+    let Some((board, image, _turn)) = setup("commstime_and_the_demo_agree_with_the_simulator") else {
+        return;
+    };
+    let timeout = Duration::from_secs(60);
+    let sim = SimChip::new(board.clone()).unwrap();
+    let chip = EsdkChip::open(board, image).unwrap();
+    for chip in [&sim as &dyn Chip, &chip] {
+        // Both check their own results: commstime the consumer's sum, the
+        // demo the primes against the host's sieve.
+        let result = ecsp_host::commstime::commstime(chip, Placement::Spread, 10_000, timeout)
+            .unwrap_or_else(|e| panic!("commstime on {}: {e}", chip.backend()));
+        assert_eq!(result.iterations, 10_000);
+        let mut out = Vec::new();
+        ecsp_host::demo::run_demo(chip, 2000, timeout, &mut out)
+            .unwrap_or_else(|e| panic!("demo on {}: {e}", chip.backend()));
+        assert!(String::from_utf8_lossy(&out).contains("they agree"));
+    }
+}
