@@ -656,6 +656,16 @@ impl Network {
         &self.processes
     }
 
+    /// Every (writer, reader) pair of processes of every channel, each pair
+    /// of a channel with several writers or readers once: who sends to whom.
+    pub fn writer_reader_pairs(&self) -> impl Iterator<Item = (ProcId, ProcId)> + '_ {
+        self.channels.iter().flat_map(|c| {
+            c.writers
+                .iter()
+                .flat_map(move |w| c.readers.iter().map(move |r| (w.0, r.0)))
+        })
+    }
+
     /// A channel by name.
     pub fn channel_id(&self, name: &str) -> Option<ChanId> {
         self.channel_names.get(name).copied()

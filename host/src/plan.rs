@@ -271,13 +271,7 @@ impl Plan {
     /// with several writers or readers, each pair once, of the mesh hops
     /// between writer and reader.
     pub fn hop_cost(&self, net: &Network) -> u32 {
-        net.channels()
-            .iter()
-            .flat_map(|c| {
-                c.writers
-                    .iter()
-                    .flat_map(move |w| c.readers.iter().map(move |r| (w.0, r.0)))
-            })
+        net.writer_reader_pairs()
             .map(|(w, r)| self.assignment[w.0].hops_to(self.assignment[r.0]))
             .sum()
     }

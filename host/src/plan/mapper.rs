@@ -49,14 +49,10 @@ pub(super) fn map(
 
     // Partners: every (writer, reader) pair of every channel, both ways.
     let mut partners: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for ch in net.channels() {
-        for w in &ch.writers {
-            for r in &ch.readers {
-                if w.0 != r.0 {
-                    partners[w.0 .0].push(r.0 .0);
-                    partners[r.0 .0].push(w.0 .0);
-                }
-            }
+    for (w, r) in net.writer_reader_pairs() {
+        if w != r {
+            partners[w.0].push(r.0);
+            partners[r.0].push(w.0);
         }
     }
 
@@ -218,16 +214,8 @@ fn bfs_order(n: usize, partners: &[Vec<usize>], pinned: &[Option<usize>]) -> Vec
 /// The hop cost of `at` for `net` (as [`super::Plan::hop_cost`]).
 #[cfg(test)]
 fn cost(net: &Network, at: &[(u32, u32)]) -> u32 {
-    net.channels()
-        .iter()
-        .flat_map(|c| {
-            c.writers
-                .iter()
-                .flat_map(move |w| c.readers.iter().map(move |r| (w.0, r.0)))
-        })
-        .map(|(w, r): (crate::network::ProcId, crate::network::ProcId)| {
-            at[w.0].0.abs_diff(at[r.0].0) + at[w.0].1.abs_diff(at[r.0].1)
-        })
+    net.writer_reader_pairs()
+        .map(|(w, r)| at[w.0].0.abs_diff(at[r.0].0) + at[w.0].1.abs_diff(at[r.0].1))
         .sum()
 }
 
