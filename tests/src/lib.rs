@@ -25,3 +25,20 @@ pub fn det_chip(seed: u64) -> SimChip {
     };
     SimChip::with_options(Board::default(), options).expect("open a simulated parallella-16")
 }
+
+/// How long a test network may run before the test fails with the run's
+/// timeout report.
+pub const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Plans `net` on `chip` with `placement` and runs it within [`TIMEOUT`];
+/// a planning or run error fails the test, naming `what`.
+pub fn run_on(
+    chip: &dyn ecsp_host::chip::Chip,
+    net: &ecsp_host::network::Network,
+    placement: ecsp_host::plan::Placement,
+    what: &str,
+) -> ecsp_host::run::RunReport {
+    let plan = ecsp_host::plan::plan(net, chip.board(), placement, &|k, d| chip.state_layout(k, d))
+        .unwrap_or_else(|e| panic!("{what}: plan failed: {e}"));
+    ecsp_host::run::run(chip, net, &plan, TIMEOUT).unwrap_or_else(|e| panic!("{what}: run failed: {e}"))
+}

@@ -5,12 +5,10 @@
 
 use ecsp_device::message::Dtype;
 use ecsp_host::board::Board;
-use ecsp_host::chip::Chip;
 use ecsp_host::network::Network;
-use ecsp_host::plan::{plan, Placement};
-use ecsp_host::run::{run, RunReport};
+use ecsp_host::plan::Placement;
 use ecsp_host::sim::{SimChip, SimOptions};
-use std::time::Duration;
+use ecsp_tests::run_on;
 
 fn chip(threads: usize) -> SimChip {
     SimChip::with_options(
@@ -21,11 +19,6 @@ fn chip(threads: usize) -> SimChip {
         },
     )
     .unwrap()
-}
-
-fn run_on(chip: &SimChip, net: &Network, placement: Placement) -> RunReport {
-    let plan = plan(net, chip.board(), placement, &|k, d| chip.state_layout(k, d)).unwrap();
-    run(chip, net, &plan, Duration::from_secs(30)).unwrap_or_else(|e| panic!("run failed: {e}"))
 }
 
 /// `writers` generators into one any-to-one channel, read by a consumer.
@@ -63,7 +56,7 @@ fn every_writer_is_heard_and_the_channel_closes_after_the_last() {
         for (writers, capacity) in [(1, 0), (2, 0), (5, 0), (5, 3), (15, 1)] {
             for placement in [Placement::Spread, Placement::Packed] {
                 let (net, sum, count) = fan_in(writers, capacity, 200, None);
-                let report = run_on(&chip, &net, placement);
+                let report = run_on(&chip, &net, placement, "fan-in");
                 let what = format!("{threads} threads, {writers} writers, capacity {capacity}, {placement}");
                 let reader = report.process("reader").unwrap();
                 assert_eq!(reader.value, count, "{what}: messages");
@@ -81,7 +74,7 @@ fn poison_from_the_reader_stops_every_writer() {
         let chip = chip(threads);
         for capacity in [0, 2] {
             let (net, _, _) = fan_in(6, capacity, 0, Some(300));
-            let report = run_on(&chip, &net, Placement::Spread);
+            let report = run_on(&chip, &net, Placement::Spread, "fan-in");
             assert_eq!(report.process("reader").unwrap().value, 300);
             for w in 0..6 {
                 let p = report.process(&format!("w{w}")).unwrap();
@@ -132,7 +125,7 @@ fn a_fair_merge_alts_over_any_to_one_channels() {
         }
         net.process("merge", "merge", &inputs, &[out], &[]).unwrap();
         net.process("sink", "consume", &[out], &[], &[("count", -1)]).unwrap();
-        let report = run_on(&chip, &net, Placement::Spread);
+        let report = run_on(&chip, &net, Placement::Spread, "fan-in");
         let sink = report.process("sink").unwrap();
         assert_eq!((sink.value, sink.aux as i64), (count, sum), "{threads} threads");
         assert!(report.process("merge").unwrap().finished);

@@ -10,11 +10,9 @@ use ecsp_host::board::Board;
 use ecsp_host::chip::Chip;
 use ecsp_host::network::{ChanId, Network, NetworkError};
 use ecsp_host::plan::{plan, Placement};
-use ecsp_host::run::{run, RunReport};
+use ecsp_host::run::run;
 use ecsp_host::sim::{SimChip, SimOptions};
-use std::time::Duration;
-
-const TIMEOUT: Duration = Duration::from_secs(30);
+use ecsp_tests::{run_on, TIMEOUT};
 
 fn chip(threads: usize) -> SimChip {
     SimChip::with_options(
@@ -25,11 +23,6 @@ fn chip(threads: usize) -> SimChip {
         },
     )
     .unwrap()
-}
-
-fn run_on(chip: &SimChip, net: &Network, placement: Placement, what: &str) -> RunReport {
-    let plan = plan(net, chip.board(), placement, &|k, d| chip.state_layout(k, d)).unwrap();
-    run(chip, net, &plan, TIMEOUT).unwrap_or_else(|e| panic!("{what}: run failed: {e}"))
 }
 
 /// The shared channel: one-to-any with one writer, any-to-any with more.

@@ -10,8 +10,8 @@ use ecsp_host::board::Board;
 use ecsp_host::chip::Chip;
 use ecsp_host::network::Network;
 use ecsp_host::plan::{plan, Placement};
-use ecsp_host::run::{run, RunReport};
 use ecsp_host::sim::{SimChip, SimOptions};
+use ecsp_tests::run_on;
 use std::time::{Duration, Instant};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -29,11 +29,6 @@ fn chip(threads: usize) -> SimChip {
         },
     )
     .unwrap()
-}
-
-fn run_on(chip: &SimChip, net: &Network, placement: Placement) -> RunReport {
-    let plan = plan(net, chip.board(), placement, &|k, d| chip.state_layout(k, d)).unwrap();
-    run(chip, net, &plan, TIMEOUT).unwrap_or_else(|e| panic!("run failed: {e}"))
 }
 
 /// An endless generator -> id -> id -> a consumer that poisons after `n`.
@@ -59,7 +54,7 @@ fn poison_from_the_consumer_stops_an_endless_pipeline() {
         for capacity in [0, 1, 4] {
             for placement in [Placement::Spread, Placement::Packed] {
                 let what = format!("{threads} threads, capacity {capacity}, {placement}");
-                let report = run_on(&chip, &poisoned_pipeline(N, capacity), placement);
+                let report = run_on(&chip, &poisoned_pipeline(N, capacity), placement, "poisoned pipeline");
                 let sink = report.process("sink").unwrap();
                 assert_eq!(sink.value, N as u64, "{what}");
                 assert_eq!(sink.aux as i64, N * (N + 1) / 2, "{what}: values in order, none lost");
@@ -154,7 +149,7 @@ fn closing_the_source_drains_a_buffered_pipeline_in_order() {
                 .unwrap();
             net.process("succ", "succ", &[a], &[b], &[]).unwrap();
             net.process("sink", "consume", &[b], &[], &[("count", -1)]).unwrap();
-            let report = run_on(&chip, &net, Placement::Spread);
+            let report = run_on(&chip, &net, Placement::Spread, "close");
             let sink = report.process("sink").unwrap();
             assert_eq!(sink.value, N as u64, "capacity {capacity}: every message arrives");
             assert_eq!(sink.aux as i64, (2..=N + 1).sum::<i64>(), "capacity {capacity}");

@@ -13,10 +13,7 @@ use ecsp_host::network::{Network, NetworkError, Param};
 use ecsp_host::plan::{plan, Placement};
 use ecsp_host::run::{run, RunReport};
 use ecsp_host::sim::{SimChip, SimOptions};
-use ecsp_tests::{det_chip, seeds};
-use std::time::Duration;
-
-const TIMEOUT: Duration = Duration::from_secs(30);
+use ecsp_tests::{det_chip, run_on, seeds, TIMEOUT};
 
 /// What a kernel computes per element, as the test computes it.
 type Reference32 = fn(i32) -> i32;
@@ -24,11 +21,6 @@ type Reference64 = fn(i64) -> i64;
 
 fn threaded() -> SimChip {
     SimChip::with_options(Board::default(), SimOptions::default()).unwrap()
-}
-
-fn run_on(chip: &SimChip, net: &Network, placement: Placement, what: &str) -> RunReport {
-    let plan = plan(net, chip.board(), placement, &|k, d| chip.state_layout(k, d)).unwrap();
-    run(chip, net, &plan, TIMEOUT).unwrap_or_else(|e| panic!("{what}: {e}"))
 }
 
 /// ramp (`count` vectors of `len` i32) -> map(fn) -> reduce(sum) -> consume.

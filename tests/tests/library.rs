@@ -8,15 +8,11 @@
 
 use ecsp_device::message::Dtype;
 use ecsp_host::board::Board;
-use ecsp_host::chip::Chip;
 use ecsp_host::network::Network;
-use ecsp_host::plan::{plan, Placement};
-use ecsp_host::run::{run, RunReport};
+use ecsp_host::plan::Placement;
+use ecsp_host::run::RunReport;
 use ecsp_host::sim::{SimChip, SimOptions};
-use ecsp_tests::{det_chip, seeds};
-use std::time::Duration;
-
-const TIMEOUT: Duration = Duration::from_secs(30);
+use ecsp_tests::{det_chip, run_on, seeds};
 
 fn chips() -> Vec<(String, SimChip)> {
     [1, 2]
@@ -31,11 +27,6 @@ fn chips() -> Vec<(String, SimChip)> {
             )
         })
         .into()
-}
-
-fn run_on(chip: &SimChip, net: &Network, placement: Placement, what: &str) -> RunReport {
-    let plan = plan(net, chip.board(), placement, &|k, d| chip.state_layout(k, d)).unwrap();
-    run(chip, net, &plan, TIMEOUT).unwrap_or_else(|e| panic!("{what}: {e}"))
 }
 
 /// Three generators (k*100+1 ..= k*100+n) -> mux -> demux -> three

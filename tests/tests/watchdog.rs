@@ -6,21 +6,14 @@
 
 use ecsp_device::message::Dtype;
 use ecsp_host::board::Board;
-use ecsp_host::chip::Chip;
 use ecsp_host::network::Network;
-use ecsp_host::plan::{plan, Placement};
-use ecsp_host::run::{run, RunReport};
+use ecsp_host::plan::Placement;
+use ecsp_host::run::RunReport;
 use ecsp_host::sim::{SimChip, SimOptions};
-use ecsp_tests::{det_chip, seeds};
-use std::time::Duration;
+use ecsp_tests::{det_chip, run_on, seeds};
 
 /// `aux` of a built-in that ended by poison (device/src/process/builtin.rs).
 const ENDED_BY_POISON: u64 = 1;
-
-fn run_on(chip: &SimChip, net: &Network, placement: Placement, what: &str) -> RunReport {
-    let plan = plan(net, chip.board(), placement, &|k, d| chip.state_layout(k, d)).unwrap();
-    run(chip, net, &plan, Duration::from_secs(30)).unwrap_or_else(|e| panic!("{what}: {e}"))
-}
 
 /// generate(1..=n) -> watchdog -> consume: a flowing stream passes untouched.
 fn flowing(n: i64, timeout_us: i64) -> Network {
