@@ -14,7 +14,7 @@
 
 use super::{Outcome, Proc, ProcessError};
 use crate::alt::{Alt, Guard, Timeout};
-use crate::channel::{Receiver, RecvError, Sender, TryRecvError};
+use crate::channel::{Payload, Receiver, RecvError, Sender, TryRecvError};
 use crate::mesh::Mesh;
 use crate::message::Scalar;
 use core::future::Future;
@@ -36,7 +36,7 @@ pub(super) fn ended(handled: u64, why: RecvError) -> Result<Outcome, ProcessErro
 }
 
 /// Shuts down after input `why` ended: closes or poisons `outputs`.
-fn pass_on<T: Scalar, M: Mesh>(why: RecvError, outputs: &mut [Sender<T, M>]) {
+pub(super) fn pass_on<T: ?Sized + Payload, M: Mesh>(why: RecvError, outputs: &mut [Sender<T, M>]) {
     for out in outputs.iter_mut() {
         match why {
             RecvError::Closed => out.close(),
@@ -158,7 +158,7 @@ pub(super) async fn delta<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, Pro
 /// the ticks the timed reads took. It ends early, without error, when its
 /// input is closed or poisoned.
 pub(super) async fn consume<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, ProcessError> {
-    let mut input = p.input_vec::<T>(0)?;
+    let mut input = p.input::<[T]>(0)?;
     // SAFETY: the one call for this process.
     let buf = unsafe { p.scratch::<T>(input.len())? };
     let count = p.param(0);

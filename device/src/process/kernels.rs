@@ -12,9 +12,9 @@
 //! closes the outputs, poison spreads to every other end. Result: `value` =
 //! messages handled, `aux` = how the stream ended.
 
-use super::builtin::{ended, ENDED_BY_CLOSE};
+use super::builtin::{ended, pass_on, ENDED_BY_CLOSE};
 use super::{Outcome, Proc, ProcessError};
-use crate::channel::{RecvError, VecSender};
+use crate::channel::RecvError;
 use crate::mesh::Mesh;
 use crate::message::Scalar;
 
@@ -42,18 +42,10 @@ fn real<T: Scalar>(p: &Proc<impl Mesh>, index: usize) -> T {
     T::from_f64(f64::from_bits(p.param(index) as u64))
 }
 
-/// Passes the end of an input on to `output`: close for close, poison for poison.
-fn pass_on<T: Scalar, M: Mesh>(why: RecvError, output: &mut VecSender<T, M>) {
-    match why {
-        RecvError::Closed => output.close(),
-        RecvError::Poisoned => output.poison(),
-    }
-}
-
 /// Copies its input to its output, scalars or vectors, until the input ends.
 pub(super) async fn id<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, ProcessError> {
-    let mut input = p.input_vec::<T>(0)?;
-    let mut output = p.output_vec::<T>(0)?;
+    let mut input = p.input::<[T]>(0)?;
+    let mut output = p.output::<[T]>(0)?;
     if input.len() != output.len() {
         return Err(ProcessError::LengthMismatch);
     }
@@ -62,7 +54,7 @@ pub(super) async fn id<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, Proces
     let mut handled = 0;
     loop {
         if let Err(why) = input.recv_into(buf).await {
-            pass_on(why, &mut output);
+            pass_on(why, core::slice::from_mut(&mut output));
             return ended(handled, why);
         }
         if output.send(buf).await.is_err() {
@@ -78,8 +70,8 @@ pub(super) async fn id<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, Proces
 pub(super) async fn map<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, ProcessError> {
     let f = choice(&p, 0, MAP_FNS)?;
     let (a, b) = (real::<T>(&p, 1), real::<T>(&p, 2));
-    let mut input = p.input_vec::<T>(0)?;
-    let mut output = p.output_vec::<T>(0)?;
+    let mut input = p.input::<[T]>(0)?;
+    let mut output = p.output::<[T]>(0)?;
     if input.len() != output.len() {
         return Err(ProcessError::LengthMismatch);
     }
@@ -98,7 +90,7 @@ pub(super) async fn map<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, Proce
     let mut handled = 0;
     loop {
         if let Err(why) = input.recv_into(buf).await {
-            pass_on(why, &mut output);
+            pass_on(why, core::slice::from_mut(&mut output));
             return ended(handled, why);
         }
         for x in buf.iter_mut() {
@@ -119,9 +111,9 @@ pub(super) async fn map<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, Proce
 /// writer must not wait for that); poison spreads to both other ends.
 pub(super) async fn zip<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, ProcessError> {
     let op = choice(&p, 0, ZIP_OPS)?;
-    let mut left = p.input_vec::<T>(0)?;
-    let mut right = p.input_vec::<T>(1)?;
-    let mut output = p.output_vec::<T>(0)?;
+    let mut left = p.input::<[T]>(0)?;
+    let mut right = p.input::<[T]>(1)?;
+    let mut output = p.output::<[T]>(0)?;
     let len = output.len();
     if left.len() != len || right.len() != len {
         return Err(ProcessError::LengthMismatch);
@@ -136,7 +128,7 @@ pub(super) async fn zip<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, Proce
             Err(why) => Err((why, false)),
         };
         if let Err((why, right_ended)) = got {
-            pass_on(why, &mut output);
+            pass_on(why, core::slice::from_mut(&mut output));
             if right_ended {
                 left.poison();
             } else {
@@ -167,8 +159,8 @@ pub(super) async fn zip<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, Proce
 /// by the length (integer division for integers).
 pub(super) async fn reduce<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, ProcessError> {
     let op = choice(&p, 0, REDUCE_OPS)?;
-    let mut input = p.input_vec::<T>(0)?;
-    let mut output = p.output_vec::<T>(0)?;
+    let mut input = p.input::<[T]>(0)?;
+    let mut output = p.output::<[T]>(0)?;
     if output.len() != 1 {
         return Err(ProcessError::LengthMismatch);
     }
@@ -178,7 +170,7 @@ pub(super) async fn reduce<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, Pr
     let mut handled = 0;
     loop {
         if let Err(why) = input.recv_into(buf).await {
-            pass_on(why, &mut output);
+            pass_on(why, core::slice::from_mut(&mut output));
             return ended(handled, why);
         }
         let first = buf[0];
@@ -207,7 +199,7 @@ pub(super) async fn ramp<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, Proc
     if count < 0 {
         return Err(ProcessError::BadParam { index: 1 });
     }
-    let mut output = p.output_vec::<T>(0)?;
+    let mut output = p.output::<[T]>(0)?;
     // SAFETY: the one call for this process.
     let buf = unsafe { p.scratch::<T>(output.len())? };
     let len = buf.len() as i64;
@@ -242,8 +234,8 @@ pub(super) async fn mandel<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, Pr
         // A positive limit, and a real element type (0.5 must not round to 0).
         return Err(ProcessError::BadParam { index: 0 });
     }
-    let mut input = p.input_vec::<T>(0)?;
-    let mut output = p.output_vec::<T>(0)?;
+    let mut input = p.input::<[T]>(0)?;
+    let mut output = p.output::<[T]>(0)?;
     if input.len() < 4 || output.len() < 2 {
         return Err(ProcessError::LengthMismatch);
     }
@@ -254,7 +246,7 @@ pub(super) async fn mandel<T: Scalar, M: Mesh>(p: Proc<M>) -> Result<Outcome, Pr
     let mut handled = 0;
     loop {
         if let Err(why) = input.recv_into(&mut buf[..input.len()]).await {
-            pass_on(why, &mut output);
+            pass_on(why, core::slice::from_mut(&mut output));
             return ended(handled, why);
         }
         let (x0, y, dx, tag) = (buf[0], buf[1], buf[2], buf[3]);

@@ -17,7 +17,7 @@ pub use registry::state_layout;
 pub use registry::{kind_by_name, Arity, KindSpec, ProcessResult, Shapes, SpawnError, Spawned, KINDS};
 
 use crate::boot::{EndRecord, TaskRecord, MAX_PARAMS};
-use crate::channel::{EndError, Receiver, Sender, VecReceiver, VecSender};
+use crate::channel::{EndError, Payload, Receiver, Sender};
 use crate::mesh::Mesh;
 use crate::message::Message;
 use core::fmt;
@@ -197,11 +197,12 @@ impl<M: Mesh> Proc<M> {
         record
     }
 
-    /// Read end `index` as a [`Receiver`] of `T`.
+    /// Read end `index` as a [`Receiver`] of `T`: a value type, or `[E]`
+    /// for vectors of the channel's length.
     ///
     /// Take each end once: a second receiver on the same ring would break the
     /// one-reader rule the protocol rests on.
-    pub fn input<T: Message>(&self, index: u32) -> Result<Receiver<T, M>, ProcessError> {
+    pub fn input<T: ?Sized + Payload>(&self, index: u32) -> Result<Receiver<T, M>, ProcessError> {
         if index >= self.record.inputs {
             return Err(ProcessError::MissingEnd { input: true, index });
         }
@@ -210,28 +211,6 @@ impl<M: Mesh> Proc<M> {
         // SAFETY: planned for this core (`new` duty 1); taken once (`new` duty 2,
         // upheld by every built-in process, which takes each end once).
         Ok(unsafe { Receiver::from_record(self.mesh, &end, slot)? })
-    }
-
-    /// Read end `index` as a [`VecReceiver`] of vectors of `E`.
-    pub fn input_vec<E: Message>(&self, index: u32) -> Result<VecReceiver<E, M>, ProcessError> {
-        if index >= self.record.inputs {
-            return Err(ProcessError::MissingEnd { input: true, index });
-        }
-        let slot = self.record.first_end + index;
-        let end = self.end(slot);
-        // SAFETY: as in `input`.
-        Ok(unsafe { VecReceiver::from_record(self.mesh, &end, slot)? })
-    }
-
-    /// Write end `index` as a [`VecSender`] of vectors of `E`.
-    pub fn output_vec<E: Message>(&self, index: u32) -> Result<VecSender<E, M>, ProcessError> {
-        if index >= self.record.outputs {
-            return Err(ProcessError::MissingEnd { input: false, index });
-        }
-        let slot = self.record.first_end + self.record.inputs + index;
-        let end = self.end(slot);
-        // SAFETY: as in `input`.
-        Ok(unsafe { VecSender::from_record(self.mesh, &end, slot)? })
     }
 
     /// The process's scratch memory: `len` elements of `E` at the end of the
@@ -269,7 +248,7 @@ impl<M: Mesh> Proc<M> {
     }
 
     /// Write end `index` as a [`Sender`] of `T`.
-    pub fn output<T: Message>(&self, index: u32) -> Result<Sender<T, M>, ProcessError> {
+    pub fn output<T: ?Sized + Payload>(&self, index: u32) -> Result<Sender<T, M>, ProcessError> {
         if index >= self.record.outputs {
             return Err(ProcessError::MissingEnd { input: false, index });
         }
