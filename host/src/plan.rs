@@ -576,7 +576,6 @@ pub fn plan(
     // The host's blocks, at the start of the DRAM window.
     let host_base = GlobalAddr::new(board.dram.epiphany_base);
     let mut host_cursor = 0u64;
-    let mut host_reads = Vec::new();
     for (i, ch) in net.channels().iter().enumerate() {
         if ch.readers.is_empty() {
             if ch.kind == ChannelKind::AnyToOne {
@@ -587,7 +586,6 @@ pub fn plan(
                 *ring = host_cursor as u32;
                 host_cursor += align_up(ring_block_size(ch.capacity, ch.msg.size()), BLOCK_ALIGN) as u64;
             }
-            host_reads.push(ChanId(i));
         } else if ch.writers.is_empty() {
             ack_at[i][0] = host_cursor as u32;
             host_cursor += ACK_BLOCK_SIZE as u64;
@@ -662,7 +660,7 @@ pub fn plan(
     };
     for (i, ch) in net.channels().iter().enumerate() {
         let c = ChanId(i);
-        if host_reads.contains(&c) {
+        if ch.readers.is_empty() {
             if ch.kind == ChannelKind::AnyToOne {
                 for (lane, record) in lane_records(c).iter().enumerate() {
                     let at = (table_at[i] as usize) + lane * size_of::<LaneRecord>();

@@ -20,7 +20,7 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 /// How long the host sleeps between looks at the boot tables at most.
-const POLL_INTERVAL: Duration = Duration::from_millis(20);
+pub(crate) const POLL_INTERVAL: Duration = Duration::from_millis(20);
 
 /// Why a run failed.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -380,7 +380,7 @@ pub(crate) fn deadlock_error(chip: &dyn Chip, net: &Network, plan: &Plan) -> Run
 
 /// Longest the host waits for the rest of a network to stop after a
 /// failure poisoned it.
-const STOP_GRACE: Duration = Duration::from_secs(1);
+pub(crate) const STOP_GRACE: Duration = Duration::from_secs(1);
 
 /// After a process failed: poisons the network so every other process ends
 /// (see [`crate::poison`]) and waits, at most until `deadline` and
@@ -410,7 +410,7 @@ pub(crate) fn is_failure(e: &RunError) -> bool {
 }
 
 fn join(chip: &dyn Chip, net: &Network, plan: &Plan, started: Instant, timeout: Duration) -> Result<(), RunError> {
-    let result = join_until_done(chip, net, plan, started, timeout);
+    let result = join_until_done(chip, net, plan, started, timeout, false);
     if let Err(e) = &result {
         if is_failure(e) {
             stop_after_failure(chip, plan, started + timeout);
@@ -419,15 +419,19 @@ fn join(chip: &dyn Chip, net: &Network, plan: &Plan, started: Instant, timeout: 
     result
 }
 
-fn join_until_done(
+/// Waits, serving nothing, until the run finishes ([`progress`] with
+/// `every_process`), fails, stalls (a deadlock) or passes `timeout` from
+/// `started`.
+pub(crate) fn join_until_done(
     chip: &dyn Chip,
     net: &Network,
     plan: &Plan,
     started: Instant,
     timeout: Duration,
+    every_process: bool,
 ) -> Result<(), RunError> {
     loop {
-        match progress(chip, net, plan, false)? {
+        match progress(chip, net, plan, every_process)? {
             Progress::Finished => return Ok(()),
             Progress::Stalled => return Err(deadlock_error(chip, net, plan)),
             Progress::Running => {}

@@ -10,12 +10,9 @@
 
 use crate::host_node::{HostReceiver, HostRecvError, HostSendError, HostSender};
 use crate::network::ChanId;
-use crate::run::{Progress, RunError, RunReport};
+use crate::run::{Progress, RunError, RunReport, POLL_INTERVAL};
 use crate::session::Session;
 use std::time::{Duration, Instant};
-
-/// How long the host sleeps between looks at the chip at most.
-const POLL_INTERVAL: Duration = Duration::from_millis(20);
 
 /// The messages to write into one host input, then close it.
 #[derive(Debug, Clone)]
@@ -81,9 +78,8 @@ pub fn serve(
         });
     }
     let mut outputs = Vec::new();
-    for &(c, read, _) in host_ends.iter().filter(|e| e.1) {
+    for &(c, _, _) in host_ends.iter().filter(|e| e.1) {
         let end = session.host_receiver(c)?;
-        debug_assert!(read);
         outputs.push(Output {
             channel: c,
             buf: vec![0; end.msg_size()],

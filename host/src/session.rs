@@ -46,9 +46,6 @@ use crate::run::{self, Progress, RunError, RunReport};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// How long [`Session::join`] sleeps between looks at the chip at most.
-const POLL_INTERVAL: Duration = Duration::from_millis(20);
-
 /// A network loaded and started on a chip. Dropping it halts the chip.
 pub struct Session {
     chip: Arc<dyn Chip>,
@@ -180,19 +177,14 @@ impl Session {
     /// deadlock) or `timeout` (counted from the start) passes; then halts the
     /// chip and reads every process's result.
     pub fn join(self, timeout: Duration) -> Result<RunReport, RunError> {
-        let outcome = loop {
-            match self.progress() {
-                Ok(Progress::Finished) => break Ok(()),
-                Ok(Progress::Stalled) => break Err(self.deadlock()),
-                Ok(Progress::Running) => {}
-                Err(e) => break Err(e),
-            }
-            let elapsed = self.started.elapsed();
-            if elapsed >= timeout {
-                break Err(self.timed_out(timeout));
-            }
-            self.wait_event((timeout - elapsed).min(POLL_INTERVAL));
-        };
+        let outcome = run::join_until_done(
+            &*self.chip,
+            &self.net,
+            &self.plan,
+            self.started,
+            timeout,
+            self.has_host_ends(),
+        );
         self.finish(outcome)
     }
 
@@ -202,7 +194,7 @@ impl Session {
     pub fn finish(mut self, outcome: Result<(), RunError>) -> Result<RunReport, RunError> {
         if let Err(e) = &outcome {
             if run::is_failure(e) {
-                run::stop_after_failure(&*self.chip, &self.plan, Instant::now() + POLL_INTERVAL * 50);
+                run::stop_after_failure(&*self.chip, &self.plan, Instant::now() + run::STOP_GRACE);
             }
         }
         self.halted = true;
