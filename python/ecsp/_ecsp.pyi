@@ -1,9 +1,19 @@
 """Types of the extension module (python/src/lib.rs): the thin Rust layer
 under ecsp's device processes. Not a public API: use ``ecsp``."""
 
-from typing import List, Optional, Sequence, Tuple, Union, final
+from typing import Any, List, Optional, Sequence, Tuple, Union, final
 
-__all__ = ["DeviceNetwork", "DeviceSession", "HostRx", "HostTx", "MAX_MESSAGE_SIZE", "SimulatedChip", "boards", "kinds"]
+__all__ = [
+    "DeviceNetwork",
+    "DeviceSession",
+    "HostRx",
+    "HostTx",
+    "MAX_MESSAGE_SIZE",
+    "SimulatedChip",
+    "boards",
+    "host_channel_bench",
+    "kinds",
+]
 
 MAX_MESSAGE_SIZE: int
 
@@ -38,6 +48,9 @@ class HostTx:
     @property
     def msg_size(self) -> int: ...
     def try_send(self, msg: bytes) -> int: ...
+    # msgs: any C-contiguous object with the buffer protocol (typing.Any:
+    # collections.abc.Buffer is 3.12 on).
+    def try_send_many(self, msgs: Any, start: int, budget: float) -> int: ...
     def delivered(self) -> int: ...
     def close(self) -> None: ...
     def poison(self) -> None: ...
@@ -47,6 +60,7 @@ class HostRx:
     @property
     def msg_size(self) -> int: ...
     def try_recv(self) -> Tuple[int, Optional[bytes]]: ...
+    def try_recv_many(self, out: Any, start: int, count: int, budget: float) -> int: ...
     def poison(self) -> None: ...
 
 @final
@@ -61,3 +75,6 @@ class DeviceSession:
 
 def kinds() -> List[Tuple[str, str, Tuple[int, int], Tuple[int, int], List[str], bool]]: ...
 def boards() -> List[str]: ...
+def host_channel_bench(
+    chip: SimulatedChip, sizes: Sequence[int], messages: int, capacity: int, timeout: float
+) -> List[Tuple[str, int, int, int, float, float]]: ...

@@ -13,6 +13,7 @@ use ecsp_device::message::MsgType;
 use ecsp_device::process::{Arity, KINDS};
 use ecsp_host::board::Board;
 use ecsp_host::chip::Chip;
+use ecsp_host::host_bench::{host_channel_bench as host_channel_bench_rs, BenchError};
 use ecsp_host::host_node::{HostReceiver, HostRecvError, HostSendError, HostSender};
 use ecsp_host::network::{ChanId, ChannelKind, Network, NetworkError, Param};
 use ecsp_host::plan::{plan, Placement, PlanError};
@@ -23,7 +24,10 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+mod buffer;
+use buffer::ByteView;
 
 /// Builds the exception `ecsp.exceptions.<class>(message, **fields)`.
 fn py_error(py: Python<'_>, class: &str, message: String, fields: &Bound<'_, PyDict>) -> PyErr {
@@ -310,6 +314,99 @@ const TRY_NOT_NOW: u8 = 1;
 const TRY_POISONED: u8 = 2;
 const TRY_CLOSED: u8 = 3;
 
+/// Fruitless tries a batched host operation makes before it waits on the
+/// chip's event, and the longest such wait: as the Rust host's own loops
+/// (`ecsp_host::host_bench`), so a message (or room) that comes within a
+/// microsecond or two is taken on the spot, and one that comes later wakes
+/// the host at once.
+const SPIN_TRIES: u32 = 64;
+/// The longest wait of a batched host operation on the chip's event: it
+/// ends at the event, so this only bounds a wait for an event that never
+/// comes (as the Rust host's loops do).
+const EVENT_WAIT: Duration = Duration::from_millis(1);
+
+/// A batched host operation of `total` messages: `attempt(done)` moves
+/// what it can now of the messages after the first `done`, or says why
+/// none went.
+///
+/// With no `budget`, one attempt. With one (Python gives it only when no
+/// other Python process could run meanwhile, and never on a deterministic
+/// chip, which moves only in the hub's waits), it loops as the Rust host's
+/// own loops do, attempt after attempt, [`SPIN_TRIES`] fruitless ones
+/// before each wait (without the GIL) of up to [`EVENT_WAIT`] on the
+/// chip's event, until every message went, the channel ended or `budget`
+/// seconds passed (the hub's looks at deadlines and at Ctrl-C wait no
+/// longer than that). Returns how many went; `Err` only when none did.
+fn patiently<E: PartialEq>(
+    py: Python<'_>,
+    chip: &Arc<dyn Chip>,
+    budget: f64,
+    total: usize,
+    mut attempt: impl FnMut(usize) -> Result<usize, E>,
+    not_now: E,
+) -> Result<usize, E> {
+    if budget <= 0.0 {
+        return attempt(0);
+    }
+    let deadline = Instant::now() + Duration::try_from_secs_f64(budget).unwrap_or(EVENT_WAIT);
+    let mut done = 0;
+    let mut idle = 0;
+    while done < total {
+        match attempt(done) {
+            Ok(k) => {
+                done += k;
+                idle = 0;
+                // A partner that keeps pace never makes it wait: the budget
+                // bounds the time away from Python all the same.
+                if Instant::now() >= deadline {
+                    break;
+                }
+            }
+            Err(e) if e == not_now => {
+                idle += 1;
+                if idle < SPIN_TRIES {
+                    std::hint::spin_loop();
+                    continue;
+                }
+                idle = 0;
+                let now = Instant::now();
+                if now >= deadline {
+                    break;
+                }
+                let wait = (deadline - now).min(EVENT_WAIT);
+                py.detach(|| chip.wait_event(wait));
+            }
+            // Poisoned or closed: what went before it counts first, and the
+            // next call reports it.
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        }
+    }
+    if done == 0 {
+        Err(not_now)
+    } else {
+        Ok(done)
+    }
+}
+
+/// The messages `start..` of a batch of `len` bytes of `size`-byte messages,
+/// as a byte range; a batch that is not whole messages, or an empty range,
+/// is refused (a try that moves nothing must mean "not now").
+fn batch_range(len: usize, size: usize, start: usize, count: usize) -> PyResult<std::ops::Range<usize>> {
+    if len % size != 0 {
+        return Err(PyValueError::new_err(format!(
+            "a batch of {len} bytes is not a whole number of {size}-byte messages"
+        )));
+    }
+    let n = len / size;
+    match start.checked_add(count) {
+        Some(end) if count > 0 && end <= n => Ok(start * size..end * size),
+        _ => Err(PyValueError::new_err(format!(
+            "messages {start}..{start}+{count} are not within a batch of {n}"
+        ))),
+    }
+}
+
 /// A network with host channels, started on a chip; the Python scheduler
 /// drives it (no thread of its own: the host's ends are polled by the
 /// Python processes that hold them).
@@ -355,7 +452,10 @@ impl DeviceSession {
         let end = session
             .host_sender(ChanId(chan))
             .map_err(|e| py_error(py, "Error", e.to_string(), &PyDict::new(py)))?;
-        Ok(HostTx { end })
+        Ok(HostTx {
+            end,
+            chip: session.chip().clone(),
+        })
     }
 
     /// The host's read end of channel `chan` (which device processes write).
@@ -368,7 +468,11 @@ impl DeviceSession {
             .host_receiver(ChanId(chan))
             .map_err(|e| py_error(py, "Error", e.to_string(), &PyDict::new(py)))?;
         let buf = vec![0; end.msg_size()];
-        Ok(HostRx { end, buf })
+        Ok(HostRx {
+            end,
+            buf,
+            chip: session.chip().clone(),
+        })
     }
 
     /// Sleeps (without the GIL) until something may have changed on the
@@ -424,6 +528,8 @@ impl DeviceSession {
 #[pyclass(module = "ecsp._ecsp", unsendable)]
 struct HostTx {
     end: HostSender,
+    /// The chip, whose events a batched send waits on.
+    chip: Arc<dyn Chip>,
 }
 
 #[pymethods]
@@ -448,6 +554,29 @@ impl HostTx {
             Err(HostSendError::Full) => TRY_NOT_NOW,
             Err(HostSendError::Poisoned) => TRY_POISONED,
             Err(HostSendError::Closed) => TRY_CLOSED,
+        })
+    }
+
+    /// Sends the messages of `msgs` (any C-contiguous object with the
+    /// buffer protocol, a whole number of messages long) from message
+    /// `start` on, in order, straight from its memory: as many as go now,
+    /// or with a `budget` of seconds, as many as go within it, waiting on
+    /// the chip meanwhile (see [`patiently`]). Returns how many went (0:
+    /// none), or minus the outcome (-2 poisoned, -3 closed) when none did.
+    fn try_send_many(&mut self, py: Python<'_>, msgs: &Bound<'_, PyAny>, start: usize, budget: f64) -> PyResult<i64> {
+        let view = ByteView::of(msgs)?;
+        let size = self.end.msg_size();
+        let n = view.len() / size;
+        let range = batch_range(view.len(), size, start, n.saturating_sub(start))?;
+        let end = &mut self.end;
+        let attempt = |done: usize| end.try_send_many(&view.as_slice()[range.start + done * size..range.end]);
+        let total = range.len() / size;
+        let sent = patiently(py, &self.chip, budget, total, attempt, HostSendError::Full);
+        Ok(match sent {
+            Ok(sent) => sent as i64,
+            Err(HostSendError::Full) => 0,
+            Err(HostSendError::Poisoned) => -i64::from(TRY_POISONED),
+            Err(HostSendError::Closed) => -i64::from(TRY_CLOSED),
         })
     }
 
@@ -476,6 +605,8 @@ impl HostTx {
 struct HostRx {
     end: HostReceiver,
     buf: Vec<u8>,
+    /// The chip, whose events a batched receive waits on.
+    chip: Arc<dyn Chip>,
 }
 
 #[pymethods]
@@ -494,6 +625,36 @@ impl HostRx {
             Err(HostRecvError::Poisoned) => (TRY_POISONED, None),
             Err(HostRecvError::Closed) => (TRY_CLOSED, None),
         }
+    }
+
+    /// Receives up to `count` messages into `out` (a writable,
+    /// C-contiguous object with the buffer protocol, a whole number of
+    /// messages long) from message slot `start` on, as many as are waiting
+    /// now (with a `budget` of seconds: as many as come within it, waiting
+    /// on the chip meanwhile, see [`patiently`]), never more than `count`,
+    /// in order, straight into its memory. Returns how many came (0: none),
+    /// or minus the outcome (-2 poisoned, -3 closed and drained) when none
+    /// did.
+    fn try_recv_many(
+        &mut self,
+        py: Python<'_>,
+        out: &Bound<'_, PyAny>,
+        start: usize,
+        count: usize,
+        budget: f64,
+    ) -> PyResult<i64> {
+        let mut view = ByteView::of_mut(out)?;
+        let size = self.end.msg_size();
+        let range = batch_range(view.len(), size, start, count)?;
+        let end = &mut self.end;
+        let attempt = |done: usize| end.try_recv_many(&mut view.as_mut_slice()[range.start + done * size..range.end]);
+        let got = patiently(py, &self.chip, budget, count, attempt, HostRecvError::Empty);
+        Ok(match got {
+            Ok(got) => got as i64,
+            Err(HostRecvError::Empty) => 0,
+            Err(HostRecvError::Poisoned) => -i64::from(TRY_POISONED),
+            Err(HostRecvError::Closed) => -i64::from(TRY_CLOSED),
+        })
     }
 
     /// Poisons the channel.
@@ -535,6 +696,46 @@ fn kinds() -> Vec<KindRow> {
         .collect()
 }
 
+/// A measurement of [`host_channel_bench`]: (direction, msg_bytes,
+/// messages, capacity, bytes_per_second, ns_per_message).
+type ThroughputRow = (&'static str, u32, u64, u32, f64, f64);
+
+/// `ecsp bench host-channel` run in this process on `chip` (the Rust
+/// figure the Python benchmark sets its own beside, in the same
+/// conditions); the GIL is released while it runs.
+#[pyfunction]
+fn host_channel_bench(
+    py: Python<'_>,
+    chip: &SimulatedChip,
+    sizes: Vec<u32>,
+    messages: u64,
+    capacity: u32,
+    timeout: f64,
+) -> PyResult<Vec<ThroughputRow>> {
+    let c = chip.chip.clone();
+    let timeout = Duration::try_from_secs_f64(timeout.max(0.0)).unwrap_or(Duration::MAX);
+    let dynchip: Arc<dyn Chip> = c.clone();
+    let results = py.detach(move || host_channel_bench_rs(dynchip, &sizes, messages, capacity, timeout));
+    match results {
+        Ok(rows) => Ok(rows
+            .into_iter()
+            .map(|r| {
+                (
+                    r.direction,
+                    r.msg_bytes,
+                    r.messages,
+                    r.capacity,
+                    r.bytes_per_second,
+                    r.ns_per_message,
+                )
+            })
+            .collect()),
+        Err(BenchError::Run(e)) => Err(run_error(py, c.board(), e)),
+        Err(BenchError::Plan(e)) => Err(plan_error(py, c.board(), e)),
+        Err(e) => Err(py_error(py, "Error", e.to_string(), &PyDict::new(py))),
+    }
+}
+
 /// The built-in board names.
 #[pyfunction]
 fn boards() -> Vec<&'static str> {
@@ -551,6 +752,7 @@ fn _ecsp(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<HostRx>()?;
     m.add_function(wrap_pyfunction!(kinds, m)?)?;
     m.add_function(wrap_pyfunction!(boards, m)?)?;
+    m.add_function(wrap_pyfunction!(host_channel_bench, m)?)?;
     m.add("MAX_MESSAGE_SIZE", MAX_MESSAGE_SIZE)?;
     Ok(())
 }
