@@ -395,9 +395,9 @@ class _DeviceNet:
         for ch, py_writers in self.hosted:
             cid = self.ids[ch]
             if py_writers is not None:
-                ch._host = _core._HostEnd(ch, self.session.host_sender(cid), None, py_writers)
+                ch._host = _core._HostEnd(ch, self.session.host_sender(cid), None, py_writers, self.session)
             else:
-                ch._host = _core._HostEnd(ch, None, self.session.host_receiver(cid), [])
+                ch._host = _core._HostEnd(ch, None, self.session.host_receiver(cid), [], self.session)
             ch._state = _core._HOST
 
     def finish(self, wait: bool) -> List[DeviceResult]:

@@ -55,6 +55,16 @@ _HOST_SPIN = 1
 # delivers them in the host's waits, a turn at a time).
 _HOST_FINAL_ROUNDS = 3
 
+# Longest single wait of a process waiting alone on a host end (``_Scheduler.wait_alone``):
+# as the Rust host's own loops (``ecsp_host::host_bench``), whose waits on the
+# chip's event end at the event, or after a millisecond.
+_ALONE_WAIT = 0.001
+
+# How long processes may wait alone on host ends before the hub looks again
+# (deadlines, device runs, a run that can never move again): as often as
+# serve_host looks at the run.
+_ALONE_SPAN = 0.01
+
 # Deterministic mode with host channels: looks of the hub, while Python
 # processes keep it busy, between two turns of the chip.
 _DET_TURN_PERIOD = 16
@@ -167,6 +177,8 @@ class _Scheduler:
         "host_looked",
         "host_retry_at",
         "sessions",
+        "alone_mark",
+        "alone_until",
     )
 
     def __init__(self, rng: Optional[random.Random]) -> None:
@@ -203,6 +215,10 @@ class _Scheduler:
         # deterministic: a count of looks).
         self.host_retry_at = 0.0
         self.sessions: List[Any] = []  # device sessions with host channels in flight
+        # Waits alone on host ends (alone_budget): host_progress when the
+        # hub last served them, and until when they may go on without it.
+        self.alone_mark = -1
+        self.alone_until = 0.0
 
     # -- time -----------------------------------------------------------------
     def now(self) -> float:
@@ -243,6 +259,8 @@ class _Scheduler:
         chip can never move again (every device process finished, or the
         deterministic simulator stalled) and one more round of retries does
         nothing, it is a deadlock."""
+        self.alone_mark = self.host_progress
+        self.alone_until = time.monotonic() + _ALONE_SPAN
         if self.host_progress != self.host_mark:
             # Something went through since the hub last served: the chip is
             # not finished with the host yet.
@@ -277,6 +295,31 @@ class _Scheduler:
         self.chip_wait(0.02 if d is None else min(0.02, d))
         self.check_time()
         self.retry_host()
+
+    def alone_budget(self) -> float:
+        """Seconds a process that waits on a host end may wait for the
+        chip right where it is, without a trip through the hub: while no
+        other process could run meanwhile (none ready, no other host
+        waiter, no timer or device run to watch, not deterministic), while
+        something goes through (a host operation since the hub last
+        served), until ``_ALONE_SPAN`` after the hub last served; else 0 (it
+        waits through the hub, which then looks at deadlines and at a run
+        that can never move again). A process streaming to or from the
+        device then pays what the Rust host's own loop pays."""
+        if self.ready or self.host_waiters or self.timers or self.devices or self.det:
+            return 0.0
+        if self.host_progress == self.alone_mark:
+            return 0.0
+        return max(0.0, self.alone_until - time.monotonic())
+
+    def wait_alone(self, session: Any) -> bool:
+        """One wait of at most ``_ALONE_WAIT`` for ``session``'s chip right
+        here, when ``alone_budget`` allows; true when it waited (the caller
+        tries again)."""
+        budget = self.alone_budget()
+        if budget:
+            session.wait_event(min(budget, _ALONE_WAIT))
+        return bool(budget)
 
     def chip_wait(self, seconds: float) -> None:
         """Waits (without the GIL) for the chip of the first session to do
@@ -671,14 +714,15 @@ class _HostEnd:
     the process waits among the scheduler's host waiters and tries again
     after the chip did something (or at the hub's next look)."""
 
-    __slots__ = ("ch", "tx", "rx", "pack", "unpack", "writers", "side", "rendezvous", "stash")
+    __slots__ = ("ch", "tx", "rx", "pack", "unpack", "writers", "side", "rendezvous", "stash", "session")
 
-    def __init__(self, ch: Any, tx: Any, rx: Any, writers: List[Any]) -> None:
+    def __init__(self, ch: Any, tx: Any, rx: Any, writers: List[Any], session: Any) -> None:
         from .dtypes import codec
 
         self.ch = ch
         self.tx = tx
         self.rx = rx
+        self.session = session  # the device session it belongs to: its chip's events
         self.pack, self.unpack = codec(ch.dtype, ch.name)
         self.writers = list(writers)
         self.side = "write" if tx is not None else "read"
@@ -693,6 +737,8 @@ class _HostEnd:
             _current()
         s = _sched
         assert s is not None
+        if s.wait_alone(self.session):
+            return
         p.wait = self
         s.host_waiters.append(p)
         # It just tried: nothing that went through before this is news to
