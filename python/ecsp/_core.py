@@ -28,6 +28,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tupl
 
 from greenlet import GreenletExit, getcurrent, greenlet  # type: ignore[import-untyped]
 
+from . import _batch
 from .exceptions import ChannelClosed, ChannelPoisoned, DeadlockError, Error, TimeoutError
 
 # Channel states (``Channel._state``); zero is open, so the hot path tests one word.
@@ -770,14 +771,44 @@ class _HostEnd:
             self._wait()
         _sched.host_progress += 1  # type: ignore[union-attr]
         if self.rendezvous:
-            while True:
-                code = tx.delivered()
-                if code == 0:
-                    break
-                if code != 1:
-                    self._failed(code)
+            self._delivered(tx)
+
+    def _delivered(self, tx: Any) -> None:
+        """Waits until the device reader took every message sent: where a
+        write on a rendezvous host channel completes."""
+        while True:
+            code = tx.delivered()
+            if code == 0:
+                break
+            if code != 1:
+                self._failed(code)
+            self._wait()
+        _sched.host_progress += 1  # type: ignore[union-attr]
+
+    def write_many(self, data: Any, n: int) -> int:
+        """Sends the ``n`` messages of ``data`` (a C-contiguous buffer of
+        whole messages) in order: each try sends as many as go without a
+        wait, straight from ``data``; in between, the process waits as
+        ``write`` does. Returns ``n``; on a rendezvous it returns once the
+        reader took the last one."""
+        tx = self.tx
+        if tx is None:
+            self.write(None)  # raises: device processes write this channel
+        sent = 0
+        s = _sched
+        assert s is not None
+        while sent < n:
+            k = tx.try_send_many(data, sent, s.alone_budget())
+            if k > 0:
+                sent += k
+                _sched.host_progress += 1  # type: ignore[union-attr]
+            elif k == 0:
                 self._wait()
-            _sched.host_progress += 1  # type: ignore[union-attr]
+            else:
+                self._failed(-k)
+        if self.rendezvous and n:
+            self._delivered(tx)
+        return n
 
     def read(self) -> Any:
         rx = self.rx
@@ -799,6 +830,42 @@ class _HostEnd:
             if code != 1:
                 self._failed(code)
             self._wait()
+
+    def read_many(self, target: Any, n: int) -> int:
+        """Receives up to ``n`` messages into the first rows of ``target``
+        (a writable, C-contiguous array of whole messages), in order,
+        straight into its memory, never more than ``n``: each try takes
+        what is waiting now, and in between the process waits as ``read``
+        does. Returns how many came: ``n``, fewer only when the channel was
+        closed (and drained) first."""
+        rx = self.rx
+        if rx is None:
+            self.read()  # raises: Python processes write this channel
+        got = 0
+        if self.stash is not None:
+            # An Alt's look took the first one.
+            (code, value), self.stash = self.stash, None
+            if code == 3:
+                return 0
+            if code:
+                self._failed(code)
+            data = self.pack(value)
+            memoryview(target).cast("B")[: len(data)] = data
+            got = 1
+        s = _sched
+        assert s is not None
+        while got < n:
+            k = rx.try_recv_many(target, got, n - got, s.alone_budget())
+            if k > 0:
+                got += k
+                _sched.host_progress += 1  # type: ignore[union-attr]
+            elif k == 0:
+                self._wait()
+            elif k == -3:
+                break
+            else:
+                self._failed(-k)
+        return got
 
     def poll_read(self) -> bool:
         """For an Alt: whether a read would go through now (taking the
@@ -1182,6 +1249,34 @@ class Reader(partial):
         except (ChannelClosed, ChannelPoisoned):
             return
 
+    def read_many(self, n: Optional[int] = None, *, out: Any = None) -> Any:
+        """Reads ``n`` values into a new numpy array, or fills ``out`` (a
+        C-contiguous numpy array of the channel's dtype); returns the array
+        of the values read (``out``'s first rows, a view, when it is given).
+
+        The array is laid out as the channel's messages: shape ``(n,)`` for
+        a scalar dtype ("i32": int32 values), ``(n, k)`` for a vector
+        ("f32[k]") or raw bytes (``Bytes(k)``: uint8). It blocks, letting
+        other processes run, until all ``n`` have come, and reads no value
+        beyond them. On a channel from device processes they land in the
+        array's memory as they arrive, with no copy in between.
+
+        Fewer than ``n`` come back only when the channel is closed (and
+        drained) first; closed before the first raises ChannelClosed, and
+        poison raises ChannelPoisoned (values read before it are in
+        ``out``). A wrong ``out`` raises TypeError (element type) or
+        ValueError (shape), naming the channel and the array it takes.
+        Between Python processes each value is packed as a write to a
+        device process would pack it. Needs numpy.
+
+        Example::
+
+            block = inp.read_many(1000)          # shape (1000,) or (1000, k)
+            buf = numpy.empty((64, 256), numpy.float32)
+            rows = inp.read_many(out=buf)        # buf[:len(rows)]
+        """
+        return _batch.read_many(self, n, out)
+
     def poison(self) -> None:
         """Poisons the channel: every end of it raises ChannelPoisoned from now on."""
         self._ch._poison()
@@ -1232,6 +1327,34 @@ class Writer(partial):
 
     def __reduce__(self) -> Any:
         raise TypeError("channel ends cannot be pickled")
+
+    def write_many(self, values: Any) -> int:
+        """Writes every message of ``values``, in order, as that many
+        ``write`` calls would, and returns how many.
+
+        ``values`` is a numpy array (or any object with the buffer
+        protocol) laid out as the channel's messages: shape ``(n,)`` for a
+        scalar dtype ("i32": int32 values), ``(n, k)`` for a vector
+        ("f32[k]"), ``(n, k)`` uint8 or ``n*k`` bytes for ``Bytes(k)``; or
+        any iterable of messages, each as ``write`` takes it. It blocks,
+        letting other processes run, until every message is written (on a
+        rendezvous, until the reader took the last). To device processes
+        the messages go straight from the array's memory, many per step.
+
+        Poison raises ChannelPoisoned and a closed channel ChannelClosed,
+        as for ``write`` (messages before them were written). An array of
+        another element type raises TypeError, one of another shape
+        ValueError, naming the channel and the array it takes; nothing is
+        written then. Between Python processes a reader receives ints or
+        floats, a memoryview per vector, bytes per raw message (copies:
+        later changes to the array do not reach it).
+
+        Example::
+
+            out.write_many(numpy.arange(1000, dtype=numpy.int32))   # an "i32" channel
+            out.write_many(numpy.zeros((64, 256), numpy.float32))  # an "f32[256]" channel
+        """
+        return _batch.write_many(self, values)
 
     def poison(self) -> None:
         """Poisons the channel: every end of it raises ChannelPoisoned from now on."""
