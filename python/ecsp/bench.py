@@ -1,25 +1,44 @@
 """Benchmarks, runnable once the package is installed:
 
     python -m ecsp.bench commstime [--iterations N] [--device] [--placement spread|packed|auto] [--json]
+    python -m ecsp.bench host-channel [--sizes 4,64,...] [--messages N] [--capacity C] [--rounds R]
+                                      [--dtype f32|bytes] [--json]
 
 Commstime (Prefix -> Delta -> Succ -> Prefix, Delta also feeding a
 Consumer that times N reads; one loop is four rendezvous communications)
 with the four processes in Python on ecsp's scheduler, or with ``--device``
 as built-in device processes on the simulated chip, started from Python
 (compare ``ecsp bench commstime --json``).
+
+Host-channel throughput from Python (a Python process's ``write_many`` of
+one numpy array of N messages into a device ``consume``; a device ``ramp``
+into one ``read_many``) beside ``ecsp bench host-channel``'s own Rust
+measurement, run by the extension module on the same simulated chip in the
+same process, size by size, taking turns, for R rounds: per size and
+direction the median ns per message of each and Python's share of the
+Rust throughput.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import time
 from typing import Any, Dict, List, Optional
 
-from ._api import Chip, Parallel, device, process
-from ._core import Channel, poison
+from ._api import Chip, Parallel, _ext, device, process
+from ._core import Channel, close, poison
+from .dtypes import Bytes
 
-__all__ = ["commstime_python", "commstime_device", "main"]
+__all__ = [
+    "commstime_python",
+    "commstime_device",
+    "host_channel_python",
+    "host_channel_rust",
+    "host_channel_side_by_side",
+    "main",
+]
 
 
 @process
@@ -87,6 +106,131 @@ def commstime_device(iterations: int, placement: str = "spread", board: str = "p
         return {"board": chip.board, "placement": placement, "iterations": iterations, "ns_per_comm": ns}
 
 
+# Ring bytes a measurement's channel may take on its core, as in the Rust benchmark.
+_RING_BYTES = 16 * 1024
+
+
+def _capacity(size: int, capacity: int) -> int:
+    """The Rust benchmark's buffer for ``size``-byte messages: ``capacity``,
+    fewer for large messages so the ring fits 16 KiB."""
+    return 0 if capacity == 0 else max(1, min(capacity, _RING_BYTES // size))
+
+
+@process
+def _feed(out: Any, batch: Any) -> float:
+    t0 = time.perf_counter()
+    out.write_many(batch)
+    elapsed = time.perf_counter() - t0
+    close(out)
+    return elapsed
+
+
+@process
+def _drain(inp: Any, messages: int) -> Any:
+    t0 = time.perf_counter()
+    got = inp.read_many(messages)
+    return time.perf_counter() - t0, got
+
+
+def _row(direction: str, size: int, messages: int, capacity: int, secs: float) -> Dict[str, Any]:
+    secs = max(secs, 1e-9)
+    return {
+        "direction": direction,
+        "msg_bytes": size,
+        "messages": messages,
+        "capacity": capacity,
+        "bytes_per_second": size * messages / secs,
+        "ns_per_message": secs * 1e9 / messages,
+    }
+
+
+def host_channel_python(chip: Chip, size: int, messages: int, capacity: int = 16, dtype: str = "f32") -> List[Dict[str, Any]]:
+    """Python's side of ``ecsp bench host-channel`` on ``chip``: one
+    ``write_many`` of ``messages`` ``size``-byte messages (a float32 array
+    of shape (messages, size/4), or with ``dtype="bytes"`` uint8 of shape
+    (messages, size), the Rust benchmark's ``bytes:N``) into a device
+    ``consume``, then one ``read_many`` of as many from a device ``ramp``;
+    both checked. One row per direction, as ``host_channel_rust``'s.
+
+    Host -> device is timed until the last message is in the channel (the
+    Rust benchmark: until the device took it; at most a buffer apart)."""
+    import numpy as np
+
+    cap = _capacity(size, capacity)
+    np_dtype: Any
+    if dtype == "f32":
+        if size % 4:
+            raise ValueError(f"message size {size}: float32 arrays need a multiple of 4 bytes")
+        k, np_dtype, msg = size // 4, np.float32, f"f32[{size // 4}]"
+    elif dtype == "bytes":
+        k, np_dtype, msg = size, np.uint8, str(Bytes(size))
+    else:
+        raise ValueError(f"dtype {dtype!r}: 'f32' or 'bytes'")
+    # Small whole numbers, so the device's sum is exact and checks the bytes.
+    batch = (np.arange(messages * k, dtype=np.int64) % 251).astype(np_dtype).reshape(messages, k)
+    with chip:
+        a = Channel(dtype=msg, buffer=cap)
+        secs, sink = Parallel(_feed(a.writer(), batch), device("consume", a.reader(), count=messages), timeout=600)
+        want = int(batch.sum(dtype=np.int64))
+        if sink.value != messages or sink.aux != want:
+            raise RuntimeError(f"the device received {sink.value} messages summing to {sink.aux}, not {messages} summing to {want}")
+        b = Channel(dtype=msg, buffer=cap)
+        ramp, (got_secs, got) = Parallel(device("ramp", b.writer(), start=0, count=messages), _drain(b.reader(), messages), timeout=600)
+    # ramp's vector j holds j*k .. j*k + k - 1, in the element type's arithmetic.
+    for j in (0, messages // 2, messages - 1):
+        expect = np.arange(j * k, j * k + k, dtype=np.int64).astype(np_dtype)
+        if got.shape != (messages, k) or not np.array_equal(got[j], expect):
+            raise RuntimeError(f"the host received {got[j][:4]}... as message {j}, not {expect[:4]}...")
+    return [_row("host_to_device", size, messages, cap, secs), _row("device_to_host", size, messages, cap, got_secs)]
+
+
+def host_channel_rust(chip: Chip, sizes: List[int], messages: int, capacity: int = 16) -> List[Dict[str, Any]]:
+    """``ecsp bench host-channel`` (Rust, ``bytes:N`` messages, one try per
+    message) run by the extension module on ``chip``'s simulator."""
+    keys = ("direction", "msg_bytes", "messages", "capacity", "bytes_per_second", "ns_per_message")
+    rows = _ext().host_channel_bench(chip._sim, sizes, messages, capacity, 600.0)
+    return [dict(zip(keys, r)) for r in rows]
+
+
+def host_channel_side_by_side(
+    sizes: List[int], messages: int, capacity: int = 16, rounds: int = 3, dtype: str = "f32", board: str = "parallella-16"
+) -> List[Dict[str, Any]]:
+    """Rust and Python host-channel throughput on one simulated chip, size
+    by size, ``rounds`` times (the two take turns going first, so drift in
+    the machine's load falls on both): per size and direction the median
+    ns per message of each, every round's figures, and ``ratio``, Python's
+    throughput over Rust's (1.0: as fast)."""
+    chip = Chip(board, placement="spread")  # the Rust benchmark's placement
+    runs: Dict[tuple, Dict[str, List[float]]] = {}
+    for r in range(rounds):
+        for size in sizes:
+            for who in ("rust", "python") if r % 2 == 0 else ("python", "rust"):
+                if who == "rust":
+                    rows = host_channel_rust(chip, [size], messages, capacity)
+                else:
+                    rows = host_channel_python(chip, size, messages, capacity, dtype)
+                for row in rows:
+                    key = (size, row["direction"], row["capacity"])
+                    runs.setdefault(key, {"rust": [], "python": []})[who].append(row["ns_per_message"])
+    out = []
+    for (size, direction, cap), ns in runs.items():
+        rust, py = statistics.median(ns["rust"]), statistics.median(ns["python"])
+        out.append(
+            {
+                "direction": direction,
+                "msg_bytes": size,
+                "capacity": cap,
+                "messages": messages,
+                "rust_ns_per_message": rust,
+                "python_ns_per_message": py,
+                "ratio": rust / py,
+                "rust_runs": ns["rust"],
+                "python_runs": ns["python"],
+            }
+        )
+    return out
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     """The command line: ``python -m ecsp.bench commstime ...``."""
     ap = argparse.ArgumentParser(prog="python -m ecsp.bench", description="ecsp benchmarks from Python")
@@ -97,7 +241,18 @@ def main(argv: Optional[List[str]] = None) -> None:
     ct.add_argument("--placement", default="spread", choices=["spread", "packed", "auto"])
     ct.add_argument("--board", default="parallella-16")
     ct.add_argument("--json", action="store_true", help="one JSON object")
+    hc = sub.add_parser("host-channel", help="host <-> device throughput, Python batches beside the Rust benchmark")
+    hc.add_argument("--sizes", default="4,64,256,1024,4096", help="message sizes in bytes, comma-separated")
+    hc.add_argument("--messages", type=int, default=20_000, help="messages per size and direction")
+    hc.add_argument("--capacity", type=int, default=16, help="channel buffer (fewer for large messages)")
+    hc.add_argument("--rounds", type=int, default=3, help="measurements of each, taking turns (medians)")
+    hc.add_argument("--dtype", default="f32", choices=["f32", "bytes"], help="Python's arrays: float32, or uint8 as Rust")
+    hc.add_argument("--board", default="parallella-16")
+    hc.add_argument("--json", action="store_true", help="one JSON object")
     args = ap.parse_args(argv)
+    if args.bench == "host-channel":
+        _host_channel_main(ap, args)
+        return
     if args.iterations is not None and args.iterations < 1:
         ap.error("--iterations: give at least 1")
     if args.device:
@@ -113,6 +268,35 @@ def main(argv: Optional[List[str]] = None) -> None:
         print(
             f"commstime, {out['processes']} processes{where}: {out['ns_per_comm']:.1f} ns per communication "
             f"over {out['iterations']} loops"
+        )
+
+
+def _host_channel_main(ap: argparse.ArgumentParser, args: Any) -> None:
+    try:
+        sizes = [int(s) for s in args.sizes.split(",")]
+    except ValueError:
+        ap.error(f"--sizes {args.sizes}: give sizes in bytes, comma-separated")
+    step = 4 if args.dtype == "f32" else 1
+    for s in sizes:
+        if s % step or not step <= s <= 4096:
+            ap.error(f"--sizes: {s} bytes is not a {args.dtype} message (a multiple of {step} from {step} to 4096)")
+    if args.messages < 1 or args.rounds < 1 or args.capacity < 0:
+        ap.error("--messages and --rounds: give at least 1; --capacity: 0 or more")
+    rows = host_channel_side_by_side(sizes, args.messages, args.capacity, args.rounds, args.dtype, args.board)
+    if args.json:
+        print(json.dumps({"board": args.board, "dtype": args.dtype, "rounds": args.rounds, "results": rows}))
+        return
+    arrays = "float32 arrays" if args.dtype == "f32" else "uint8 arrays"
+    print(
+        f"host channels on simulated {args.board}, {args.messages} messages each, buffer {args.capacity}: "
+        f"Rust (ecsp bench host-channel) beside Python (write_many/read_many of {arrays}), "
+        f"medians of {args.rounds} rounds"
+    )
+    print(f"  {'direction':<16} {'bytes':>6} {'buffer':>6} {'Rust ns/msg':>12} {'Python ns/msg':>14} {'Python/Rust':>12}")
+    for r in rows:
+        print(
+            f"  {r['direction']:<16} {r['msg_bytes']:>6} {r['capacity']:>6} {r['rust_ns_per_message']:>12.0f} "
+            f"{r['python_ns_per_message']:>14.0f} {r['ratio']:>12.2f}"
         )
 
 

@@ -47,6 +47,41 @@ def test_mandelbrot_farm_agrees_with_numpy():
 
 
 @pytest.mark.timeout(120)
+def test_host_throughput_in_batches_beside_rust():
+    pytest.importorskip("numpy")
+    host_throughput = load("host_throughput")
+    for direction, row in zip(("host_to_device", "device_to_host"), host_throughput.measure(256, 500, 16)):
+        assert row["direction"] == direction and row["messages"] == 500 and row["ns_per_message"] > 0
+
+
+@pytest.mark.timeout(120)
+def test_python_m_ecsp_bench_host_channel_sets_python_beside_rust():
+    pytest.importorskip("numpy")
+    import json
+    import subprocess
+    import sys
+
+    for dtype in ("f32", "bytes"):
+        out = subprocess.run(
+            [sys.executable, "-m", "ecsp.bench", "host-channel", "--sizes", "4,4096", "--messages", "300", "--rounds", "2",
+             "--dtype", dtype, "--json"],
+            capture_output=True,
+            text=True,
+            timeout=100,
+            check=True,
+        )
+        rows = json.loads(out.stdout)["results"]
+        assert [(r["direction"], r["msg_bytes"], r["capacity"]) for r in rows] == [
+            ("host_to_device", 4, 16), ("device_to_host", 4, 16), ("host_to_device", 4096, 4), ("device_to_host", 4096, 4)
+        ]
+        for r in rows:
+            assert len(r["rust_runs"]) == len(r["python_runs"]) == 2
+            assert r["ratio"] == pytest.approx(r["rust_ns_per_message"] / r["python_ns_per_message"])
+    bad = subprocess.run([sys.executable, "-m", "ecsp.bench", "host-channel", "--sizes", "6"], capture_output=True, text=True, timeout=100)
+    assert bad.returncode != 0 and "multiple of 4" in bad.stderr
+
+
+@pytest.mark.timeout(120)
 def test_python_m_ecsp_bench_commstime():
     import json
     import subprocess
