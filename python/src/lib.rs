@@ -315,7 +315,7 @@ const TRY_POISONED: u8 = 2;
 const TRY_CLOSED: u8 = 3;
 
 /// Fruitless tries a batched host operation makes before it waits on the
-/// chip's event, and the longest such wait: as the Rust host's own loops
+/// chip's event: as many as the Rust host's own loops make
 /// (`ecsp_host::host_bench`), so a message (or room) that comes within a
 /// microsecond or two is taken on the spot, and one that comes later wakes
 /// the host at once.
