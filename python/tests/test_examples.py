@@ -46,6 +46,17 @@ def test_mandelbrot_farm_agrees_with_numpy():
     assert image.max() == 30 and image.min() < 5  # the set and its outside both show
 
 
+@pytest.mark.timeout(60)
+def test_the_package_readme_example_runs():
+    """python/README.md's example (its assert checks the squares)."""
+    pytest.importorskip("numpy")
+    import re
+
+    text = (EXAMPLES.parent / "README.md").read_text()
+    code = re.search(r"```python\n(.*?)```", text, re.S).group(1)
+    exec(compile(code, "python/README.md", "exec"), {})
+
+
 @pytest.mark.timeout(120)
 def test_host_throughput_in_batches_beside_rust():
     pytest.importorskip("numpy")
