@@ -13,6 +13,7 @@ would see them. The checks here say, by channel, what a batch must be.
 
 from __future__ import annotations
 
+import reprlib
 import sys
 from functools import lru_cache
 from typing import Any, List, Optional, Tuple
@@ -213,34 +214,36 @@ def write_many(end: Any, values: Any) -> int:
 def read_many(end: Any, n: Optional[int], out: Any) -> Any:
     """``Reader.read_many``: up to ``n`` messages (or ``len(out)``) into a
     numpy array; fewer only at close, none raises ChannelClosed."""
-    ch = end._ch
-    target, n = to_receive(end.channel, n, out)
+    ch = end.channel
+    target, n = to_receive(ch, n, out)
     if n == 0:
         return target[:0]
-    if ch._state == _core._HOST:
-        got = ch._host.read_many(target, n)
+    now = end._ch
+    if now._state == _core._HOST:
+        got = now._host.read_many(target, n)
     else:
         got = _read_python(end, target, n)
     if got == 0:
-        raise ChannelClosed(f"channel `{end.channel.name}` is closed")
+        raise ChannelClosed(f"channel `{ch.name}` is closed")
     return target[:got] if got < len(target) else target
 
 
 def _read_python(end: Any, target: Any, n: int) -> int:
-    """Reads ``n`` values from a channel between Python processes into
-    ``target``, each packed as a host channel's ``write`` packs it; fewer
-    only when the channel closes."""
+    """Reads ``n`` values from Python processes into ``target``, each
+    packed as a host channel's ``write`` packs it; fewer only when the
+    channel closes. A value that does not pack is not taken: the error
+    says so, and holds the messages that came before it."""
     ch = end.channel
+
+    def unfit(value: Any, err: BaseException, got: int) -> BaseException:
+        e = type(err)(
+            f"{err}; read_many took {got} of its {n} messages, then came {reprlib.repr(value)} "
+            f"(a {type(value).__name__}), which stays on the channel for the next read"
+        )
+        e.done = got  # type: ignore[attr-defined]
+        e.received = target[:got]  # type: ignore[attr-defined]
+        return e
+
     size = layout(ch.dtype).size
     pack = codec(ch.dtype, ch.name)[0]
-    view = memoryview(target).cast("B")
-    read = _core._read
-    got = 0
-    try:
-        while got < n:
-            view[got * size : (got + 1) * size] = pack(read(end))
-            got += 1
-    except ChannelClosed:
-        if got == 0:
-            raise
-    return got
+    return _core.read_batch(end, memoryview(target).cast("B"), size, n, pack, unfit)

@@ -12,9 +12,11 @@ a rendezvous write to a waiting reader hands the value over and makes the
 reader runnable without a switch; the writer goes on.
 
 Waiting queues hold either a process (a plain read or write) or an
-``_AltEntry`` (one guard of a waiting ``Alt``). An ``Alt`` that fires takes
-all its entries out of every queue at once, so the queues hold only live
-waiters.
+``_AltEntry`` (one guard of a waiting ``Alt``, or a waiting ``read_many``).
+An ``Alt`` that fires takes all its entries out of every queue at once, so
+the queues hold only live waiters. A ``read_many`` takes a writer's value
+only when it is a message of the batch's array; one that is not stays the
+writer's, for the next read.
 """
 
 from __future__ import annotations
@@ -571,6 +573,8 @@ class _Scheduler:
                 for w in q:
                     if w.__class__ is _Proc:
                         on[w] = (ch, side)
+                    elif w.alt.__class__ is _BatchWait:
+                        on[w.alt.proc] = (ch, side)
         for p in self.live:
             w = p.wait
             channel = None
@@ -961,7 +965,9 @@ class _AltWait:
         self.entries: List[_AltEntry] = []
         self.waiting = True
 
-    def fire(self, entry: _AltEntry, value: Any, flag: int) -> None:
+    def fire(self, entry: _AltEntry, value: Any, flag: int) -> bool:
+        """Completes the Alt with ``entry``'s guard (and the value a writer
+        hands it); true: it took the value."""
         self.waiting = False
         for e in self.entries:
             if e is not entry and e.queue is not None:
@@ -970,6 +976,40 @@ class _AltWait:
         p.alt_result = (entry.guard, value)
         p.flag = flag
         _sched.make_ready(p)  # type: ignore[union-attr]
+        return True
+
+
+class _BatchWait(_AltWait):
+    """A ``read_many`` waiting on a channel between Python processes: its
+    one entry waits among the channel's readers as an Alt's guard does.
+
+    A writer's value is taken only when ``pack`` makes a message of it: the
+    process wakes with the message's bytes in ``val``. A value that is no
+    message is refused (``fire`` returns false): it stays the writer's,
+    which goes on to the next waiting reader, the buffer, or waits itself,
+    so the next read gets it; the process wakes with None in ``val`` and
+    looks at the channel again, where it meets the value and raises.
+    """
+
+    __slots__ = ("pack",)
+
+    def __init__(self, proc: _Proc, pack: Callable[[Any], bytes]) -> None:
+        super().__init__(proc)
+        self.pack = pack
+
+    def fire(self, entry: _AltEntry, value: Any, flag: int) -> bool:
+        taken = True
+        if not flag:
+            try:
+                value = self.pack(value)
+            except Exception:  # noqa: BLE001 - the batch meets the value again and raises it there
+                value, taken = None, False
+        self.waiting = False
+        p = self.proc
+        p.val = value
+        p.flag = flag
+        _sched.make_ready(p)  # type: ignore[union-attr]
+        return taken
 
 
 class _Retry:
@@ -981,6 +1021,21 @@ class _Retry:
 
 _RETRY = _Retry()
 _RETRY_ENTRY = _AltEntry(None, _RETRY, None, None)  # type: ignore[arg-type]
+
+
+def _hand(rq: Any, value: Any) -> bool:
+    """Hands ``value`` to the first reader waiting in ``rq`` that takes it
+    (every one but a ``read_many`` it is no message for, which wakes to
+    look again); false when none did. ``_write`` does the same, written out."""
+    while rq:
+        r = rq.popleft()
+        if r.__class__ is _Proc:
+            r.val = value
+            _push(r.sw)
+            return True
+        if r.alt.fire(r, value, _OK):
+            return True
+    return False
 
 
 def _take_writer(w: Any) -> Any:
@@ -1174,14 +1229,16 @@ def _write(end: "Writer", value: Any, getcurrent: Any = getcurrent, _Proc: Any =
     if ch._state:
         return ch._slow_write(end, value)  # type: ignore[no-any-return]
     rq = ch._rq
-    if rq:
+    while rq:  # _hand, written out
         r = rq.popleft()
         if r.__class__ is _Proc:
             r.val = value
             _push(r.sw)
-        else:
-            r.alt.fire(r, value, _OK)
-        return
+            return
+        if r.alt.fire(r, value, _OK):
+            return
+        # A read_many refused it (no message of its array): the next reader
+        # may take it, else it waits as if no reader had come.
     if len(ch._buf) < ch.buffer:
         ch._buf.append(value)
         return
@@ -1198,6 +1255,66 @@ def _write(end: "Writer", value: Any, getcurrent: Any = getcurrent, _Proc: Any =
         s.block_slow()  # type: ignore[union-attr]
     if p.flag:
         _wake_flag(end, p)
+
+
+def read_batch(
+    end: "Reader",
+    view: memoryview,
+    size: int,
+    n: int,
+    pack: Callable[[Any], bytes],
+    unfit: Callable[[Any, BaseException, int], BaseException],
+) -> int:
+    """``read_many`` from Python processes: reads values into the
+    ``size``-byte slots of ``view`` (bytes), each packed by ``pack``, until
+    ``n`` came or the channel closed; returns how many came. On a host
+    channel it reads what waits on the Python side (values a Python writer
+    left in the buffer) and returns when nothing more does, for the host
+    end to go on.
+
+    A value is taken only once it packs: one that does not raises ``unfit(value,
+    error, how many came)`` and stays on the channel, the next read's. Poison
+    raises ChannelPoisoned, a close before the first value ChannelClosed.
+    """
+    got = 0
+    while got < n:
+        ch: Any = end._ch
+        if ch._buf:
+            v = ch._buf[0]
+        elif ch._wq:
+            w = ch._wq[0]
+            v = w.val if w.__class__ is _Proc else w.value
+        elif ch._state == _HOST:
+            return got
+        elif ch._state:
+            if ch._state == _CLOSED and got:
+                return got
+            ch._refuse()
+            return got
+        else:
+            # Nothing waits: wait among the readers for a writer's value.
+            p = _current()
+            wait = _BatchWait(p, pack)
+            entry = _AltEntry(wait, end, ch._rq, None)
+            wait.entries.append(entry)
+            ch._rq.append(entry)
+            _block()
+            data, p.val = p.val, None
+            if p.flag:
+                p.flag = _OK
+                continue  # poisoned or closed: the channel says which
+            if data is not None:
+                view[got * size : (got + 1) * size] = data
+                got += 1
+            continue  # else a writer's value it refused: now it waits on the channel
+        try:
+            data = pack(v)
+        except (TypeError, ValueError, OverflowError) as e:
+            raise unfit(v, e, got) from None
+        _read(end)  # takes v: no other process ran since the look
+        view[got * size : (got + 1) * size] = data
+        got += 1
+    return got
 
 
 # The ends are ``functools.partial`` objects bound to themselves: calling an
@@ -1267,7 +1384,12 @@ class Reader(partial):
         ``out``). A wrong ``out`` raises TypeError (element type) or
         ValueError (shape), naming the channel and the array it takes.
         Between Python processes each value is packed as a write to a
-        device process would pack it. Needs numpy.
+        device process would pack it, and taken only then: a value that is
+        no message of the dtype (such a channel carries any object) raises
+        TypeError or ValueError naming the channel, its dtype and the
+        value, and stays on the channel for the next read; the error's
+        ``done`` is how many messages came before it, ``received`` the
+        array of them (``out``'s first rows when given). Needs numpy.
 
         Example::
 
@@ -1529,9 +1651,14 @@ class Alt:
                     if ch._host.offer(value):
                         self._last = i
                         return w, None
-                elif ch._rq or len(ch._buf) < ch.buffer or ch._state:
+                elif len(ch._buf) < ch.buffer or ch._state:
                     self._last = i
                     w.write(value)
+                    return w, None
+                elif ch._rq and _hand(ch._rq, value):
+                    # A rendezvous: ready only if a reader takes the value
+                    # (a read_many takes only a message of its array).
+                    self._last = i
                     return w, None
             elif g.__class__ is Skip:
                 if skip is None:

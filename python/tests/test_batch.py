@@ -191,6 +191,91 @@ def test_read_many_packs_single_writes_from_python():
     assert got.tolist() == [[1, 2], [3, 4], [5, 6]]
 
 
+@pytest.mark.parametrize("buffer", [0, 4])
+@pytest.mark.parametrize("reader_first", [True, False])
+def test_a_value_read_many_cannot_hold_stays_on_the_channel(buffer, reader_first):
+    """Between Python processes a channel carries any object. read_many
+    takes a value only once it fits the array, so one that does not is
+    still the next read's, whether it was waiting or came while the batch
+    waited; the error names the channel, its dtype and the value, and says
+    how many messages of the batch came before it."""
+    ch = ecsp.Channel(dtype="i32", buffer=buffer, name="counts")
+
+    @ecsp.process
+    def writer(out):
+        for v in ("zero", 1, 2, 2**40, 4):
+            out(v)
+        ecsp.close(out)
+
+    @ecsp.process
+    def reader(inp):
+        out = np.zeros(5, dtype=np.int32)
+        with pytest.raises(ValueError, match=r"channel `counts` carries i32: .*took 0 of its 5 messages, then came 'zero' \(a str\)") as first:
+            inp.read_many(out=out)
+        stray = inp()  # a plain read takes it, as it is
+        with pytest.raises(ValueError, match=r"channel `counts` carries i32: 1099511627776 does not fit .*took 2 of its 5") as second:
+            inp.read_many(out=out)
+        return first.value.done, stray, second.value.done, out[:2].tolist(), inp(), inp.read_many(5).tolist()
+
+    procs = [reader(ch.reader()), writer(ch.writer())]
+    got = ecsp.Parallel(*(procs if reader_first else procs[::-1]), timeout=T)[0 if reader_first else 1]
+    assert got == (0, "zero", 2, [1, 2], 2**40, [4])
+
+
+def test_the_messages_before_a_value_read_many_cannot_hold_are_in_its_error():
+    """Without ``out`` the array read_many made would be lost with the
+    error: the error holds it."""
+    ch = ecsp.Channel(dtype="f32[2]", buffer=8, name="points")
+
+    @ecsp.process
+    def writer(out):
+        for v in ([1, 2], [3, 4], [5, 6, 7], [8, 9]):
+            out(v)
+        ecsp.close(out)
+
+    @ecsp.process
+    def reader(inp):
+        with pytest.raises(ValueError, match=r"channel `points` carries f32\[2\]: .*then came \[5, 6, 7\] \(a list\)") as info:
+            inp.read_many(4)
+        return info.value.done, info.value.received.tolist(), list(inp()), list(inp.read_many(2)[0])
+
+    got = ecsp.Parallel(writer(ch.writer()), reader(ch.reader()), timeout=T)[1]
+    assert got == (2, [[1, 2], [3, 4]], [5, 6, 7], [8, 9])
+
+
+def test_an_alt_offering_a_batch_a_value_it_cannot_hold_chooses_another_guard():
+    """An output guard is ready when a reader takes its value: a read_many
+    waiting on a rendezvous does not take a value that is no message, so
+    the Alt does not block on it and picks a guard that is ready."""
+    ch, side = ecsp.Channel(dtype="i32", name="counts"), ecsp.Channel(buffer=1, name="side")
+
+    @ecsp.process
+    def reader(inp):
+        return inp.read_many(2).tolist()
+
+    @ecsp.process
+    def chooser(out, other):
+        guard, _ = ecsp.Alt((out, "not a number"), (other, 7)).pri_select()
+        out.write_many([5, 6])
+        ecsp.close(out)
+        return guard is other
+
+    got = ecsp.Parallel(reader(ch.reader()), chooser(ch.writer(), side.writer()), timeout=T)
+    assert got == [[5, 6], True]
+    assert list(side._buf) == [7]
+
+
+def test_a_batch_waiting_on_python_processes_is_named_in_a_deadlock():
+    ch = ecsp.Channel(dtype="i32", name="counts")
+
+    @ecsp.process
+    def writer(out):
+        out.write_many([1, 2])
+
+    with pytest.raises(ecsp.DeadlockError, match="`receive` waits to read channel `counts`"):
+        ecsp.Parallel(writer(ch.writer()), receive(ch.reader(), 3), timeout=T)
+
+
 # -- close and poison ---------------------------------------------------------------------------
 
 
