@@ -20,7 +20,7 @@ from typing import Any, List, Optional, Tuple
 
 from . import _core
 from .dtypes import _BYTES, _FORMATS, _VECTOR, SCALARS, codec
-from .exceptions import ChannelClosed, Error
+from .exceptions import ChannelClosed, ChannelPoisoned, Error
 
 # numpy's names of the element types, for the arrays read_many makes and
 # for the errors that say what a batch must hold.
@@ -203,11 +203,16 @@ def write_many(end: Any, values: Any) -> int:
         data, n = to_send(ch, values)
         return ch._host.write_many(data, n)  # type: ignore[no-any-return]
     if ch._state:
-        ch._refuse()
+        ch._refuse(0)
     write = _core._write
     messages = python_messages(ch, values)
-    for v in messages:
-        write(end, v)
+    done = 0
+    try:
+        for done, v in enumerate(messages):
+            write(end, v)
+    except (ChannelPoisoned, ChannelClosed) as e:
+        e.done = done  # the messages before this one were written
+        raise
     return len(messages)
 
 
@@ -224,7 +229,7 @@ def read_many(end: Any, n: Optional[int], out: Any) -> Any:
     else:
         got = _read_python(end, target, n)
     if got == 0:
-        raise ChannelClosed(f"channel `{ch.name}` is closed")
+        raise ChannelClosed(f"channel `{ch.name}` is closed", done=0)
     return target[:got] if got < len(target) else target
 
 

@@ -753,10 +753,12 @@ class _HostEnd:
         _block()
         p.wait = None
 
-    def _failed(self, code: int) -> None:
+    def _failed(self, code: int, done: Optional[int] = None) -> None:
+        """Raises for the outcome ``code`` (2 poisoned, 3 closed); ``done``:
+        a batch's messages that went before, for its error."""
         if code == 2:
-            raise ChannelPoisoned(f"channel `{self.ch.name}` is poisoned")
-        raise ChannelClosed(f"channel `{self.ch.name}` is closed")
+            raise ChannelPoisoned(f"channel `{self.ch.name}` is poisoned", done=done)
+        raise ChannelClosed(f"channel `{self.ch.name}` is closed", done=done)
 
     def write(self, value: Any) -> None:
         tx = self.tx
@@ -777,15 +779,16 @@ class _HostEnd:
         if self.rendezvous:
             self._delivered(tx)
 
-    def _delivered(self, tx: Any) -> None:
+    def _delivered(self, tx: Any, sent: Optional[int] = None) -> None:
         """Waits until the device reader took every message sent: where a
-        write on a rendezvous host channel completes."""
+        write on a rendezvous host channel completes. ``sent``: a batch's
+        messages sent, of which all but the last went through if it fails."""
         while True:
             code = tx.delivered()
             if code == 0:
                 break
             if code != 1:
-                self._failed(code)
+                self._failed(code, None if sent is None else sent - 1)
             self._wait()
         _sched.host_progress += 1  # type: ignore[union-attr]
 
@@ -809,9 +812,13 @@ class _HostEnd:
             elif k == 0:
                 self._wait()
             else:
-                self._failed(-k)
+                # On a rendezvous the last message sent went only if the
+                # reader took it before the poison (a close delivers it).
+                if -k == 2 and self.rendezvous and sent and tx.delivered() != 0:
+                    sent -= 1
+                self._failed(-k, sent)
         if self.rendezvous and n:
-            self._delivered(tx)
+            self._delivered(tx, n)
         return n
 
     def read(self) -> Any:
@@ -852,7 +859,7 @@ class _HostEnd:
             if code == 3:
                 return 0
             if code:
-                self._failed(code)
+                self._failed(code, 0)
             data = self.pack(value)
             memoryview(target).cast("B")[: len(data)] = data
             got = 1
@@ -868,7 +875,7 @@ class _HostEnd:
             elif k == -3:
                 break
             else:
-                self._failed(-k)
+                self._failed(-k, got)
         return got
 
     def poll_read(self) -> bool:
@@ -1146,13 +1153,14 @@ class Channel:
             return self._host.write(value)  # type: ignore[no-any-return]
         self._refuse()
 
-    def _refuse(self) -> None:
-        """Raises for an operation on a channel that is not open."""
+    def _refuse(self, done: Optional[int] = None) -> None:
+        """Raises for an operation on a channel that is not open (``done``:
+        a batch's messages that went before, for its error)."""
         st = self._state
         if st == _POISONED:
-            raise ChannelPoisoned(f"channel `{self.name}` is poisoned")
+            raise ChannelPoisoned(f"channel `{self.name}` is poisoned", done=done)
         if st == _CLOSED:
-            raise ChannelClosed(f"channel `{self.name}` is closed")
+            raise ChannelClosed(f"channel `{self.name}` is closed", done=done)
         if st == _DEVICE:
             raise Error(
                 f"channel `{self.name}` runs between device processes in a running network: "
@@ -1187,8 +1195,8 @@ class _Retired:
     def _slow_write(self, end: Any, value: Any) -> None:
         self._refuse()
 
-    def _refuse(self) -> None:
-        raise ChannelClosed(f"this {self.side} end of channel `{self.name}` is closed")
+    def _refuse(self, done: Optional[int] = None) -> None:
+        raise ChannelClosed(f"this {self.side} end of channel `{self.name}` is closed", done=done)
 
 
 def _read(end: "Reader", getcurrent: Any = getcurrent, _Proc: Any = _Proc) -> Any:
@@ -1274,7 +1282,8 @@ def read_batch(
 
     A value is taken only once it packs: one that does not raises ``unfit(value,
     error, how many came)`` and stays on the channel, the next read's. Poison
-    raises ChannelPoisoned, a close before the first value ChannelClosed.
+    raises ChannelPoisoned, a close before the first value ChannelClosed,
+    each with ``done``: how many came.
     """
     got = 0
     while got < n:
@@ -1289,7 +1298,7 @@ def read_batch(
         elif ch._state:
             if ch._state == _CLOSED and got:
                 return got
-            ch._refuse()
+            ch._refuse(got)
             return got
         else:
             # Nothing waits: wait among the readers for a writer's value.
@@ -1380,8 +1389,9 @@ class Reader(partial):
 
         Fewer than ``n`` come back only when the channel is closed (and
         drained) first; closed before the first raises ChannelClosed, and
-        poison raises ChannelPoisoned (values read before it are in
-        ``out``). A wrong ``out`` raises TypeError (element type) or
+        poison raises ChannelPoisoned, whose ``done`` says how many values
+        came before it: they are the first rows of ``out`` (give ``out`` to
+        keep them). A wrong ``out`` raises TypeError (element type) or
         ValueError (shape), naming the channel and the array it takes.
         Between Python processes each value is packed as a write to a
         device process would pack it, and taken only then: a value that is
@@ -1464,12 +1474,14 @@ class Writer(partial):
         the messages go straight from the array's memory, many per step.
 
         Poison raises ChannelPoisoned and a closed channel ChannelClosed,
-        as for ``write`` (messages before them were written). An array of
-        another element type raises TypeError, one of another shape
-        ValueError, naming the channel and the array it takes; nothing is
-        written then. Between Python processes a reader receives ints or
-        floats, a memoryview per vector, bytes per raw message (copies:
-        later changes to the array do not reach it).
+        as for ``write``; their ``done`` says how many messages, from the
+        first, were written before it (on a rendezvous, taken by a reader;
+        with a buffer, put in it), so ``values[done:]`` did not go. An
+        array of another element type raises TypeError, one of another
+        shape ValueError, naming the channel and the array it takes;
+        nothing is written then. Between Python processes a reader
+        receives ints or floats, a memoryview per vector, bytes per raw
+        message (copies: later changes to the array do not reach it).
 
         Example::
 

@@ -32,7 +32,19 @@ class ChannelPoisoned(Error):
 
     A process that lets it escape ends quietly and poisons every channel end
     it was given, so poison spreads through a network and shuts it down.
+
+    Attributes:
+        done: from ``write_many`` and ``read_many``, how many messages of
+            the batch went through before the poison: written (on a
+            rendezvous, taken by a reader; with a buffer, put in it, as a
+            ``write`` returns then), or read (the first ``done`` rows of
+            the array, ``out``'s when given). None from a single ``read``
+            or ``write`` and from an ``Alt``, which move no batch.
     """
+
+    def __init__(self, message: str, done: Optional[int] = None) -> None:
+        super().__init__(message)
+        self.done = done
 
 
 class ChannelClosed(Error):
@@ -41,7 +53,18 @@ class ChannelClosed(Error):
 
     A process that lets it escape ends quietly and closes the write ends it
     was given, so the end of a stream flows down a pipeline.
+
+    Attributes:
+        done: from ``write_many``, how many messages of the batch were
+            written before the close (as for ``ChannelPoisoned``); from
+            ``read_many``, 0 (it raises only when no message came: after
+            some, it returns them). None from a single ``read`` or
+            ``write`` and from an ``Alt``.
     """
+
+    def __init__(self, message: str, done: Optional[int] = None) -> None:
+        super().__init__(message)
+        self.done = done
 
 
 class ProcessError(Error):

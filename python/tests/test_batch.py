@@ -367,6 +367,113 @@ def test_poison_during_read_many_raises_and_spreads():
     assert got == [0, 1, 2, 3, 4]
 
 
+def test_poison_in_a_batch_between_python_processes_says_how_many_went():
+    """``done`` on ChannelPoisoned: the messages of the batch that went
+    through before the poison (read_many's are the first rows of ``out``);
+    a single write has no batch, and says None."""
+    a = ecsp.Channel(dtype="i32", name="a")
+
+    @ecsp.process
+    def writer(out):
+        with pytest.raises(ecsp.ChannelPoisoned) as batch:
+            out.write_many(np.arange(100, dtype=np.int32))
+        with pytest.raises(ecsp.ChannelPoisoned) as single:
+            out(7)
+        return batch.value.done, single.value.done
+
+    @ecsp.process
+    def three_then_poison(inp):
+        first = [inp(), inp(), inp()]
+        inp.poison()
+        return first
+
+    assert ecsp.Parallel(writer(a.writer()), three_then_poison(a.reader()), timeout=T) == [(3, None), [0, 1, 2]]
+    b = ecsp.Channel(dtype="f64", name="b")
+
+    @ecsp.process
+    def four_then_poison(out):
+        for v in (0.5, 1.5, 2.5, 3.5):
+            out(v)
+        out.poison()
+
+    @ecsp.process
+    def reader(inp):
+        out = np.zeros(10)
+        with pytest.raises(ecsp.ChannelPoisoned) as info:
+            inp.read_many(out=out)
+        return info.value.done, out[: info.value.done].tolist()
+
+    assert ecsp.Parallel(four_then_poison(b.writer()), reader(b.reader()), timeout=T)[1] == (4, [0.5, 1.5, 2.5, 3.5])
+
+
+def test_poison_in_a_batch_to_or_from_the_device_says_how_many_went():
+    """On a rendezvous a message went once the reader took it: ``done``
+    counts exactly those."""
+    a = ecsp.Channel(dtype="i32", name="samples")
+
+    @ecsp.process
+    def writer(out):
+        with pytest.raises(ecsp.ChannelPoisoned) as info:
+            out.write_many(np.arange(10_000, dtype=np.int32))
+        return info.value.done
+
+    done, sink = ecsp.Parallel(writer(a.writer()), ecsp.device("consume", a.reader(), count=50, poison=1), timeout=T)
+    assert (done, sink.value) == (50, 50)
+    # With a buffer, a write went once it was in the buffer, as for write().
+    a = ecsp.Channel(dtype="i32", buffer=4, name="samples")
+    done, sink = ecsp.Parallel(writer(a.writer()), ecsp.device("consume", a.reader(), count=50, poison=1), timeout=T)
+    assert 50 <= done <= 54 and sink.value == 50
+    b, c = ecsp.Channel(dtype="i32"), ecsp.Channel(dtype="i32")
+
+    @ecsp.process
+    def five_then_poison(out):
+        out.write_many(np.arange(5, dtype=np.int32))
+        ecsp.poison(out)
+
+    @ecsp.process
+    def reader(inp):
+        out = np.zeros(100, dtype=np.int32)
+        with pytest.raises(ecsp.ChannelPoisoned) as info:
+            inp.read_many(out=out)
+        return info.value.done, out[: info.value.done].tolist()
+
+    got = ecsp.Parallel(five_then_poison(b.writer()), ecsp.device("id", b.reader(), c.writer()), reader(c.reader()), timeout=T)[2]
+    assert got == (5, [0, 1, 2, 3, 4])
+
+
+def test_a_close_in_a_batch_says_how_many_went():
+    """ChannelClosed carries ``done`` as poison does: write_many's when its
+    readers retire, 0 from a read_many that found the channel closed."""
+    a = ecsp.Channel(dtype="i32")
+
+    @ecsp.process
+    def writer(out):
+        with pytest.raises(ecsp.ChannelClosed) as info:
+            out.write_many(np.arange(10, dtype=np.int32))
+        return info.value.done
+
+    @ecsp.process
+    def two_then_retire(inp):
+        got = [inp(), inp()]
+        inp.close()
+        return got
+
+    assert ecsp.Parallel(writer(a.writer()), two_then_retire(a.reader()), timeout=T) == [2, [0, 1]]
+    b = ecsp.Channel(dtype="i32", buffer=4)
+
+    @ecsp.process
+    def reader(inp):
+        first = inp.read_many(10).tolist()
+        with pytest.raises(ecsp.ChannelClosed) as batch:
+            inp.read_many(10)
+        with pytest.raises(ecsp.ChannelClosed) as single:
+            inp()
+        return first, batch.value.done, single.value.done
+
+    got = ecsp.Parallel(send(b.writer(), np.arange(3, dtype=np.int32)), reader(b.reader()), timeout=T)[1]
+    assert got == ([0, 1, 2], 0, None)
+
+
 def test_a_batch_the_device_stops_taking_is_a_deadlock(det_chip):
     a = ecsp.Channel(dtype="i32", buffer=4, name="samples")
     with pytest.raises(ecsp.DeadlockError) as info:
