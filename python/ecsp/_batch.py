@@ -224,8 +224,8 @@ def read_many(end: Any, n: Optional[int], out: Any) -> Any:
     if n == 0:
         return target[:0]
     now = end._ch
-    if now._state == _core._HOST:
-        got = now._host.read_many(target, n)
+    if now._state == _core._HOST and not (now._buf or now._wq):
+        got = now._host.read_many(target, 0, n)
     else:
         got = _read_python(end, target, n)
     if got == 0:
@@ -237,7 +237,8 @@ def _read_python(end: Any, target: Any, n: int) -> int:
     """Reads ``n`` values from Python processes into ``target``, each
     packed as a host channel's ``write`` packs it; fewer only when the
     channel closes. A value that does not pack is not taken: the error
-    says so, and holds the messages that came before it."""
+    says so, and holds the messages that came before it. On a host channel
+    the values Python processes left in it come first, then the device's."""
     ch = end.channel
 
     def unfit(value: Any, err: BaseException, got: int) -> BaseException:
@@ -251,4 +252,8 @@ def _read_python(end: Any, target: Any, n: int) -> int:
 
     size = layout(ch.dtype).size
     pack = codec(ch.dtype, ch.name)[0]
-    return _core.read_batch(end, memoryview(target).cast("B"), size, n, pack, unfit)
+    got = _core.read_batch(end, memoryview(target).cast("B"), size, n, pack, unfit)
+    now = end._ch
+    if got < n and now._state == _core._HOST:
+        got = now._host.read_many(target, got, n)
+    return got

@@ -719,7 +719,7 @@ class _HostEnd:
     the process waits among the scheduler's host waiters and tries again
     after the chip did something (or at the hub's next look)."""
 
-    __slots__ = ("ch", "tx", "rx", "pack", "unpack", "writers", "side", "rendezvous", "stash", "session")
+    __slots__ = ("ch", "tx", "rx", "pack", "unpack", "writers", "side", "rendezvous", "session")
 
     def __init__(self, ch: Any, tx: Any, rx: Any, writers: List[Any], session: Any) -> None:
         from .dtypes import codec
@@ -732,9 +732,6 @@ class _HostEnd:
         self.writers = list(writers)
         self.side = "write" if tx is not None else "read"
         self.rendezvous = ch.buffer == 0
-        # What an Alt's look took from the device and read() then returns:
-        # None, or (code, value).
-        self.stash: Optional[Tuple[int, Any]] = None
 
     def _wait(self) -> None:
         p = getcurrent()
@@ -828,11 +825,6 @@ class _HostEnd:
                 f"channel `{self.ch.name}`: Python processes write it and device processes read it, "
                 "so a Python process cannot read it"
             )
-        if self.stash is not None:
-            (code, value), self.stash = self.stash, None
-            if code:
-                self._failed(code)
-            return value
         while True:
             code, data = rx.try_recv()
             if code == 0:
@@ -842,27 +834,16 @@ class _HostEnd:
                 self._failed(code)
             self._wait()
 
-    def read_many(self, target: Any, n: int) -> int:
-        """Receives up to ``n`` messages into the first rows of ``target``
-        (a writable, C-contiguous array of whole messages), in order,
-        straight into its memory, never more than ``n``: each try takes
-        what is waiting now, and in between the process waits as ``read``
-        does. Returns how many came: ``n``, fewer only when the channel was
-        closed (and drained) first."""
+    def read_many(self, target: Any, got: int, n: int) -> int:
+        """Receives messages into rows ``got`` to ``n`` of ``target`` (a
+        writable, C-contiguous array of whole messages), in order, straight
+        into its memory, never more than ``n``: each try takes what is
+        waiting now, and in between the process waits as ``read`` does.
+        Returns how many rows are filled: ``n``, fewer only when the
+        channel was closed (and drained) first."""
         rx = self.rx
         if rx is None:
             self.read()  # raises: Python processes write this channel
-        got = 0
-        if self.stash is not None:
-            # An Alt's look took the first one.
-            (code, value), self.stash = self.stash, None
-            if code == 3:
-                return 0
-            if code:
-                self._failed(code, 0)
-            data = self.pack(value)
-            memoryview(target).cast("B")[: len(data)] = data
-            got = 1
         s = _sched
         assert s is not None
         while got < n:
@@ -878,22 +859,20 @@ class _HostEnd:
                 self._failed(-k, got)
         return got
 
-    def poll_read(self) -> bool:
-        """For an Alt: whether a read would go through now (taking the
-        message into the stash, where read() finds it)."""
-        if self.rx is None:
+    def poll_read(self) -> Any:
+        """For an Alt: the message waiting now, taken, or ``_NOTHING`` when
+        none is; poison or a close raises, as for ``read``."""
+        rx = self.rx
+        if rx is None:
             self.read()  # raises: Python processes write this channel
-        if self.stash is None:
-            code, data = self.rx.try_recv()
-            if code == 1:
-                return False
-            if code == 0:
-                if _sched is not None:
-                    _sched.host_progress += 1
-                self.stash = (0, self.unpack(data))
-            else:
-                self.stash = (code, None)
-        return True
+        code, data = rx.try_recv()
+        if code == 1:
+            return _NOTHING
+        if code:
+            self._failed(code)
+        if _sched is not None:
+            _sched.host_progress += 1
+        return self.unpack(data)
 
     def offer(self, value: Any) -> bool:
         """For an Alt's output guard: sends ``value`` if that needs no wait."""
@@ -1028,6 +1007,9 @@ class _Retry:
 
 _RETRY = _Retry()
 _RETRY_ENTRY = _AltEntry(None, _RETRY, None, None)  # type: ignore[arg-type]
+
+# What a host end's poll_read returns when no message waits.
+_NOTHING = object()
 
 
 def _hand(rq: Any, value: Any) -> bool:
@@ -1649,10 +1631,12 @@ class Alt:
             g = guards[i]
             if g.__class__ is Reader:
                 ch = g._ch
-                if ch._state == _HOST:
-                    if ch._host.poll_read():
+                if ch._state == _HOST and not (ch._buf or ch._wq):
+                    # Nothing left on the Python side: the device's next message.
+                    value = ch._host.poll_read()
+                    if value is not _NOTHING:
                         self._last = i
-                        return g, g.read()
+                        return g, value
                 elif ch._buf or ch._wq or ch._state:
                     self._last = i
                     return g, g.read()

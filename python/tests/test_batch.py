@@ -276,6 +276,34 @@ def test_a_batch_waiting_on_python_processes_is_named_in_a_deadlock():
         ecsp.Parallel(writer(ch.writer()), receive(ch.reader(), 3), timeout=T)
 
 
+def test_values_python_left_in_a_buffer_come_first_to_every_read_of_the_device_s():
+    """A buffered channel keeps what an earlier Parallel's Python writer
+    left in it. When a device process then writes the channel, every read
+    (an Alt, read_many, read) takes those values first, then the device's,
+    each once and in order, however the reads follow one another."""
+    ch = ecsp.Channel(dtype="i32", buffer=4, name="counts")
+
+    @ecsp.process
+    def leave_two(out):
+        out(100)
+        out(101)
+
+    ecsp.Parallel(leave_two(ch.writer()), timeout=T)
+
+    @ecsp.process
+    def reader(inp):
+        _, first = ecsp.Alt(inp).select()  # Python's first value, while the device's wait
+        batch = inp.read_many(3).tolist()  # Python's last, then the device's
+        _, then = ecsp.Alt(inp).select()  # the device's
+        rest = inp.read_many(2).tolist()
+        last = inp()
+        inp.poison()  # the generator stops
+        return first, batch, then, rest, last
+
+    _, got = ecsp.Parallel(ecsp.device("generate", ch.writer(), start=0, count=-1), reader(ch.reader()), timeout=T)
+    assert got == (100, [101, 0, 1], 2, [3, 4], 5)
+
+
 # -- close and poison ---------------------------------------------------------------------------
 
 
