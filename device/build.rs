@@ -11,6 +11,14 @@
 //!    such a compiler this step is skipped and says so in a build warning
 //!    only when it was asked for by name.
 //!
+//!    Every kind does not fit one core's 16 KiB runtime reserve (the numeric
+//!    kernels cost 6 to 10 KiB each in Epiphany code), so the image carries
+//!    the kinds named in `ECSP_DEVICE_KINDS` (comma-separated kind names, or
+//!    `all`; default [`DEFAULT_KINDS`]) and the message dtypes named in
+//!    `ECSP_DEVICE_DTYPES` (default [`DEFAULT_DTYPES`]: all but f64, whose
+//!    software floating point costs 3 KiB). Names are checked against the
+//!    `ECSP_KIND_*` and `ECSP_DTYPE_*` ids of `c/include/ecsp/protocol.h`.
+//!
 //! Without the feature it does nothing, and the crate needs no C compiler.
 
 fn main() {
@@ -68,12 +76,63 @@ fn epiphany_cc() -> Option<(std::path::PathBuf, bool)> {
         .map(|cc| (cc, false))
 }
 
+/// The kinds of the default device image: the CSP plumbing that commstime,
+/// the demo and most networks are made of.
+#[cfg(feature = "c-runtime")]
+const DEFAULT_KINDS: &str = "id,succ,prefix,delta,consume,generate,sieve,merge,plus,tail";
+
+/// The message dtypes of the default device image.
+#[cfg(feature = "c-runtime")]
+const DEFAULT_DTYPES: &str = "i32,u32,f32,i64,u8";
+
+/// The ids `protocol.h` defines as `#define ECSP_<prefix><NAME> <id>u`,
+/// by lower-case name.
+#[cfg(feature = "c-runtime")]
+fn protocol_ids(prefix: &str) -> Vec<(String, u32)> {
+    let header = std::fs::read_to_string("c/include/ecsp/protocol.h").expect("read c/include/ecsp/protocol.h");
+    header
+        .lines()
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            let (define, name, value) = (words.next()?, words.next()?, words.next()?);
+            let name = name.strip_prefix("ECSP_")?.strip_prefix(prefix)?;
+            let id = value.strip_suffix('u')?.parse().ok()?;
+            (define == "#define" && name != "C_FLAG").then(|| (name.to_ascii_lowercase(), id))
+        })
+        .collect()
+}
+
+/// The bit mask of the names in the environment variable `var` (default
+/// `default`), each one of the `prefix` ids of `protocol.h`, or `all`.
+#[cfg(feature = "c-runtime")]
+fn image_mask(var: &str, default: &str, prefix: &str) -> u32 {
+    println!("cargo:rerun-if-env-changed={var}");
+    let ids = protocol_ids(prefix);
+    let list = std::env::var(var).ok().filter(|v| !v.is_empty());
+    let list = list.as_deref().unwrap_or(default);
+    if list.trim() == "all" {
+        return ids.iter().fold(0, |mask, (_, id)| mask | 1 << id);
+    }
+    list.split(',').map(str::trim).fold(0, |mask, name| {
+        let Some((_, id)) = ids.iter().find(|(known, _)| known == name) else {
+            let known: Vec<&str> = ids.iter().map(|(n, _)| n.as_str()).collect();
+            panic!(
+                "ecsp-device: {var} names `{name}`, which is none of: {}, all",
+                known.join(", ")
+            );
+        };
+        mask | 1 << id
+    })
+}
+
 #[cfg(feature = "c-runtime")]
 fn device_image() {
     println!("cargo:rerun-if-changed=c/silicon");
     let Some((cc, named)) = epiphany_cc() else {
         return;
     };
+    let kinds = image_mask("ECSP_DEVICE_KINDS", DEFAULT_KINDS, "KIND_");
+    let dtypes = image_mask("ECSP_DEVICE_DTYPES", DEFAULT_DTYPES, "DTYPE_");
     let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let elf = out.join("ecsp-device.elf");
     let status = std::process::Command::new(&cc)
@@ -85,16 +144,22 @@ fn device_image() {
             "-nostartfiles",
             // Loops stay loops: memset and memcpy are ours (silicon/main.c).
             "-fno-tree-loop-distribute-patterns",
+            // Only what the carried kinds reach is linked.
+            "-ffunction-sections",
+            "-fdata-sections",
+            "-Wl,--gc-sections",
             "-Wall",
             "-Wextra",
             "-Wno-implicit-fallthrough",
+            // The step functions of the kinds left out.
+            "-Wno-unused-function",
             "-DECSP_HAL_SILICON",
-            "-Ic/include",
-            "-Tc/silicon/ecsp.ld",
-            "-o",
         ])
+        .arg(format!("-DECSP_IMAGE_KINDS={kinds:#x}u"))
+        .arg(format!("-DECSP_IMAGE_DTYPES={dtypes:#x}u"))
+        .args(["-Ic/include", "-Tc/silicon/ecsp.ld", "-o"])
         .arg(&elf)
-        .args(["c/silicon/crt0.S", "c/silicon/main.c"])
+        .args(["c/silicon/crt0.S", "c/silicon/main.c", "c/silicon/divide.c"])
         .args(RUNTIME)
         // Soft 64-bit arithmetic and double-precision floats.
         .arg("-lgcc")

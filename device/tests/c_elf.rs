@@ -3,10 +3,12 @@
 //! little-endian executable for machine 0x1223 (EM_ADAPTEVA_EPIPHANY) with
 //! the vector table at 0x0, the loader's configuration sections at 0x28,
 //! 0x50 and 0x58, code from 0x100, nothing allocated past the runtime
-//! reserve (0x2000, where the host writes the boot table), and the reset
-//! entry at the start of the code. Without such a compiler the test says
-//! it was skipped.
+//! reserve (RUNTIME_END, where the host writes the boot table), the reset
+//! entry at the start of the code, and an `.ecsp_image` section naming the
+//! kinds and dtypes it carries. Without such a compiler the test says it was
+//! skipped.
 
+use ecsp_device::boot::RUNTIME_END;
 use ecsp_device::c_runtime::DEVICE_ELF;
 
 fn u16_at(b: &[u8], at: usize) -> u16 {
@@ -104,7 +106,7 @@ fn the_device_image_is_what_the_loader_expects() {
     // SHF_ALLOC: everything loaded lies below the boot table.
     for s in sections.iter().filter(|s| s.flags & 2 != 0) {
         assert!(
-            s.addr + s.size <= 0x2000,
+            s.addr + s.size <= RUNTIME_END,
             "{path}: section {} reaches {:#x}, past the runtime reserve",
             s.name,
             s.addr + s.size
@@ -117,4 +119,30 @@ fn the_device_image_is_what_the_loader_expects() {
         assert!(symbol(&elf, &sections, name).is_some(), "{path}: no symbol {name}");
     }
     assert!(symbol(&elf, &sections, "ecsp_stack_top") == Some(0x8000 - 8));
+    // What it carries: unless ECSP_DEVICE_KINDS chose otherwise, the kinds
+    // of commstime and of the demo, and no f64.
+    let carries = sections
+        .iter()
+        .find(|s| s.name == ".ecsp_image")
+        .unwrap_or_else(|| panic!("{path}: no .ecsp_image section"));
+    assert_eq!(
+        carries.size, 8,
+        "{path}: .ecsp_image holds the kinds word and the dtypes word"
+    );
+    let (kinds, dtypes) = (
+        u32_at(&elf, carries.offset as usize),
+        u32_at(&elf, carries.offset as usize + 4),
+    );
+    assert_ne!(kinds, 0, "{path}: the image carries no kind");
+    if std::env::var_os("ECSP_DEVICE_KINDS").is_none() {
+        // id, succ, prefix, delta, consume, generate, sieve
+        assert_eq!(kinds & 0x7F, 0x7F, "{path}: kinds {kinds:#x}");
+    }
+    if std::env::var_os("ECSP_DEVICE_DTYPES").is_none() {
+        assert_eq!(
+            dtypes & (1 << 5),
+            0,
+            "{path}: the default image carries no f64: {dtypes:#x}"
+        );
+    }
 }

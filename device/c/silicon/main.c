@@ -17,6 +17,12 @@ extern char ecsp_idle_insn[] __asm__("ecsp_idle_insn");
 
 #define REG(offset) (*(volatile uint32_t *)(uintptr_t)(offset))
 
+/* The kinds and message dtypes this image carries (protocol.h,
+ * ECSP_IMAGE_KINDS): the host reads these two words from the ELF section
+ * .ecsp_image and refuses to plan a process the image cannot run. */
+__attribute__((used, section(".ecsp_image"))) const uint32_t ecsp_image_carries[2] = {ECSP_IMAGE_KINDS,
+                                                                                      ECSP_IMAGE_DTYPES};
+
 /* Set by the user interrupt, consumed by the executor before each round. */
 static volatile uint32_t woken;
 static ecsp_executor executor;

@@ -74,7 +74,10 @@ static uint32_t size_for(uint32_t inputs, uint32_t outputs, uint32_t extra)
 
 uint32_t ecsp_c_state_size(uint32_t kind)
 {
-    switch (kind & ~ECSP_KIND_C_FLAG) {
+    kind &= ~ECSP_KIND_C_FLAG;
+    if (!ECSP_IMAGE_HAS_KIND(kind))
+        return 0;
+    switch (kind) {
     case ECSP_KIND_ID:
     case ECSP_KIND_SUCC:
     case ECSP_KIND_PREFIX:
@@ -119,6 +122,8 @@ uint32_t ecsp_c_state_size(uint32_t kind)
 
 static uint32_t dtype_size(uint32_t dtype)
 {
+    if (!ECSP_IMAGE_HAS_DTYPE(dtype))
+        return 0;
     switch (dtype) {
     case ECSP_DTYPE_I32:
     case ECSP_DTYPE_U32:
@@ -136,6 +141,9 @@ static uint32_t dtype_size(uint32_t dtype)
 
 /* ---- values: Rust's `as` conversions, wrapping integer arithmetic ---- */
 
+/* Whether this image computes with f64 (software floating point). */
+#define WITH_F64 ECSP_IMAGE_HAS_DTYPE(ECSP_DTYPE_F64)
+
 static int64_t float_to_i64(double f)
 {
     if (f != f)
@@ -145,6 +153,54 @@ static int64_t float_to_i64(double f)
     if (f < -9223372036854775808.0)
         return INT64_MIN;
     return (int64_t)f;
+}
+
+/* f32 -> i64 as Rust's `as` (truncating, saturating, NaN to 0), in integer
+ * arithmetic: the compiler's own conversion goes through software double
+ * precision on the Epiphany, 3 KiB of code an image without f64 need not
+ * carry. */
+static int64_t f32_to_i64(float f)
+{
+    union {
+        float f;
+        uint32_t u;
+    } bits;
+    bits.f = f;
+    uint32_t exponent = (bits.u >> 23) & 0xFFu;
+    int negative = (bits.u >> 31) != 0;
+    if (exponent == 0xFFu && (bits.u & 0x7FFFFFu) != 0)
+        return 0; /* NaN */
+    if (exponent < 127u)
+        return 0; /* |f| < 1 */
+    if (exponent >= 127u + 63u)
+        return negative ? INT64_MIN : INT64_MAX; /* |f| >= 2^63, or infinite */
+    uint64_t mantissa = (bits.u & 0x7FFFFFu) | 0x800000u;
+    int shift = (int)exponent - 127 - 23;
+    uint64_t magnitude = shift >= 0 ? mantissa << shift : mantissa >> -shift;
+    return negative ? (int64_t)(0u - magnitude) : (int64_t)magnitude;
+}
+
+/* i64 -> f32 as Rust's `as` (round to nearest, ties to even), without
+ * software double precision (see f32_to_i64). */
+static float i64_to_f32(int64_t x)
+{
+    if (x >= INT32_MIN && x <= INT32_MAX)
+        return (float)(int32_t)x; /* the FPU's own conversion */
+    uint64_t magnitude = x < 0 ? 0u - (uint64_t)x : (uint64_t)x;
+    int top = 63;
+    while ((magnitude >> top) == 0)
+        top--;
+    int drop = top - 23; /* >= 8: |x| >= 2^31 */
+    uint64_t kept = magnitude >> drop, rest = magnitude & ((1ull << drop) - 1u), half = 1ull << (drop - 1);
+    if (rest > half || (rest == half && (kept & 1u) != 0))
+        kept++; /* may carry to 2^24: still exact below */
+    union {
+        float f;
+        uint32_t u;
+    } scale;
+    scale.u = (uint32_t)(127 + drop) << 23; /* 2^drop */
+    float f = (float)(int32_t)kept * scale.f;
+    return x < 0 ? -f : f;
 }
 
 static int64_t to_i64(uint32_t dtype, ecsp_value v)
@@ -157,9 +213,11 @@ static int64_t to_i64(uint32_t dtype, ecsp_value v)
     case ECSP_DTYPE_U8:
         return v.u8;
     case ECSP_DTYPE_F32:
-        return float_to_i64(v.f32);
+        return f32_to_i64(v.f32);
     case ECSP_DTYPE_F64:
-        return float_to_i64(v.f64);
+        if (WITH_F64)
+            return float_to_i64(v.f64);
+        /* fall through: not carried, refused at boot */
     default:
         return v.i64;
     }
@@ -178,11 +236,14 @@ static ecsp_value from_i64(uint32_t dtype, int64_t x)
         v.u8 = (uint8_t)(uint64_t)x;
         break;
     case ECSP_DTYPE_F32:
-        v.f32 = (float)x;
+        v.f32 = i64_to_f32(x);
         break;
     case ECSP_DTYPE_F64:
-        v.f64 = (double)x;
-        break;
+        if (WITH_F64) {
+            v.f64 = (double)x;
+            break;
+        }
+        /* fall through: not carried, refused at boot */
     default:
         v.i64 = x;
         break;
@@ -204,8 +265,11 @@ static ecsp_value succ(uint32_t dtype, ecsp_value v)
         v.f32 += 1.0f;
         break;
     case ECSP_DTYPE_F64:
-        v.f64 += 1.0;
-        break;
+        if (WITH_F64) {
+            v.f64 += 1.0;
+            break;
+        }
+        /* fall through: not carried, refused at boot */
     default:
         v.u64 += 1u;
         break;
@@ -612,8 +676,11 @@ static ecsp_value plus(uint32_t dtype, ecsp_value a, ecsp_value b)
         a.f32 += b.f32;
         break;
     case ECSP_DTYPE_F64:
-        a.f64 += b.f64;
-        break;
+        if (WITH_F64) {
+            a.f64 += b.f64;
+            break;
+        }
+        /* fall through: not carried, refused at boot */
     default:
         a.u64 += b.u64;
         break;
@@ -1559,45 +1626,85 @@ int ecsp_c_step(const ecsp_hal *h, void *state, ecsp_outcome *out)
     case ECSP_KIND_ID:
     case ECSP_KIND_SUCC:
     case ECSP_KIND_PREFIX:
-        return step_map(h, p, out);
+        if (ECSP_IMAGE_HAS_KIND(ECSP_KIND_ID) || ECSP_IMAGE_HAS_KIND(ECSP_KIND_SUCC) ||
+            ECSP_IMAGE_HAS_KIND(ECSP_KIND_PREFIX))
+            return step_map(h, p, out);
+        break;
     case ECSP_KIND_DELTA:
-        return step_delta(h, p, out);
+        if (ECSP_IMAGE_HAS_KIND(ECSP_KIND_DELTA))
+            return step_delta(h, p, out);
+        break;
     case ECSP_KIND_CONSUME:
-        return step_consume(h, p, out);
+        if (ECSP_IMAGE_HAS_KIND(ECSP_KIND_CONSUME))
+            return step_consume(h, p, out);
+        break;
     case ECSP_KIND_GENERATE:
-        return step_generate(h, p, out);
+        if (ECSP_IMAGE_HAS_KIND(ECSP_KIND_GENERATE))
+            return step_generate(h, p, out);
+        break;
     case ECSP_KIND_SIEVE:
-        return step_sieve(h, p, out);
+        if (ECSP_IMAGE_HAS_KIND(ECSP_KIND_SIEVE))
+            return step_sieve(h, p, out);
+        break;
     case ECSP_KIND_TAIL:
-        return step_tail(h, p, out);
+        if (ECSP_IMAGE_HAS_KIND(ECSP_KIND_TAIL))
+            return step_tail(h, p, out);
+        break;
     case ECSP_KIND_PLUS:
-        return step_plus(h, p, out);
+        if (ECSP_IMAGE_HAS_KIND(ECSP_KIND_PLUS))
+            return step_plus(h, p, out);
+        break;
     case ECSP_KIND_MERGE:
-        return step_merge(h, p, out);
+        if (ECSP_IMAGE_HAS_KIND(ECSP_KIND_MERGE))
+            return step_merge(h, p, out);
+        break;
     case ECSP_KIND_ALT_COUNT:
-        return step_alt_count(h, p, out);
+        if (ECSP_IMAGE_HAS_KIND(ECSP_KIND_ALT_COUNT))
+            return step_alt_count(h, p, out);
+        break;
     case ECSP_KIND_DELTA_PAR:
-        return step_delta_par(h, p, out);
+        if (ECSP_IMAGE_HAS_KIND(ECSP_KIND_DELTA_PAR))
+            return step_delta_par(h, p, out);
+        break;
     case ECSP_KIND_MUX:
-        return step_mux(h, p, out);
+        if (ECSP_IMAGE_HAS_KIND(ECSP_KIND_MUX))
+            return step_mux(h, p, out);
+        break;
     case ECSP_KIND_DEMUX:
-        return step_demux(h, p, out);
+        if (ECSP_IMAGE_HAS_KIND(ECSP_KIND_DEMUX))
+            return step_demux(h, p, out);
+        break;
     case ECSP_KIND_WATCHDOG:
-        return step_watchdog(h, p, out);
+        if (ECSP_IMAGE_HAS_KIND(ECSP_KIND_WATCHDOG))
+            return step_watchdog(h, p, out);
+        break;
     case ECSP_KIND_BARRIER_COUNT:
-        return step_barrier_count(h, p, out);
+        if (ECSP_IMAGE_HAS_KIND(ECSP_KIND_BARRIER_COUNT))
+            return step_barrier_count(h, p, out);
+        break;
     case ECSP_KIND_MAP:
-        return step_map_kernel(h, p, out);
+        if (ECSP_IMAGE_HAS_KIND(ECSP_KIND_MAP))
+            return step_map_kernel(h, p, out);
+        break;
     case ECSP_KIND_ZIP:
-        return step_zip(h, p, out);
+        if (ECSP_IMAGE_HAS_KIND(ECSP_KIND_ZIP))
+            return step_zip(h, p, out);
+        break;
     case ECSP_KIND_REDUCE:
-        return step_reduce(h, p, out);
+        if (ECSP_IMAGE_HAS_KIND(ECSP_KIND_REDUCE))
+            return step_reduce(h, p, out);
+        break;
     case ECSP_KIND_RAMP:
-        return step_ramp(h, p, out);
+        if (ECSP_IMAGE_HAS_KIND(ECSP_KIND_RAMP))
+            return step_ramp(h, p, out);
+        break;
     case ECSP_KIND_MANDEL:
-        return step_mandel(h, p, out);
+        if (ECSP_IMAGE_HAS_KIND(ECSP_KIND_MANDEL))
+            return step_mandel(h, p, out);
+        break;
     default:
-        /* ecsp_c_init admits no other kind */
-        return fail(p, out, ECSP_ERR_BAD_PARAM, 0);
+        break;
     }
+    /* ecsp_c_init admits no other kind: this image does not carry it. */
+    return fail(p, out, ECSP_ERR_BAD_PARAM, 0);
 }

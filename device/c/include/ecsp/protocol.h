@@ -15,12 +15,12 @@
 
 /* ---- SRAM layout (PROTOCOL.md section 2) ---- */
 #define ECSP_SRAM_SIZE 0x8000u
-#define ECSP_RUNTIME_END 0x2000u
-#define ECSP_BOOT_OFFSET 0x2000u
+#define ECSP_RUNTIME_END 0x4000u
+#define ECSP_BOOT_OFFSET 0x4000u
 #define ECSP_STACK_RESERVE 0x800u
 #define ECSP_STACK_BOTTOM 0x7800u
 #define ECSP_BOOT_MAGIC 0x50534345u /* "ECSP" read as a little-endian u32 */
-#define ECSP_BOOT_VERSION 2u
+#define ECSP_BOOT_VERSION 3u
 #define ECSP_MAX_TASKS_PER_CORE 128u
 #define ECSP_MAX_PARAMS 4u
 
@@ -119,6 +119,29 @@
 #define ECSP_KIND_REDUCE 18u
 #define ECSP_KIND_RAMP 19u
 #define ECSP_KIND_MANDEL 20u
+
+/* The kinds this build of the C runtime carries, one bit per kind id.
+ * ecsp's simulator carries them all; a device image may carry fewer to fit
+ * a core's SRAM (device/build.rs, ECSP_DEVICE_KINDS) and refuses the others
+ * at boot with ECSP_BOOT_UNKNOWN_KIND. The image publishes its set as the
+ * word `ecsp_image_kinds` (silicon/main.c), which the host reads from the
+ * ELF before it plans. */
+#define ECSP_ALL_KINDS 0x1FFFFFu
+#ifndef ECSP_IMAGE_KINDS
+#define ECSP_IMAGE_KINDS ECSP_ALL_KINDS
+#endif
+#define ECSP_IMAGE_HAS_KIND(k) ((k) < 32u && ((ECSP_IMAGE_KINDS >> (k)) & 1u) != 0)
+
+/* The message dtypes this build of the C runtime carries, one bit per dtype
+ * code, as for kinds: an image without f64 (or i64) leaves out the
+ * software floating point (or 64-bit arithmetic) it needs, and refuses such
+ * channels at boot with ECSP_BOOT_UNKNOWN_DTYPE. Published as
+ * `ecsp_image_dtypes`. */
+#define ECSP_ALL_DTYPES 0x7Eu
+#ifndef ECSP_IMAGE_DTYPES
+#define ECSP_IMAGE_DTYPES ECSP_ALL_DTYPES
+#endif
+#define ECSP_IMAGE_HAS_DTYPE(d) ((d) < 32u && ((ECSP_IMAGE_DTYPES >> (d)) & 1u) != 0)
 
 /* Set in TaskRecord.kind by a host that wants this process run by the C
  * runtime in a simulator that carries both runtimes (ecsp-device's
