@@ -90,7 +90,7 @@ impl BootError {
 impl fmt::Display for BootError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            BootError::NoBootTable => f.write_str("no boot table at 0x2000: load the network before starting the core"),
+            BootError::NoBootTable => f.write_str("no boot table at 0x4000: load the network before starting the core"),
             BootError::Version { found } => write!(
                 f,
                 "boot table version {found}, runtime expects {BOOT_VERSION}: host and device image are from different ecsp versions"

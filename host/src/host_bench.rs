@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Ring bytes a measurement's channel may take on its core.
-const RING_BYTES: u32 = 16 * 1024;
+const RING_BYTES: u32 = 8 * 1024;
 
 /// One measurement.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -31,7 +31,7 @@ pub struct Throughput {
     /// Messages moved.
     pub messages: u64,
     /// The channel's buffer: the one asked for, or fewer for large
-    /// messages so the ring fits a core's SRAM (16 KiB of ring at most).
+    /// messages so the ring fits a core's SRAM (8 KiB of ring at most).
     pub capacity: u32,
     /// Payload bytes per second.
     pub bytes_per_second: f64,

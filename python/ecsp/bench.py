@@ -108,12 +108,12 @@ def commstime_device(iterations: int, placement: str = "spread", board: str = "p
 
 
 # Ring bytes a measurement's channel may take on its core, as in the Rust benchmark.
-_RING_BYTES = 16 * 1024
+_RING_BYTES = 8 * 1024
 
 
 def _capacity(size: int, capacity: int) -> int:
     """The Rust benchmark's buffer for ``size``-byte messages: ``capacity``,
-    fewer for large messages so the ring fits 16 KiB."""
+    fewer for large messages so the ring fits 8 KiB."""
     return 0 if capacity == 0 else max(1, min(capacity, _RING_BYTES // size))
 
 

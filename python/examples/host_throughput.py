@@ -8,7 +8,7 @@ Host -> device: a Python process writes one numpy float32 array of
 host: a device ``ramp`` process sends ``messages`` float32 vectors that a
 Python process reads into one array (``read_many``). Message sizes from
 4 B to 4 KiB; the channel's buffer is 16 messages (fewer for large
-messages, so its ring fits 16 KiB of a core's SRAM), as the Rust
+messages, so its ring fits 8 KiB of a core's SRAM), as the Rust
 benchmark's. ``python -m ecsp.bench host-channel`` measures the same over
 several rounds and prints medians.
 
@@ -26,7 +26,7 @@ import numpy as np
 import ecsp
 from ecsp.bench import host_channel_rust
 
-RING_BYTES = 16 * 1024
+RING_BYTES = 8 * 1024
 
 
 @ecsp.process

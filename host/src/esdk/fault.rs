@@ -52,7 +52,7 @@ pub fn fault_of(core: CoreId, words: [u32; 3]) -> Option<CoreFault> {
 /// What a `boot_error` code (`ecsp_device::executor::BootError::code`) means.
 fn describe_boot_error(code: u32) -> String {
     let what = match code {
-        1 => "no boot table at 0x2000: load the network before starting the core",
+        1 => "no boot table at 0x4000: load the network before starting the core",
         2 => {
             "the boot table's version is not the device image's: host and device image are from different ecsp versions"
         }

@@ -10,7 +10,7 @@
 //!
 //! - `reset`: `e_reset_group`, then `e_load_group` of the device image (the C
 //!   runtime, `ecsp-device.elf`) without starting it; the loader zeroes every
-//!   core's SRAM, and the runtime then writes the boot tables at 0x2000.
+//!   core's SRAM, and the runtime then writes the boot tables at 0x4000.
 //! - `write`/`read`/`write_word`/`read_word`: `e_write`/`e_read` on the work
 //!   group (SRAM, and registers for one aligned word) or on the DRAM window,
 //!   the address translated by [`place`].
