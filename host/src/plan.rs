@@ -134,7 +134,11 @@ pub enum PlanError {
         processes: String,
     },
     /// The backend's device image does not know how big a process's state is.
-    #[error("process `{process}`: the device image has no {dtype} variant of kind `{kind}`")]
+    #[error(
+        "process `{process}`: the device image has no {dtype} variant of kind `{kind}`; an image for silicon runs \
+         the kinds and dtypes it was built with: rebuild ecsp with ECSP_DEVICE_KINDS / ECSP_DEVICE_DTYPES naming them \
+         (device/c/README.md), or pass such an image with --device-image"
+    )]
     NoStateSize {
         /// The process.
         process: String,

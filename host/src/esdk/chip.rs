@@ -93,20 +93,35 @@ impl Drop for Group {
     }
 }
 
-/// The DRAM window `e_alloc` mapped; `e_free` on drop.
+/// The DRAM window `e_alloc` (or on esim `e_shm_alloc`) mapped; `e_free`
+/// (and `e_shm_release`) on drop.
 struct Window {
     /// Boxed, as the group's handle.
     mem: Box<sys::e_mem_t>,
+    /// Set when the window is the named shared region [`ESIM_WINDOW_NAME`].
+    shared: bool,
 }
 
 impl Drop for Window {
     fn drop(&mut self) {
-        // SAFETY: e_alloc succeeded on `mem` (a Window exists only then),
-        // the platform is still initialised, and the chip's HostWindow,
-        // which points into the mapping, is dropped with the chip.
-        unsafe { sys::e_free(&mut *self.mem) };
+        // SAFETY: e_alloc or e_shm_alloc succeeded on `mem` (a Window
+        // exists only then), the platform is still initialised, and the
+        // chip's HostWindow, which points into the mapping, is dropped with
+        // the chip. e_free leaves a shared region mapped (e-hal's rule);
+        // e_shm_release gives its name back.
+        unsafe {
+            sys::e_free(&mut *self.mem);
+            if self.shared {
+                sys::e_shm_release(ESIM_WINDOW_NAME.as_ptr());
+            }
+        }
     }
 }
+
+/// The name of the shared DRAM region ecsp's host channels use on esim.
+const ESIM_WINDOW_NAME: &std::ffi::CStr = c"ecsp";
+/// Its size: the shared-region heap of e-hal is 16 MiB less its table.
+const ESIM_WINDOW_SIZE: u32 = 8 << 20;
 
 /// e-hal's objects, used under [`EsdkChip`]'s lock. Fields drop in order:
 /// the group (reset, close), then the window (free).
@@ -132,6 +147,10 @@ pub struct EsdkChip {
     image: PathBuf,
     /// The device image, for e-loader.
     image_c: CString,
+    /// The kinds and dtypes the device image runs.
+    carries: image::Carries,
+    /// e-hal drives esim (EHAL_TARGET=esim), not a chip.
+    simulated: bool,
     /// The host's view of the DRAM window (points into `handles`' mapping).
     window: HostWindow,
     /// Cores started since the last reset: those whose faults count.
@@ -149,6 +168,40 @@ impl std::fmt::Debug for EsdkChip {
             .field("image", &self.image)
             .finish_non_exhaustive()
     }
+}
+
+/// Maps the board's whole DRAM window from its start (`e_alloc`).
+fn open_dram_window(board: &Board) -> Result<Window, EsdkError> {
+    // SAFETY: as for e_platform_t: integers and raw pointers only.
+    let mut mem: Box<sys::e_mem_t> = Box::new(unsafe { std::mem::zeroed() });
+    // SAFETY: the platform is initialised and `mem` is a valid handle for
+    // e_alloc to fill; it maps the board's DRAM from its start.
+    if unsafe { sys::e_alloc(&mut *mem, 0, board.dram.size as usize) } != E_OK {
+        return Err(EsdkError::call(
+            "e_alloc",
+            format!("the DRAM window, {} MiB from its start", board.dram.size >> 20),
+        ));
+    }
+    Ok(Window { mem, shared: false })
+}
+
+/// Maps a named shared DRAM region of [`ESIM_WINDOW_SIZE`] bytes
+/// (`e_shm_alloc`), on esim.
+fn open_shared_window() -> Result<Window, EsdkError> {
+    // SAFETY: as for e_platform_t: integers and raw pointers only.
+    let mut mem: Box<sys::e_mem_t> = Box::new(unsafe { std::mem::zeroed() });
+    // SAFETY: the platform is initialised, `mem` is a valid handle for
+    // e_shm_alloc to fill and the name is a NUL-terminated string it only reads.
+    if unsafe { sys::e_shm_alloc(&mut *mem, ESIM_WINDOW_NAME.as_ptr(), ESIM_WINDOW_SIZE as usize) } != E_OK {
+        return Err(EsdkError::call(
+            "e_shm_alloc",
+            format!(
+                "a shared DRAM region `ecsp` of {} MiB for host channels on esim (is one left from an earlier run? restart esim)",
+                ESIM_WINDOW_SIZE >> 20
+            ),
+        ));
+    }
+    Ok(Window { mem, shared: true })
 }
 
 /// `path` as a C string for e-hal; a path with a NUL byte cannot be one.
@@ -179,7 +232,7 @@ impl EsdkChip {
     /// platform, [`EsdkError::DramMismatch`], or [`EsdkError::Call`] naming
     /// the e-hal call that failed.
     pub fn open(board: Board, device_image: PathBuf) -> Result<EsdkChip, EsdkError> {
-        image::check_file(&device_image)?;
+        let carries = image::read_file(&device_image)?;
         let image_c = c_path(&device_image, |e| EsdkError::BadImage {
             path: device_image.clone(),
             problem: super::ImageProblem::Unreadable(e),
@@ -217,6 +270,12 @@ impl EsdkChip {
             cols: info.cols,
         };
         let (row, col) = platform::group_origin(&board, geometry, &hdf)?;
+        // e-hal's esim target (EHAL_TARGET=esim) maps nothing for e_alloc:
+        // its buffer pointer is left unset, and only e_read/e_write reach
+        // the simulator's DRAM. A region from e_shm_alloc is mapped, so on
+        // esim the host channels live in one (see `open_window`).
+        let simulated = info.type_ == sys::e_platformtype_t_E_PARALLELLASIM;
+        let mut board = board;
 
         // SAFETY: as for e_platform_t: integers and raw pointers only.
         let mut dev: Box<sys::e_epiphany_t> = Box::new(unsafe { std::mem::zeroed() });
@@ -236,17 +295,17 @@ impl EsdkChip {
         }
         let group = Group { dev };
 
-        // SAFETY: as for e_platform_t: integers and raw pointers only.
-        let mut mem: Box<sys::e_mem_t> = Box::new(unsafe { std::mem::zeroed() });
-        // SAFETY: the platform is initialised and `mem` is a valid handle
-        // for e_alloc to fill; it maps the board's DRAM from its start.
-        if unsafe { sys::e_alloc(&mut *mem, 0, board.dram.size as usize) } != E_OK {
-            return Err(EsdkError::call(
-                "e_alloc",
-                format!("the DRAM window, {} MiB from its start", board.dram.size >> 20),
-            ));
-        }
-        let window = Window { mem };
+        let window = if simulated {
+            let window = open_shared_window()?;
+            // The board's DRAM window, as planner and address translation
+            // see it, is that region.
+            board.dram.epiphany_base = window.mem.ephy_base as u32;
+            board.dram.host_base = window.mem.phy_base as u32;
+            board.dram.size = ESIM_WINDOW_SIZE;
+            window
+        } else {
+            open_dram_window(&board)?
+        };
         // e-hal's `off_t` is 32 bits on the board: the low 32 bits are the address.
         let platform_base = window.mem.ephy_base as u32;
         if platform_base != board.dram.epiphany_base {
@@ -269,11 +328,18 @@ impl EsdkChip {
             board,
             image: device_image,
             image_c,
+            carries,
+            simulated,
             window: host_window,
             started: Mutex::new(Vec::new()),
             handles: Mutex::new(Handles { group, window }),
             _platform: platform,
         })
+    }
+
+    /// What the device image carries: the kinds and dtypes it runs.
+    pub fn carries(&self) -> image::Carries {
+        self.carries
     }
 
     /// The device image [`Chip::reset`] loads.
@@ -421,7 +487,12 @@ impl Chip for EsdkChip {
             }
         }
         // e_halt only asks (DEBUGCMD); the Chip contract returns once no
-        // core runs, which DEBUGSTATUS tells.
+        // core runs, which DEBUGSTATUS tells. esim models neither register
+        // (DEBUGSTATUS stays 0): there the request is all there is, and the
+        // runtime's cores, finished or failed, are idle already.
+        if self.simulated {
+            return Ok(());
+        }
         let deadline = Instant::now() + HALT_WAIT;
         for (row, col) in self.cores() {
             let core = self.core_at(row, col);
@@ -518,9 +589,15 @@ impl Chip for EsdkChip {
         self.window
     }
 
-    fn state_layout(&self, kind: u32, _dtype: Dtype) -> Option<Layout> {
+    fn state_layout(&self, kind: u32, dtype: Dtype) -> Option<Layout> {
         // On silicon every process is C, and a C state's size does not
         // depend on the message type; the C runtime ignores KIND_C_FLAG.
+        // A kind or dtype the image was built without has no state: the
+        // planner refuses the process (PlanError::NoStateSize).
+        let id = kind & !ecsp_device::c_runtime::C_KIND_FLAG;
+        if !self.carries.kind(id) || !self.carries.dtype(dtype) {
+            return None;
+        }
         ecsp_device::c_runtime::device_state_layout(kind)
     }
 }

@@ -140,6 +140,9 @@ pub enum ImageProblem {
         /// `e_type`.
         kind: u16,
     },
+    /// No `.ecsp_image` section saying which kinds and dtypes it carries:
+    /// not a device image of this ecsp.
+    NoCarries,
 }
 
 impl fmt::Display for ImageProblem {
@@ -163,6 +166,10 @@ impl fmt::Display for ImageProblem {
             ImageProblem::NotExecutable { kind } => write!(
                 f,
                 "is an ELF file of type {kind}, not an executable (ET_EXEC): link it into ecsp-device.elf"
+            ),
+            ImageProblem::NoCarries => f.write_str(
+                "has no .ecsp_image section naming the kinds it carries: it is not a device image of this ecsp \
+                 (build ecsp-device with an Epiphany compiler, see device/c/README.md)",
             ),
         }
     }

@@ -18,6 +18,7 @@
 //! ```
 
 use super::{EsdkError, ImageProblem};
+use ecsp_device::message::Dtype;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -55,6 +56,73 @@ pub fn check_header(bytes: &[u8]) -> Result<(), ImageProblem> {
         return Err(ImageProblem::NotExecutable { kind });
     }
     Ok(())
+}
+
+/// What a device image carries: the kinds and message dtypes its C runtime
+/// was built with (`ECSP_DEVICE_KINDS`, `ECSP_DEVICE_DTYPES` of
+/// `device/build.rs`), as the two words of its `.ecsp_image` section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Carries {
+    /// Bit `k` set: the image runs processes of kind id `k`.
+    pub kinds: u32,
+    /// Bit `d` set: the image runs processes on channels of dtype code `d`.
+    pub dtypes: u32,
+}
+
+impl Carries {
+    /// Whether the image runs processes of kind id `kind`.
+    pub fn kind(&self, kind: u32) -> bool {
+        kind < 32 && self.kinds & (1 << kind) != 0
+    }
+
+    /// Whether the image runs processes on channels of `dtype`.
+    pub fn dtype(&self, dtype: Dtype) -> bool {
+        let code = dtype as u32;
+        code < 32 && self.dtypes & (1 << code) != 0
+    }
+}
+
+/// Name of the section in which a device image says what it carries.
+const CARRIES_SECTION: &[u8] = b".ecsp_image";
+
+/// Reads what the ELF image `elf` (whose header [`check_header`] accepted)
+/// carries, from its section headers.
+pub fn carries(elf: &[u8]) -> Result<Carries, ImageProblem> {
+    let word = |at: usize| -> Option<u32> { Some(u32::from_le_bytes(elf.get(at..at + 4)?.try_into().ok()?)) };
+    let half =
+        |at: usize| -> Option<usize> { Some(u16::from_le_bytes(elf.get(at..at + 2)?.try_into().ok()?) as usize) };
+    let find = || -> Option<Carries> {
+        let (table, entry, count, names) = (word(32)? as usize, half(46)?, half(48)?, half(50)?);
+        let header = |i: usize| table.checked_add(i.checked_mul(entry)?);
+        let names_at = word(header(names)? + 16)? as usize;
+        (0..count).find_map(|i| {
+            let at = header(i)?;
+            let name = names_at.checked_add(word(at)? as usize)?;
+            let name = elf.get(name..name + CARRIES_SECTION.len() + 1)?;
+            if &name[..CARRIES_SECTION.len()] != CARRIES_SECTION || name[CARRIES_SECTION.len()] != 0 {
+                return None;
+            }
+            let (offset, size) = (word(at + 16)? as usize, word(at + 20)?);
+            (size >= 8).then_some(())?;
+            Some(Carries {
+                kinds: word(offset)?,
+                dtypes: word(offset + 4)?,
+            })
+        })
+    };
+    find().ok_or(ImageProblem::NoCarries)
+}
+
+/// Reads the device image at `path`: checks the loader takes it and says
+/// what it carries.
+pub fn read_file(path: &Path) -> Result<Carries, EsdkError> {
+    let bad = |problem| EsdkError::BadImage {
+        path: path.to_path_buf(),
+        problem,
+    };
+    let elf = std::fs::read(path).map_err(|e| bad(ImageProblem::Unreadable(e.to_string())))?;
+    check_header(&elf).map_err(bad)?;
+    carries(&elf).map_err(bad)
 }
 
 /// Checks the file at `path` is a device image the loader takes.
@@ -148,6 +216,57 @@ mod tests {
         );
         assert!(e.to_string().contains("missing.elf") && e.to_string().contains("cannot be read"));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// An ELF32 Epiphany executable whose only sections are `name` holding
+    /// `words`, and the section names.
+    fn image_with_section(name: &[u8], words: &[u32]) -> Vec<u8> {
+        let mut elf = header(1, 1, 2, 0x1223);
+        let data: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        let names = [b"\0".as_slice(), name, b"\0.shstrtab\0"].concat();
+        let data_at = elf.len();
+        let names_at = data_at + data.len();
+        let table = names_at + names.len();
+        elf.extend_from_slice(&data);
+        elf.extend_from_slice(&names);
+        let section = |name: u32, offset: usize, size: usize| {
+            let mut h = [0u8; 40];
+            h[0..4].copy_from_slice(&name.to_le_bytes());
+            h[16..20].copy_from_slice(&(offset as u32).to_le_bytes());
+            h[20..24].copy_from_slice(&(size as u32).to_le_bytes());
+            h
+        };
+        elf.extend_from_slice(&section(0, 0, 0));
+        elf.extend_from_slice(&section(1, data_at, data.len()));
+        elf.extend_from_slice(&section(name.len() as u32 + 2, names_at, names.len()));
+        elf[32..36].copy_from_slice(&(table as u32).to_le_bytes());
+        elf[46..48].copy_from_slice(&40u16.to_le_bytes());
+        elf[48..50].copy_from_slice(&3u16.to_le_bytes());
+        elf[50..52].copy_from_slice(&2u16.to_le_bytes());
+        elf
+    }
+
+    #[test]
+    fn an_image_says_which_kinds_and_dtypes_it_carries() {
+        let elf = image_with_section(b".ecsp_image", &[0b1001, 1 << Dtype::U32 as u32]);
+        assert_eq!(check_header(&elf), Ok(()));
+        let carries = carries(&elf).unwrap();
+        assert!(carries.kind(0) && carries.kind(3) && !carries.kind(1) && !carries.kind(40));
+        assert!(carries.dtype(Dtype::U32) && !carries.dtype(Dtype::F64));
+        // Another section of a similar name, or too short a section: not ours.
+        assert_eq!(
+            super::carries(&image_with_section(b".ecsp_imagery", &[1, 2])),
+            Err(ImageProblem::NoCarries)
+        );
+        assert_eq!(
+            super::carries(&image_with_section(b".ecsp_image", &[1])),
+            Err(ImageProblem::NoCarries)
+        );
+        // Section headers past the end of the file.
+        let mut cut = elf.clone();
+        cut.truncate(elf.len() - 50);
+        assert_eq!(super::carries(&cut), Err(ImageProblem::NoCarries));
+        assert!(ImageProblem::NoCarries.to_string().contains(".ecsp_image"));
     }
 
     #[test]
