@@ -1087,14 +1087,15 @@ static ecsp_value elem_at(const uint8_t *buf, uint32_t k, uint32_t esize)
 {
     ecsp_value v;
     v.u64 = 0;
-    for (uint32_t b = 0; b < esize; b++)
+    /* esize is a dtype's size, at most 8: bounded so the compiler sees it */
+    for (uint32_t b = 0; b < esize && b < (uint32_t)sizeof v; b++)
         ((uint8_t *)&v)[b] = buf[k * esize + b];
     return v;
 }
 
 static void set_elem(uint8_t *buf, uint32_t k, uint32_t esize, ecsp_value v)
 {
-    for (uint32_t b = 0; b < esize; b++)
+    for (uint32_t b = 0; b < esize && b < (uint32_t)sizeof v; b++)
         buf[k * esize + b] = ((const uint8_t *)&v)[b];
 }
 
