@@ -22,6 +22,11 @@ use std::time::Duration;
 /// One chip per process at a time (e-hal's rule): the tests take turns.
 static TURN: Mutex<()> = Mutex::new(());
 
+/// Whether e-hal drives the eSDK's simulator (`EHAL_TARGET=esim`).
+fn on_esim() -> bool {
+    std::env::var_os("EHAL_TARGET").is_some_and(|t| t == "esim" || t == "sim")
+}
+
 /// The board, the device image and this test's turn, or `None` (said on
 /// stderr) when there is nothing to run on.
 fn setup(test: &str) -> Option<(Board, PathBuf, MutexGuard<'static, ()>)> {
@@ -85,7 +90,10 @@ fn a_second_chip_in_one_process_is_refused() {
         EsdkError::AlreadyOpen
     );
     drop(first);
-    EsdkChip::open(board, image).unwrap();
+    // On esim, e_finalize stops the simulator: one e-hal session per run.
+    if !on_esim() {
+        EsdkChip::open(board, image).unwrap();
+    }
 }
 
 #[test]
@@ -93,18 +101,51 @@ fn commstime_and_the_demo_agree_with_the_simulator() {
     let Some((board, image, _turn)) = setup("commstime_and_the_demo_agree_with_the_simulator") else {
         return;
     };
-    let timeout = Duration::from_secs(60);
+    // esim runs some 20 million instructions a second on a host CPU, a
+    // thousandth of the chip: fewer loops, more time.
+    let (iterations, timeout) = if on_esim() {
+        (200, Duration::from_secs(600))
+    } else {
+        (10_000, Duration::from_secs(60))
+    };
     let sim = SimChip::new(board.clone()).unwrap();
     let chip = EsdkChip::open(board, image).unwrap();
     for chip in [&sim as &dyn Chip, &chip] {
         // Both check their own results: commstime the consumer's sum, the
         // demo the primes against the host's sieve.
-        let result = ecsp_host::commstime::commstime(chip, Placement::Spread, 10_000, timeout)
+        let result = ecsp_host::commstime::commstime(chip, Placement::Spread, iterations, timeout)
             .unwrap_or_else(|e| panic!("commstime on {}: {e}", chip.backend()));
-        assert_eq!(result.iterations, 10_000);
+        assert_eq!(result.iterations, iterations);
         let mut out = Vec::new();
         ecsp_host::demo::run_demo(chip, 2000, timeout, &mut out)
             .unwrap_or_else(|e| panic!("demo on {}: {e}", chip.backend()));
         assert!(String::from_utf8_lossy(&out).contains("they agree"));
     }
+}
+
+#[test]
+fn a_kind_the_device_image_lacks_is_refused_before_anything_runs() {
+    use ecsp_device::message::{Dtype, MsgType};
+    let Some((board, image, _turn)) = setup("a_kind_the_device_image_lacks_is_refused_before_anything_runs") else {
+        return;
+    };
+    let chip = EsdkChip::open(board.clone(), image).unwrap();
+    let (ramp, _) = ecsp_device::process::kind_by_name("ramp").expect("a built-in kind");
+    if chip.carries().kind(ramp) {
+        eprintln!("skipped: this device image carries ramp (built with ECSP_DEVICE_KINDS naming it)");
+        return;
+    }
+    let mut net = ecsp_host::network::Network::new();
+    let rows = net.channel("rows", MsgType::vector(Dtype::F32, 4), 1).unwrap();
+    net.process("source", "ramp", &[], &[rows], &[("count", 2)]).unwrap();
+    net.process("sink", "consume", &[rows], &[], &[("count", -1)]).unwrap();
+    let e = ecsp_host::plan::plan(&net, &board, Placement::Spread, &|kind, dtype| {
+        chip.state_layout(kind, dtype)
+    })
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("`source`") && e.contains("`ramp`") && e.contains("ECSP_DEVICE_KINDS"),
+        "{e}"
+    );
 }
