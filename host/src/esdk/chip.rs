@@ -1,13 +1,11 @@
 //! [`EsdkChip`]: the [`Chip`] trait over the eSDK's e-hal and e-loader
 //! (feature `esdk`).
 //!
-//! **Untested.** This file type-checks against the bindings `epiphany-sys`
-//! generates from the eSDK 2016.11 headers, but it has never been linked
-//! against e-hal nor run, on a Parallella or on e-hal's esim target. Its
-//! call sequence was smoke-tested once against a memory-only stand-in for
-//! e-hal written for that purpose and not part of ecsp (open, reset and
-//! load, SYNC, polls, halt, then close, free and finalize in that order;
-//! the error paths of `open`); no core ran.
+//! Run against e-hal 2016.11 on its esim target (`EHAL_TARGET=esim`, the
+//! eSDK's Parallella-16 simulator), not yet on a board. esim's e-hal maps
+//! nothing for `e_alloc`, so there the DRAM window is a shared region from
+//! `e_shm_alloc` (the board's DRAM window, as this chip reports it, is that
+//! region); and esim models no DEBUGCMD, so `halt` only asks.
 //!
 //! e-hal keeps one platform per process (its `e_init` fills a global), so
 //! one `EsdkChip` at a time may be open ([`EsdkError::AlreadyOpen`]). Its
