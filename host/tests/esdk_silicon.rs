@@ -149,3 +149,41 @@ fn a_kind_the_device_image_lacks_is_refused_before_anything_runs() {
         "{e}"
     );
 }
+
+#[test]
+fn host_channels_carry_values_to_the_cores_and_back() {
+    use ecsp_device::message::Dtype;
+    use ecsp_host::network::Network;
+    use ecsp_host::serve::{serve, Feed};
+    use ecsp_host::session::Session;
+    use std::sync::Arc;
+    let Some((board, image, _turn)) = setup("host_channels_carry_values_to_the_cores_and_back") else {
+        return;
+    };
+    let chip: Arc<dyn Chip> = Arc::new(EsdkChip::open(board, image).unwrap());
+    // host -> succ -> succ -> host, rendezvous in the middle.
+    let mut net = Network::new();
+    let input = net.channel("in", Dtype::I32, 4).unwrap();
+    let mid = net.channel("mid", Dtype::I32, 0).unwrap();
+    let output = net.channel("out", Dtype::I32, 4).unwrap();
+    net.process("s1", "succ", &[input], &[mid], &[]).unwrap();
+    net.process("s2", "succ", &[mid], &[output], &[]).unwrap();
+    let plan = ecsp_host::plan::plan(&net, chip.board(), Placement::Spread, &|k, d| chip.state_layout(k, d)).unwrap();
+    let session = Session::start(chip.clone(), Arc::new(net), Arc::new(plan)).unwrap();
+    let feeds = vec![Feed {
+        channel: input,
+        messages: (0..100i32).map(|v| v.to_le_bytes().to_vec()).collect(),
+    }];
+    let mut got = Vec::new();
+    serve(
+        session,
+        feeds,
+        &mut |c, bytes| {
+            assert_eq!(c, output);
+            got.push(i32::from_le_bytes(bytes.try_into().unwrap()));
+        },
+        Duration::from_secs(300),
+    )
+    .unwrap();
+    assert_eq!(got, (2..102).collect::<Vec<i32>>());
+}

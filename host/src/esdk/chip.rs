@@ -116,6 +116,19 @@ impl Drop for Window {
     }
 }
 
+impl Window {
+    /// Where the cores see the window's first byte. e-hal describes a
+    /// shared region by its table's base (`ephy_base`) and the region's
+    /// offset in it (`page_offset`); a plain window starts at `ephy_base`.
+    fn epiphany_base(&self) -> u64 {
+        if self.shared {
+            self.mem.ephy_base as u64 + self.mem.page_offset as u64
+        } else {
+            self.mem.ephy_base as u64
+        }
+    }
+}
+
 /// The name of the shared DRAM region ecsp's host channels use on esim.
 const ESIM_WINDOW_NAME: &std::ffi::CStr = c"ecsp";
 /// Its size: the shared-region heap of e-hal is 16 MiB less its table.
@@ -297,15 +310,15 @@ impl EsdkChip {
             let window = open_shared_window()?;
             // The board's DRAM window, as planner and address translation
             // see it, is that region.
-            board.dram.epiphany_base = window.mem.ephy_base as u32;
-            board.dram.host_base = window.mem.phy_base as u32;
+            board.dram.epiphany_base = window.epiphany_base() as u32;
+            board.dram.host_base = (window.mem.phy_base as u64 + window.mem.page_offset as u64) as u32;
             board.dram.size = ESIM_WINDOW_SIZE;
             window
         } else {
             open_dram_window(&board)?
         };
         // e-hal's `off_t` is 32 bits on the board: the low 32 bits are the address.
-        let platform_base = window.mem.ephy_base as u32;
+        let platform_base = window.epiphany_base() as u32;
         if platform_base != board.dram.epiphany_base {
             return Err(EsdkError::DramMismatch {
                 board: board.name.clone(),
