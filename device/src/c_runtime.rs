@@ -101,6 +101,14 @@ extern "C-unwind" {
 extern "C" {
     fn ecsp_c_layout(count: *mut u32) -> *const CLayoutEntry;
     fn ecsp_sqrt(x: f64) -> f64;
+    fn ecsp_sqrtf(x: f32) -> f32;
+}
+
+/// The C runtime's single-precision square root (`ecsp_sqrtf`, as
+/// [`c_sqrt`] without double precision), for tests that compare it with Rust's.
+pub fn c_sqrtf(x: f32) -> f32 {
+    // SAFETY: a pure function of its argument.
+    unsafe { ecsp_sqrtf(x) }
 }
 
 /// The C runtime's square root (`ecsp_sqrt`: digit by digit in integer
@@ -525,13 +533,18 @@ mod tests {
             let square = (i * i) as f64;
             assert_eq!(c_sqrt(square), i as f64);
             let f = f32::from_bits(state as u32 & 0x7FFF_FFFF);
-            let (want, got) = (libm::sqrtf(f), c_sqrt(f as f64) as f32);
+            let (want, got) = (libm::sqrtf(f), c_sqrtf(f));
             assert!(
                 want.to_bits() == got.to_bits() || (want.is_nan() && got.is_nan()),
                 "sqrtf({f:e})"
             );
+            let square = (i % 4096) as f32 * (i % 4096) as f32;
+            assert_eq!(c_sqrtf(square), (i % 4096) as f32);
         }
-        assert!(c_sqrt(-1.0).is_nan());
+        assert!(c_sqrt(-1.0).is_nan() && c_sqrtf(-1.0).is_nan() && c_sqrtf(f32::NAN).is_nan());
+        assert_eq!(c_sqrtf(-0.0).to_bits(), (-0.0f32).to_bits());
+        assert_eq!(c_sqrtf(f32::INFINITY), f32::INFINITY);
+        assert_eq!(c_sqrtf(f32::from_bits(1)), libm::sqrtf(f32::from_bits(1)));
         assert_eq!(c_sqrt(0.0), 0.0);
         assert_eq!(c_sqrt(f64::INFINITY), f64::INFINITY);
     }

@@ -31,6 +31,24 @@ pub enum Dtype {
 }
 
 impl Dtype {
+    /// The word a real parameter travels in to a process computing with
+    /// this type: `v` converted as Rust's `as` converts an `f64` (rounding
+    /// toward zero and saturating for integers, NaN to 0; rounding to
+    /// nearest for `f32`), its little-endian bytes in the word's low bytes,
+    /// the rest zero. Converted on the host, so a device image needs no
+    /// double-precision arithmetic for kernels over other types
+    /// (PROTOCOL.md, "Parameters").
+    pub fn real_param_bits(self, v: f64) -> u64 {
+        match self {
+            Dtype::I32 => u64::from(v as i32 as u32),
+            Dtype::U32 => u64::from(v as u32),
+            Dtype::U8 => u64::from(v as u8),
+            Dtype::I64 => v as i64 as u64,
+            Dtype::F32 => u64::from((v as f32).to_bits()),
+            Dtype::F64 => v.to_bits(),
+        }
+    }
+
     /// Every scalar type, in wire-code order.
     pub const ALL: [Dtype; 6] = [Dtype::I32, Dtype::U32, Dtype::F32, Dtype::I64, Dtype::F64, Dtype::U8];
 
@@ -195,6 +213,10 @@ pub trait Scalar: Message + PartialEq + PartialOrd {
     /// Zero.
     fn zero() -> Self {
         Self::from_i64(0)
+    }
+    /// Decodes a real parameter's word (see [`Dtype::real_param_bits`]).
+    fn from_param_bits(bits: u64) -> Self {
+        bytemuck::pod_read_unaligned(&bits.to_le_bytes()[..core::mem::size_of::<Self>()])
     }
 }
 

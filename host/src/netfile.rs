@@ -428,7 +428,9 @@ inputs = ["sums"]
         );
         let scale = &net.processes()[1];
         assert_eq!(scale.params[0], 4, "scale is map's fifth function");
-        assert_eq!(f64::from_bits(scale.params[1] as u64), 0.25);
+        // Real parameters travel in the process's type, here f32.
+        assert_eq!(f32::from_bits(scale.params[1] as u32), 0.25);
+        assert_eq!(scale.params[1] >> 32, 0);
         assert_eq!(net.processes()[2].params[0], 0);
 
         for (bad, needle) in [

@@ -489,6 +489,12 @@ impl Network {
             .msg
             .dtype;
         self.check_shapes(name, spec, inputs, outputs)?;
+        // Real parameters travel converted to the type the process computes in.
+        for (value, param) in values.iter_mut().zip(spec.params) {
+            if spec.float_params.contains(param) {
+                *value = dtype.real_param_bits(f64::from_bits(*value as u64)) as i64;
+            }
+        }
         let id = ProcId(self.processes.len());
         // Attach ends only once every check passed, so a failed call changes nothing.
         let mut claims = Vec::new();

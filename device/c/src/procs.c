@@ -1099,34 +1099,6 @@ static void set_elem(uint8_t *buf, uint32_t k, uint32_t esize, ecsp_value v)
         buf[k * esize + b] = ((const uint8_t *)&v)[b];
 }
 
-/* Rust's `f64 as T`: saturating, NaN to 0. */
-static ecsp_value from_f64(uint32_t dtype, double d)
-{
-    ecsp_value v;
-    v.u64 = 0;
-    switch (dtype) {
-    case ECSP_DTYPE_I32:
-        v.i32 = d != d ? 0 : d >= 2147483647.0 ? INT32_MAX : d <= -2147483648.0 ? INT32_MIN : (int32_t)d;
-        break;
-    case ECSP_DTYPE_U32:
-        v.u32 = d != d || d <= 0.0 ? 0u : d >= 4294967295.0 ? UINT32_MAX : (uint32_t)d;
-        break;
-    case ECSP_DTYPE_U8:
-        v.u8 = d != d || d <= 0.0 ? 0u : d >= 255.0 ? 255u : (uint8_t)d;
-        break;
-    case ECSP_DTYPE_F32:
-        v.f32 = (float)d;
-        break;
-    case ECSP_DTYPE_F64:
-        v.f64 = d;
-        break;
-    default:
-        v.i64 = float_to_i64(d);
-        break;
-    }
-    return v;
-}
-
 /* a < b in the dtype's order (false for NaNs). */
 static int less(uint32_t dtype, ecsp_value a, ecsp_value b)
 {
@@ -1140,7 +1112,9 @@ static int less(uint32_t dtype, ecsp_value a, ecsp_value b)
     case ECSP_DTYPE_F32:
         return a.f32 < b.f32;
     case ECSP_DTYPE_F64:
-        return a.f64 < b.f64;
+        if (WITH_F64)
+            return a.f64 < b.f64;
+        return 0; /* not carried, refused at boot */
     default:
         return a.i64 < b.i64;
     }
@@ -1159,6 +1133,8 @@ static ecsp_value binop(uint32_t dtype, int op, ecsp_value a, ecsp_value b)
         r.f32 = op == OP_ADD ? a.f32 + b.f32 : op == OP_SUB ? a.f32 - b.f32 : op == OP_MUL ? a.f32 * b.f32 : a.f32 / b.f32;
         return r;
     case ECSP_DTYPE_F64:
+        if (!WITH_F64)
+            return r; /* not carried, refused at boot */
         r.f64 = op == OP_ADD ? a.f64 + b.f64 : op == OP_SUB ? a.f64 - b.f64 : op == OP_MUL ? a.f64 * b.f64 : a.f64 / b.f64;
         return r;
     case ECSP_DTYPE_U8:
@@ -1256,6 +1232,61 @@ double ecsp_sqrt(double x)
     return v.d;
 }
 
+/* The correctly rounded square root of a float, as ecsp_sqrt does it for a
+ * double, without double precision (an image without f64 carries none). */
+float ecsp_sqrtf(float x)
+{
+    union {
+        float f;
+        uint32_t u;
+    } v;
+    v.f = x;
+    if (x != x)
+        return x; /* NaN */
+    if (x < 0.0f) {
+        v.u = 0x7FC00000u; /* NaN */
+        return v.f;
+    }
+    if (x == 0.0f || v.u == 0x7F800000u)
+        return x; /* +-0 and +inf */
+    int e = (int)((v.u >> 23) & 0xFFu);
+    uint32_t m = v.u & 0x7FFFFFu;
+    if (e == 0) { /* subnormal: normalise */
+        e = 1;
+        while (!(m & 0x800000u)) {
+            m <<= 1;
+            e--;
+        }
+    } else {
+        m |= 0x800000u;
+    }
+    e -= 127; /* x = m * 2^(e - 23) */
+    if (e & 1) {
+        m <<= 1;
+        e -= 1;
+    }
+    /* q = floor(sqrt(m * 2^25)), 25 bits, two radicand bits per step. */
+    uint64_t radicand = (uint64_t)m << 25, q = 0, r = 0;
+    for (int i = 24; i >= 0; i--) {
+        r = (r << 2) | ((radicand >> (2 * i)) & 3u);
+        uint64_t t = (q << 2) | 1u;
+        q <<= 1;
+        if (r >= t) {
+            r -= t;
+            q |= 1u;
+        }
+    }
+    uint32_t mant = (uint32_t)(q >> 1);
+    if ((q & 1u) && (r != 0 || (mant & 1u))) /* round to nearest, ties to even */
+        mant++;
+    if (mant == (1u << 24)) {
+        mant >>= 1;
+        e += 2;
+    }
+    v.u = ((uint32_t)(e / 2 + 127) << 23) | (mant & 0x7FFFFFu);
+    return v.f;
+}
+
 /* The integer square root's floor, by Newton iteration on u64 (message.rs). */
 static uint64_t isqrt(uint64_t n)
 {
@@ -1280,7 +1311,7 @@ static ecsp_value apply(uint32_t dtype, int f, ecsp_value x, ecsp_value a, ecsp_
             x.f32 = -x.f32;
             return x;
         }
-        if (dtype == ECSP_DTYPE_F64) {
+        if (WITH_F64 && dtype == ECSP_DTYPE_F64) {
             x.f64 = -x.f64;
             return x;
         }
@@ -1289,11 +1320,10 @@ static ecsp_value apply(uint32_t dtype, int f, ecsp_value x, ecsp_value a, ecsp_
         return less(dtype, x, zero) ? apply(dtype, FN_NEGATE, x, a, b) : x;
     case FN_SQRT:
         if (dtype == ECSP_DTYPE_F32) {
-            /* double rounding is innocuous here: 53 >= 2 * 24 + 2 */
-            x.f32 = (float)ecsp_sqrt((double)x.f32);
+            x.f32 = ecsp_sqrtf(x.f32);
             return x;
         }
-        if (dtype == ECSP_DTYPE_F64) {
+        if (WITH_F64 && dtype == ECSP_DTYPE_F64) {
             x.f64 = ecsp_sqrt(x.f64);
             return x;
         }
@@ -1317,15 +1347,14 @@ static int choice(const ecsp_proc *p, uint32_t index, int count)
     return p->param[index] >= 0 && p->param[index] < count ? (int)p->param[index] : -1;
 }
 
-/* A real parameter: the host stores the bits of an f64. */
+/* A real parameter: the host stores it converted to the process's dtype,
+ * in the low bytes of the word (PROTOCOL.md, "Parameters"), so kernels over
+ * other dtypes need no double precision. Both targets are little-endian. */
 static ecsp_value real(const ecsp_proc *p, uint32_t index)
 {
-    union {
-        int64_t i;
-        double d;
-    } bits;
-    bits.i = p->param[index];
-    return from_f64(p->dtype, bits.d);
+    ecsp_value v;
+    v.u64 = (uint64_t)p->param[index];
+    return v;
 }
 
 /* map: `fn` (param 0) with constants a (param 1) and b (param 2) on every

@@ -37,9 +37,9 @@ fn choice(p: &Proc<impl Mesh>, index: usize, names: &[&str]) -> Result<usize, Pr
     }
 }
 
-/// A real parameter (the host stores the bits of an `f64`).
+/// A real parameter (the host stores it converted to `T`).
 fn real<T: Scalar>(p: &Proc<impl Mesh>, index: usize) -> T {
-    T::from_f64(f64::from_bits(p.param(index) as u64))
+    T::from_param_bits(p.param(index) as u64)
 }
 
 /// Copies its input to its output, scalars or vectors, until the input ends.

@@ -144,6 +144,7 @@ int ecsp_c_step(const ecsp_hal *h, void *state, ecsp_outcome *out);
 
 /* The correctly rounded square root (no libm on silicon). */
 double ecsp_sqrt(double x);
+float ecsp_sqrtf(float x);
 
 /* ---- the executor (executor.c; PROTOCOL.md section 5) ---- */
 
