@@ -11,12 +11,12 @@
 //!    such a compiler this step is skipped and says so in a build warning
 //!    only when it was asked for by name.
 //!
-//!    Every kind does not fit one core's 16 KiB runtime reserve (the numeric
-//!    kernels cost 6 to 10 KiB each in Epiphany code), so the image carries
+//!    Not every kind fits the 16 KiB runtime reserve of a core (the numeric
+//!    kernels cost 2.5 to 3.5 KiB each in Epiphany code), so the image carries
 //!    the kinds named in `ECSP_DEVICE_KINDS` (comma-separated kind names, or
 //!    `all`; default [`DEFAULT_KINDS`]) and the message dtypes named in
 //!    `ECSP_DEVICE_DTYPES` (default [`DEFAULT_DTYPES`]: all but f64, whose
-//!    software floating point costs 3 KiB). Names are checked against the
+//!    software floating point costs 5 KiB and more). Names are checked against the
 //!    `ECSP_KIND_*` and `ECSP_DTYPE_*` ids of `c/include/ecsp/protocol.h`.
 //!
 //! Without the feature it does nothing, and the crate needs no C compiler.

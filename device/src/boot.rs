@@ -27,7 +27,7 @@ use core::mem::{align_of, size_of};
 /// End of the region kept for the vector table, loader config and the runtime itself.
 ///
 /// Two of the four SRAM banks: the C runtime on silicon measures about
-/// 8.8 KiB of Epiphany code with one kind and 15 KiB with the default image's
+/// 8.8 KiB of Epiphany code with one kind and 13 KiB with the default image's
 /// kinds (`device/c/README.md`), and code and data in different banks let
 /// instruction fetch and data accesses go on together. The simulator keeps
 /// the same reserve, so a network that fits there fits on the chip.
