@@ -87,7 +87,7 @@ def test_python_m_ecsp_bench_host_channel_sets_python_beside_rust():
         )
         rows = json.loads(out.stdout)["results"]
         assert [(r["direction"], r["msg_bytes"], r["capacity"]) for r in rows] == [
-            ("host_to_device", 4, 16), ("device_to_host", 4, 16), ("host_to_device", 4096, 4), ("device_to_host", 4096, 4)
+            ("host_to_device", 4, 16), ("device_to_host", 4, 16), ("host_to_device", 4096, 2), ("device_to_host", 4096, 2)
         ]
         for r in rows:
             assert len(r["rust_runs"]) == len(r["python_runs"]) == 2
