@@ -2,7 +2,8 @@
 
 Processes share nothing and talk over channels. Python processes run on
 ecsp's own user-space scheduler; device processes (built-in kinds, see
-:func:`kinds`) run on the cores of a simulated (or real) Epiphany chip.
+:func:`kinds`) run on the cores of a simulated (or real) Epiphany chip:
+``ecsp.Chip(backend="esdk")`` on a Parallella, see :func:`backends`.
 
 Example::
 
@@ -23,7 +24,7 @@ Example::
     # [None, 4950]
 """
 
-from ._api import Chip, DeviceProcess, DeviceResult, Parallel, Process, Sequence, device, kinds, process
+from ._api import Chip, DeviceProcess, DeviceResult, Parallel, Process, Sequence, backends, device, kinds, process
 from ._core import Alt, Channel, Reader, Skip, Timeout, Writer, close, poison
 from .dtypes import Bytes
 from .exceptions import (
@@ -57,6 +58,7 @@ __all__ = [
     "Timeout",
     "TimeoutError",
     "Writer",
+    "backends",
     "close",
     "device",
     "kinds",

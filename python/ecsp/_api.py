@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import random
 import time
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ __all__ = [
     "Parallel",
     "Process",
     "Sequence",
+    "backends",
     "device",
     "kinds",
     "process",
@@ -177,6 +179,15 @@ def device(
     return DeviceProcess(kind, tuple(ends), core, name, dict(params))
 
 
+def backends() -> List[str]:
+    """The backends this build of ``ecsp`` can open a :class:`Chip` on:
+    ``["sim"]``, or ``["sim", "esdk"]`` when it was built with the eSDK
+    (``pip install ./python --config-settings=build-args="--features esdk"``).
+    Whether an esdk chip then opens depends on the machine: a Parallella's
+    ``/dev/epiphany/mesh0``, or esim with ``EHAL_TARGET=esim``."""
+    return ["sim", "esdk"] if _ext().ESDK else ["sim"]
+
+
 # -- the chip --------------------------------------------------------------------
 
 _chips: List["Chip"] = []
@@ -191,11 +202,16 @@ class Chip:
     Args:
         board: a built-in board ("parallella-16", "parallella-64") or the
             path of a board file in the eSDK's HDF format.
-        backend: "sim" (the simulator); "esdk" (a real Parallella) needs a
-            build with the eSDK.
+        backend: "sim" (the simulator, the default) or "esdk": the real
+            Epiphany of a Parallella through the Epiphany SDK's e-hal (also
+            its simulator esim, with ``EHAL_TARGET=esim``). "esdk" needs an
+            ``ecsp`` built with it (see :func:`backends`):
+            ``pip install ./python --config-settings=build-args="--features esdk"``
+            with the eSDK at hand. One esdk chip at a time per process.
         mode: "threaded" (the default) runs as fast as the host allows;
             "deterministic" runs the chip and the Python processes in an
-            order drawn from ``seed``, so a program replays exactly.
+            order drawn from ``seed``, so a program replays exactly (the
+            simulator only: silicon runs as it runs).
         seed: the seed of a deterministic run (implies
             ``mode="deterministic"``); without one a fresh seed is drawn
             and kept in ``chip.seed``.
@@ -204,6 +220,8 @@ class Chip:
             "auto" (the default, as ``ecsp run``: the mapper keeps channels
             short on the mesh and spreads processes evenly), "spread" (one
             per core in mesh order) or "packed" (all on the first core).
+        device_image: with ``backend="esdk"``, the device image to load (an
+            ``ecsp-device.elf``); default: the one ``ecsp`` was built with.
     """
 
     def __init__(
@@ -214,13 +232,42 @@ class Chip:
         seed: Optional[int] = None,
         threads: Optional[int] = None,
         placement: str = "auto",
+        device_image: Optional[Union[str, "os.PathLike[str]"]] = None,
     ) -> None:
-        if backend == "esdk":
-            raise Error(
-                "backend 'esdk' (a real Parallella) is not in this build of ecsp: use backend='sim', the simulator"
-            )
-        if backend != "sim":
+        if backend not in ("sim", "esdk"):
             raise Error(f"unknown backend {backend!r}: 'sim' (the simulator) or 'esdk' (a real Parallella)")
+        if placement not in ("auto", "spread", "packed"):
+            raise Error(f"unknown placement {placement!r}: 'auto', 'spread' or 'packed'")
+        self.backend: str = backend
+        self.placement = placement
+        if backend == "esdk":
+            # Silicon runs as it runs: the simulator's schedule options mean
+            # nothing there, so they are refused rather than ignored.
+            if mode not in (None, "threaded"):
+                raise Error(
+                    f"mode={mode!r} applies to backend='sim' only: a real chip (backend='esdk') runs as it runs; "
+                    "drop mode, or use backend='sim' to replay a run"
+                )
+            if seed is not None:
+                raise Error(
+                    "seed applies to backend='sim' only (a deterministic simulated run): drop seed with backend='esdk'"
+                )
+            if threads is not None:
+                raise Error("threads applies to backend='sim' only (host threads of simulated cores): drop threads")
+            if not _ext().ESDK:
+                raise Error(
+                    "backend 'esdk' (a real Parallella, or the eSDK's esim) is not in this build of ecsp: reinstall it "
+                    "with the eSDK at hand (EPIPHANY_HOME) and an Epiphany C compiler (ECSP_EPIPHANY_CC): "
+                    "pip install ./python --config-settings=build-args=\"--features esdk\"; "
+                    "or use backend='sim', the simulator"
+                )
+            self.mode: str = "threaded"
+            self.seed: Optional[int] = None
+            self._rng: Optional[random.Random] = None
+            self._chip = _ext().Chip.esdk(board, None if device_image is None else os.fspath(device_image))
+            return
+        if device_image is not None:
+            raise Error("device_image applies to backend='esdk' only: the simulator runs the Rust device runtime")
         if mode is None:
             mode = "deterministic" if seed is not None else "threaded"
         if mode not in ("threaded", "deterministic"):
@@ -233,32 +280,32 @@ class Chip:
             raise Error(f"seed must be an int in 0..2**64, got {seed!r}")
         if threads is not None and (not isinstance(threads, int) or threads < 1):
             raise Error(f"threads must be an int >= 1, got {threads!r}")
-        if placement not in ("auto", "spread", "packed"):
-            raise Error(f"unknown placement {placement!r}: 'auto', 'spread' or 'packed'")
         if mode == "deterministic" and seed is None:
             seed = random.SystemRandom().getrandbits(63)
-        self.mode: str = mode
-        self.seed: Optional[int] = seed
-        self.placement = placement
+        self.mode = mode
+        self.seed = seed
         self._rng = random.Random(seed) if mode == "deterministic" else None
-        self._sim = _ext().SimulatedChip(board, mode, seed, threads)
+        self._chip = _ext().Chip.sim(board, mode, seed, threads)
 
     @property
     def board(self) -> str:
         """The board's name."""
-        return self._sim.board
+        return self._chip.board
 
     @property
     def shape(self) -> Tuple[int, int]:
         """(rows, cols) of cores."""
-        return self._sim.shape
+        return self._chip.shape
 
     @property
     def ticks_per_second(self) -> int:
-        """Ticks per second of a device process's clock (``DeviceResult.ticks``)."""
-        return self._sim.ticks_per_second
+        """Ticks per second of a device process's clock (``DeviceResult.ticks``):
+        nanoseconds on the simulator, the 600 MHz core clock on silicon."""
+        return self._chip.ticks_per_second
 
     def __repr__(self) -> str:
+        if self.backend == "esdk":
+            return f"Chip(board={self.board!r}, backend='esdk')"
         seed = f", seed={self.seed}" if self.seed is not None else ""
         return f"Chip(board={self.board!r}, mode={self.mode!r}{seed})"
 
@@ -383,12 +430,12 @@ class _DeviceNet:
         self.timeout = _DEVICE_TIMEOUT_DEFAULT
 
     def start(self, timeout: Optional[float]) -> None:
-        """Starts the network as a session: its cores run on the simulator's
-        threads while Python processes run here, and the Python processes on
+        """Starts the network as a session: its cores run (on the
+        simulator's threads, or on the chip) while Python processes run here, and the Python processes on
         its host channels use the session's host ends."""
         self.timeout = _DEVICE_TIMEOUT_DEFAULT if timeout is None else timeout
         self.started = time.monotonic()
-        self.session = _ext().DeviceSession(self.chip._sim, self.net, self.chip.placement)
+        self.session = _ext().DeviceSession(self.chip._chip, self.net, self.chip.placement)
         self.saved = [ch._state for ch in self.channels]
         for ch in self.channels:
             ch._state = _core._DEVICE

@@ -4,28 +4,36 @@ under ecsp's device processes. Not a public API: use ``ecsp``."""
 from typing import Any, List, Optional, Sequence, Tuple, Union, final
 
 __all__ = [
+    "Chip",
     "DeviceNetwork",
     "DeviceSession",
     "HostRx",
     "HostTx",
+    "ESDK",
     "MAX_MESSAGE_SIZE",
-    "SimulatedChip",
     "boards",
     "host_channel_bench",
     "kinds",
 ]
 
 MAX_MESSAGE_SIZE: int
+# True when built with the `esdk` feature (Chip.esdk can open a real chip).
+ESDK: bool
 
 @final
-class SimulatedChip:
-    def __new__(cls, board: str, mode: str, seed: Optional[int], threads: Optional[int]) -> "SimulatedChip": ...
+class Chip:
+    @staticmethod
+    def sim(board: str, mode: str, seed: Optional[int], threads: Optional[int]) -> "Chip": ...
+    @staticmethod
+    def esdk(board: str, device_image: Optional[str] = None) -> "Chip": ...
+    @property
+    def backend(self) -> str: ...
     @property
     def board(self) -> str: ...
     @property
     def shape(self) -> Tuple[int, int]: ...
     @property
-    def threads(self) -> int: ...
+    def threads(self) -> Optional[int]: ...
     @property
     def ticks_per_second(self) -> int: ...
 
@@ -65,7 +73,7 @@ class HostRx:
 
 @final
 class DeviceSession:
-    def __new__(cls, chip: SimulatedChip, net: DeviceNetwork, placement: str) -> "DeviceSession": ...
+    def __new__(cls, chip: Chip, net: DeviceNetwork, placement: str) -> "DeviceSession": ...
     def host_sender(self, chan: int) -> HostTx: ...
     def host_receiver(self, chan: int) -> HostRx: ...
     def wait_event(self, timeout: float) -> None: ...
@@ -76,5 +84,5 @@ class DeviceSession:
 def kinds() -> List[Tuple[str, str, Tuple[int, int], Tuple[int, int], List[str], bool]]: ...
 def boards() -> List[str]: ...
 def host_channel_bench(
-    chip: SimulatedChip, sizes: Sequence[int], messages: int, capacity: int, timeout: float
+    chip: Chip, sizes: Sequence[int], messages: int, capacity: int, timeout: float
 ) -> List[Tuple[str, int, int, int, float, float]]: ...

@@ -215,7 +215,7 @@ def host_channel_rust(chip: Chip, sizes: List[int], messages: int, capacity: int
     """``ecsp bench host-channel`` (Rust, ``bytes:N`` messages, one try per
     message) run by the extension module on ``chip``'s simulator."""
     keys = ("direction", "msg_bytes", "messages", "capacity", "bytes_per_second", "ns_per_message")
-    rows = _ext().host_channel_bench(chip._sim, sizes, messages, capacity, 600.0)
+    rows = _ext().host_channel_bench(chip._chip, sizes, messages, capacity, 600.0)
     return [dict(zip(keys, r)) for r in rows]
 
 

@@ -9,7 +9,8 @@ One loop is four rendezvous communications. Run as
 ``python examples/commstime.py [--iterations N] [--device] [--json]``:
 without ``--device`` the four processes are Python processes on ecsp's
 scheduler; with it they are the built-in device processes on the
-simulated chip, started from Python.
+simulated chip, started from Python (``--backend esdk``: on a real
+Parallella, or on esim, with an ``ecsp`` built with the eSDK).
 """
 
 from __future__ import annotations
@@ -67,10 +68,11 @@ def python_commstime(iterations: int, warmup: int = 1000) -> float:
     return results[3]
 
 
-def device_commstime(iterations: int, placement: str = "spread") -> dict:
-    """Commstime with the four processes on the simulated chip, started from Python."""
+def device_commstime(iterations: int, placement: str = "spread", backend: str = "sim") -> dict:
+    """Commstime with the four processes on the chip (simulated, or real
+    with ``backend="esdk"``), started from Python."""
     warmup = min(iterations // 10, 10_000)
-    with ecsp.Chip(placement=placement) as chip:
+    with ecsp.Chip(placement=placement, backend=backend) as chip:
         a, b, c, d = (ecsp.Channel(dtype="u32") for _ in range(4))
         results = ecsp.Parallel(
             ecsp.device("prefix", c.reader(), a.writer(), value=0),
@@ -84,7 +86,7 @@ def device_commstime(iterations: int, placement: str = "spread") -> dict:
         if consumer.aux != expected:
             raise RuntimeError(f"commstime's consumer summed {consumer.aux}, expected {expected}")
         ns = consumer.ticks * 1e9 / chip.ticks_per_second / (iterations * 4)
-        return {"placement": placement, "iterations": iterations, "ns_per_comm": ns}
+        return {"placement": placement, "iterations": iterations, "ns_per_comm": ns, "backend": backend}
 
 
 def main() -> None:
@@ -92,10 +94,11 @@ def main() -> None:
     ap.add_argument("--iterations", type=int, default=None)
     ap.add_argument("--device", action="store_true", help="run the four processes on the simulated chip")
     ap.add_argument("--placement", default="spread", choices=["spread", "packed"])
+    ap.add_argument("--backend", default="sim", choices=["sim", "esdk"], help="with --device: the simulator, or a Parallella (or esim)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     if args.device:
-        out = device_commstime(args.iterations or 1_000_000, args.placement)
+        out = device_commstime(args.iterations or 1_000_000, args.placement, args.backend)
         out["processes"] = "device"
     else:
         n = args.iterations or 200_000
@@ -103,7 +106,7 @@ def main() -> None:
     if args.json:
         print(json.dumps(out))
     else:
-        extra = f" ({out['placement']})" if args.device else ""
+        extra = f" ({out['placement']}, {out['backend']})" if args.device else ""
         print(f"commstime, {out['processes']} processes{extra}: {out['ns_per_comm']:.1f} ns per communication over {out['iterations']} loops")
 
 

@@ -12,6 +12,12 @@ share one any-to-one channel back to the host. The image is checked
 against numpy computing the same float32 iteration.
 
     python examples/mandelbrot.py [--width 128] [--height 48] [--iterations 64] [--board parallella-16]
+                                  [--backend sim|esdk] [--device-image ecsp-device.elf]
+
+``--backend esdk`` runs the workers on a real Parallella (or on esim),
+with an ``ecsp`` built with the eSDK and a device image that carries
+mandel (``ECSP_DEVICE_KINDS=mandel ECSP_DEVICE_DTYPES=f32``); the image
+is then also checked against the simulator's, row for row.
 """
 
 from __future__ import annotations
@@ -66,9 +72,19 @@ def reference(width: int, height: int, box: tuple, iterations: int) -> np.ndarra
     return n
 
 
-def mandelbrot(width: int, height: int, iterations: int, board: str = "parallella-16", box=(-2.2, 0.8, -1.2, 1.2)):
-    """(image, per-worker rows) computed by a farm over every core of ``board``."""
-    with ecsp.Chip(board) as chip:
+def mandelbrot(
+    width: int,
+    height: int,
+    iterations: int,
+    board: str = "parallella-16",
+    box=(-2.2, 0.8, -1.2, 1.2),
+    backend: str = "sim",
+    device_image=None,
+):
+    """(image, per-worker rows) computed by a farm over every core of
+    ``board``, simulated (``backend="sim"``) or real (``"esdk"``)."""
+    options = {"device_image": device_image} if backend == "esdk" else {}
+    with ecsp.Chip(board, backend=backend, **options) as chip:
         workers = chip.shape[0] * chip.shape[1]
         jobs = [ecsp.Channel(dtype="f32[4]", buffer=2, name=f"jobs{k}") for k in range(workers)]
         lines = ecsp.Channel(dtype=f"f32[{width + 1}]", buffer=2, name="lines")
@@ -82,22 +98,31 @@ def mandelbrot(width: int, height: int, iterations: int, board: str = "parallell
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description="A Mandelbrot farm over the cores of the simulated chip")
+    ap = argparse.ArgumentParser(description="A Mandelbrot farm over the cores of the chip")
     ap.add_argument("--width", type=int, default=128)
     ap.add_argument("--height", type=int, default=48)
     ap.add_argument("--iterations", type=int, default=64)
     ap.add_argument("--board", default="parallella-16")
+    ap.add_argument("--backend", choices=["sim", "esdk"], default="sim", help="the simulator, or a Parallella (or esim) through the eSDK")
+    ap.add_argument("--device-image", default=None, help="with --backend esdk: the image to load (default: the one ecsp was built with)")
     args = ap.parse_args()
     if not 1 <= args.width <= 1023:
         raise SystemExit("--width: 1 to 1023 points (a line is at most 4096 bytes of float32)")
     t0 = time.perf_counter()
-    image, rows = mandelbrot(args.width, args.height, args.iterations, args.board)
+    image, rows = mandelbrot(
+        args.width, args.height, args.iterations, args.board, backend=args.backend, device_image=args.device_image
+    )
     elapsed = time.perf_counter() - t0
     shades = " .:-=+*#%@"
     for line in image[:: max(1, args.height // 24)]:
         print("".join(shades[min(len(shades) - 1, int(v) * len(shades) // (args.iterations + 1))] for v in line[:: max(1, args.width // 80)]))
-    print(f"{args.width}x{args.height} points, at most {args.iterations} iterations, on {len(rows)} workers in {elapsed:.2f} s")
+    print(f"{args.width}x{args.height} points, at most {args.iterations} iterations, on {len(rows)} {args.backend} workers in {elapsed:.2f} s")
     print(f"rows per worker: {rows}")
+    if args.backend != "sim":
+        simulated, _ = mandelbrot(args.width, args.height, args.iterations, args.board)
+        if not np.array_equal(image, simulated):
+            raise SystemExit(f"the {args.backend} image differs from the simulator's in rows {sorted(set(np.nonzero(image != simulated)[0]))}")
+        print(f"the simulator's image agrees, row for row ({args.height} rows).")
     if not np.array_equal(image, reference(args.width, args.height, (-2.2, 0.8, -1.2, 1.2), args.iterations)):
         raise SystemExit("the farm's image differs from numpy's")
     print("numpy's float32 iteration agrees.")

@@ -1,7 +1,8 @@
 //! The `ecsp` Python package's extension module (`ecsp._ecsp`).
 //!
 //! A thin layer: it builds [`ecsp_host::network::Network`]s of device
-//! processes, plans them onto a simulated chip and starts them as a
+//! processes, plans them onto a chip (the simulator, or a real Epiphany
+//! through the eSDK with the `esdk` feature) and starts them as a
 //! [`Session`] whose cores run while the Python scheduler runs Python
 //! processes; the host ends of its host channels are the Python processes'. The
 //! user API, its docstrings and the exception classes live in Python
@@ -146,33 +147,62 @@ fn run_error(py: Python<'_>, board: &Board, err: RunError) -> PyErr {
     }
 }
 
-/// A simulated Epiphany chip.
-#[pyclass(frozen, module = "ecsp._ecsp")]
-struct SimulatedChip {
-    chip: Arc<SimChip>,
+/// A chip device processes run on: the simulator, or (with the `esdk`
+/// feature) a real Epiphany through the eSDK. Everything past opening goes
+/// through the [`Chip`] trait, so both run the same planner, sessions and
+/// host channels; the simulator's own modes (deterministic host turns...)
+/// are reached through the trait as well.
+#[pyclass(frozen, name = "Chip", module = "ecsp._ecsp")]
+struct ChipHandle {
+    chip: Arc<dyn Chip>,
+    /// Host threads the simulated cores run on; `None` on silicon.
+    threads: Option<usize>,
+}
+
+/// `ecsp.Error` saying why a chip did not open.
+fn open_error(py: Python<'_>, what: &str, err: impl std::fmt::Display) -> PyErr {
+    py_error(py, "Error", format!("cannot open {what}: {err}"), &PyDict::new(py))
 }
 
 #[pymethods]
-impl SimulatedChip {
+impl ChipHandle {
     /// Opens a simulated chip of `board` (a built-in name or an HDF path).
-    #[new]
+    #[staticmethod]
     #[pyo3(signature = (board, mode, seed, threads))]
-    fn new(py: Python<'_>, board: &str, mode: &str, seed: Option<u64>, threads: Option<usize>) -> PyResult<Self> {
+    fn sim(py: Python<'_>, board: &str, mode: &str, seed: Option<u64>, threads: Option<usize>) -> PyResult<Self> {
         let board = Board::load(board).map_err(|e| py_error(py, "Error", e.to_string(), &PyDict::new(py)))?;
         let mode = match (mode, seed) {
             ("threaded", _) => SimMode::Threaded,
             ("deterministic", Some(seed)) => SimMode::Deterministic { seed },
             _ => return Err(PyValueError::new_err(format!("unknown simulator mode `{mode}`"))),
         };
-        let chip = SimChip::with_options(board, SimOptions { threads, mode }).map_err(|e| {
-            py_error(
-                py,
-                "Error",
-                format!("cannot open the simulated chip: {e}"),
-                &PyDict::new(py),
-            )
-        })?;
-        Ok(SimulatedChip { chip: Arc::new(chip) })
+        let chip = SimChip::with_options(board, SimOptions { threads, mode })
+            .map_err(|e| open_error(py, "the simulated chip", e))?;
+        Ok(ChipHandle {
+            threads: Some(chip.threads()),
+            chip: Arc::new(chip),
+        })
+    }
+
+    /// Opens the real chip of `board` through the eSDK (e-hal), loading
+    /// `device_image` (default: the image this build carries). Without the
+    /// `esdk` feature it raises, saying so.
+    #[staticmethod]
+    #[pyo3(signature = (board, device_image=None))]
+    fn esdk(py: Python<'_>, board: &str, device_image: Option<std::path::PathBuf>) -> PyResult<Self> {
+        let board = Board::load(board).map_err(|e| py_error(py, "Error", e.to_string(), &PyDict::new(py)))?;
+        // e_init and the loader take a while on a board (seconds on esim):
+        // other Python threads run meanwhile.
+        let chip = py
+            .detach(|| ecsp_host::esdk::open(board, device_image))
+            .map_err(|e| open_error(py, "the chip through the eSDK", e))?;
+        Ok(ChipHandle { chip, threads: None })
+    }
+
+    /// The backend: "sim" or "esdk".
+    #[getter]
+    fn backend(&self) -> &'static str {
+        self.chip.backend()
     }
 
     /// The board's name.
@@ -187,10 +217,10 @@ impl SimulatedChip {
         (self.chip.board().rows, self.chip.board().cols)
     }
 
-    /// Host threads the simulated cores run on.
+    /// Host threads the simulated cores run on (None on silicon).
     #[getter]
-    fn threads(&self) -> usize {
-        self.chip.threads()
+    fn threads(&self) -> Option<usize> {
+        self.threads
     }
 
     /// Ticks per second of the cores' clocks.
@@ -412,7 +442,7 @@ fn batch_range(len: usize, size: usize, start: usize, count: usize) -> PyResult<
 /// Python processes that hold them).
 #[pyclass(module = "ecsp._ecsp", unsendable)]
 struct DeviceSession {
-    chip: Arc<SimChip>,
+    chip: Arc<dyn Chip>,
     session: Option<Session>,
 }
 
@@ -428,14 +458,13 @@ impl DeviceSession {
 impl DeviceSession {
     /// Plans `net` on `chip` and starts it; planning errors raise here.
     #[new]
-    fn start(py: Python<'_>, chip: &SimulatedChip, net: &DeviceNetwork, placement: &str) -> PyResult<Self> {
+    fn start(py: Python<'_>, chip: &ChipHandle, net: &DeviceNetwork, placement: &str) -> PyResult<Self> {
         let placement = Placement::from_name(placement)
             .ok_or_else(|| PyValueError::new_err(format!("unknown placement `{placement}`: auto, spread or packed")))?;
         let c = chip.chip.clone();
         let planned = plan(&net.net, c.board(), placement, &|k, d| c.state_layout(k, d))
             .map_err(|e| plan_error(py, c.board(), e))?;
-        let dynchip: Arc<dyn Chip> = c.clone();
-        let session = Session::start(dynchip, Arc::new(net.net.clone()), Arc::new(planned))
+        let session = Session::start(c.clone(), Arc::new(net.net.clone()), Arc::new(planned))
             .map_err(|e| run_error(py, c.board(), e))?;
         Ok(DeviceSession {
             chip: c,
@@ -706,7 +735,7 @@ type ThroughputRow = (&'static str, u32, u64, u32, f64, f64);
 #[pyfunction]
 fn host_channel_bench(
     py: Python<'_>,
-    chip: &SimulatedChip,
+    chip: &ChipHandle,
     sizes: Vec<u32>,
     messages: u64,
     capacity: u32,
@@ -714,7 +743,7 @@ fn host_channel_bench(
 ) -> PyResult<Vec<ThroughputRow>> {
     let c = chip.chip.clone();
     let timeout = Duration::try_from_secs_f64(timeout.max(0.0)).unwrap_or(Duration::MAX);
-    let dynchip: Arc<dyn Chip> = c.clone();
+    let dynchip = c.clone();
     let results = py.detach(move || host_channel_bench_rs(dynchip, &sizes, messages, capacity, timeout));
     match results {
         Ok(rows) => Ok(rows
@@ -745,7 +774,7 @@ fn boards() -> Vec<&'static str> {
 /// The extension module.
 #[pymodule]
 fn _ecsp(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<SimulatedChip>()?;
+    m.add_class::<ChipHandle>()?;
     m.add_class::<DeviceNetwork>()?;
     m.add_class::<DeviceSession>()?;
     m.add_class::<HostTx>()?;
@@ -754,5 +783,7 @@ fn _ecsp(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(boards, m)?)?;
     m.add_function(wrap_pyfunction!(host_channel_bench, m)?)?;
     m.add("MAX_MESSAGE_SIZE", MAX_MESSAGE_SIZE)?;
+    // Whether `Chip.esdk` can open a real chip (built with the `esdk` feature).
+    m.add("ESDK", ecsp_host::esdk::COMPILED_IN)?;
     Ok(())
 }

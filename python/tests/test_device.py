@@ -304,8 +304,6 @@ def test_kinds_lists_the_registry():
 def test_chip_arguments_are_checked():
     with pytest.raises(ecsp.Error, match="unknown board"):
         ecsp.Chip("parallella-1000")
-    with pytest.raises(ecsp.Error, match="esdk"):
-        ecsp.Chip(backend="esdk")
     with pytest.raises(ecsp.Error, match="seed applies"):
         ecsp.Chip(mode="threaded", seed=1)
     with pytest.raises(ecsp.Error, match="threads applies"):
