@@ -26,8 +26,8 @@ use core::sync::atomic::AtomicU32;
 /// # Safety
 /// Implementors promise, for every method:
 /// - [`Mesh::local`] returns a pointer valid for reads and writes of
-///   `SRAM_SIZE - offset` bytes for as long as the core runs, aligned as the
-///   offset is aligned (the SRAM base is 8-byte aligned).
+///   `local_size() - offset` bytes for as long as the core runs, aligned as
+///   the offset is aligned (the base is 8-byte aligned).
 /// - writes to one destination core become visible there in issue order, and
 ///   a word written by [`Mesh::write_word`] is visible to an `Acquire` load of
 ///   that word only after every earlier write to the same destination is.
@@ -73,28 +73,28 @@ pub unsafe trait Mesh: Copy {
     /// Copies `buf.len()` bytes at `offset` of this core's SRAM into `buf`.
     ///
     /// # Panics
-    /// When the range is not inside SRAM.
+    /// When the range is not inside local memory.
     fn read_local(&self, offset: u32, buf: &mut [u8]) {
         assert!(
-            offset as usize + buf.len() <= crate::addr::SRAM_SIZE as usize,
-            "local read outside SRAM"
+            offset as u64 + buf.len() as u64 <= self.local_size() as u64,
+            "local read outside local memory"
         );
-        // SAFETY: the range lies inside this core's SRAM (checked), which
-        // `local` makes valid for reads (trait contract).
+        // SAFETY: the range lies inside this node's local memory (checked),
+        // which `local` makes valid for reads (trait contract).
         unsafe { copy_from_shared(buf, self.local(offset)) }
     }
 
     /// Copies `data` to `offset` of this core's SRAM.
     ///
     /// # Panics
-    /// When the range is not inside SRAM.
+    /// When the range is not inside local memory.
     fn write_local(&self, offset: u32, data: &[u8]) {
         assert!(
-            offset as usize + data.len() <= crate::addr::SRAM_SIZE as usize,
-            "local write outside SRAM"
+            offset as u64 + data.len() as u64 <= self.local_size() as u64,
+            "local write outside local memory"
         );
-        // SAFETY: the range lies inside this core's SRAM (checked), which
-        // `local` makes valid for writes (trait contract).
+        // SAFETY: the range lies inside this node's local memory (checked),
+        // which `local` makes valid for writes (trait contract).
         unsafe { copy_to_shared(self.local(offset), data) }
     }
 

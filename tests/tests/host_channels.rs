@@ -163,6 +163,39 @@ fn an_any2one_channel_read_by_the_host_merges_every_writer() {
 }
 
 #[test]
+fn the_host_reads_more_than_a_cores_sram_of_lanes() {
+    // Eight ramps of 4 KiB vectors, two buffered per lane: 64 KiB of rings
+    // in the host's DRAM, twice what a core's SRAM could hold.
+    let mut net = Network::new();
+    let rows = net
+        .channel_of_kind("rows", MsgType::vector(Dtype::F32, 1024), 2, ChannelKind::AnyToOne)
+        .unwrap();
+    for k in 0..8i64 {
+        net.process(
+            &format!("ramp{k}"),
+            "ramp",
+            &[],
+            &[rows],
+            &[("start", k * 100), ("count", 3)],
+        )
+        .unwrap();
+    }
+    let (served, got) = serve_all(&threaded(), net, Vec::new(), TIMEOUT);
+    served.unwrap();
+    assert_eq!(got.len(), 24);
+    let mut firsts: Vec<f32> = got
+        .iter()
+        .map(|(_, b)| f32::from_le_bytes(b[..4].try_into().unwrap()))
+        .collect();
+    firsts.sort_by(f32::total_cmp);
+    let mut want: Vec<f32> = (0..8)
+        .flat_map(|k| (0..3).map(move |m| (k * 100 + m * 1024) as f32))
+        .collect();
+    want.sort_by(f32::total_cmp);
+    assert_eq!(firsts, want);
+}
+
+#[test]
 fn the_host_writes_an_any2one_channel_as_its_one_writer() {
     let chip = threaded();
     let mut net = Network::new();
