@@ -137,7 +137,7 @@ pub enum PlanError {
     #[error(
         "process `{process}`: the device image has no {dtype} variant of kind `{kind}`; an image for silicon runs \
          the kinds and dtypes it was built with: rebuild ecsp with ECSP_DEVICE_KINDS / ECSP_DEVICE_DTYPES naming them \
-         (device/c/README.md), or pass such an image with --device-image"
+         (device/c/README.md), or pass such an image (--device-image; device_image= in Python)"
     )]
     NoStateSize {
         /// The process.
