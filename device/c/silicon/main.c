@@ -12,8 +12,6 @@ void ecsp_user_isr(void) __asm__("ecsp_user_isr");
 void ecsp_fault_isr(void) __asm__("ecsp_fault_isr");
 void ecsp_timer_isr(void) __asm__("ecsp_timer_isr");
 void ecsp_wand_isr(void) __asm__("ecsp_wand_isr");
-/* The `idle` instruction of the executor loop (defined in run()). */
-extern char ecsp_idle_insn[] __asm__("ecsp_idle_insn");
 
 #define REG(offset) (*(volatile uint32_t *)(uintptr_t)(offset))
 
@@ -112,20 +110,13 @@ void __attribute__((interrupt, disinterrupt)) ecsp_timer_isr(void)
 }
 
 /* The user interrupt: a write to this core landed (PROTOCOL.md section 4).
- * The latch stays set until the executor consumes it. If the interrupt came
- * between the executor's `gie` and its `idle`, returning to the `idle`
- * would sleep through this very wake-up: return past it instead.
- * `disinterrupt`: GCC would otherwise re-enable interrupts inside the
- * handler, and IRET must not change under it. */
+ * The latch stays set until the executor consumes it. No interrupt comes
+ * between the executor's `gie` and its `idle` (see run()), so returning
+ * never sleeps through this very wake-up. `disinterrupt`: GCC would
+ * otherwise re-enable interrupts inside the handler. */
 void __attribute__((interrupt, disinterrupt)) ecsp_user_isr(void)
 {
     woken = 1;
-    uint32_t iret;
-    __asm__ __volatile__("movfs %0, iret" : "=r"(iret));
-    if (iret == (uint32_t)(uintptr_t)ecsp_idle_insn) {
-        iret += 2; /* `idle` is a 16-bit instruction */
-        __asm__ __volatile__("movts iret, %0" ::"r"(iret));
-    }
 }
 
 /* A memory fault or software exception: the platform's part of PROTOCOL.md
@@ -145,7 +136,16 @@ void __attribute__((interrupt, disinterrupt)) ecsp_fault_isr(void)
 }
 
 /* Rounds until no process is live; between rounds, sleep unless a wake-up
- * was latched since the round began. */
+ * was latched since the round began.
+ *
+ * The check and the sleep must be one step: an interrupt taken after the
+ * check but before `idle` would set the latch and return to the `idle`, and
+ * the core would sleep through that wake-up. So the check runs with
+ * interrupts disabled, and `gie` and `idle` sit in one aligned 64-bit
+ * word, which the Epiphany fetches together: no interrupt is taken between
+ * them (esim models the same), and one pending wakes the `idle`. Editing
+ * IRET in the handler instead does not work: GCC's interrupt prologue saves
+ * IRET and its epilogue restores it. `.balignw` pads with 16-bit `nop`s. */
 static void __attribute__((noinline)) run(void)
 {
     for (;;) {
@@ -154,7 +154,7 @@ static void __attribute__((noinline)) run(void)
             return;
         __asm__ __volatile__("gid" ::: "memory");
         if (!woken)
-            __asm__ __volatile__("gie\n\t.global ecsp_idle_insn\necsp_idle_insn:\n\tidle" ::: "memory");
+            __asm__ __volatile__(".balignw 8, 0x01a2\n\tgie\n\t.global ecsp_idle_insn\necsp_idle_insn:\n\tidle" ::: "memory");
         __asm__ __volatile__("gie" ::: "memory");
     }
 }
