@@ -33,10 +33,9 @@
 //! # Status
 //! The FFI part (`EsdkChip`) is linked against e-hal 2016.11 and runs on
 //! its esim target (the eSDK's Parallella-16 simulator) with the device
-//! image built by GCC 12: the demo and short commstime runs give the
-//! simulator's results and `host/tests/esdk_silicon.rs` passes there; long
-//! commstime runs hang at random on a lost wake-up (README, "Running on a
-//! Parallella"). It has not run on a board. On esim two things differ (see `chip.rs`): the host channels
+//! image built by GCC 12: the demo and commstime give the simulator's
+//! results and `host/tests/esdk_silicon.rs` passes there. It has not run on
+//! a board. On esim two things differ (see `chip.rs`): the host channels
 //! live in a shared region from `e_shm_alloc`, and `halt` only asks.
 
 mod error;
