@@ -122,7 +122,12 @@ fn the_device_image_is_what_the_loader_expects() {
     // The executor's `gie` and `idle` share one aligned 64-bit word, so no
     // interrupt comes between them (silicon/main.c, run()).
     let idle = symbol(&elf, &sections, "ecsp_idle_insn").unwrap();
-    assert_eq!((idle - 2) % 8, 0, "{path}: `gie; idle` at {:#x} is not 8-byte aligned", idle - 2);
+    assert_eq!(
+        (idle - 2) % 8,
+        0,
+        "{path}: `gie; idle` at {:#x} is not 8-byte aligned",
+        idle - 2
+    );
     // What it carries: unless ECSP_DEVICE_KINDS chose otherwise, the kinds
     // of commstime and of the demo, and no f64.
     let carries = sections
