@@ -13,7 +13,7 @@ use ecsp_device::c_runtime::{state_size, CExecutor};
 use ecsp_device::executor::{Executor, RunStatus};
 use ecsp_device::mesh::Mesh;
 use ecsp_device::message::Dtype;
-use ecsp_device::process::kind_by_name;
+use ecsp_device::process::{kind_by_name, KINDS};
 use std::cell::Cell;
 
 const CORE: CoreId = CoreId::from_row_col(32, 8);
@@ -333,30 +333,11 @@ fn the_c_executor_refuses_what_the_rust_one_refuses_with_the_same_code() {
 
 #[test]
 fn every_c_state_fits_the_room_a_test_image_gives() {
-    for name in [
-        "id",
-        "succ",
-        "prefix",
-        "delta",
-        "consume",
-        "generate",
-        "sieve",
-        "merge",
-        "plus",
-        "tail",
-        "alt_count",
-        "delta_par",
-        "mux",
-        "demux",
-        "watchdog",
-        "barrier_count",
-        "map",
-        "zip",
-        "reduce",
-        "ramp",
-        "mandel",
-    ] {
-        let (kind, _) = kind_by_name(name).unwrap();
-        assert!(state_size::<OneCore<'static>>(kind).unwrap() <= 1024, "{name}");
+    for (kind, spec) in KINDS.iter().enumerate() {
+        assert!(
+            state_size::<OneCore<'static>>(kind as u32).unwrap() <= 1024,
+            "{}",
+            spec.name
+        );
     }
 }

@@ -14,7 +14,7 @@
 use ecsp_device::boot::BOOT_OFFSET;
 use ecsp_device::c_runtime::{state_size, C_KIND_FLAG};
 use ecsp_device::message::Dtype;
-use ecsp_device::process::{kind_by_name, state_layout};
+use ecsp_device::process::{state_layout, KINDS};
 use ecsp_host::chip::Chip;
 use ecsp_host::network::{BarrierKind, Network, ProcId};
 use ecsp_host::plan::{plan, Placement, Plan};
@@ -26,31 +26,6 @@ use std::time::Duration;
 
 /// Every run gets this long before it is abandoned as a hang.
 const TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The kinds the C runtime implements.
-const C_KINDS: [&str; 21] = [
-    "id",
-    "succ",
-    "prefix",
-    "delta",
-    "consume",
-    "generate",
-    "sieve",
-    "merge",
-    "plus",
-    "tail",
-    "alt_count",
-    "delta_par",
-    "mux",
-    "demux",
-    "watchdog",
-    "barrier_count",
-    "map",
-    "zip",
-    "reduce",
-    "ramp",
-    "mandel",
-];
 
 fn threaded_chip(threads: usize) -> SimChip {
     SimChip::with_options(
@@ -126,8 +101,9 @@ fn check_pipeline(report: &RunReport, n: u64, what: &str) {
 
 #[test]
 fn c_states_fit_the_room_the_planner_keeps_for_the_rust_ones() {
-    for name in C_KINDS {
-        let (kind, _) = kind_by_name(name).unwrap();
+    // The C runtime implements every kind of the registry.
+    for (kind, spec) in KINDS.iter().enumerate() {
+        let (kind, name) = (kind as u32, spec.name);
         let c = state_size::<SimMesh>(kind).expect("the C runtime has the kind");
         for dtype in Dtype::ALL {
             let rust = state_layout::<SimMesh>(kind, dtype).unwrap();
