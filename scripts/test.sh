@@ -16,8 +16,8 @@ target/venv/bin/python -m pytest python/tests -q -p no:cacheprovider
 # matches the installed extension module.
 target/venv/bin/python -m mypy --cache-dir target/mypy python/ecsp
 target/venv/bin/python -m mypy.stubtest --mypy-config-file python/pyproject.toml ecsp._ecsp
-# The loom models: the channel protocol and the barriers (device) and the simulator's
-# scheduling word (host). Their own target directory keeps the `--cfg loom`
+# The loom models: the channel protocol and the barriers (device), the simulator's
+# scheduling word and its host-event handshake (host). Their own target directory keeps the `--cfg loom`
 # build from invalidating the normal one; two preemptions keep the
 # exploration to seconds while covering every ordering they use.
 export RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom LOOM_MAX_PREEMPTIONS=2

@@ -353,6 +353,31 @@ fn host_channel_bench_json_has_both_directions_per_size() {
         assert!(r["bytes_per_second"].as_f64().unwrap() > 0.0, "{json}");
         assert_eq!(r["messages"], 200);
     }
+    let json = ok(&[
+        "bench",
+        "host-channel",
+        "--sizes",
+        "64",
+        "--messages",
+        "500",
+        "--threads",
+        "1",
+        "--idle",
+        "spin",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
+    assert_eq!(
+        (v["idle"].as_str(), v["host_threads"].as_u64()),
+        (Some("spin"), Some(1)),
+        "{json}"
+    );
+    let out = ecsp(&["bench", "commstime", "--seed", "3", "--idle", "spin"]);
+    assert!(
+        stderr(&out).contains("--idle applies to the threaded mode"),
+        "{}",
+        stderr(&out)
+    );
     let out = ecsp(&["bench", "host-channel", "--sizes", "0"]);
     assert!(
         stderr(&out).contains("message size 0 is outside 1..=4096 bytes"),

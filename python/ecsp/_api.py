@@ -216,6 +216,12 @@ class Chip:
             ``mode="deterministic"``); without one a fresh seed is drawn
             and kept in ``chip.seed``.
         threads: host threads for the simulated cores (threaded mode).
+        idle: what the simulator's waiting threads, and the host's waits
+            on the chip, do (threaded mode): "park" (the default) sleeps
+            until woken, so a waiting network burns no CPU; "spin" spins
+            (up to 50 ms) first, so a stream through host channels or a
+            benchmark pays no OS wake-ups, at the price of a busy CPU per
+            waiting thread (give ``threads`` to leave CPUs to the host).
         placement: how device processes without a pinned core are placed:
             "auto" (the default, as ``ecsp run``: the mapper keeps channels
             short on the mesh and spreads processes evenly), "spread" (one
@@ -231,6 +237,7 @@ class Chip:
         mode: Optional[str] = None,
         seed: Optional[int] = None,
         threads: Optional[int] = None,
+        idle: Optional[str] = None,
         placement: str = "auto",
         device_image: Optional[Union[str, "os.PathLike[str]"]] = None,
     ) -> None:
@@ -254,6 +261,8 @@ class Chip:
                 )
             if threads is not None:
                 raise Error("threads applies to backend='sim' only (host threads of simulated cores): drop threads")
+            if idle is not None:
+                raise Error("idle applies to backend='sim' only (the simulator's waiting threads): drop idle")
             if not _ext().ESDK:
                 raise Error(
                     "backend 'esdk' (a real Parallella, or the eSDK's esim) is not in this build of ecsp: reinstall it "
@@ -280,12 +289,16 @@ class Chip:
             raise Error(f"seed must be an int in 0..2**64, got {seed!r}")
         if threads is not None and (not isinstance(threads, int) or threads < 1):
             raise Error(f"threads must be an int >= 1, got {threads!r}")
+        if idle not in (None, "park", "spin"):
+            raise Error(f"unknown idle {idle!r}: 'park' (sleep until woken, the default) or 'spin'")
+        if mode == "deterministic" and idle is not None:
+            raise Error("idle applies to mode='threaded' only: a deterministic chip steps only while the host waits")
         if mode == "deterministic" and seed is None:
             seed = random.SystemRandom().getrandbits(63)
         self.mode = mode
         self.seed = seed
         self._rng = random.Random(seed) if mode == "deterministic" else None
-        self._chip = _ext().Chip.sim(board, mode, seed, threads)
+        self._chip = _ext().Chip.sim(board, mode, seed, threads, idle or "park")
 
     @property
     def board(self) -> str:

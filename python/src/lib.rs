@@ -20,7 +20,7 @@ use ecsp_host::network::{ChanId, ChannelKind, Network, NetworkError, Param};
 use ecsp_host::plan::{plan, Placement, PlanError};
 use ecsp_host::run::{EndKind, Progress, RunError, RunReport};
 use ecsp_host::session::Session;
-use ecsp_host::sim::{SimChip, SimMode, SimOptions};
+use ecsp_host::sim::{Idle, SimChip, SimMode, SimOptions};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
@@ -168,15 +168,24 @@ fn open_error(py: Python<'_>, what: &str, err: impl std::fmt::Display) -> PyErr 
 impl ChipHandle {
     /// Opens a simulated chip of `board` (a built-in name or an HDF path).
     #[staticmethod]
-    #[pyo3(signature = (board, mode, seed, threads))]
-    fn sim(py: Python<'_>, board: &str, mode: &str, seed: Option<u64>, threads: Option<usize>) -> PyResult<Self> {
+    #[pyo3(signature = (board, mode, seed, threads, idle="park"))]
+    fn sim(
+        py: Python<'_>,
+        board: &str,
+        mode: &str,
+        seed: Option<u64>,
+        threads: Option<usize>,
+        idle: &str,
+    ) -> PyResult<Self> {
         let board = Board::load(board).map_err(|e| py_error(py, "Error", e.to_string(), &PyDict::new(py)))?;
         let mode = match (mode, seed) {
             ("threaded", _) => SimMode::Threaded,
             ("deterministic", Some(seed)) => SimMode::Deterministic { seed },
             _ => return Err(PyValueError::new_err(format!("unknown simulator mode `{mode}`"))),
         };
-        let chip = SimChip::with_options(board, SimOptions { threads, mode })
+        let idle =
+            Idle::from_name(idle).ok_or_else(|| PyValueError::new_err(format!("unknown idle policy `{idle}`")))?;
+        let chip = SimChip::with_options(board, SimOptions { threads, mode, idle })
             .map_err(|e| open_error(py, "the simulated chip", e))?;
         Ok(ChipHandle {
             threads: Some(chip.threads()),

@@ -54,6 +54,27 @@ def test_read_many_takes_a_device_ramp_into_a_float32_array(buffer):
     assert np.array_equal(got, ramp_values(300, 64, np.float32, start=5))
 
 
+def test_batches_both_ways_on_a_chip_whose_threads_spin():
+    # idle="spin": the simulator's thread and the host's waits spin before
+    # they sleep; the stream is the same, only its cost changes.
+    with ecsp.Chip(threads=1, idle="spin"):
+        a, b = ecsp.Channel(dtype="f32[8]", buffer=16), ecsp.Channel(dtype="f32[8]", buffer=16)
+        x = np.arange(4000 * 8, dtype=np.float32).reshape(4000, 8)
+        sent, _, got = ecsp.Parallel(
+            send(a.writer(), x), ecsp.device("id", a.reader(), b.writer()), receive(b.reader(), 4000), timeout=T
+        )
+    assert sent == 4000 and np.array_equal(got, x)
+
+
+def test_idle_is_checked():
+    with pytest.raises(ecsp.Error, match="unknown idle 'busy'"):
+        ecsp.Chip(idle="busy")
+    with pytest.raises(ecsp.Error, match="idle applies to mode='threaded' only"):
+        ecsp.Chip(seed=3, idle="spin")
+    with pytest.raises(ecsp.Error, match="idle applies to backend='sim' only"):
+        ecsp.Chip(backend="esdk", idle="spin")
+
+
 def test_a_batch_through_a_device_map_comes_back_squared():
     a, b = ecsp.Channel(dtype="f32[16]", buffer=4), ecsp.Channel(dtype="f32[16]", buffer=4)
     x = np.random.default_rng(7).uniform(-10, 10, size=(500, 16)).astype(np.float32)

@@ -16,7 +16,7 @@ use ecsp_host::plan::{plan, Placement, Plan};
 use ecsp_host::run::{run, RunError};
 use ecsp_host::serve::{serve, Feed, Served};
 use ecsp_host::session::Session;
-use ecsp_host::sim::{SimChip, SimOptions};
+use ecsp_host::sim::{Idle, SimChip, SimOptions};
 use ecsp_tests::{det_chip, seeds};
 use std::sync::Arc;
 use std::time::Duration;
@@ -82,6 +82,30 @@ fn host_to_device_to_host_in_order_then_closed() {
         let values: Vec<i32> = got.iter().map(|(c, b)| (assert_eq!(*c, output), as_i32(b)).1).collect();
         assert_eq!(values, (2..502).collect::<Vec<_>>(), "capacity {capacity}");
         assert!(served.report.processes.iter().all(|p| p.finished && p.value == 500));
+    }
+}
+
+#[test]
+fn host_channels_with_spinning_threads() {
+    // Idle::Spin: the worker spins for work and the host's waits spin for
+    // events before either sleeps; every message still arrives, in order,
+    // and the chip goes quiet again between runs (a second run works).
+    let options = SimOptions {
+        threads: Some(1),
+        idle: Idle::Spin,
+        ..SimOptions::default()
+    };
+    let chip: Arc<dyn Chip> = Arc::new(SimChip::with_options(Board::default(), options).unwrap());
+    for capacity in [0, 16] {
+        let (net, input, output) = succ_twice(capacity);
+        let feeds = vec![Feed {
+            channel: input,
+            messages: i32s(0..2000),
+        }];
+        let (served, got) = serve_all(&chip, net, feeds, TIMEOUT);
+        served.unwrap_or_else(|e| panic!("capacity {capacity}: {e}"));
+        let values: Vec<i32> = got.iter().map(|(c, b)| (assert_eq!(*c, output), as_i32(b)).1).collect();
+        assert_eq!(values, (2..2002).collect::<Vec<_>>(), "capacity {capacity}");
     }
 }
 

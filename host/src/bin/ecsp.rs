@@ -24,7 +24,7 @@ use ecsp_host::plan::plan;
 use ecsp_host::plan::{Placement, Plan};
 use ecsp_host::serve::{serve, Feed};
 use ecsp_host::session::Session;
-use ecsp_host::sim::{SimChip, SimMode, SimOptions};
+use ecsp_host::sim::{Idle, SimChip, SimMode, SimOptions};
 use ecsp_host::stressed_alt::{plan_for as stressed_alt_plan, stressed_alt};
 use ecsp_host::trace::chrome_trace;
 use ecsp_host::values::{format_message, parse_message};
@@ -145,15 +145,53 @@ struct ModeArgs {
     /// Seed of the deterministic schedule (default: a fresh one, printed).
     #[arg(long)]
     seed: Option<u64>,
+    /// What the simulator's idle threads do (threaded mode; default: park).
+    #[arg(long, value_enum)]
+    idle: Option<IdleArg>,
+}
+
+/// What the simulator's idle threads do.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum IdleArg {
+    /// Sleep until woken: a waiting network burns no CPU (the default).
+    Park,
+    /// Spin (up to 50 ms) before sleeping: no OS wake-ups in a stream or a
+    /// benchmark; each waiting thread keeps a CPU busy.
+    Spin,
+}
+
+impl IdleArg {
+    fn idle(arg: Option<IdleArg>) -> Idle {
+        match arg {
+            None | Some(IdleArg::Park) => Idle::Park,
+            Some(IdleArg::Spin) => Idle::Spin,
+        }
+    }
 }
 
 impl ModeArgs {
     /// The simulator options given, for a backend that has none.
-    fn given(&self) -> [(&'static str, bool); 2] {
-        [("--mode", self.mode.is_some()), ("--seed", self.seed.is_some())]
+    fn given(&self) -> [(&'static str, bool); 3] {
+        [
+            ("--mode", self.mode.is_some()),
+            ("--seed", self.seed.is_some()),
+            ("--idle", self.idle.is_some()),
+        ]
     }
 
-    fn resolve(&self) -> Result<SimMode, AnyError> {
+    /// The mode and the idle policy (refused with the deterministic mode,
+    /// whose one thread steps the chip only while the host waits).
+    fn resolve(&self) -> Result<(SimMode, Idle), AnyError> {
+        let mode = self.resolve_mode()?;
+        if let (SimMode::Deterministic { .. }, Some(_)) = (mode, self.idle) {
+            return Err(
+                "--idle applies to the threaded mode: a deterministic chip steps only while the host waits".into(),
+            );
+        }
+        Ok((mode, IdleArg::idle(self.idle)))
+    }
+
+    fn resolve_mode(&self) -> Result<SimMode, AnyError> {
         match (self.mode, self.seed) {
             (Some(ModeArg::Threaded), Some(seed)) => Err(format!(
                 "--seed {seed} needs --mode deterministic: the threaded mode's schedule is the host's"
@@ -320,6 +358,11 @@ enum Bench {
         /// host's CPUs).
         #[arg(long)]
         threads: Option<usize>,
+        /// What the simulator's idle threads and the host's waits do: spin
+        /// measures ecsp's own cost per message (with `--threads 1` on a
+        /// two-CPU host) rather than the OS's wake-ups.
+        #[arg(long, value_enum)]
+        idle: Option<IdleArg>,
         /// Seconds before a measurement is abandoned.
         #[arg(long, default_value_t = 120.0)]
         timeout: f64,
@@ -418,8 +461,10 @@ fn execute(command: Command, out: &mut dyn Write) -> Result<(), AnyError> {
             backend,
         } => {
             let board = Board::load(&board)?;
+            let (sim_mode, idle) = mode.resolve()?;
             let sim = SimOptions {
-                mode: mode.resolve()?,
+                mode: sim_mode,
+                idle,
                 ..SimOptions::default()
             };
             let (chip, _) = backend.open(board, sim, &mode.given())?;
@@ -439,6 +484,7 @@ fn execute(command: Command, out: &mut dyn Write) -> Result<(), AnyError> {
                     messages,
                     capacity,
                     threads,
+                    idle,
                     timeout,
                     json,
                 },
@@ -451,6 +497,7 @@ fn execute(command: Command, out: &mut dyn Write) -> Result<(), AnyError> {
                 SimOptions {
                     threads,
                     mode: SimMode::Threaded,
+                    idle: IdleArg::idle(idle),
                 },
             )?);
             let results = host_channel_bench(chip.clone(), &sizes, messages, capacity, timeout_of(timeout)?)?;
@@ -459,15 +506,17 @@ fn execute(command: Command, out: &mut dyn Write) -> Result<(), AnyError> {
                     "board": chip.board().name,
                     "capacity": capacity,
                     "host_threads": chip.threads(),
+                    "idle": IdleArg::idle(idle).name(),
                     "results": results,
                 });
                 writeln!(out, "{}", serde_json::to_string(&doc)?)?;
             } else {
                 writeln!(
                     out,
-                    "host channels on simulated {}, buffer {capacity}, {} host threads, {messages} messages each",
+                    "host channels on simulated {}, buffer {capacity}, {} host threads (idle: {}), {messages} messages each",
                     chip.board().name,
-                    chip.threads()
+                    chip.threads(),
+                    IdleArg::idle(idle).name()
                 )?;
                 writeln!(
                     out,
@@ -507,12 +556,12 @@ fn execute(command: Command, out: &mut dyn Write) -> Result<(), AnyError> {
             }
             let sim_flags = [("--threads", threads.is_some()), ("--trace", trace.is_some())];
             let sim_flags = [mode.given().as_slice(), &sim_flags].concat();
-            let mode = mode.resolve()?;
+            let (mode, idle) = mode.resolve()?;
             if let (SimMode::Deterministic { .. }, Some(t)) = (mode, threads) {
                 return Err(format!("--threads {t}: the deterministic mode runs on one host thread").into());
             }
             let board = Board::load(&board)?;
-            let (chip, threads) = backend.open(board, SimOptions { threads, mode }, &sim_flags)?;
+            let (chip, threads) = backend.open(board, SimOptions { threads, mode, idle }, &sim_flags)?;
             let placement = placement_of(placement);
             chip.set_tracing(trace.is_some());
             let result = commstime(&*chip, placement, iterations, timeout_of(timeout)?);
@@ -581,12 +630,12 @@ fn stressed_alt_command(bench: Bench, out: &mut dyn Write) -> Result<(), AnyErro
     if selects == 0 {
         return Err("--selects 0: give at least 1 select".into());
     }
-    let mode = mode.resolve()?;
+    let (mode, idle) = mode.resolve()?;
     if let (SimMode::Deterministic { .. }, Some(t)) = (mode, threads) {
         return Err(format!("--threads {t}: the deterministic mode runs on one host thread").into());
     }
     let board = Board::load(&board)?;
-    let chip = SimChip::with_options(board, SimOptions { threads, mode })?;
+    let chip = SimChip::with_options(board, SimOptions { threads, mode, idle })?;
     chip.set_tracing(trace.is_some());
     let result = stressed_alt(&chip, channels, writers, selects, timeout_of(timeout)?);
     if let Some(path) = &trace {
@@ -794,7 +843,7 @@ fn run_command(path: &Path, args: RunArgs, out: &mut dyn Write) -> Result<(), An
     let (net, board) = load_network(path, board)?;
     let sim_flags = [("--threads", threads.is_some()), ("--trace", trace.is_some())];
     let sim_flags = [mode.given().as_slice(), &sim_flags].concat();
-    let mode = mode.resolve()?;
+    let (mode, idle) = mode.resolve()?;
     if let (SimMode::Deterministic { .. }, Some(t)) = (mode, threads) {
         return Err(format!("--threads {t}: the deterministic mode runs on one host thread").into());
     }
@@ -815,7 +864,7 @@ fn run_command(path: &Path, args: RunArgs, out: &mut dyn Write) -> Result<(), An
             .into());
         }
     }
-    let (chip, _) = backend.open(board, SimOptions { threads, mode }, &sim_flags)?;
+    let (chip, _) = backend.open(board, SimOptions { threads, mode, idle }, &sim_flags)?;
     let plan = plan(&net, chip.board(), placement_of(placement), &|k, d| {
         chip.state_layout(k, d)
     })?;

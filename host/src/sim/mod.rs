@@ -20,6 +20,7 @@
 //!   replays its run exactly, and a deadlock is detected exactly.
 
 mod deterministic;
+mod events;
 mod memory;
 pub mod mesh;
 mod registers;
@@ -41,7 +42,7 @@ use scheduler::{IdleOutcome, RunQueue, SchedState};
 use std::cell::{Cell, RefCell, UnsafeCell};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, Once};
+use std::sync::{Arc, Mutex, Once};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use timers::Timers;
@@ -78,6 +79,56 @@ impl SimMode {
     }
 }
 
+/// What the simulator's host threads do while they wait (threaded mode):
+/// for a simulated core to have work, or, in [`Chip::wait_event`], for the
+/// chip to do something the host can see.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Idle {
+    /// Spin briefly, then sleep on the OS until woken (the default): a
+    /// network that waits on nothing burns no host CPU, but every wake-up
+    /// costs an OS thread switch, tens of microseconds on a busy machine.
+    #[default]
+    Park,
+    /// Spin for up to [`Idle::SPIN_LIMIT`] before sleeping: a host program
+    /// streaming through host channels, or a benchmark, pays no OS wake-ups,
+    /// and its figures measure ecsp rather than the OS scheduler. Each
+    /// waiting thread keeps a host CPU busy, so use it with no more
+    /// simulator threads than the host has CPUs to spare (`threads`).
+    Spin,
+}
+
+impl Idle {
+    /// How long [`Idle::Spin`] spins before it sleeps anyway: a chip left
+    /// idle between runs goes quiet after this.
+    pub const SPIN_LIMIT: Duration = Duration::from_millis(50);
+
+    /// "park" or "spin".
+    pub fn name(&self) -> &'static str {
+        match self {
+            Idle::Park => "park",
+            Idle::Spin => "spin",
+        }
+    }
+
+    /// Parses "park" or "spin".
+    pub fn from_name(name: &str) -> Option<Idle> {
+        match name {
+            "park" => Some(Idle::Park),
+            "spin" => Some(Idle::Spin),
+            _ => None,
+        }
+    }
+
+    /// How long a waiting thread spins before it sleeps (beyond the short
+    /// spin every policy does).
+    pub(crate) fn spin(&self) -> Duration {
+        match self {
+            Idle::Park => Duration::ZERO,
+            Idle::Spin => Idle::SPIN_LIMIT,
+        }
+    }
+}
+
 /// Options for a simulated chip.
 #[derive(Debug, Clone, Default)]
 pub struct SimOptions {
@@ -87,6 +138,9 @@ pub struct SimOptions {
     pub threads: Option<usize>,
     /// Threaded (the default) or deterministic.
     pub mode: SimMode,
+    /// Whether waiting threads sleep or spin (threaded mode; a
+    /// deterministic chip steps only when the host waits, so it ignores this).
+    pub idle: Idle,
 }
 
 /// A memory fault raised by a simulated core; unwinds out of the device code
@@ -212,12 +266,10 @@ pub(crate) struct Shared {
     /// Deterministic mode's engine state; `None` in threaded mode.
     pub(crate) det: Option<deterministic::Det>,
     pub(crate) epoch: Instant,
-    /// Bumped on every host-visible event; `event_signal` wakes `wait_event`.
-    events: Mutex<u64>,
-    event_signal: Condvar,
-    /// The event count the host saw when `wait_event` last returned, so an
-    /// event between two calls is never slept through.
-    events_seen: AtomicU64,
+    /// Host-visible events and the host's wait for them.
+    events: events::HostEvents,
+    /// The chip's idle policy.
+    idle: Idle,
     /// True while the cores record trace events.
     pub(crate) tracing: AtomicBool,
     /// Threaded mode: bumped each time an idle core is made runnable, so a
@@ -379,9 +431,7 @@ impl Shared {
         if let Some(det) = &self.det {
             det.note_event();
         }
-        let mut generation = self.events.lock().unwrap_or_else(|e| e.into_inner());
-        *generation += 1;
-        self.event_signal.notify_all();
+        self.events.notify();
     }
 
     fn host_target(&self, addr: GlobalAddr, len: usize) -> Result<Target, ChipError> {
@@ -631,14 +681,13 @@ impl SimChip {
                 board,
                 memory,
                 cores,
-                queue: RunQueue::new(),
+                queue: RunQueue::new(if det.is_some() { Idle::Park } else { options.idle }),
                 timers: Timers::new(core_count),
                 wand: wand::Wand::new(core_count),
                 det,
                 epoch: Instant::now(),
-                events: Mutex::new(0),
-                event_signal: Condvar::new(),
-                events_seen: AtomicU64::new(0),
+                events: events::HostEvents::new(),
+                idle: options.idle,
                 wakeups: AtomicU64::new(0),
                 tracing: AtomicBool::new(false),
                 faults: Mutex::new(Vec::new()),
@@ -881,16 +930,7 @@ impl Chip for SimChip {
             det.host_turn(timeout);
             return;
         }
-        let generation = self.shared.events.lock().unwrap_or_else(|e| e.into_inner());
-        // Anything since the previous call returned counts: an event that
-        // landed while the caller looked at the chip is not slept through.
-        let seen = self.shared.events_seen.load(Ordering::Acquire);
-        let generation = self
-            .shared
-            .event_signal
-            .wait_timeout_while(generation, timeout, |g| *g == seen)
-            .map_or_else(|e| e.into_inner().0, |(g, _)| g);
-        self.shared.events_seen.store(*generation, Ordering::Release);
+        self.shared.events.wait(timeout, self.shared.idle.spin());
     }
 
     fn stalled(&self) -> bool {

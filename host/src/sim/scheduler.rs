@@ -25,6 +25,7 @@
 //! worker.
 
 // The scheduling word is model-checked with loom (`cfg(loom)`, tests below).
+use super::Idle;
 #[cfg(loom)]
 use loom::sync::atomic::AtomicU32;
 use std::collections::VecDeque;
@@ -32,6 +33,7 @@ use std::collections::VecDeque;
 use std::sync::atomic::AtomicU32;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 /// Scheduling word bits.
 pub(crate) mod state {
@@ -164,11 +166,14 @@ pub(crate) struct RunQueue {
     parked: AtomicUsize,
     /// Set when the workers must exit.
     shutdown: AtomicBool,
+    /// How long an idle worker spins before it parks ([`super::Idle`]).
+    spin: Duration,
 }
 
 impl RunQueue {
-    pub(crate) fn new() -> RunQueue {
+    pub(crate) fn new(idle: Idle) -> RunQueue {
         RunQueue {
+            spin: idle.spin(),
             queue: Mutex::new(VecDeque::new()),
             queued: AtomicUsize::new(0),
             available: Condvar::new(),
@@ -226,6 +231,9 @@ impl RunQueue {
                     break;
                 }
             }
+            if !self.spin.is_zero() && self.queued.load(Ordering::Acquire) == 0 {
+                self.spin_for_work();
+            }
             if let Some(i) = self.try_pop() {
                 return Some(i);
             }
@@ -238,6 +246,22 @@ impl RunQueue {
             if let Some(i) = q.pop_front() {
                 self.queued.store(q.len(), Ordering::Release);
                 return Some(i);
+            }
+        }
+    }
+
+    /// `Idle::Spin`: spins until work arrives, shutdown, or `spin` passes.
+    fn spin_for_work(&self) {
+        let begun = Instant::now();
+        loop {
+            for _ in 0..1024 {
+                std::hint::spin_loop();
+                if self.queued.load(Ordering::Acquire) != 0 || self.shutdown.load(Ordering::Acquire) {
+                    return;
+                }
+            }
+            if begun.elapsed() >= self.spin {
+                return;
             }
         }
     }
