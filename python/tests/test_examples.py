@@ -85,13 +85,17 @@ def test_python_m_ecsp_bench_host_channel_sets_python_beside_rust():
             timeout=100,
             check=True,
         )
-        rows = json.loads(out.stdout)["results"]
+        doc = json.loads(out.stdout)
+        assert (doc["threads"], doc["idle"]) == (1, "spin")  # the steady defaults
+        rows = doc["results"]
         assert [(r["direction"], r["msg_bytes"], r["capacity"]) for r in rows] == [
             ("host_to_device", 4, 16), ("device_to_host", 4, 16), ("host_to_device", 4096, 2), ("device_to_host", 4096, 2)
         ]
         for r in rows:
             assert len(r["rust_runs"]) == len(r["python_runs"]) == 2
             assert r["ratio"] == pytest.approx(r["rust_ns_per_message"] / r["python_ns_per_message"])
+            assert r["rust_ns_per_message"] == min(r["rust_runs"]) and r["python_ns_per_message"] == min(r["python_runs"])
+            assert r["median_ratio"] == pytest.approx(r["rust_median_ns_per_message"] / r["python_median_ns_per_message"])
     bad = subprocess.run([sys.executable, "-m", "ecsp.bench", "host-channel", "--sizes", "6"], capture_output=True, text=True, timeout=100)
     assert bad.returncode != 0 and "multiple of 4" in bad.stderr
 
