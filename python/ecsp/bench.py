@@ -1,6 +1,7 @@
 """Benchmarks, runnable once the package is installed:
 
     python -m ecsp.bench commstime [--iterations N] [--device] [--placement spread|packed|auto] [--json]
+                                   [--against pycsp,floor] [--rounds R]
     python -m ecsp.bench host-channel [--sizes 4,64,...] [--messages N] [--capacity C] [--rounds R]
                                       [--dtype f32|bytes] [--threads T] [--idle spin|park] [--json]
 
@@ -8,7 +9,9 @@ Commstime (Prefix -> Delta -> Succ -> Prefix, Delta also feeding a
 Consumer that times N reads; one loop is four rendezvous communications)
 with the four processes in Python on ecsp's scheduler, or with ``--device``
 as built-in device processes on the simulated chip, started from Python
-(compare ``ecsp bench commstime --json``).
+(compare ``ecsp bench commstime --json``). ``--against pycsp,floor`` runs
+PyCSP's greenlet backend and bare greenlets (the floor of any greenlet CSP
+library, ``ecsp._baselines``) beside it, taking turns, and compares.
 
 Host-channel throughput from Python (a Python process's ``write_many`` of
 N messages into a device ``consume``; a device ``ramp`` into
@@ -36,6 +39,7 @@ from .dtypes import Bytes
 __all__ = [
     "commstime_python",
     "commstime_device",
+    "commstime_side_by_side",
     "host_channel_python",
     "host_channel_rust",
     "host_channel_side_by_side",
@@ -86,6 +90,33 @@ def commstime_python(iterations: int, warmup: int = 1000) -> float:
         _consume(d.reader(), iterations, warmup),
     )
     return float(results[3])
+
+
+def commstime_side_by_side(iterations: int, against: List[str], rounds: int = 3) -> Dict[str, Any]:
+    """Python commstime in ecsp beside ``against`` ("pycsp": PyCSP's
+    greenlet backend; "floor": bare greenlets, see ``ecsp._baselines``),
+    ``rounds`` times taking turns (who goes first rotates, so drift in the
+    machine's load falls on all): per contender the best and the median ns
+    per communication and every round's figure, and per other contender
+    ``ecsp`` over it (below 1.0: ecsp is faster)."""
+    from ._baselines import commstime_floor, commstime_pycsp
+
+    runners = {"ecsp": commstime_python, "pycsp": commstime_pycsp, "floor": commstime_floor}
+    for name in against:
+        if name not in runners or name == "ecsp":
+            raise ValueError(f"--against {name}: 'pycsp' or 'floor'")
+    names = ["ecsp", *against]
+    runs: Dict[str, List[float]] = {n: [] for n in names}
+    for r in range(rounds):
+        for i in range(len(names)):
+            name = names[(i + r) % len(names)]
+            runs[name].append(runners[name](iterations))
+    out: Dict[str, Any] = {"iterations": iterations, "rounds": rounds, "contenders": {}}
+    for name, ns in runs.items():
+        out["contenders"][name] = {"ns_per_comm": min(ns), "median_ns_per_comm": statistics.median(ns), "runs": ns}
+    best = out["contenders"]["ecsp"]["ns_per_comm"]
+    out["ecsp_over"] = {n: best / out["contenders"][n]["ns_per_comm"] for n in against}
+    return out
 
 
 def commstime_device(iterations: int, placement: str = "spread", board: str = "parallella-16") -> Dict[str, Any]:
@@ -291,6 +322,13 @@ def main(argv: Optional[List[str]] = None) -> None:
     ct.add_argument("--device", action="store_true", help="the four processes on the simulated chip")
     ct.add_argument("--placement", default="spread", choices=["spread", "packed", "auto"])
     ct.add_argument("--board", default="parallella-16")
+    ct.add_argument(
+        "--against",
+        default="",
+        help="also run these, taking turns, and compare: pycsp (PyCSP's greenlets, pip install pycsp), floor "
+        "(bare greenlets), comma-separated",
+    )
+    ct.add_argument("--rounds", type=int, default=3, help="with --against: measurements of each (best and median)")
     ct.add_argument("--json", action="store_true", help="one JSON object")
     hc = sub.add_parser("host-channel", help="host <-> device throughput, Python batches beside the Rust benchmark")
     hc.add_argument("--sizes", default="4,64,256,1024,4096", help="message sizes in bytes, comma-separated")
@@ -310,6 +348,27 @@ def main(argv: Optional[List[str]] = None) -> None:
         return
     if args.iterations is not None and args.iterations < 1:
         ap.error("--iterations: give at least 1")
+    against = [a for a in args.against.split(",") if a]
+    if against:
+        if args.device:
+            ap.error("--against compares Python processes: drop --device")
+        if args.rounds < 1:
+            ap.error("--rounds: give at least 1")
+        try:
+            side = commstime_side_by_side(args.iterations or 200_000, against, args.rounds)
+        except (ValueError, ImportError) as e:
+            ap.error(str(e))
+        if args.json:
+            print(json.dumps(side))
+            return
+        print(
+            f"commstime, four Python processes, {side['iterations']} loops, best and median of {side['rounds']} rounds "
+            "taking turns (ns per communication)"
+        )
+        for name, c in side["contenders"].items():
+            ratio = "" if name == "ecsp" else f"   ecsp/{name} {side['ecsp_over'][name]:.2f}"
+            print(f"  {name:<6} {c['ns_per_comm']:>8.1f} {c['median_ns_per_comm']:>8.1f}{ratio}")
+        return
     if args.device:
         out = commstime_device(args.iterations or 1_000_000, args.placement, args.board)
         out["processes"] = "device"

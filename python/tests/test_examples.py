@@ -118,3 +118,48 @@ def test_python_m_ecsp_bench_commstime():
         assert result["ns_per_comm"] > 0 and result["iterations"] == 2000
     bad = subprocess.run([sys.executable, "-m", "ecsp.bench", "commstime", "--iterations", "0"], capture_output=True, text=True, timeout=100)
     assert bad.returncode != 0 and "at least 1" in bad.stderr
+
+
+@pytest.mark.timeout(120)
+def test_commstime_against_the_floor_and_pycsp():
+    import json
+    import subprocess
+    import sys
+
+    from ecsp._baselines import commstime_floor
+
+    # The floor runs the same ring: its figure is a time, and it ends every greenlet.
+    assert commstime_floor(500, warmup=10) > 0
+    out = subprocess.run(
+        [sys.executable, "-m", "ecsp.bench", "commstime", "--iterations", "2000", "--against", "floor", "--rounds", "2",
+         "--json"],
+        capture_output=True,
+        text=True,
+        timeout=100,
+        check=True,
+    )
+    side = json.loads(out.stdout)
+    assert set(side["contenders"]) == {"ecsp", "floor"} and side["rounds"] == 2
+    for c in side["contenders"].values():
+        assert len(c["runs"]) == 2 and c["ns_per_comm"] == min(c["runs"])
+    assert side["ecsp_over"]["floor"] == pytest.approx(
+        side["contenders"]["ecsp"]["ns_per_comm"] / side["contenders"]["floor"]["ns_per_comm"]
+    )
+    bad = subprocess.run(
+        [sys.executable, "-m", "ecsp.bench", "commstime", "--against", "jcsp"], capture_output=True, text=True, timeout=100
+    )
+    assert bad.returncode != 0 and "--against jcsp: 'pycsp' or 'floor'" in bad.stderr
+    try:
+        import pycsp.greenlets  # noqa: F401
+    except ImportError:
+        bad = subprocess.run(
+            [sys.executable, "-m", "ecsp.bench", "commstime", "--against", "pycsp", "--iterations", "100"],
+            capture_output=True,
+            text=True,
+            timeout=100,
+        )
+        assert bad.returncode != 0 and "pip install pycsp" in bad.stderr
+    else:
+        from ecsp._baselines import commstime_pycsp
+
+        assert commstime_pycsp(500, warmup=10) > 0
