@@ -21,6 +21,17 @@ use std::time::{Duration, Instant};
 /// Ring bytes a measurement's channel may take on its core.
 const RING_BYTES: u32 = 8 * 1024;
 
+/// The buffer a measurement of `size`-byte messages uses when `capacity`
+/// is asked for: `capacity`, fewer for large messages so the ring stays
+/// within 8 KiB of the core's SRAM, never fewer than one (0 stays a
+/// rendezvous). `size` must be at least 1.
+pub fn capacity_for(size: u32, capacity: u32) -> u32 {
+    match capacity {
+        0 => 0,
+        c => c.min(RING_BYTES / size.max(1)).max(1),
+    }
+}
+
 /// One measurement.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Throughput {
@@ -94,10 +105,7 @@ pub fn host_channel_bench(
         if size == 0 || size > ecsp_device::channel::block::MAX_MESSAGE_SIZE {
             return Err(BenchError::Size(size));
         }
-        let capacity = match capacity {
-            0 => 0,
-            c => c.min(RING_BYTES / size).max(1),
-        };
+        let capacity = capacity_for(size, capacity);
         results.push(host_to_device(&chip, size, messages, capacity, timeout)?);
         results.push(device_to_host(&chip, size, messages, capacity, timeout)?);
     }
@@ -204,4 +212,19 @@ fn device_to_host(
     })?;
     session.join(timeout)?;
     Ok(result("device_to_host", size, messages, capacity, elapsed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::capacity_for;
+
+    #[test]
+    fn large_messages_get_fewer_slots_so_the_ring_fits_8_kib() {
+        assert_eq!(capacity_for(4, 16), 16);
+        assert_eq!(capacity_for(1024, 16), 8);
+        assert_eq!(capacity_for(4096, 16), 2);
+        assert_eq!(capacity_for(4096, 1), 1);
+        assert_eq!(capacity_for(4096, 0), 0, "a rendezvous stays one");
+        assert_eq!(capacity_for(3000, 16), 2);
+    }
 }

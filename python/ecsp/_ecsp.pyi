@@ -13,6 +13,7 @@ __all__ = [
     "MAX_MESSAGE_SIZE",
     "boards",
     "host_channel_bench",
+    "host_channel_capacity",
     "kinds",
 ]
 
@@ -83,6 +84,7 @@ class DeviceSession:
 
 def kinds() -> List[Tuple[str, str, Tuple[int, int], Tuple[int, int], List[str], bool]]: ...
 def boards() -> List[str]: ...
+def host_channel_capacity(size: int, capacity: int) -> int: ...
 def host_channel_bench(
     chip: Chip, sizes: Sequence[int], messages: int, capacity: int, timeout: float
 ) -> List[Tuple[str, int, int, int, float, float]]: ...

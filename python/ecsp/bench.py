@@ -139,14 +139,11 @@ def commstime_device(iterations: int, placement: str = "spread", board: str = "p
         return {"board": chip.board, "placement": placement, "iterations": iterations, "ns_per_comm": ns}
 
 
-# Ring bytes a measurement's channel may take on its core, as in the Rust benchmark.
-_RING_BYTES = 8 * 1024
-
-
 def _capacity(size: int, capacity: int) -> int:
     """The Rust benchmark's buffer for ``size``-byte messages: ``capacity``,
-    fewer for large messages so the ring fits 8 KiB."""
-    return 0 if capacity == 0 else max(1, min(capacity, _RING_BYTES // size))
+    fewer for large messages so the ring fits 8 KiB (its own rule, from the
+    extension)."""
+    return int(_ext().host_channel_capacity(size, capacity))
 
 
 # Bytes of the array Python's benchmark writes from and reads into, chunk

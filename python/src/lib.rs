@@ -14,7 +14,7 @@ use ecsp_device::message::MsgType;
 use ecsp_device::process::{Arity, KINDS};
 use ecsp_host::board::Board;
 use ecsp_host::chip::Chip;
-use ecsp_host::host_bench::{host_channel_bench as host_channel_bench_rs, BenchError};
+use ecsp_host::host_bench::{capacity_for, host_channel_bench as host_channel_bench_rs, BenchError};
 use ecsp_host::host_node::{HostReceiver, HostRecvError, HostSendError, HostSender};
 use ecsp_host::network::{ChanId, ChannelKind, Network, NetworkError, Param};
 use ecsp_host::plan::{plan, Placement, PlanError};
@@ -734,6 +734,17 @@ fn kinds() -> Vec<KindRow> {
         .collect()
 }
 
+/// The buffer `ecsp bench host-channel` gives `size`-byte messages when
+/// `capacity` is asked for (fewer for large messages: 8 KiB of ring at
+/// most), so the Python benchmark measures the same channel.
+#[pyfunction]
+fn host_channel_capacity(size: u32, capacity: u32) -> PyResult<u32> {
+    if size == 0 {
+        return Err(PyValueError::new_err("message size 0: give at least 1 byte"));
+    }
+    Ok(capacity_for(size, capacity))
+}
+
 /// A measurement of [`host_channel_bench`]: (direction, msg_bytes,
 /// messages, capacity, bytes_per_second, ns_per_message).
 type ThroughputRow = (&'static str, u32, u64, u32, f64, f64);
@@ -791,6 +802,7 @@ fn _ecsp(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(kinds, m)?)?;
     m.add_function(wrap_pyfunction!(boards, m)?)?;
     m.add_function(wrap_pyfunction!(host_channel_bench, m)?)?;
+    m.add_function(wrap_pyfunction!(host_channel_capacity, m)?)?;
     m.add("MAX_MESSAGE_SIZE", MAX_MESSAGE_SIZE)?;
     // Whether `Chip.esdk` can open a real chip (built with the `esdk` feature).
     m.add("ESDK", ecsp_host::esdk::COMPILED_IN)?;
