@@ -79,6 +79,15 @@ _HUB_PERIOD = 256
 _sched: Optional["_Scheduler"] = None
 # The running scheduler's ``ready.append``, kept apart for the hot path.
 _push: Callable[[Any], None] = [].append
+# Never holds anything: ``_ready_now`` while blocks must go through
+# ``block_slow``.
+_NONE_READY: Any = deque()
+# The hot path's look at who runs next: the running scheduler's ready queue
+# while its hub watches nothing (a block switches straight to the next
+# process), else ``_NONE_READY`` (a block goes through ``block_slow``). One
+# global load and one test instead of three loads; kept by
+# ``_Scheduler.watch`` and ``run_processes``.
+_ready_now: Any = _NONE_READY
 
 
 class _Proc(greenlet):
@@ -118,12 +127,11 @@ def _block() -> None:
     device run), every ``_HUB_PERIOD`` blocks (always, in deterministic mode,
     where the hub draws the next process from the seeded generator).
     """
-    s = _sched
-    q = s.ready  # type: ignore[union-attr]
-    if q and not s.watch:  # type: ignore[union-attr]
+    q = _ready_now
+    if q:
         q.popleft()()
     else:
-        s.block_slow()  # type: ignore[union-attr]
+        _sched.block_slow()  # type: ignore[union-attr]
 
 
 def _wake_flag(end: Any, p: _Proc) -> None:
@@ -161,7 +169,7 @@ class _Scheduler:
         "ready",
         "period",
         "tick",
-        "watch",
+        "_watch",
         "hub",
         "live",
         "timers",
@@ -192,10 +200,7 @@ class _Scheduler:
         self.ready: Any = [] if self.det else deque()
         self.period = 1 if self.det else _HUB_PERIOD
         self.tick = self.period
-        # True while the hub must look in every _HUB_PERIOD blocks even with
-        # processes runnable: timers, deadlines or device runs to watch, or
-        # the deterministic mode (where it picks every next process).
-        self.watch = self.det
+        self._watch = self.det  # see `watch`
         self.hub = getcurrent()
         self.live: Dict[_Proc, None] = {}  # every process started and not ended, in start order
         self.timers: List[Tuple[float, int, "_AltEntry"]] = []
@@ -222,6 +227,20 @@ class _Scheduler:
         # hub last served them, and until when they may go on without it.
         self.alone_mark = -1
         self.alone_until = 0.0
+
+    @property
+    def watch(self) -> bool:
+        """True while the hub must look in every ``period`` blocks even with
+        processes runnable: timers, deadlines or device runs to watch, or
+        the deterministic mode (where it picks every next process)."""
+        return self._watch
+
+    @watch.setter
+    def watch(self, value: bool) -> None:
+        global _ready_now
+        self._watch = value
+        if self is _sched:
+            _ready_now = _NONE_READY if value else self.ready
 
     # -- time -----------------------------------------------------------------
     def now(self) -> float:
@@ -662,7 +681,7 @@ def run_processes(
     Called from a process, it runs them on the current scheduler (a nested
     Parallel); from plain code, it makes a scheduler and is its hub.
     """
-    global _sched, _push
+    global _sched, _push, _ready_now
     s = _sched
     me = getcurrent()
     nested = s is not None and me.__class__ is _Proc
@@ -695,13 +714,14 @@ def run_processes(
                         raise me.val
         else:
             _sched, _push = s, s.ready.append
+            s.watch = s.watch  # publishes _ready_now
             try:
                 s.run_group(group)
             finally:
                 try:
                     s.shutdown()
                 finally:
-                    _sched, _push = None, [].append
+                    _sched, _push, _ready_now = None, [].append, _NONE_READY
     finally:
         s.groups.remove(group)
         for sess in sessions:
@@ -1203,12 +1223,11 @@ def _read(end: "Reader", getcurrent: Any = getcurrent, _Proc: Any = _Proc) -> An
     if p.__class__ is not _Proc:
         _current()
     ch._rq.append(p)
-    s = _sched  # _block(), written out
-    q = s.ready  # type: ignore[union-attr]
-    if q and not s.watch:  # type: ignore[union-attr]
+    q = _ready_now  # _block(), written out
+    if q:
         q.popleft()()
     else:
-        s.block_slow()  # type: ignore[union-attr]
+        _sched.block_slow()  # type: ignore[union-attr]
     if p.flag:
         _wake_flag(end, p)
     return p.val
@@ -1229,7 +1248,7 @@ def _write(end: "Writer", value: Any, getcurrent: Any = getcurrent, _Proc: Any =
             return
         # A read_many refused it (no message of its array): the next reader
         # may take it, else it waits as if no reader had come.
-    if len(ch._buf) < ch.buffer:
+    if ch.buffer and len(ch._buf) < ch.buffer:  # a rendezvous skips the len()
         ch._buf.append(value)
         return
     p = getcurrent()
@@ -1237,12 +1256,11 @@ def _write(end: "Writer", value: Any, getcurrent: Any = getcurrent, _Proc: Any =
         _current()
     p.val = value
     ch._wq.append(p)
-    s = _sched  # _block(), written out
-    q = s.ready  # type: ignore[union-attr]
-    if q and not s.watch:  # type: ignore[union-attr]
+    q = _ready_now  # _block(), written out
+    if q:
         q.popleft()()
     else:
-        s.block_slow()  # type: ignore[union-attr]
+        _sched.block_slow()  # type: ignore[union-attr]
     if p.flag:
         _wake_flag(end, p)
 
