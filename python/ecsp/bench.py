@@ -33,7 +33,7 @@ import time
 from typing import Any, Dict, List, Optional
 
 from ._api import Chip, Parallel, _ext, device, process
-from ._core import Channel, close, poison
+from ._core import Channel, Reader, close, poison
 from .dtypes import Bytes
 
 __all__ = [
@@ -47,65 +47,93 @@ __all__ = [
 ]
 
 
+# How the processes use their ends: "method" calls ``end.read()`` and
+# ``end.write(v)`` (bound methods, which CPython calls on its quickest
+# path), "call" the ends themselves (``out(v)``, PyCSP's style; before
+# CPython 3.12 a call of an end goes through a slower, generic call path).
+STYLES = ("method", "call")
+
+
+def _use(end: Any, style: str) -> Any:
+    """What a process calls to use ``end`` in ``style``."""
+    if style == "call":
+        return end
+    return end.read if isinstance(end, Reader) else end.write
+
+
 @process
-def _prefix(inp: Any, out: Any, value: int) -> None:
-    out(value)
+def _prefix(inp: Any, out: Any, value: int, style: str) -> None:
+    read, write = _use(inp, style), _use(out, style)
+    write(value)
     while True:
-        out(inp())
+        write(read())
 
 
 @process
-def _delta(inp: Any, out1: Any, out2: Any) -> None:
+def _delta(inp: Any, out1: Any, out2: Any, style: str) -> None:
+    read, write1, write2 = _use(inp, style), _use(out1, style), _use(out2, style)
     while True:
-        v = inp()
-        out1(v)
-        out2(v)
+        v = read()
+        write1(v)
+        write2(v)
 
 
 @process
-def _succ(inp: Any, out: Any) -> None:
+def _succ(inp: Any, out: Any, style: str) -> None:
+    read, write = _use(inp, style), _use(out, style)
     while True:
-        out(inp() + 1)
+        write(read() + 1)
 
 
 @process
-def _consume(inp: Any, iterations: int, warmup: int) -> float:
+def _consume(inp: Any, iterations: int, warmup: int, style: str) -> float:
+    read = _use(inp, style)
     for _ in range(warmup):
-        inp()
+        read()
     t0 = time.perf_counter()
     for _ in range(iterations):
-        inp()
+        read()
     elapsed = time.perf_counter() - t0
     poison(inp)  # runs round the ring: every process ends
     return elapsed * 1e9 / (iterations * 4)
 
 
-def commstime_python(iterations: int, warmup: int = 1000) -> float:
-    """Nanoseconds per communication with all four processes in Python."""
+def commstime_python(iterations: int, warmup: int = 1000, style: str = "method") -> float:
+    """Nanoseconds per communication with all four processes in Python,
+    their ends used in ``style`` (see ``STYLES``)."""
+    if style not in STYLES:
+        raise ValueError(f"style {style!r}: 'method' (end.read(), end.write(v)) or 'call' (end(), end(v))")
     a, b, c, d = (Channel() for _ in range(4))
     results = Parallel(
-        _prefix(c.reader(), a.writer(), 0),
-        _delta(a.reader(), b.writer(), d.writer()),
-        _succ(b.reader(), c.writer()),
-        _consume(d.reader(), iterations, warmup),
+        _prefix(c.reader(), a.writer(), 0, style),
+        _delta(a.reader(), b.writer(), d.writer(), style),
+        _succ(b.reader(), c.writer(), style),
+        _consume(d.reader(), iterations, warmup, style),
     )
     return float(results[3])
 
 
 def commstime_side_by_side(iterations: int, against: List[str], rounds: int = 3) -> Dict[str, Any]:
-    """Python commstime in ecsp beside ``against`` ("pycsp": PyCSP's
-    greenlet backend; "floor": bare greenlets, see ``ecsp._baselines``),
+    """Python commstime in ecsp, its processes using their ends as methods
+    ("ecsp") and by calling them ("ecsp-call"; see ``STYLES``), beside
+    ``against`` ("pycsp": PyCSP's greenlet backend; "floor": bare
+    greenlets, see ``ecsp._baselines``),
     ``rounds`` times taking turns (who goes first rotates, so drift in the
     machine's load falls on all): per contender the best and the median ns
     per communication and every round's figure, and per other contender
     ``ecsp`` over it (below 1.0: ecsp is faster)."""
     from ._baselines import commstime_floor, commstime_pycsp
 
-    runners = {"ecsp": commstime_python, "pycsp": commstime_pycsp, "floor": commstime_floor}
+    runners = {
+        "ecsp": commstime_python,
+        "ecsp-call": lambda n: commstime_python(n, style="call"),
+        "pycsp": commstime_pycsp,
+        "floor": commstime_floor,
+    }
     for name in against:
-        if name not in runners or name == "ecsp":
+        if name not in ("pycsp", "floor"):
             raise ValueError(f"--against {name}: 'pycsp' or 'floor'")
-    names = ["ecsp", *against]
+    names = ["ecsp", "ecsp-call", *against]
     runs: Dict[str, List[float]] = {n: [] for n in names}
     for r in range(rounds):
         for i in range(len(names)):
@@ -326,6 +354,9 @@ def main(argv: Optional[List[str]] = None) -> None:
         "(bare greenlets), comma-separated",
     )
     ct.add_argument("--rounds", type=int, default=3, help="with --against: measurements of each (best and median)")
+    ct.add_argument(
+        "--style", default="method", choices=list(STYLES), help="Python processes call end.read/end.write, or the ends"
+    )
     ct.add_argument("--json", action="store_true", help="one JSON object")
     hc = sub.add_parser("host-channel", help="host <-> device throughput, Python batches beside the Rust benchmark")
     hc.add_argument("--sizes", default="4,64,256,1024,4096", help="message sizes in bytes, comma-separated")
@@ -363,19 +394,19 @@ def main(argv: Optional[List[str]] = None) -> None:
             "taking turns (ns per communication)"
         )
         for name, c in side["contenders"].items():
-            ratio = "" if name == "ecsp" else f"   ecsp/{name} {side['ecsp_over'][name]:.2f}"
-            print(f"  {name:<6} {c['ns_per_comm']:>8.1f} {c['median_ns_per_comm']:>8.1f}{ratio}")
+            ratio = f"   ecsp/{name} {side['ecsp_over'][name]:.2f}" if name in side["ecsp_over"] else ""
+            print(f"  {name:<9} {c['ns_per_comm']:>8.1f} {c['median_ns_per_comm']:>8.1f}{ratio}")
         return
     if args.device:
         out = commstime_device(args.iterations or 1_000_000, args.placement, args.board)
         out["processes"] = "device"
     else:
         n = args.iterations or 200_000
-        out = {"processes": "python", "iterations": n, "ns_per_comm": commstime_python(n)}
+        out = {"processes": "python", "style": args.style, "iterations": n, "ns_per_comm": commstime_python(n, style=args.style)}
     if args.json:
         print(json.dumps(out))
     else:
-        where = f" on {out['board']} ({out['placement']})" if args.device else ""
+        where = f" on {out['board']} ({out['placement']})" if args.device else f" (ends used as {out['style']}s)"
         print(
             f"commstime, {out['processes']} processes{where}: {out['ns_per_comm']:.1f} ns per communication "
             f"over {out['iterations']} loops"

@@ -116,6 +116,16 @@ def test_python_m_ecsp_bench_commstime():
         )
         result = json.loads(out.stdout)
         assert result["ns_per_comm"] > 0 and result["iterations"] == 2000
+    for style in ("method", "call"):
+        out = subprocess.run(
+            [sys.executable, "-m", "ecsp.bench", "commstime", "--iterations", "2000", "--style", style, "--json"],
+            capture_output=True,
+            text=True,
+            timeout=100,
+            check=True,
+        )
+        result = json.loads(out.stdout)
+        assert result["style"] == style and result["ns_per_comm"] > 0
     bad = subprocess.run([sys.executable, "-m", "ecsp.bench", "commstime", "--iterations", "0"], capture_output=True, text=True, timeout=100)
     assert bad.returncode != 0 and "at least 1" in bad.stderr
 
@@ -139,7 +149,7 @@ def test_commstime_against_the_floor_and_pycsp():
         check=True,
     )
     side = json.loads(out.stdout)
-    assert set(side["contenders"]) == {"ecsp", "floor"} and side["rounds"] == 2
+    assert set(side["contenders"]) == {"ecsp", "ecsp-call", "floor"} and side["rounds"] == 2
     for c in side["contenders"].values():
         assert len(c["runs"]) == 2 and c["ns_per_comm"] == min(c["runs"])
     assert side["ecsp_over"]["floor"] == pytest.approx(
