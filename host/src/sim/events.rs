@@ -78,13 +78,17 @@ impl HostEvents {
                 return;
             }
         }
-        let deadline = Instant::now() + (timeout - spin);
+        // None: a timeout too long for the clock, a wait for the event alone.
+        let deadline = Instant::now().checked_add(timeout - spin);
         let mut lock = self.lock.lock().unwrap_or_else(|e| e.into_inner());
         self.sleepers.fetch_add(1, Ordering::Relaxed);
         fence(Ordering::SeqCst);
         let mut now = self.count.load(Ordering::Acquire);
         while now == seen {
-            let left = deadline.saturating_duration_since(Instant::now());
+            let left = match deadline {
+                Some(deadline) => deadline.saturating_duration_since(Instant::now()),
+                None => Duration::from_secs(3600),
+            };
             if left.is_zero() {
                 break;
             }
@@ -132,6 +136,25 @@ mod tests {
             begun.elapsed() < Duration::from_secs(20),
             "slept through an event already counted"
         );
+    }
+
+    #[test]
+    fn a_timeout_past_the_clock_waits_for_the_event() {
+        let events = Arc::new(HostEvents::new());
+        events.notify();
+        events.wait(Duration::MAX, Duration::ZERO);
+        let notifier = {
+            let events = events.clone();
+            std::thread::spawn(move || {
+                while events.sleepers.load(Ordering::Relaxed) == 0 {
+                    std::thread::yield_now();
+                }
+                events.notify();
+            })
+        };
+        events.wait(Duration::MAX, Duration::from_millis(1));
+        notifier.join().unwrap();
+        assert_eq!(events.seen.load(Ordering::Acquire), 2);
     }
 
     #[test]
