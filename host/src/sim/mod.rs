@@ -676,18 +676,20 @@ impl SimChip {
             ),
             SimMode::Deterministic { seed } => (1, Some(deterministic::Det::new(seed, core_count))),
         };
+        // The deterministic engine steps only in the host's waits: nothing to spin for.
+        let idle = if det.is_some() { Idle::Park } else { options.idle };
         Ok(SimChip {
             shared: Arc::new(Shared {
                 board,
                 memory,
                 cores,
-                queue: RunQueue::new(if det.is_some() { Idle::Park } else { options.idle }),
+                queue: RunQueue::new(idle),
                 timers: Timers::new(core_count),
                 wand: wand::Wand::new(core_count),
                 det,
                 epoch: Instant::now(),
                 events: events::HostEvents::new(),
-                idle: options.idle,
+                idle,
                 wakeups: AtomicU64::new(0),
                 tracing: AtomicBool::new(false),
                 faults: Mutex::new(Vec::new()),
