@@ -18,6 +18,7 @@
 //!
 //! [`Chip::wait_event`]: crate::chip::Chip::wait_event
 
+use super::scheduler::spin_until;
 #[cfg(loom)]
 use loom::sync::atomic::{fence, AtomicU64, AtomicUsize};
 #[cfg(loom)]
@@ -105,19 +106,12 @@ impl HostEvents {
 
     /// Polls the count for up to `spin`: the new count once it moved past `seen`.
     fn spin(&self, seen: u64, spin: Duration) -> Option<u64> {
-        let begun = Instant::now();
-        loop {
-            for _ in 0..256 {
-                let now = self.count.load(Ordering::Acquire);
-                if now != seen {
-                    return Some(now);
-                }
-                std::hint::spin_loop();
-            }
-            if begun.elapsed() >= spin {
-                return None;
-            }
-        }
+        let mut now = seen;
+        let moved = spin_until(spin, || {
+            now = self.count.load(Ordering::Acquire);
+            now != seen
+        });
+        moved.then_some(now)
     }
 }
 
@@ -125,6 +119,17 @@ impl HostEvents {
 mod tests {
     use super::*;
     use std::sync::Arc;
+
+    /// A thread that raises one event once a host wait sleeps.
+    fn notify_once_asleep(events: &Arc<HostEvents>) -> std::thread::JoinHandle<()> {
+        let events = events.clone();
+        std::thread::spawn(move || {
+            while events.sleepers.load(Ordering::Relaxed) == 0 {
+                std::thread::yield_now();
+            }
+            events.notify();
+        })
+    }
 
     #[test]
     fn an_event_before_the_wait_is_not_slept_through() {
@@ -143,15 +148,7 @@ mod tests {
         let events = Arc::new(HostEvents::new());
         events.notify();
         events.wait(Duration::MAX, Duration::ZERO);
-        let notifier = {
-            let events = events.clone();
-            std::thread::spawn(move || {
-                while events.sleepers.load(Ordering::Relaxed) == 0 {
-                    std::thread::yield_now();
-                }
-                events.notify();
-            })
-        };
+        let notifier = notify_once_asleep(&events);
         events.wait(Duration::MAX, Duration::from_millis(1));
         notifier.join().unwrap();
         assert_eq!(events.seen.load(Ordering::Acquire), 2);
@@ -169,15 +166,7 @@ mod tests {
     #[test]
     fn a_sleeping_wait_wakes_on_an_event() {
         let events = Arc::new(HostEvents::new());
-        let notifier = {
-            let events = events.clone();
-            std::thread::spawn(move || {
-                while events.sleepers.load(Ordering::Relaxed) == 0 {
-                    std::thread::yield_now();
-                }
-                events.notify();
-            })
-        };
+        let notifier = notify_once_asleep(&events);
         let begun = Instant::now();
         events.wait(Duration::from_secs(30), Duration::ZERO);
         notifier.join().unwrap();

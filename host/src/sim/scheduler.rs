@@ -144,6 +144,24 @@ impl SchedState {
     }
 }
 
+/// `Idle::Spin`'s wait, for work (a worker) or for an event (the host):
+/// spins until `done` says so or `limit` passes, reading the clock once
+/// every 256 tries; true when `done` did.
+pub(crate) fn spin_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let begun = Instant::now();
+    loop {
+        for _ in 0..256 {
+            if done() {
+                return true;
+            }
+            std::hint::spin_loop();
+        }
+        if begun.elapsed() >= limit {
+            return false;
+        }
+    }
+}
+
 /// What [`SchedState::go_idle`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum IdleOutcome {
@@ -252,18 +270,9 @@ impl RunQueue {
 
     /// `Idle::Spin`: spins until work arrives, shutdown, or `spin` passes.
     fn spin_for_work(&self) {
-        let begun = Instant::now();
-        loop {
-            for _ in 0..1024 {
-                std::hint::spin_loop();
-                if self.queued.load(Ordering::Acquire) != 0 || self.shutdown.load(Ordering::Acquire) {
-                    return;
-                }
-            }
-            if begun.elapsed() >= self.spin {
-                return;
-            }
-        }
+        spin_until(self.spin, || {
+            self.queued.load(Ordering::Acquire) != 0 || self.shutdown.load(Ordering::Acquire)
+        });
     }
 
     /// True when no core waits in the queue (for fairness decisions).
