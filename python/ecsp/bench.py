@@ -40,6 +40,7 @@ __all__ = [
     "commstime_python",
     "commstime_device",
     "commstime_side_by_side",
+    "host_channel_capacity",
     "host_channel_python",
     "host_channel_rust",
     "host_channel_side_by_side",
@@ -167,7 +168,7 @@ def commstime_device(iterations: int, placement: str = "spread", board: str = "p
         return {"board": chip.board, "placement": placement, "iterations": iterations, "ns_per_comm": ns}
 
 
-def _capacity(size: int, capacity: int) -> int:
+def host_channel_capacity(size: int, capacity: int) -> int:
     """The Rust benchmark's buffer for ``size``-byte messages: ``capacity``,
     fewer for large messages so the ring fits 8 KiB (its own rule, from the
     extension)."""
@@ -234,7 +235,7 @@ def host_channel_python(chip: Chip, size: int, messages: int, capacity: int = 16
     Rust benchmark: until the device took it; at most a buffer apart)."""
     import numpy as np
 
-    cap = _capacity(size, capacity)
+    cap = host_channel_capacity(size, capacity)
     np_dtype: Any
     if dtype == "f32":
         if size % 4:

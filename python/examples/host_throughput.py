@@ -10,7 +10,7 @@ Python process reads into one array (``read_many``). Message sizes from
 4 B to 4 KiB; the channel's buffer is 16 messages (fewer for large
 messages, so its ring fits 8 KiB of a core's SRAM), as the Rust
 benchmark's. ``python -m ecsp.bench host-channel`` measures the same over
-several rounds and prints medians.
+many rounds, steadily, and prints the best and the median.
 
     python examples/host_throughput.py [--sizes 4,64,256,1024,4096] [--messages 20000] [--json]
 """
@@ -24,9 +24,7 @@ import time
 import numpy as np
 
 import ecsp
-from ecsp.bench import host_channel_rust
-
-RING_BYTES = 8 * 1024
+from ecsp.bench import host_channel_capacity, host_channel_rust
 
 
 @ecsp.process
@@ -47,7 +45,7 @@ def drain(inp, messages):
 
 def measure(size: int, messages: int, capacity: int) -> list:
     n = size // 4
-    cap = 0 if capacity == 0 else max(1, min(capacity, RING_BYTES // size))
+    cap = host_channel_capacity(size, capacity)  # the Rust benchmark's buffer
     dtype = f"f32[{n}]"
     rows = (np.arange(messages * n) % 100).astype(np.float32).reshape(messages, n)
     a = ecsp.Channel(dtype=dtype, buffer=cap)
