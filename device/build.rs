@@ -32,11 +32,12 @@ fn main() {
 
 /// The runtime's sources, shared by the host build and the device image.
 #[cfg(feature = "c-runtime")]
-const RUNTIME: [&str; 4] = [
+const RUNTIME: [&str; 5] = [
     "c/src/channel.c",
     "c/src/barrier.c",
     "c/src/procs.c",
     "c/src/executor.c",
+    "c/src/kernel.c",
 ];
 
 #[cfg(feature = "c-runtime")]
@@ -159,7 +160,12 @@ fn device_image() {
         .arg(format!("-DECSP_IMAGE_DTYPES={dtypes:#x}u"))
         .args(["-Ic/include", "-Tc/silicon/ecsp.ld", "-o"])
         .arg(&elf)
-        .args(["c/silicon/crt0.S", "c/silicon/main.c", "c/silicon/divide.c"])
+        .args([
+            "c/silicon/crt0.S",
+            "c/silicon/main.c",
+            "c/silicon/divide.c",
+            "c/silicon/switch.S",
+        ])
         .args(RUNTIME)
         // Soft 64-bit arithmetic and double-precision floats.
         .arg("-lgcc")

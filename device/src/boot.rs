@@ -42,8 +42,9 @@ pub const STACK_BOTTOM: u32 = crate::addr::SRAM_SIZE - STACK_RESERVE;
 pub const BOOT_MAGIC: u32 = u32::from_le_bytes(*b"ECSP");
 /// Version of this layout; bumped on any change (2: shared channels, the
 /// [`END_SHARED_READ`] and [`END_SHARED_WRITE`] ends and their records;
-/// 3: the boot table moves from 0x2000 to 0x4000).
-pub const BOOT_VERSION: u32 = 3;
+/// 3: the boot table moves from 0x2000 to 0x4000; 4: users' kernels, whose
+/// rooms the host fills, [`crate::kernel`]).
+pub const BOOT_VERSION: u32 = 4;
 /// Most processes one core runs.
 pub const MAX_TASKS_PER_CORE: usize = 128;
 /// Parameters per process.
@@ -121,7 +122,8 @@ pub struct BootHeader {
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct TaskRecord {
-    /// Index of the process kind in the built-in registry. Host writes.
+    /// The process's kind: its index in the built-in registry, or a user's
+    /// kind ([`crate::kernel::USER_KIND_BASE`] and up). Host writes.
     pub kind: u32,
     /// [`crate::message::Dtype`] code of the messages it computes with. Host writes.
     pub dtype: u32,
@@ -432,7 +434,7 @@ mod tests {
         assert_eq!(offset_of!(EndRecord, table), 28);
         assert_eq!(offset_of!(LaneRecord, taken), 12);
         assert_eq!(offset_of!(LaneRecord, next_slot), 16);
-        assert_eq!(BOOT_VERSION, 3);
+        assert_eq!(BOOT_VERSION, 4);
         assert_eq!((END_READ, END_WRITE, END_SHARED_READ, END_SHARED_WRITE), (0, 1, 2, 3));
         assert_eq!(offset_of!(ShareRecord, state), 0);
         assert_eq!(offset_of!(ShareRecord, claim), 4);

@@ -28,9 +28,8 @@
 //! panics) through the C frames, which are compiled with unwind tables
 //! (`-fexceptions`), and every function on that path is `C-unwind`.
 
-use crate::addr::{CoreId, GlobalAddr, Irq};
 use crate::boot::TaskRecord;
-use crate::channel::EndError;
+use crate::c_hal::{hal, Hal};
 use crate::mesh::Mesh;
 use crate::process::{Outcome, ProcessError, ProcessResult, SpawnError, Spawned};
 use core::ffi::c_void;
@@ -45,26 +44,6 @@ pub use crate::boot::KIND_C_FLAG as C_KIND_FLAG;
 /// crate was built with an Epiphany C compiler at hand (`ECSP_EPIPHANY_CC`,
 /// or `epiphany-elf-gcc` / `e-gcc` on `PATH`); `None` otherwise.
 pub const DEVICE_ELF: Option<&str> = option_env!("ECSP_DEVICE_ELF");
-
-/// The C runtime's HAL table (`ecsp_hal` in `device/c/include/ecsp/hal.h`).
-#[repr(C)]
-struct Hal {
-    ctx: *mut c_void,
-    load_word: unsafe extern "C-unwind" fn(*mut c_void, u32) -> u32,
-    store_word: unsafe extern "C-unwind" fn(*mut c_void, u32, u32),
-    read_local: unsafe extern "C-unwind" fn(*mut c_void, u32, *mut c_void, u32),
-    write: unsafe extern "C-unwind" fn(*mut c_void, u32, *const c_void, u32),
-    write_word: unsafe extern "C-unwind" fn(*mut c_void, u32, u32),
-    wake: unsafe extern "C-unwind" fn(*mut c_void, u32),
-    now_ticks: unsafe extern "C-unwind" fn(*mut c_void) -> u64,
-    ticks_per_second: unsafe extern "C-unwind" fn(*mut c_void) -> u64,
-    wake_at: unsafe extern "C-unwind" fn(*mut c_void, u64),
-    testset: unsafe extern "C-unwind" fn(*mut c_void, u32, u32) -> u32,
-    core_id: unsafe extern "C-unwind" fn(*mut c_void) -> u32,
-    read: unsafe extern "C-unwind" fn(*mut c_void, u32, *mut c_void, u32),
-    wand: unsafe extern "C-unwind" fn(*mut c_void),
-    take_wand: unsafe extern "C-unwind" fn(*mut c_void) -> core::ffi::c_int,
-}
 
 /// A process's result (`ecsp_outcome`).
 #[repr(C)]
@@ -244,134 +223,6 @@ pub fn layout() -> impl Iterator<Item = (&'static str, u32, u32)> {
     })
 }
 
-// The HAL, over a mesh `M` whose handle is the context.
-
-/// # Safety
-/// `ctx` points to a live `M`.
-unsafe fn mesh<'a, M: Mesh>(ctx: *mut c_void) -> &'a M {
-    // SAFETY: caller duty.
-    unsafe { &*(ctx as *const M) }
-}
-
-unsafe extern "C-unwind" fn hal_load_word<M: Mesh>(ctx: *mut c_void, offset: u32) -> u32 {
-    // SAFETY: `ctx` is the task's mesh handle (see `hal`).
-    unsafe { mesh::<M>(ctx) }.load_word(offset)
-}
-
-unsafe extern "C-unwind" fn hal_store_word<M: Mesh>(ctx: *mut c_void, offset: u32, value: u32) {
-    // SAFETY: as in `hal_load_word`.
-    unsafe { mesh::<M>(ctx) }.store_word(offset, value)
-}
-
-unsafe extern "C-unwind" fn hal_read_local<M: Mesh>(ctx: *mut c_void, offset: u32, dst: *mut c_void, len: u32) {
-    // SAFETY: (1) as in `hal_load_word`; (2) the C runtime passes a buffer
-    // of its own (a local or a field of its state) valid for `len` bytes
-    // and not shared with anything else during the call.
-    let (mesh, buf) = unsafe {
-        (
-            mesh::<M>(ctx),
-            core::slice::from_raw_parts_mut(dst as *mut u8, len as usize),
-        )
-    };
-    mesh.read_local(offset, buf)
-}
-
-unsafe extern "C-unwind" fn hal_write<M: Mesh>(ctx: *mut c_void, dst: u32, src: *const c_void, len: u32) {
-    // SAFETY: (1) as in `hal_load_word`; (2) the C runtime passes a message
-    // of its own, valid for `len` bytes during the call.
-    let (mesh, data) = unsafe {
-        (
-            mesh::<M>(ctx),
-            core::slice::from_raw_parts(src as *const u8, len as usize),
-        )
-    };
-    mesh.write(GlobalAddr::new(dst), data)
-}
-
-unsafe extern "C-unwind" fn hal_write_word<M: Mesh>(ctx: *mut c_void, dst: u32, value: u32) {
-    // SAFETY: as in `hal_load_word`.
-    unsafe { mesh::<M>(ctx) }.write_word(GlobalAddr::new(dst), value)
-}
-
-unsafe extern "C-unwind" fn hal_wake<M: Mesh>(ctx: *mut c_void, core: u32) {
-    // SAFETY: as in `hal_load_word`.
-    let mesh = unsafe { mesh::<M>(ctx) };
-    // Core id 0 names the host as a channel peer: it is notified, not
-    // interrupted (the Rust runtime's `channel::wake`).
-    if core == 0 {
-        mesh.notify_host()
-    } else {
-        mesh.raise(CoreId::from_raw(core as u16), Irq::User)
-    }
-}
-
-unsafe extern "C-unwind" fn hal_now_ticks<M: Mesh>(ctx: *mut c_void) -> u64 {
-    // SAFETY: as in `hal_load_word`.
-    unsafe { mesh::<M>(ctx) }.now_ticks()
-}
-
-unsafe extern "C-unwind" fn hal_ticks_per_second<M: Mesh>(ctx: *mut c_void) -> u64 {
-    // SAFETY: as in `hal_load_word`.
-    unsafe { mesh::<M>(ctx) }.ticks_per_second()
-}
-
-unsafe extern "C-unwind" fn hal_wake_at<M: Mesh>(ctx: *mut c_void, deadline: u64) {
-    // SAFETY: as in `hal_load_word`.
-    unsafe { mesh::<M>(ctx) }.wake_at(deadline)
-}
-
-unsafe extern "C-unwind" fn hal_testset<M: Mesh>(ctx: *mut c_void, addr: u32, value: u32) -> u32 {
-    // SAFETY: as in `hal_load_word`.
-    unsafe { mesh::<M>(ctx) }.testset(GlobalAddr::new(addr), value)
-}
-
-unsafe extern "C-unwind" fn hal_core_id<M: Mesh>(ctx: *mut c_void) -> u32 {
-    // SAFETY: as in `hal_load_word`.
-    unsafe { mesh::<M>(ctx) }.core_id().raw() as u32
-}
-
-unsafe extern "C-unwind" fn hal_read<M: Mesh>(ctx: *mut c_void, src: u32, dst: *mut c_void, len: u32) {
-    // SAFETY: as in `hal_read_local`.
-    let (mesh, buf) = unsafe {
-        (
-            mesh::<M>(ctx),
-            core::slice::from_raw_parts_mut(dst as *mut u8, len as usize),
-        )
-    };
-    mesh.read(GlobalAddr::new(src), buf)
-}
-
-unsafe extern "C-unwind" fn hal_wand<M: Mesh>(ctx: *mut c_void) {
-    // SAFETY: as in `hal_load_word`.
-    unsafe { mesh::<M>(ctx) }.wand()
-}
-
-unsafe extern "C-unwind" fn hal_take_wand<M: Mesh>(ctx: *mut c_void) -> core::ffi::c_int {
-    // SAFETY: as in `hal_load_word`.
-    unsafe { mesh::<M>(ctx) }.take_irq(Irq::Wand) as core::ffi::c_int
-}
-
-/// The HAL table over the mesh handle at `mesh`.
-fn hal<M: Mesh>(mesh: *mut M) -> Hal {
-    Hal {
-        ctx: mesh as *mut c_void,
-        load_word: hal_load_word::<M>,
-        store_word: hal_store_word::<M>,
-        read_local: hal_read_local::<M>,
-        write: hal_write::<M>,
-        write_word: hal_write_word::<M>,
-        wake: hal_wake::<M>,
-        now_ticks: hal_now_ticks::<M>,
-        ticks_per_second: hal_ticks_per_second::<M>,
-        wake_at: hal_wake_at::<M>,
-        testset: hal_testset::<M>,
-        core_id: hal_core_id::<M>,
-        read: hal_read::<M>,
-        wand: hal_wand::<M>,
-        take_wand: hal_take_wand::<M>,
-    }
-}
-
 /// Builds the C process of the task whose record is `record` (at SRAM
 /// offset `record_offset`) at `dst`, `room` bytes.
 ///
@@ -443,7 +294,7 @@ unsafe fn poll_c<M: Mesh>(state: *mut u8, _cx: &mut Context<'_>) -> Poll<Process
             aux: out.aux,
             ticks: out.ticks,
         }),
-        code => Err(error_of(code, out.detail)),
+        code => Err(ProcessError::from_code(code, out.detail)),
     })
 }
 
@@ -453,25 +304,6 @@ unsafe fn drop_c<M: Mesh>(state: *mut u8) {
     // SAFETY: the mesh handle is the only Rust value in the state; the C
     // state owns nothing.
     unsafe { core::ptr::drop_in_place(state as *mut M) }
-}
-
-/// The [`ProcessError`] of a C runtime error code (`ECSP_ERR_*`); `detail`
-/// is the end or parameter index it is about. Only the code reaches the
-/// host (`TaskRecord::error`).
-fn error_of(code: u32, detail: u32) -> ProcessError {
-    match code {
-        1 => ProcessError::End(EndError::WrongDirection { found: detail }),
-        2 => ProcessError::End(EndError::SizeMismatch { channel: 0, process: 0 }),
-        3 => ProcessError::End(EndError::BadBlock { offset: detail }),
-        4 => ProcessError::MissingEnd {
-            input: true,
-            index: detail,
-        },
-        8 => ProcessError::MissingBarrier { index: detail },
-        9 => ProcessError::NoScratch { needed: detail },
-        10 => ProcessError::LengthMismatch,
-        _ => ProcessError::BadParam { index: detail },
-    }
 }
 
 #[cfg(test)]

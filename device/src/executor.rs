@@ -177,6 +177,34 @@ pub fn note_progress<M: Mesh>(cx: Option<&Context<'_>>, mesh: &M, kind: TraceKin
     });
 }
 
+/// How [`ForeignKinds`] spawns a process (see [`ForeignKinds::spawn`]).
+pub type ForeignSpawn<M> = unsafe fn(
+    ctx: *const (),
+    proc: process::Proc<M>,
+    record_offset: u32,
+    state: *mut u8,
+    room: usize,
+) -> Result<process::Spawned, process::SpawnError>;
+
+/// Kinds this crate does not carry, spawned by whoever runs the executor:
+/// a simulator's users' kernels (kind ids [`crate::kernel::USER_KIND_BASE`]
+/// and up) and Rust kinds a host program registered.
+#[derive(Clone, Copy)]
+pub struct ForeignKinds<M: Mesh> {
+    /// What `spawn` is given back: the kinds' table, alive as long as any
+    /// executor booted with it (caller duty of [`Executor::boot_with`]).
+    pub ctx: *const (),
+    /// Builds the state of a process of a foreign kind in its room.
+    ///
+    /// # Safety
+    /// - `ctx` is the [`ForeignKinds::ctx`] it came with, still alive.
+    /// - `state` is valid for writes of `room` bytes, 8-byte aligned, and
+    ///   never moves nor is reused while the returned process lives.
+    /// - `proc` was made from records planned for this core; its task
+    ///   record is at SRAM offset `record_offset`.
+    pub spawn: ForeignSpawn<M>,
+}
+
 /// What [`Executor::run`] stopped on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunStatus {
@@ -219,7 +247,18 @@ impl<M: Mesh> Executor<M> {
     /// - Only one executor runs per core, and the SRAM outlives it.
     pub unsafe fn boot(mesh: M) -> Result<Self, BootError> {
         // SAFETY: forwarded caller duties.
-        let result = unsafe { Self::boot_inner(mesh) };
+        unsafe { Self::boot_with(mesh, None) }
+    }
+
+    /// [`Executor::boot`], spawning the processes of kinds this crate does
+    /// not carry through `foreign`.
+    ///
+    /// # Safety
+    /// - As [`Executor::boot`].
+    /// - `foreign`'s context outlives the executor.
+    pub unsafe fn boot_with(mesh: M, foreign: Option<ForeignKinds<M>>) -> Result<Self, BootError> {
+        // SAFETY: forwarded caller duties.
+        let result = unsafe { Self::boot_inner(mesh, foreign) };
         let status = match &result {
             Ok(_) => core_status::RUNNING,
             Err(e) => {
@@ -232,8 +271,8 @@ impl<M: Mesh> Executor<M> {
     }
 
     /// # Safety
-    /// As [`Executor::boot`].
-    unsafe fn boot_inner(mesh: M) -> Result<Self, BootError> {
+    /// As [`Executor::boot_with`].
+    unsafe fn boot_inner(mesh: M, foreign: Option<ForeignKinds<M>>) -> Result<Self, BootError> {
         let mut header = BootHeader::default();
         mesh.read_local(BOOT_OFFSET, bytemuck::bytes_of_mut(&mut header));
         if header.magic != BOOT_MAGIC {
@@ -306,6 +345,19 @@ impl<M: Mesh> Executor<M> {
             });
             #[cfg(not(feature = "c-runtime"))]
             let spawned = None;
+            // A kind of the host's (a user's kernel or Rust kind).
+            let spawned = match (spawned, foreign) {
+                (None, Some(foreign)) if record.kind >= crate::kernel::USER_KIND_BASE => {
+                    // SAFETY: (1) records and ends were planned for this core
+                    // (caller duty 1); the process takes each end once.
+                    let proc = unsafe { process::Proc::new(mesh, record, header.ends_offset) }.with_task(i);
+                    // SAFETY: (1) the context outlives the executor (caller
+                    // duty 3); (2) the state room lies inside the arena
+                    // (checked above), which nothing else uses, and never moves.
+                    Some(unsafe { (foreign.spawn)(foreign.ctx, proc, offset, state, record.state_size as usize) })
+                }
+                (spawned, _) => spawned,
+            };
             let spawned = match spawned {
                 Some(spawned) => spawned,
                 None if record.kind as usize >= KINDS.len() => return Err(BootError::UnknownKind { task: i }),

@@ -11,6 +11,9 @@
 //! - [`barrier`]: barriers between processes: a software dissemination
 //!   barrier and the chip-wide WAND barrier.
 //! - [`boot`]: the boot table the host writes into each core.
+//! - [`c_hal`]: the table of functions through which the C runtime reaches
+//!   a [`mesh::Mesh`] when it runs inside a simulator.
+//! - [`kernel`]: the room of a user's kernel in the boot table.
 //! - `c_runtime` (feature `c-runtime`): the C device runtime of `device/c/`,
 //!   run by this executor next to Rust processes.
 //! - [`executor`]: the per-core executor.
@@ -22,10 +25,12 @@ pub mod addr;
 pub mod alt;
 pub mod barrier;
 pub mod boot;
+pub mod c_hal;
 #[cfg(feature = "c-runtime")]
 pub mod c_runtime;
 pub mod channel;
 pub mod executor;
+pub mod kernel;
 pub mod mesh;
 pub mod message;
 pub mod process;

@@ -14,6 +14,7 @@ use ecsp_device::barrier::{BarrierRecord, WAND_ARRIVED, WAND_BLOCK_SIZE, WAND_CO
 use ecsp_device::boot::*;
 use ecsp_device::c_runtime;
 use ecsp_device::channel::block::*;
+use ecsp_device::kernel::{self as k, KernelBlock, KernelItem};
 use std::collections::BTreeMap;
 use std::mem::{offset_of, size_of};
 
@@ -58,6 +59,36 @@ fn rust_table() -> BTreeMap<String, (u32, u32)> {
     t.insert("WandBlock.arrived".into(), (WAND_ARRIVED, 4));
     t.insert("WandBlock.completed".into(), (WAND_COMPLETED, 4));
     t.insert("WandBlock.reserved".into(), (12, 4));
+    layout!(t, KernelBlock as "KernelBlock" {
+        magic, items, stack, state, context, result, note, note_value, result_kind, error, message, record,
+        first_end, fair,
+    });
+    layout!(t, KernelItem as "KernelItem" { kind, index, msg_size, state, flags, reserved });
+    t.insert("ReaderState".into(), (0, k::READER_STATE_SIZE));
+    t.insert("WriterState".into(), (0, k::WRITER_STATE_SIZE));
+    t.insert("BarrierState".into(), (0, k::BARRIER_STATE_SIZE));
+    let kernel_constants: [(&str, u32); 17] = [
+        ("USER_KIND_BASE", k::USER_KIND_BASE),
+        ("KERNEL_MAGIC", k::KERNEL_MAGIC),
+        ("MAX_KERNEL_ITEMS", k::MAX_KERNEL_ITEMS),
+        ("STACK_CANARY", k::STACK_CANARY),
+        ("ITEM_NONE", k::item_kind::NONE as u32),
+        ("ITEM_IN", k::item_kind::IN as u32),
+        ("ITEM_OUT", k::item_kind::OUT as u32),
+        ("ITEM_BARRIER", k::item_kind::BARRIER as u32),
+        ("ITEM_PARAM", k::item_kind::PARAM as u32),
+        ("KSTATE_READY", k::kernel_state::READY),
+        ("KSTATE_RUNNING", k::kernel_state::RUNNING),
+        ("KSTATE_RETURNED", k::kernel_state::RETURNED),
+        ("KSTATE_POISONED", k::kernel_state::POISONED),
+        ("KSTATE_FAILED", k::kernel_state::FAILED),
+        ("RESULT_NONE", k::result_kind::NONE),
+        ("RESULT_INT", k::result_kind::INT),
+        ("RESULT_FLOAT", k::result_kind::FLOAT),
+    ];
+    for (name, value) in kernel_constants {
+        t.insert(format!("const {name}"), (value, 0));
+    }
     let constants: [(&str, u32); 43] = [
         ("SRAM_SIZE", SRAM_SIZE),
         ("RUNTIME_END", RUNTIME_END),

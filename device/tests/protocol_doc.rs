@@ -599,6 +599,9 @@ fn codes_match_the_code() {
         ProcessError::MissingBarrier { index: 0 },
         ProcessError::NoScratch { needed: 0 },
         ProcessError::LengthMismatch,
+        ProcessError::KernelFailed,
+        ProcessError::StackOverflow,
+        ProcessError::BadKernel,
     ];
     let boot: Vec<(String, u64)> = boot_errors
         .iter()
@@ -902,6 +905,109 @@ fn barrier_structures_match_the_code() {
             }
         }
         _ => errors.push("PROTOCOL.md has no `### Barrier constants` table of constants".to_string()),
+    }
+    report(errors);
+}
+
+#[test]
+fn kernel_structures_match_the_code() {
+    use ecsp_device::kernel::{self as k, KernelBlock, KernelItem};
+    let sections = sections(&doc());
+    let mut errors = Vec::new();
+    check_struct(
+        &sections,
+        "KernelBlock",
+        &real_fields!(KernelBlock {
+            magic,
+            items,
+            stack,
+            state,
+            context,
+            result,
+            note,
+            note_value,
+            result_kind,
+            error,
+            message,
+            record,
+            first_end,
+            fair,
+        }),
+        size_of::<KernelBlock>() as u64,
+        &mut errors,
+    );
+    check_struct(
+        &sections,
+        "KernelItem",
+        &real_fields!(KernelItem {
+            kind,
+            index,
+            msg_size,
+            state,
+            flags,
+            reserved,
+        }),
+        size_of::<KernelItem>() as u64,
+        &mut errors,
+    );
+    let named = |pairs: &[(&str, u64)]| pairs.iter().map(|(n, c)| (n.to_string(), *c)).collect::<Vec<_>>();
+    check_codes(
+        &sections,
+        "Item kinds",
+        &named(&[
+            ("NONE", k::item_kind::NONE as u64),
+            ("IN", k::item_kind::IN as u64),
+            ("OUT", k::item_kind::OUT as u64),
+            ("BARRIER", k::item_kind::BARRIER as u64),
+            ("PARAM", k::item_kind::PARAM as u64),
+        ]),
+        &mut errors,
+    );
+    check_codes(
+        &sections,
+        "Kernel states",
+        &named(&[
+            ("READY", k::kernel_state::READY as u64),
+            ("RUNNING", k::kernel_state::RUNNING as u64),
+            ("RETURNED", k::kernel_state::RETURNED as u64),
+            ("POISONED", k::kernel_state::POISONED as u64),
+            ("FAILED", k::kernel_state::FAILED as u64),
+        ]),
+        &mut errors,
+    );
+    let real = [
+        ("USER_KIND_BASE", k::USER_KIND_BASE as u64),
+        ("KERNEL_MAGIC", k::KERNEL_MAGIC as u64),
+        ("MAX_KERNEL_ITEMS", k::MAX_KERNEL_ITEMS as u64),
+        ("STACK_CANARY", k::STACK_CANARY as u64),
+    ];
+    match sections.get("Kernel constants") {
+        None => errors.push("PROTOCOL.md has no `### Kernel constants` section with a table".to_string()),
+        Some(t) => {
+            let doc: BTreeMap<String, Option<u64>> = t
+                .rows
+                .iter()
+                .map(|row| {
+                    let name = row.first().map(|c| plain(c).to_string()).unwrap_or_default();
+                    (name, row.get(1).and_then(|c| number(c)))
+                })
+                .collect();
+            for (name, value) in real {
+                if doc.get(name) != Some(&Some(value)) {
+                    errors.push(format!(
+                        "### Kernel constants: `{name}` is documented as {:?}, the code has {value:#x}",
+                        doc.get(name)
+                    ));
+                }
+            }
+            if doc.len() != real.len() {
+                errors.push(format!(
+                    "### Kernel constants: {} documented, {} checked",
+                    doc.len(),
+                    real.len()
+                ));
+            }
+        }
     }
     report(errors);
 }

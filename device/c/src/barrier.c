@@ -16,7 +16,7 @@ static uint32_t rounds_for(uint32_t size)
     return rounds;
 }
 
-uint32_t ecsp_barrier_open(const ecsp_hal *h, ecsp_barrier *b, uint32_t task, uint32_t index)
+uint32_t ecsp_barrier_open(const ecsp_hal *h, ecsp_barrier_part *b, uint32_t task, uint32_t index)
 {
     ecsp_boot_header head;
     ecsp_read_local(h, ECSP_BOOT_OFFSET, &head, sizeof head);
@@ -48,7 +48,7 @@ uint32_t ecsp_barrier_open(const ecsp_hal *h, ecsp_barrier *b, uint32_t task, ui
 }
 
 /* Starts a new episode unless one is under way: 1 when it did. */
-static int arrive(const ecsp_hal *h, ecsp_barrier *b)
+static int arrive(const ecsp_hal *h, ecsp_barrier_part *b)
 {
     if (b->active)
         return 0;
@@ -58,19 +58,19 @@ static int arrive(const ecsp_hal *h, ecsp_barrier *b)
     return 1;
 }
 
-static void leave(const ecsp_hal *h, ecsp_barrier *b)
+static void leave(const ecsp_hal *h, ecsp_barrier_part *b)
 {
     ecsp_store_word(h, b->block + ECSP_BARRIER_LEFT, b->episode);
     b->active = 0;
 }
 
 /* Global address of the block of the participant of rank `rank`. */
-static uint32_t block_of(const ecsp_hal *h, const ecsp_barrier *b, uint32_t rank)
+static uint32_t block_of(const ecsp_hal *h, const ecsp_barrier_part *b, uint32_t rank)
 {
     return ecsp_load_word(h, b->roster + 4u * rank);
 }
 
-static int wait_dissemination(const ecsp_hal *h, ecsp_barrier *b)
+static int wait_dissemination(const ecsp_hal *h, ecsp_barrier_part *b)
 {
     if (arrive(h, b)) {
         b->round = 0;
@@ -95,7 +95,7 @@ static int wait_dissemination(const ecsp_hal *h, ecsp_barrier *b)
     return ECSP_DONE;
 }
 
-static int wait_wand(const ecsp_hal *h, ecsp_barrier *b)
+static int wait_wand(const ecsp_hal *h, ecsp_barrier_part *b)
 {
     uint32_t core = b->wand_block;
     if (arrive(h, b)) {
@@ -117,19 +117,19 @@ static int wait_wand(const ecsp_hal *h, ecsp_barrier *b)
     return ECSP_DONE;
 }
 
-int ecsp_barrier_wait(const ecsp_hal *h, ecsp_barrier *b)
+int ecsp_barrier_wait(const ecsp_hal *h, ecsp_barrier_part *b)
 {
     return b->kind == ECSP_BARRIER_WAND ? wait_wand(h, b) : wait_dissemination(h, b);
 }
 
-uint32_t ecsp_barrier_laggards(const ecsp_hal *h, const ecsp_barrier *b)
+uint32_t ecsp_barrier_laggards(const ecsp_hal *h, const ecsp_barrier_part *b)
 {
     uint32_t count = 0;
     for (uint32_t rank = 0; rank < b->size; rank++) {
         if (rank == b->rank)
             continue;
         uint32_t word;
-        ecsp_read(h, block_of(h, b, rank) + ECSP_BARRIER_ARRIVED, &word, 4);
+        ecsp_mesh_read(h, block_of(h, b, rank) + ECSP_BARRIER_ARRIVED, &word, 4);
         if (!reached(word, b->episode))
             count++;
     }

@@ -235,7 +235,7 @@ static int send_shared(const ecsp_hal *h, ecsp_writer *w, const void *msg)
         uint32_t l = out_lane(w, i);
         uint32_t ring = ecsp_load_word(h, l + 12u);
         uint32_t slot = ecsp_load_word(h, l + 28u);
-        ecsp_write(h, ring + ECSP_RING_SLOTS + slot * w->stride, msg, w->msg_size);
+        ecsp_mesh_write(h, ring + ECSP_RING_SLOTS + slot * w->stride, msg, w->msg_size);
         uint32_t written = ecsp_load_word(h, l + 24u) + 1u;
         ecsp_store_word(h, l + 24u, written);
         ecsp_store_word(h, l + 28u, slot + 1 == w->slots ? 0 : slot + 1);
@@ -284,7 +284,7 @@ int ecsp_send(const ecsp_hal *h, ecsp_writer *w, const void *msg)
         if (w->written - taken >= w->slots)
             return ECSP_BLOCKED;
         /* Steps 2-4: payload, publish, wake; one destination, in order. */
-        ecsp_write(h, w->ring + ECSP_RING_SLOTS + w->next_slot * w->stride, msg, w->msg_size);
+        ecsp_mesh_write(h, w->ring + ECSP_RING_SLOTS + w->next_slot * w->stride, msg, w->msg_size);
         w->written += 1;
         w->next_slot = w->next_slot + 1 == w->slots ? 0 : w->next_slot + 1;
         ecsp_write_word(h, w->ring + ECSP_RING_WRITTEN, w->written);
@@ -303,7 +303,7 @@ int ecsp_send(const ecsp_hal *h, ecsp_writer *w, const void *msg)
     return ECSP_BLOCKED;
 }
 
-void ecsp_close(const ecsp_hal *h, ecsp_writer *w)
+void ecsp_close_writer(const ecsp_hal *h, ecsp_writer *w)
 {
     if (w->own_state == 0 && w->shared) {
         w->own_state = ECSP_CLOSED;

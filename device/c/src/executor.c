@@ -84,8 +84,14 @@ static uint32_t boot_inner(const ecsp_hal *h, ecsp_executor *ex, uint32_t core_i
         if ((uint64_t)t.first_end + t.inputs + t.outputs > b.end_count ||
             (uint64_t)t.state_offset + t.state_size > b.arena_size)
             return ECSP_BOOT_CORRUPT;
-        uint32_t err = ecsp_c_init(h, (void *)(sram + b.arena_offset + t.state_offset), t.state_size, record,
-                                   b.ends_offset, b.end_count);
+        void *state = (void *)(sram + b.arena_offset + t.state_offset);
+        uint32_t err;
+#if defined(ECSP_HAL_SILICON) && ECSP_IMAGE_KERNELS
+        if (ecsp_is_kernel(t.kind))
+            err = ecsp_k_init(h, state, t.state_size, record, b.ends_offset, b.end_count);
+        else
+#endif
+            err = ecsp_c_init(h, state, t.state_size, record, b.ends_offset, b.end_count);
         if (err)
             return err;
         ex->live_bits[i / 32] |= 1u << (i % 32);
@@ -133,7 +139,13 @@ uint32_t ecsp_round(const ecsp_hal *h, ecsp_executor *ex, uintptr_t sram)
         uint32_t state = ex->arena_offset + ecsp_load_word(h, record + ECSP_TASK_STATE_OFFSET_OFFSET);
         ecsp_outcome o;
         ex->current = i;
-        int done = ecsp_c_step(h, (void *)(sram + state), &o);
+        int done;
+#if defined(ECSP_HAL_SILICON) && ECSP_IMAGE_KERNELS
+        if (ecsp_is_kernel(ecsp_load_word(h, record)))
+            done = ecsp_k_step(h, (void *)(sram + state), &o);
+        else
+#endif
+            done = ecsp_c_step(h, (void *)(sram + state), &o);
         ex->current = ECSP_NO_TASK;
         if (done == ECSP_DONE) {
             ex->live_bits[i / 32] &= ~(1u << (i % 32));

@@ -105,7 +105,7 @@ uint32_t ecsp_c_state_size(uint32_t kind)
     case ECSP_KIND_WATCHDOG:
         return size_for(1, 1, 0);
     case ECSP_KIND_BARRIER_COUNT:
-        return size_for(1, 1, (uint32_t)sizeof(ecsp_barrier));
+        return size_for(1, 1, (uint32_t)sizeof(ecsp_barrier_part));
     case ECSP_KIND_MAP:
     case ECSP_KIND_REDUCE:
         return size_for(1, 1, 0);
@@ -431,7 +431,7 @@ static void pass_on(const ecsp_hal *h, ecsp_proc *p, int why, uint32_t outputs)
         if (why == ECSP_SHUT_POISONED)
             ecsp_poison_writer(h, OUT(p, k));
         else
-            ecsp_close(h, OUT(p, k));
+            ecsp_close_writer(h, OUT(p, k));
     }
 }
 
@@ -581,7 +581,7 @@ static int step_generate(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
         p->msg = succ(p->dtype, p->msg);
         p->handled++;
     }
-    ecsp_close(h, OUT(p, 0));
+    ecsp_close_writer(h, OUT(p, 0));
     return finish(p, out, p->handled, 0, 0);
     PT_END(p);
     return ECSP_BLOCKED;
@@ -1006,7 +1006,7 @@ static int step_watchdog(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
 }
 
 /* barrier_count's barrier, after its two ends. */
-#define BARRIER(p) ((ecsp_barrier *)(void *)OUT(p, 1))
+#define BARRIER(p) ((ecsp_barrier_part *)(void *)OUT(p, 1))
 
 /* barrier_count: `rounds` episodes on its barrier 0, passing the episode
  * number around a ring (output to the next rank, input from the previous);
@@ -1071,7 +1071,7 @@ static int step_barrier_count(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out
         p->handled++;
     }
     if (p->handled == (uint64_t)p->param[0])
-        ecsp_close(h, OUT(p, 0));
+        ecsp_close_writer(h, OUT(p, 0));
     return finish(p, out, p->handled, (uint64_t)p->sum, ecsp_now_ticks(h) - p->aux);
     PT_END(p);
     return ECSP_BLOCKED;
@@ -1544,7 +1544,7 @@ static int step_ramp(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
         if (r != ECSP_DONE)
             return finish(p, out, p->handled, 1, 0);
     }
-    ecsp_close(h, OUT(p, 0));
+    ecsp_close_writer(h, OUT(p, 0));
     return finish(p, out, p->handled, 0, 0);
     PT_END(p);
     return ECSP_BLOCKED;

@@ -68,6 +68,13 @@ pub enum ProcessError {
     /// Two of the process's channels carry vectors of different lengths
     /// where the kind needs one length.
     LengthMismatch,
+    /// A user's kernel failed (`ecsp_fail`): its message is in its room
+    /// ([`crate::kernel::KernelBlock::message`]).
+    KernelFailed,
+    /// A user's kernel ran past the bottom of its stack.
+    StackOverflow,
+    /// A user's kernel's room or entry is not what its declaration needs.
+    BadKernel,
 }
 
 impl ProcessError {
@@ -84,6 +91,33 @@ impl ProcessError {
             ProcessError::MissingBarrier { .. } => 8,
             ProcessError::NoScratch { .. } => 9,
             ProcessError::LengthMismatch => 10,
+            ProcessError::KernelFailed => 11,
+            ProcessError::StackOverflow => 12,
+            ProcessError::BadKernel => 13,
+        }
+    }
+
+    /// The error of a C runtime error code (`ECSP_ERR_*`); `detail` is the
+    /// end or parameter index it is about. Only the code reaches the host
+    /// (`TaskRecord::error`).
+    pub fn from_code(code: u32, detail: u32) -> ProcessError {
+        match code {
+            1 => Self::End(EndError::WrongDirection { found: detail }),
+            2 => Self::End(EndError::SizeMismatch { channel: 0, process: 0 }),
+            3 => Self::End(EndError::BadBlock { offset: detail }),
+            4 => Self::MissingEnd {
+                input: true,
+                index: detail,
+            },
+            6 => Self::Panicked,
+            7 => Self::Faulted,
+            8 => Self::MissingBarrier { index: detail },
+            9 => Self::NoScratch { needed: detail },
+            10 => Self::LengthMismatch,
+            11 => Self::KernelFailed,
+            12 => Self::StackOverflow,
+            13 => Self::BadKernel,
+            _ => Self::BadParam { index: detail },
         }
     }
 
@@ -100,6 +134,9 @@ impl ProcessError {
             8 => "the process waits on a barrier it does not take part in",
             9 => "the planner kept too little scratch memory for the process's messages",
             10 => "the process's channels carry vectors of different lengths: give them one length",
+            11 => "the kernel failed",
+            12 => "the kernel ran past the bottom of its stack: give it more with STACK(bytes)",
+            13 => "the device image does not carry this kernel, or its room is not what its declaration needs",
             _ => "unknown error code",
         }
     }
@@ -134,6 +171,9 @@ impl fmt::Display for ProcessError {
             ProcessError::LengthMismatch => f.write_str(
                 "the process's channels carry vectors of different lengths: give them one length",
             ),
+            ProcessError::KernelFailed => f.write_str(Self::describe_code(11)),
+            ProcessError::StackOverflow => f.write_str(Self::describe_code(12)),
+            ProcessError::BadKernel => f.write_str(Self::describe_code(13)),
         }
     }
 }
@@ -164,6 +204,21 @@ impl<M: Mesh> Proc<M> {
     /// The same process, as task `task` of this core's table (for its barriers).
     pub(crate) fn with_task(self, task: u32) -> Self {
         Proc { task, ..self }
+    }
+
+    /// Its task record, as the host wrote it.
+    pub fn record(&self) -> &TaskRecord {
+        &self.record
+    }
+
+    /// SRAM offset of this core's end table.
+    pub fn ends_offset(&self) -> u32 {
+        self.ends_offset
+    }
+
+    /// Its index in this core's task table.
+    pub fn task(&self) -> u32 {
+        self.task
     }
 
     /// This core's mesh handle.

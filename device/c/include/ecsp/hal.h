@@ -62,7 +62,7 @@ static inline void ecsp_read_local(const ecsp_hal *h, uint32_t offset, void *dst
     ECSP_BARRIER();
 }
 
-static inline void ecsp_write(const ecsp_hal *h, uint32_t dst, const void *src, uint32_t len)
+static inline void ecsp_mesh_write(const ecsp_hal *h, uint32_t dst, const void *src, uint32_t len)
 {
     (void)h;
     volatile uint8_t *d = (volatile uint8_t *)(uintptr_t)dst;
@@ -109,7 +109,7 @@ static inline uint32_t ecsp_testset(const ecsp_hal *h, uint32_t addr, uint32_t v
 
 /* Blocking read of `len` bytes at global `src` (a round trip on the
  * rMesh): never on a channel's path, only for the barrier check of tests. */
-static inline void ecsp_read(const ecsp_hal *h, uint32_t src, void *dst, uint32_t len)
+static inline void ecsp_mesh_read(const ecsp_hal *h, uint32_t src, void *dst, uint32_t len)
 {
     (void)h;
     const volatile uint8_t *s = (const volatile uint8_t *)(uintptr_t)src;
@@ -185,6 +185,9 @@ typedef struct ecsp_hal {
     void (*wand)(void *ctx);
     /* consume this core's latched WAND completion: 1 when there was one */
     int (*take_wand)(void *ctx);
+    /* a user's kernel waits: suspend its coroutine until the executor's
+     * next round resumes it (only a kernel's HAL has one) */
+    void (*suspend)(void *ctx);
 } ecsp_hal;
 
 static inline uint32_t ecsp_load_word(const ecsp_hal *h, uint32_t offset) { return h->load_word(h->ctx, offset); }
@@ -196,7 +199,7 @@ static inline void ecsp_read_local(const ecsp_hal *h, uint32_t offset, void *dst
 {
     h->read_local(h->ctx, offset, dst, len);
 }
-static inline void ecsp_write(const ecsp_hal *h, uint32_t dst, const void *src, uint32_t len)
+static inline void ecsp_mesh_write(const ecsp_hal *h, uint32_t dst, const void *src, uint32_t len)
 {
     h->write(h->ctx, dst, src, len);
 }
@@ -213,7 +216,7 @@ static inline uint32_t ecsp_testset(const ecsp_hal *h, uint32_t addr, uint32_t v
     return h->testset(h->ctx, addr, value);
 }
 static inline uint32_t ecsp_core_id_of(const ecsp_hal *h) { return h->core_id(h->ctx); }
-static inline void ecsp_read(const ecsp_hal *h, uint32_t src, void *dst, uint32_t len)
+static inline void ecsp_mesh_read(const ecsp_hal *h, uint32_t src, void *dst, uint32_t len)
 {
     h->read(h->ctx, src, dst, len);
 }

@@ -1,4 +1,4 @@
-/* ecsp wire protocol and boot table, version 2: the C side.
+/* ecsp wire protocol and boot table, version 4: the C side.
  *
  * Byte for byte the structures and constants of device/PROTOCOL.md (the
  * Rust side: device/src/boot.rs, device/src/channel/block.rs,
@@ -20,7 +20,7 @@
 #define ECSP_STACK_RESERVE 0x800u
 #define ECSP_STACK_BOTTOM 0x7800u
 #define ECSP_BOOT_MAGIC 0x50534345u /* "ECSP" read as a little-endian u32 */
-#define ECSP_BOOT_VERSION 3u
+#define ECSP_BOOT_VERSION 4u
 #define ECSP_MAX_TASKS_PER_CORE 128u
 #define ECSP_MAX_PARAMS 4u
 
@@ -87,6 +87,9 @@
 #define ECSP_ERR_MISSING_BARRIER 8u
 #define ECSP_ERR_NO_SCRATCH 9u
 #define ECSP_ERR_LENGTH_MISMATCH 10u
+#define ECSP_ERR_KERNEL_FAILED 11u  /* a user's kernel called ecsp_fail: its message is in its room */
+#define ECSP_ERR_STACK_OVERFLOW 12u /* a user's kernel ran past the bottom of its stack */
+#define ECSP_ERR_BAD_KERNEL 13u     /* a user's kernel room is not what its declaration needs */
 
 /* Dtype codes (TaskRecord.dtype) */
 #define ECSP_DTYPE_I32 1u
@@ -143,11 +146,86 @@
 #endif
 #define ECSP_IMAGE_HAS_DTYPE(d) ((d) < 32u && ((ECSP_IMAGE_DTYPES >> (d)) & 1u) != 0)
 
+/* Whether this build of the C runtime runs users' kernels: a device image
+ * built for cores that run some (ecsp-host's per-core images) defines it
+ * to 1 and links their table; an image without them leaves their runtime
+ * out. The simulator runs kernels through ecsp-host's runner instead. */
+#ifndef ECSP_IMAGE_KERNELS
+#define ECSP_IMAGE_KERNELS 0
+#endif
+
 /* Set in TaskRecord.kind by a host that wants this process run by the C
  * runtime in a simulator that carries both runtimes (ecsp-device's
  * `c-runtime` feature). The C runtime ignores the bit: on silicon every
  * process is a C process. */
 #define ECSP_KIND_C_FLAG 0x80000000u
+
+/* ---- users' kernels (PROTOCOL.md section 7) ----
+ *
+ * A process of a user's kind (kind id ECSP_USER_KIND_BASE and up, numbered
+ * by the host per network) has a room in the task arena laid out as:
+ *
+ *   ecsp_kernel_block          the kernel's head (host and device fields)
+ *   ecsp_kernel_item x items   one per item of its declaration, in order
+ *   parameter values           8 bytes each, where the items say
+ *   port states                ecsp_reader / ecsp_writer / ecsp_barrier_part
+ *   canary word (8 bytes)      ECSP_STACK_CANARY twice, under the stack
+ *   stack                      `stack` bytes, the room's last ones
+ *
+ * The host writes the block's host fields, the items and the parameter
+ * values into the room before the core starts; the device fills the rest. */
+#define ECSP_USER_KIND_BASE 0x100u
+#define ECSP_KERNEL_MAGIC 0x4E52454Bu /* "KERN" read as a little-endian u32 */
+#define ECSP_MAX_KERNEL_ITEMS 32u
+#define ECSP_STACK_CANARY 0xC0DEFA11u
+
+/* ecsp_kernel_item.kind */
+#define ECSP_ITEM_NONE 0u    /* STACK, FOREVER: nothing at run time */
+#define ECSP_ITEM_IN 1u      /* a read end: `index` is its input number */
+#define ECSP_ITEM_OUT 2u     /* a write end: `index` is its output number */
+#define ECSP_ITEM_BARRIER 3u /* a barrier: `index` among the task's barriers */
+#define ECSP_ITEM_PARAM 4u   /* a parameter: its 8-byte value at `state` */
+
+/* ecsp_kernel_block.state */
+#define ECSP_KSTATE_READY 0u    /* written by the host: not started */
+#define ECSP_KSTATE_RUNNING 1u  /* started, running or blocked */
+#define ECSP_KSTATE_RETURNED 2u /* the kernel returned: outputs closed */
+#define ECSP_KSTATE_POISONED 3u /* it met poison: every end poisoned */
+#define ECSP_KSTATE_FAILED 4u   /* ecsp_fail, or a bad room: `error` says */
+
+/* ecsp_kernel_block.result_kind */
+#define ECSP_RESULT_NONE 0u
+#define ECSP_RESULT_INT 1u   /* `result` holds an int64_t */
+#define ECSP_RESULT_FLOAT 2u /* `result` holds the bits of a double */
+
+typedef struct ecsp_kernel_block {
+    uint32_t magic;       /* ECSP_KERNEL_MAGIC. Host writes. */
+    uint32_t items;       /* number of ecsp_kernel_item that follow. Host writes. */
+    uint32_t stack;       /* bytes of stack at the end of the room (a multiple of 8). Host writes. */
+    uint32_t state;       /* ECSP_KSTATE_*. Host writes READY; device after. */
+    uint64_t context;     /* the suspended kernel: its stack pointer on silicon, the
+                             simulator's coroutine in ecsp's simulator. Device. */
+    uint64_t result;      /* the value given to ecsp_result. Device. */
+    uint64_t note;        /* the failure message's address while the kernel fails. Device. */
+    int64_t note_value;   /* the value given to ecsp_fail_value. Device. */
+    uint32_t result_kind; /* ECSP_RESULT_*. Device. */
+    uint32_t error;       /* a ProcessError code when state is FAILED. Device. */
+    uint32_t message;     /* room offset of the failure message (NUL-terminated), 0: none. Device. */
+    uint32_t record;      /* SRAM offset of the kernel's TaskRecord. Device. */
+    uint32_t first_end;   /* the TaskRecord's first_end. Device. */
+    uint32_t fair;        /* the guard chosen last by a fair select, for the next one. Device. */
+} ecsp_kernel_block;
+
+typedef struct ecsp_kernel_item {
+    uint8_t kind;      /* ECSP_ITEM_*. Host writes. */
+    uint8_t index;     /* see ECSP_ITEM_*. Host writes. */
+    uint16_t msg_size; /* a port's declared message bytes (dtype size x length). Host writes. */
+    uint16_t state;    /* room offset of a port's state or a parameter's value. Host writes. */
+    uint8_t flags;     /* bit 0: an input seen closed and drained. Device. */
+    uint8_t reserved;
+} ecsp_kernel_item;
+
+#define ECSP_ITEM_CLOSED 1u
 
 /* ---- boot table (PROTOCOL.md section 3) ---- */
 typedef struct ecsp_boot_header {
@@ -310,6 +388,10 @@ ECSP_STATIC_ASSERT(sizeof(ecsp_out_lane_record) == 40, "OutLaneRecord is 40 byte
 ECSP_STATIC_ASSERT(sizeof(ecsp_peer_record) == 8, "PeerRecord is 8 bytes");
 ECSP_STATIC_ASSERT(sizeof(ecsp_barrier_record) == 24, "BarrierRecord is 24 bytes");
 ECSP_STATIC_ASSERT(sizeof(ecsp_wand_block) == 16, "WandBlock is 16 bytes");
+ECSP_STATIC_ASSERT(sizeof(ecsp_kernel_block) == 72, "KernelBlock is 72 bytes");
+ECSP_STATIC_ASSERT(sizeof(ecsp_kernel_item) == 8, "KernelItem is 8 bytes");
+ECSP_PIN(ecsp_kernel_block, context, 16);
+ECSP_PIN(ecsp_kernel_block, result_kind, 48);
 
 /* Slots and stride of a ring (PROTOCOL.md "Capacity, counters, slots"). */
 static inline uint32_t ecsp_slot_count(uint32_t capacity) { return capacity == 0 ? 1u : capacity; }

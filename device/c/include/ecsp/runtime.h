@@ -88,12 +88,12 @@ int ecsp_send(const ecsp_hal *h, ecsp_writer *w, const void *msg);
 /* One attempt at a receive into `buf`: ECSP_DONE, ECSP_BLOCKED, ECSP_SHUT_CLOSED
  * (closed and drained) or ECSP_SHUT_POISONED. */
 int ecsp_recv(const ecsp_hal *h, ecsp_reader *r, void *buf);
-void ecsp_close(const ecsp_hal *h, ecsp_writer *w);
+void ecsp_close_writer(const ecsp_hal *h, ecsp_writer *w);
 void ecsp_poison_writer(const ecsp_hal *h, ecsp_writer *w);
 void ecsp_poison_reader(const ecsp_hal *h, ecsp_reader *r);
 
 /* One participant of a barrier (PROTOCOL.md section 6; barrier.rs). */
-typedef struct ecsp_barrier {
+typedef struct ecsp_barrier_part {
     uint32_t kind;       /* ECSP_BARRIER_DISSEMINATION or ECSP_BARRIER_WAND */
     uint32_t block;      /* SRAM offset of its participant block */
     uint32_t roster;     /* SRAM offset of the roster */
@@ -106,17 +106,17 @@ typedef struct ecsp_barrier {
     uint32_t signalled;  /* dissemination: this round's flag was written */
     uint32_t wand_block; /* WAND: SRAM offset of the core's WandBlock */
     uint32_t reserved;
-} ecsp_barrier;
+} ecsp_barrier_part;
 
 /* Finds barrier `index` of task `task` in this core's boot table: 0, or
  * ECSP_ERR_MISSING_BARRIER. */
-uint32_t ecsp_barrier_open(const ecsp_hal *h, ecsp_barrier *b, uint32_t task, uint32_t index);
+uint32_t ecsp_barrier_open(const ecsp_hal *h, ecsp_barrier_part *b, uint32_t task, uint32_t index);
 /* One step of a wait: ECSP_DONE once every participant arrived at this
  * episode, else ECSP_BLOCKED. */
-int ecsp_barrier_wait(const ecsp_hal *h, ecsp_barrier *b);
+int ecsp_barrier_wait(const ecsp_hal *h, ecsp_barrier_part *b);
 /* The test check: other participants not yet arrived at this one's latest
  * episode (remote reads). */
-uint32_t ecsp_barrier_laggards(const ecsp_hal *h, const ecsp_barrier *b);
+uint32_t ecsp_barrier_laggards(const ecsp_hal *h, const ecsp_barrier_part *b);
 
 /* The result of a process (TaskRecord value, aux, ticks, error). */
 typedef struct ecsp_outcome {
@@ -141,6 +141,32 @@ uint32_t ecsp_c_init(const ecsp_hal *h, void *state, uint32_t room, uint32_t rec
 /* Runs the process until it blocks (ECSP_BLOCKED, having stored what it
  * waits on in its TaskRecord.waiting) or ends (ECSP_DONE, `out` filled). */
 int ecsp_c_step(const ecsp_hal *h, void *state, ecsp_outcome *out);
+
+/* ---- users' kernels (kernel.c; protocol.h "users' kernels") ---- */
+
+/* Whether a TaskRecord.kind names a user's kernel. */
+static inline int ecsp_is_kernel(uint32_t kind) { return (kind & ~ECSP_KIND_C_FLAG) >= ECSP_USER_KIND_BASE; }
+/* Checks the room the host planned for the kernel task at `record` (its
+ * block, items and parameters) and opens its ports: 0, or
+ * ECSP_BOOT_CORRUPT. A port that does not fit its end fails the kernel at
+ * its first step. */
+uint32_t ecsp_k_init(const ecsp_hal *h, void *state, uint32_t room, uint32_t record, uint32_t ends_offset,
+                     uint32_t end_count);
+/* Runs the kernel (on its own stack) from its entry point until it is
+ * over; suspends through the HAL each time it waits. */
+#ifdef ECSP_HAL_SILICON
+void ecsp_k_main(void (*entry)(void)) __asm__("ecsp_k_main"); /* called from silicon/switch.S */
+#else
+void ecsp_k_main(void (*entry)(void));
+#endif
+/* The outcome of a kernel that is over (ECSP_DONE), its failure message
+ * copied into its room. */
+int ecsp_k_outcome(const ecsp_hal *h, void *state, ecsp_outcome *out);
+#ifdef ECSP_HAL_SILICON
+/* Resumes the kernel until it waits again (ECSP_BLOCKED) or is over
+ * (ECSP_DONE, `out` filled). */
+int ecsp_k_step(const ecsp_hal *h, void *state, ecsp_outcome *out);
+#endif
 
 /* The correctly rounded square root (no libm on silicon). */
 double ecsp_sqrt(double x);
