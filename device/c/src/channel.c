@@ -16,9 +16,27 @@ static uint32_t end_offset(uint32_t ends_offset, uint32_t end)
     return ends_offset + end * (uint32_t)sizeof(ecsp_end_record);
 }
 
-static int block_ok(uint32_t offset, uint32_t size)
+/* offset + size <= SRAM_SIZE, in 32-bit arithmetic that cannot overflow
+ * (the Epiphany's 64-bit compares cost code). */
+static int in_sram(uint32_t offset, uint32_t size)
 {
-    return offset % ECSP_BLOCK_ALIGN == 0 && (uint64_t)offset + size <= ECSP_SRAM_SIZE;
+    return offset <= ECSP_SRAM_SIZE && size <= ECSP_SRAM_SIZE - offset;
+}
+
+static int block_ok(uint32_t offset, uint32_t size) { return offset % ECSP_BLOCK_ALIGN == 0 && in_sram(offset, size); }
+
+/* (start + k) % n for start, k < n, without a division (the Epiphany has
+ * none: `%` is a call to libgcc's 320-byte __umodsi3). */
+static uint32_t wrap(uint32_t i, uint32_t n) { return i >= n ? i - n : i; }
+
+/* Address of slot `slot` of the ring block at `ring`; with ring 0 and
+ * slot `slots`, the size of the block. The one multiply of the channels, out
+ * of line: the Epiphany multiplies in its FPU, and GCC switches the FPU's
+ * mode around each multiply and again on every path out of a function that
+ * has one, some 40 bytes each time. */
+static uint32_t __attribute__((noinline)) slot_addr(uint32_t ring, uint32_t slot, uint32_t stride)
+{
+    return ring + ECSP_RING_SLOTS + slot * stride;
 }
 
 /* The checks of the Rust runtime's `channel::check` and `check_share`
@@ -32,8 +50,10 @@ static uint32_t check_end(const ecsp_hal *h, const ecsp_end_record *e, int write
         return ECSP_ERR_SIZE_MISMATCH;
     int shared = e->direction == ECSP_END_SHARED_READ || e->direction == ECSP_END_SHARED_WRITE;
     int merge = e->direction == ECSP_END_READ && (e->lanes > 1 || e->table != 0);
-    uint32_t lane_size = write ? (uint32_t)sizeof(ecsp_out_lane_record) : (uint32_t)sizeof(ecsp_lane_record);
-    uint32_t lanes_bytes = e->lanes > ECSP_MAX_LANES ? ECSP_SRAM_SIZE + 1 : e->lanes * lane_size;
+    /* by constants: shifts and adds, no multiply */
+    uint32_t lanes_bytes = e->lanes > ECSP_MAX_LANES ? ECSP_SRAM_SIZE + 1
+                           : write                   ? e->lanes * (uint32_t)sizeof(ecsp_out_lane_record)
+                                                     : e->lanes * (uint32_t)sizeof(ecsp_lane_record);
     uint32_t offset[2], size[2];
     if (shared) {
         offset[0] = e->local;
@@ -48,8 +68,10 @@ static uint32_t check_end(const ecsp_hal *h, const ecsp_end_record *e, int write
         size[0] = size[1] = ECSP_ACK_BLOCK_SIZE;
     } else {
         offset[0] = offset[1] = e->local;
-        size[0] = size[1] =
-            e->capacity > ECSP_MAX_CAPACITY ? ECSP_SRAM_SIZE + 1 : ecsp_ring_block_size(e->capacity, e->msg_size);
+        size[0] = size[1] = e->capacity > ECSP_MAX_CAPACITY
+                                ? ECSP_SRAM_SIZE + 1
+                                /* ecsp_ring_block_size, through the one multiply */
+                                : slot_addr(0, ecsp_slot_count(e->capacity), ecsp_slot_stride(e->msg_size));
     }
     for (int i = 0; i < 2; i++)
         if (!block_ok(offset[i], size[i]))
@@ -61,7 +83,7 @@ static uint32_t check_end(const ecsp_hal *h, const ecsp_end_record *e, int write
         ecsp_share_record head;
         ecsp_read_local(h, e->local, &head, sizeof head);
         if (head.peer_count >= ECSP_MAX_LANES || head.peers % 4 != 0 ||
-            (uint64_t)head.peers + (uint64_t)head.peer_count * sizeof(ecsp_peer_record) > ECSP_SRAM_SIZE)
+            !in_sram(head.peers, head.peer_count * (uint32_t)sizeof(ecsp_peer_record)))
             return ECSP_ERR_BAD_BLOCK;
     }
     return 0;
@@ -184,7 +206,7 @@ static uint32_t pick_lane(const ecsp_hal *h, ecsp_writer *w)
 {
     if (w->rendezvous) {
         for (uint32_t k = 0; k < w->lanes; k++) {
-            uint32_t i = (w->start + k) % w->lanes;
+            uint32_t i = wrap(w->start + k, w->lanes);
             uint32_t l = out_lane(w, i);
             uint32_t asked = ecsp_load_word(h, l + ECSP_OUT_LANE_ASKED_OFFSET);
             if (asked == ecsp_load_word(h, l + ECSP_OUT_LANE_HANDLED_OFFSET))
@@ -205,7 +227,7 @@ static uint32_t pick_lane(const ecsp_hal *h, ecsp_writer *w)
     if (total >= w->slots)
         return ECSP_NO_LANE;
     for (uint32_t k = 0; k < w->lanes; k++) {
-        uint32_t i = (w->start + k) % w->lanes;
+        uint32_t i = wrap(w->start + k, w->lanes);
         uint32_t load = lane_load(h, w, i);
         if (load < best_load && load < w->slots) {
             best = i;
@@ -235,14 +257,14 @@ static int send_shared(const ecsp_hal *h, ecsp_writer *w, const void *msg)
         uint32_t l = out_lane(w, i);
         uint32_t ring = ecsp_load_word(h, l + 12u);
         uint32_t slot = ecsp_load_word(h, l + 28u);
-        ecsp_mesh_write(h, ring + ECSP_RING_SLOTS + slot * w->stride, msg, w->msg_size);
+        ecsp_mesh_write(h, slot_addr(ring, slot, w->stride), msg, w->msg_size);
         uint32_t written = ecsp_load_word(h, l + 24u) + 1u;
         ecsp_store_word(h, l + 24u, written);
         ecsp_store_word(h, l + 28u, slot + 1 == w->slots ? 0 : slot + 1);
         /* Same source, same destination: the count cannot overtake the payload. */
         ecsp_write_word(h, ring + ECSP_RING_WRITTEN, written);
         ecsp_wake(h, ecsp_load_word(h, l + 20u));
-        w->start = (i + 1) % w->lanes;
+        w->start = wrap(i + 1, w->lanes);
         if (w->rendezvous)
             w->in_flight = i;
         w->put = 1;
@@ -284,7 +306,7 @@ int ecsp_send(const ecsp_hal *h, ecsp_writer *w, const void *msg)
         if (w->written - taken >= w->slots)
             return ECSP_BLOCKED;
         /* Steps 2-4: payload, publish, wake; one destination, in order. */
-        ecsp_mesh_write(h, w->ring + ECSP_RING_SLOTS + w->next_slot * w->stride, msg, w->msg_size);
+        ecsp_mesh_write(h, slot_addr(w->ring, w->next_slot, w->stride), msg, w->msg_size);
         w->written += 1;
         w->next_slot = w->next_slot + 1 == w->slots ? 0 : w->next_slot + 1;
         ecsp_write_word(h, w->ring + ECSP_RING_WRITTEN, w->written);
@@ -370,7 +392,7 @@ void ecsp_poison_reader(const ecsp_hal *h, ecsp_reader *r)
 static void take(const ecsp_hal *h, const ecsp_reader *r, uint32_t ring, uint32_t slot, void *buf, uint32_t ack,
                  uint32_t peer, uint32_t taken)
 {
-    ecsp_read_local(h, ring + ECSP_RING_SLOTS + slot * r->stride, buf, r->msg_size);
+    ecsp_read_local(h, slot_addr(ring, slot, r->stride), buf, r->msg_size);
     ecsp_write_word(h, ack + ECSP_ACK_TAKEN, taken);
     ecsp_wake(h, peer);
 }
@@ -379,7 +401,7 @@ static int recv_lanes(const ecsp_hal *h, ecsp_reader *r, void *buf)
 {
     uint32_t closed = 0;
     for (uint32_t k = 0; k < r->lanes; k++) {
-        uint32_t i = (r->start + k) % r->lanes;
+        uint32_t i = wrap(r->start + k, r->lanes);
         uint32_t l = lane(r, i);
         uint32_t ring = ecsp_load_word(h, l);
         /* The lane's state before its counter: CLOSED seen means final. */
@@ -397,7 +419,7 @@ static int recv_lanes(const ecsp_hal *h, ecsp_reader *r, void *buf)
             ecsp_store_word(h, l + ECSP_LANE_TAKEN_OFFSET, taken);
             ecsp_store_word(h, l + ECSP_LANE_NEXT_SLOT_OFFSET, slot + 1 == r->slots ? 0 : slot + 1);
             take(h, r, ring, slot, buf, ecsp_load_word(h, l + 4), ecsp_load_word(h, l + 8), taken);
-            r->start = (i + 1) % r->lanes;
+            r->start = wrap(i + 1, r->lanes);
             return ECSP_DONE;
         }
         if (state & ECSP_CLOSED)
