@@ -139,6 +139,16 @@ static uint32_t dtype_size(uint32_t dtype)
     }
 }
 
+/* Bytes of `k` elements of `esize` bytes, and elements in `bytes`: a
+ * dtype's size is 1, 4 or 8, so shifts do, where `*` and `/` would cost a
+ * multiply in the FPU (and GCC's mode switches around it) or a call to
+ * libgcc's division. */
+static uint32_t elems_bytes(uint32_t k, uint32_t esize) { return esize == 8 ? k << 3 : esize == 4 ? k << 2 : k; }
+static uint32_t bytes_elems(uint32_t bytes, uint32_t esize)
+{
+    return esize == 8 ? bytes >> 3 : esize == 4 ? bytes >> 2 : bytes;
+}
+
 /* ---- values: Rust's `as` conversions, wrapping integer arithmetic ---- */
 
 /* Whether this image computes with f64 (software floating point). */
@@ -340,7 +350,8 @@ static uint32_t vec_size(const ecsp_hal *h, const ecsp_proc *p, uint32_t end)
 {
     uint32_t size = ecsp_load_word(h, p->ends_offset + end * (uint32_t)sizeof(ecsp_end_record) + 16u);
     uint32_t elem = dtype_size(p->dtype);
-    return size == 0 || size % elem != 0 || size > ECSP_MAX_MESSAGE_SIZE ? 0 : size;
+    /* elem is 1, 4 or 8: a mask is the remainder */
+    return size == 0 || (size & (elem - 1u)) != 0 || size > ECSP_MAX_MESSAGE_SIZE ? 0 : size;
 }
 
 /* The scratch message at the end of the state room (the host plans it
@@ -408,10 +419,12 @@ static void poison_inputs(const ecsp_hal *h, ecsp_proc *p)
  * them in turn is the select and the receive in one. */
 static int alt_recv(const ecsp_hal *h, ecsp_proc *p)
 {
+    /* (last + 1) % n and (start + k) % n without a division: last is
+     * ECSP_NO_TASK (+1 wraps to 0) or below n, and start and k are below n */
     uint32_t n = p->inputs;
-    uint32_t start = p->last == ECSP_NO_TASK ? 0 : (p->last + 1) % n;
+    uint32_t start = p->last + 1 >= n ? 0 : p->last + 1;
     for (uint32_t k = 0; k < n; k++) {
-        uint32_t i = (start + k) % n;
+        uint32_t i = start + k >= n ? start + k - n : start + k;
         if (!(p->open & (1u << i)))
             continue;
         int r = ecsp_recv(h, IN(p, i), &p->msg);
@@ -435,6 +448,10 @@ static void pass_on(const ecsp_hal *h, ecsp_proc *p, int why, uint32_t outputs)
     }
 }
 
+/* Whether `p` is of kind `k`: false at compile time for a kind the image
+ * leaves out, so its code goes too. */
+#define IS_KIND(p, k) (ECSP_IMAGE_HAS_KIND(k) && (p)->kind == (k))
+
 /* id, succ, prefix: one value in, one (transformed) value out; prefix sends
  * its parameter first. builtin.rs `map`. */
 static int step_map(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
@@ -442,9 +459,9 @@ static int step_map(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
     int r;
     uint32_t err;
     /* id takes vectors, into its scratch message; succ and prefix scalars */
-    void *msg = p->kind == ECSP_KIND_ID ? (void *)scratch(p, p->msg_size) : (void *)&p->msg;
+    void *msg = IS_KIND(p, ECSP_KIND_ID) ? (void *)scratch(p, p->msg_size) : (void *)&p->msg;
     PT_BEGIN(p);
-    if (p->kind == ECSP_KIND_ID) {
+    if (IS_KIND(p, ECSP_KIND_ID)) {
         if ((err = open_vectors(h, p, 1)) != 0)
             return fail(p, out, err, 0);
         msg = scratch(p, p->msg_size);
@@ -454,7 +471,7 @@ static int step_map(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
         if ((err = open_output(h, p, 0)) != 0)
             return fail(p, out, err, 0);
     }
-    if (p->kind == ECSP_KIND_PREFIX) {
+    if (IS_KIND(p, ECSP_KIND_PREFIX)) {
         p->msg = from_i64(p->dtype, p->param[0]);
         PT_AWAIT(p, r, WAIT_END(OUT(p, 0)->end), ecsp_send(h, OUT(p, 0), &p->msg));
         if (r != ECSP_DONE) {
@@ -468,7 +485,7 @@ static int step_map(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
             pass_on(h, p, r, 1);
             return finish(p, out, p->handled, ended_by(r), 0);
         }
-        if (p->kind == ECSP_KIND_SUCC)
+        if (IS_KIND(p, ECSP_KIND_SUCC))
             p->msg = succ(p->dtype, p->msg);
         PT_AWAIT(p, r, WAIT_END(OUT(p, 0)->end), ecsp_send(h, OUT(p, 0), msg));
         if (r != ECSP_DONE) {
@@ -1089,14 +1106,14 @@ static ecsp_value elem_at(const uint8_t *buf, uint32_t k, uint32_t esize)
     v.u64 = 0;
     /* esize is a dtype's size, at most 8: bounded so the compiler sees it */
     for (uint32_t b = 0; b < esize && b < (uint32_t)sizeof v; b++)
-        ((uint8_t *)&v)[b] = buf[k * esize + b];
+        ((uint8_t *)&v)[b] = buf[elems_bytes(k, esize) + b];
     return v;
 }
 
 static void set_elem(uint8_t *buf, uint32_t k, uint32_t esize, ecsp_value v)
 {
     for (uint32_t b = 0; b < esize && b < (uint32_t)sizeof v; b++)
-        buf[k * esize + b] = ((const uint8_t *)&v)[b];
+        buf[elems_bytes(k, esize) + b] = ((const uint8_t *)&v)[b];
 }
 
 /* a < b in the dtype's order (false for NaNs). */
@@ -1379,7 +1396,7 @@ static int step_map_kernel(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
         {
             uint32_t esize = dtype_size(p->dtype);
             ecsp_value a = real(p, 1), b = real(p, 2);
-            for (uint32_t k = 0; k < p->msg_size / esize; k++)
+            for (uint32_t k = 0; k < bytes_elems(p->msg_size, esize); k++)
                 set_elem(buf, k, esize, apply(p->dtype, choice(p, 0, FN_COUNT), elem_at(buf, k, esize), a, b));
         }
         PT_AWAIT(p, r, WAIT_END(OUT(p, 0)->end), ecsp_send(h, OUT(p, 0), buf));
@@ -1437,7 +1454,7 @@ static int step_zip(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
             static const int ops[5] = {OP_ADD, OP_SUB, OP_MUL, OP_MIN, OP_MAX};
             uint32_t esize = dtype_size(p->dtype);
             const uint8_t *ys = xs + p->msg_size;
-            for (uint32_t k = 0; k < p->msg_size / esize; k++)
+            for (uint32_t k = 0; k < bytes_elems(p->msg_size, esize); k++)
                 set_elem(xs, k, esize,
                          binop(p->dtype, ops[choice(p, 0, 5)], elem_at(xs, k, esize), elem_at(ys, k, esize)));
         }
@@ -1492,7 +1509,7 @@ static int step_reduce(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
         {
             static const int ops[5] = {OP_ADD, OP_MUL, OP_MIN, OP_MAX, OP_ADD};
             int op = choice(p, 0, 5);
-            uint32_t esize = dtype_size(p->dtype), n = p->msg_size / esize;
+            uint32_t esize = dtype_size(p->dtype), n = bytes_elems(p->msg_size, esize);
             ecsp_value acc = elem_at(buf, 0, esize);
             for (uint32_t k = 1; k < n; k++)
                 acc = binop(p->dtype, ops[op], acc, elem_at(buf, k, esize));
@@ -1535,7 +1552,7 @@ static int step_ramp(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
     }
     for (p->handled = 0; p->handled < (uint64_t)p->param[1]; p->handled++) {
         {
-            uint32_t esize = dtype_size(p->dtype), n = p->msg_size / esize;
+            uint32_t esize = dtype_size(p->dtype), n = bytes_elems(p->msg_size, esize);
             uint64_t base = (uint64_t)p->param[0] + p->handled * (uint64_t)n;
             for (uint32_t i = 0; i < n; i++)
                 set_elem(buf, i, esize, from_i64(p->dtype, (int64_t)(base + i)));
@@ -1584,7 +1601,7 @@ static int step_mandel(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
             return finish(p, out, p->handled, ended_by(r), 0);
         }
         {
-            uint32_t t = p->dtype, esize = dtype_size(t), width = OUT(p, 0)->msg_size / esize - 1;
+            uint32_t t = p->dtype, esize = dtype_size(t), width = bytes_elems(OUT(p, 0)->msg_size, esize) - 1;
             ecsp_value x0 = elem_at(buf, 0, esize), y = elem_at(buf, 1, esize), dx = elem_at(buf, 2, esize);
             ecsp_value zero = from_i64(t, 0), two = from_i64(t, 2), four = from_i64(t, 4);
             set_elem(buf, 0, esize, elem_at(buf, 3, esize)); /* the tag first */
