@@ -8,10 +8,10 @@
 /* `seen` has reached `episode` (mod 2^32). */
 static int reached(uint32_t seen, uint32_t episode) { return (int32_t)(seen - episode) >= 0; }
 
-static uint32_t rounds_for(uint32_t size)
+uint32_t ecsp_barrier_rounds(uint32_t size)
 {
     uint32_t rounds = 0;
-    while (rounds < 32 && (1ull << rounds) < size)
+    while (rounds < 32 && (1u << rounds) < size)
         rounds++;
     return rounds;
 }
@@ -37,7 +37,7 @@ uint32_t ecsp_barrier_open(const ecsp_hal *h, ecsp_barrier_part *b, uint32_t tas
         /* A participant that stopped inside an episode resumes it. */
         b->episode = arrived;
         b->active = arrived != left;
-        b->rounds = rounds_for(r.size);
+        b->rounds = ecsp_barrier_rounds(r.size);
         b->round = 0;
         b->signalled = 0;
         b->wand_block = head.wand_offset;

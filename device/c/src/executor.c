@@ -8,38 +8,37 @@
  * functions are exercised by device tests over a simulated SRAM. */
 #include "ecsp/runtime.h"
 
-static int fits(uint32_t offset, uint64_t bytes)
+/* Whether `bytes` at `offset` (a multiple of `align_mask` + 1) lie between
+ * the boot table and the stack reserve. In 32-bit arithmetic that cannot
+ * overflow: the Epiphany's 64-bit sums and compares cost code. */
+static int area_ok(uint32_t offset, uint32_t bytes, uint32_t align_mask)
 {
-    return offset >= ECSP_BOOT_OFFSET && (uint64_t)offset + bytes <= ECSP_STACK_BOTTOM;
+    return (offset & align_mask) == 0 && offset >= ECSP_BOOT_OFFSET && offset <= ECSP_STACK_BOTTOM &&
+           bytes <= ECSP_STACK_BOTTOM - offset;
 }
 
-static uint32_t participant_block_size(uint32_t kind, uint32_t size)
-{
-    if (kind != 1u)
-        return 8u;
-    uint32_t rounds = 0;
-    while (rounds < 32u && (1ull << rounds) < size)
-        rounds++;
-    return (8u + 4u * rounds + 7u) & ~7u;
-}
+/* A count to multiply by a record's size (at most 96) without overflow: one
+ * of 0x8000 or more never fits anyway, and neither does 0x8000 records. */
+static uint32_t capped(uint32_t count) { return count < 0x8000u ? count : 0x8000u; }
 
 /* The barrier part of the boot checks (PROTOCOL.md section 6). */
 static int barriers_fit(const ecsp_hal *h, const ecsp_boot_header *b)
 {
-    if (b->wand_offset != 0 && (b->wand_offset % 8 != 0 || !fits(b->wand_offset, sizeof(ecsp_wand_block))))
+    if (b->wand_offset != 0 && !area_ok(b->wand_offset, (uint32_t)sizeof(ecsp_wand_block), 7u))
         return 0;
     if (b->barrier_count == 0)
         return 1;
-    if (b->barriers_offset % 4 != 0 ||
-        !fits(b->barriers_offset, (uint64_t)b->barrier_count * sizeof(ecsp_barrier_record)))
+    if (!area_ok(b->barriers_offset, capped(b->barrier_count) * (uint32_t)sizeof(ecsp_barrier_record), 3u))
         return 0;
     for (uint32_t i = 0; i < b->barrier_count; i++) {
         ecsp_barrier_record r;
         ecsp_read_local(h, b->barriers_offset + i * (uint32_t)sizeof r, &r, sizeof r);
-        int kind_ok = r.kind == 1u || (r.kind == 2u && b->wand_offset != 0);
-        if (!kind_ok || r.task >= b->task_count || r.size < 1 || r.rank >= r.size || r.block % 8 != 0 ||
-            !fits(r.block, participant_block_size(r.kind, r.size)) || r.roster % 4 != 0 ||
-            !fits(r.roster, 4ull * r.size))
+        int kind_ok = r.kind == ECSP_BARRIER_DISSEMINATION || (r.kind == ECSP_BARRIER_WAND && b->wand_offset != 0);
+        if (!kind_ok || r.task >= b->task_count || r.size < 1 || r.rank >= r.size)
+            return 0;
+        /* A participant's block: its two words, and a flag per dissemination round. */
+        uint32_t block = r.kind == ECSP_BARRIER_DISSEMINATION ? (8u + 4u * ecsp_barrier_rounds(r.size) + 7u) & ~7u : 8u;
+        if (!area_ok(r.block, block, 7u) || !area_ok(r.roster, capped(r.size) * 4u, 3u))
             return 0;
     }
     return 1;
@@ -62,12 +61,9 @@ static uint32_t boot_inner(const ecsp_hal *h, ecsp_executor *ex, uint32_t core_i
         return ECSP_BOOT_WRONG_CORE;
     if (b.task_count > ECSP_MAX_TASKS_PER_CORE)
         return ECSP_BOOT_TOO_MANY_TASKS;
-    if (!fits(b.tasks_offset, (uint64_t)b.task_count * sizeof(ecsp_task_record)) ||
-        !fits(b.ends_offset, (uint64_t)b.end_count * sizeof(ecsp_end_record)) ||
-        !fits(b.arena_offset, b.arena_size) || b.tasks_offset % 8 != 0 || b.ends_offset % 4 != 0 ||
-        b.arena_offset % 8 != 0)
-        return ECSP_BOOT_CORRUPT;
-    if (!barriers_fit(h, &b))
+    if (!area_ok(b.tasks_offset, b.task_count * (uint32_t)sizeof(ecsp_task_record), 7u) ||
+        !area_ok(b.ends_offset, capped(b.end_count) * (uint32_t)sizeof(ecsp_end_record), 3u) ||
+        !area_ok(b.arena_offset, b.arena_size, 7u) || !barriers_fit(h, &b))
         return ECSP_BOOT_CORRUPT;
     ex->count = 0;
     ex->live = 0;
@@ -78,11 +74,11 @@ static uint32_t boot_inner(const ecsp_hal *h, ecsp_executor *ex, uint32_t core_i
     for (uint32_t i = 0; i < ECSP_MAX_TASKS_PER_CORE / 32; i++)
         ex->live_bits[i] = 0;
     for (uint32_t i = 0; i < b.task_count; i++) {
-        uint32_t record = b.tasks_offset + i * (uint32_t)sizeof(ecsp_task_record);
+        uint32_t record = record_of(ex, i);
         ecsp_task_record t;
         ecsp_read_local(h, record, &t, sizeof t);
-        if ((uint64_t)t.first_end + t.inputs + t.outputs > b.end_count ||
-            (uint64_t)t.state_offset + t.state_size > b.arena_size)
+        if (!ecsp_ends_fit(t.first_end, t.inputs, t.outputs, b.end_count) || t.state_offset > b.arena_size ||
+            t.state_size > b.arena_size - t.state_offset)
             return ECSP_BOOT_CORRUPT;
         void *state = (void *)(sram + b.arena_offset + t.state_offset);
         uint32_t err;

@@ -1642,7 +1642,7 @@ uint32_t ecsp_c_init(const ecsp_hal *h, void *state, uint32_t room, uint32_t rec
         return ECSP_BOOT_UNKNOWN_KIND;
     if (dtype_size(t.dtype) == 0)
         return ECSP_BOOT_UNKNOWN_DTYPE;
-    if ((uint64_t)t.first_end + t.inputs + t.outputs > end_count)
+    if (!ecsp_ends_fit(t.first_end, t.inputs, t.outputs, end_count))
         return ECSP_BOOT_CORRUPT;
     /* The ends the host gave, which a kind uses only up to its arity. */
     uint32_t given = size_for(t.inputs, t.outputs, 0);

@@ -108,6 +108,9 @@ typedef struct ecsp_barrier_part {
     uint32_t reserved;
 } ecsp_barrier_part;
 
+/* Rounds of a dissemination barrier of `size` participants: ceil(log2
+ * size), the flags its participant blocks hold. */
+uint32_t ecsp_barrier_rounds(uint32_t size);
 /* Finds barrier `index` of task `task` in this core's boot table: 0, or
  * ECSP_ERR_MISSING_BARRIER. */
 uint32_t ecsp_barrier_open(const ecsp_hal *h, ecsp_barrier_part *b, uint32_t task, uint32_t index);
@@ -126,6 +129,13 @@ typedef struct ecsp_outcome {
     uint32_t error;  /* a ProcessError code, 0 when it returned normally */
     uint32_t detail; /* the end or parameter index the error is about */
 } ecsp_outcome;
+
+/* Whether ends first_end .. first_end + inputs + outputs lie in an end
+ * table of `count`, without the sum overflowing 32 bits. */
+static inline int ecsp_ends_fit(uint32_t first_end, uint32_t inputs, uint32_t outputs, uint32_t count)
+{
+    return inputs <= count && outputs <= count - inputs && first_end <= count - inputs - outputs;
+}
 
 /* Bytes of the state of a process of `kind` (the C flag masked off), 0 for
  * a kind the C runtime does not have. Independent of the dtype. */
