@@ -399,9 +399,12 @@ uint32_t ecsp_k_init(const ecsp_hal *h, void *state, uint32_t room, uint32_t rec
     uint8_t *r = (uint8_t *)state;
     ecsp_kernel_block *b = block_of(r);
     ecsp_kernel_item *it = items_of(r);
-    uint64_t fixed = sizeof(ecsp_kernel_block) + (uint64_t)b->items * sizeof(ecsp_kernel_item);
-    if (b->magic != ECSP_KERNEL_MAGIC || b->items > ECSP_MAX_KERNEL_ITEMS || b->stack % 8u != 0 ||
-        fixed + 8u + b->stack > room || ((uintptr_t)state & 7u) != 0)
+    if (b->magic != ECSP_KERNEL_MAGIC || b->items > ECSP_MAX_KERNEL_ITEMS)
+        return ECSP_BOOT_CORRUPT;
+    /* 32-bit arithmetic that cannot overflow (items <= 32): fixed + 8 +
+     * stack <= room */
+    uint32_t fixed = (uint32_t)sizeof(ecsp_kernel_block) + b->items * (uint32_t)sizeof(ecsp_kernel_item);
+    if (b->stack % 8u != 0 || room < fixed + 8u || b->stack > room - fixed - 8u || ((uintptr_t)state & 7u) != 0)
         return ECSP_BOOT_CORRUPT;
     ecsp_task_record t;
     ecsp_read_local(h, record, &t, sizeof t);
@@ -409,7 +412,7 @@ uint32_t ecsp_k_init(const ecsp_hal *h, void *state, uint32_t room, uint32_t rec
     for (uint32_t i = 0; i < b->items; i++) {
         uint32_t size = item_size(it[i].kind);
         if (it[i].kind > ECSP_ITEM_PARAM || (size && (it[i].state < fixed || it[i].state % 8u != 0 ||
-                                                      (uint64_t)it[i].state + size > stack_floor)))
+                                                      it[i].state + size > stack_floor)))
             return ECSP_BOOT_CORRUPT;
     }
     b->state = ECSP_KSTATE_READY;
@@ -426,9 +429,7 @@ uint32_t ecsp_k_init(const ecsp_hal *h, void *state, uint32_t room, uint32_t rec
     uint32_t *canary = (uint32_t *)(void *)(r + stack_floor);
     canary[0] = canary[1] = ECSP_STACK_CANARY;
     /* Ports and barriers: a mismatch fails the kernel at its first step. */
-    ecsp_boot_header head;
-    ecsp_read_local(h, ECSP_BOOT_OFFSET, &head, sizeof head);
-    uint32_t task = (record - head.tasks_offset) / (uint32_t)sizeof(ecsp_task_record);
+    uint32_t task = ecsp_task_index(h, record);
     for (uint32_t i = 0; i < b->items && b->error == 0; i++) {
         uint32_t err = 0;
         void *s = r + it[i].state;
@@ -483,16 +484,35 @@ void ecsp_k_main(void (*entry)(void))
 #endif
 }
 
+/* m / 10 into *m, and m % 10 back: one bit a round, the remainder staying
+ * below 20, so that a 64-bit division by 10 needs neither libgcc's nor
+ * silicon/divide.c's 64-bit division (and their 64-bit shifts). The
+ * quotient's bits go in where the dividend's leave. */
+static uint32_t div10(uint64_t *m)
+{
+    uint64_t n = *m;
+    uint32_t r = 0;
+    for (int i = 0; i < 64; i++) {
+        r = (r << 1) | (uint32_t)(n >> 63);
+        n <<= 1;
+        if (r >= 10u) {
+            r -= 10u;
+            n |= 1u;
+        }
+    }
+    *m = n;
+    return r;
+}
+
 /* Appends the decimal digits of `v` at `at` (at most 21 bytes). */
 static uint32_t put_decimal(uint8_t *at, int64_t v)
 {
     char digits[20];
     uint32_t n = 0, len = 0;
     uint64_t m = v < 0 ? 0u - (uint64_t)v : (uint64_t)v;
-    do {
-        digits[n++] = (char)('0' + (int)(m % 10u));
-        m /= 10u;
-    } while (m != 0);
+    do
+        digits[n++] = (char)('0' + (int)div10(&m));
+    while (m != 0);
     if (v < 0)
         at[len++] = '-';
     while (n > 0)

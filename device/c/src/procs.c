@@ -1043,9 +1043,7 @@ static int step_barrier_count(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out
     if ((err = open_output(h, p, 0)) != 0)
         return fail(p, out, err, 0);
     {
-        uint32_t tasks = ecsp_load_word(h, ECSP_BOOT_OFFSET + 20u);
-        uint32_t task = (p->record - tasks) / (uint32_t)sizeof(ecsp_task_record);
-        if ((err = ecsp_barrier_open(h, BARRIER(p), task, 0)) != 0)
+        if ((err = ecsp_barrier_open(h, BARRIER(p), ecsp_task_index(h, p->record), 0)) != 0)
             return fail(p, out, err, 0);
     }
     p->aux = ecsp_now_ticks(h); /* start */

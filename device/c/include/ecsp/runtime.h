@@ -201,6 +201,12 @@ typedef struct ecsp_executor {
 /* ecsp_device::c_runtime::CExecutor mirrors it. */
 ECSP_STATIC_ASSERT(sizeof(ecsp_executor) == 40, "ecsp_executor is 40 bytes");
 
+/* The index of the task whose TaskRecord is at SRAM offset `record`:
+ * (record - tasks_offset) / sizeof(ecsp_task_record), the division done by
+ * shift and subtract (the Epiphany has no divide instruction, and libgcc's
+ * __udivsi3 is 386 bytes). */
+uint32_t ecsp_task_index(const ecsp_hal *h, uint32_t record);
+
 /* Reads this core's boot table and builds every process's state, checking
  * in PROTOCOL.md's order; writes boot_error and core_status. Returns 0 or
  * the BootError code. `sram` is where this core's SRAM offset 0 is in the
