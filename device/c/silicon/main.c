@@ -189,6 +189,21 @@ void ecsp_main(void)
         __asm__ __volatile__("gid\n\tidle");
 }
 
+/* The HAL's copy out of this core's SRAM (include/ecsp/hal.h). */
+void ecsp_copy_in(uint32_t offset, void *dst, uint32_t len)
+{
+    const volatile uint8_t *s = (const volatile uint8_t *)(uintptr_t)offset;
+    uint8_t *d = (uint8_t *)dst;
+    if (((offset | (uint32_t)(uintptr_t)dst | len) & 3u) == 0) {
+        for (uint32_t i = 0; i < len; i += 4)
+            *(uint32_t *)(void *)(d + i) = *(const volatile uint32_t *)(const volatile void *)(s + i);
+    } else {
+        for (uint32_t i = 0; i < len; i++)
+            d[i] = s[i];
+    }
+    ECSP_BARRIER();
+}
+
 /* What the compiler may call for struct copies and zeroing. Volatile
  * accesses keep it from turning these loops into calls to themselves. */
 void *memset(void *dst, int c, size_t n)
