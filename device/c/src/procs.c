@@ -154,6 +154,12 @@ static uint32_t bytes_elems(uint32_t bytes, uint32_t esize)
 /* Whether this image computes with f64 (software floating point). */
 #define WITH_F64 ECSP_IMAGE_HAS_DTYPE(ECSP_DTYPE_F64)
 
+/* The case label of dtype `d` in a switch over a process's dtype: `d` when
+ * the image carries it, else a value no dtype has, so that the code for a
+ * dtype the image leaves out goes (an f32-only image needs no integer
+ * arithmetic). Such a dtype never reaches a step: ecsp_c_init refuses it. */
+#define DTYPE_CASE(d) case (ECSP_IMAGE_HAS_DTYPE(d) ? (d) : 0x100u + (d))
+
 static int64_t float_to_i64(double f)
 {
     if (f != f)
@@ -216,13 +222,13 @@ static float i64_to_f32(int64_t x)
 static int64_t to_i64(uint32_t dtype, ecsp_value v)
 {
     switch (dtype) {
-    case ECSP_DTYPE_I32:
+    DTYPE_CASE(ECSP_DTYPE_I32):
         return v.i32;
-    case ECSP_DTYPE_U32:
+    DTYPE_CASE(ECSP_DTYPE_U32):
         return v.u32;
-    case ECSP_DTYPE_U8:
+    DTYPE_CASE(ECSP_DTYPE_U8):
         return v.u8;
-    case ECSP_DTYPE_F32:
+    DTYPE_CASE(ECSP_DTYPE_F32):
         return f32_to_i64(v.f32);
     case ECSP_DTYPE_F64:
         if (WITH_F64)
@@ -238,14 +244,14 @@ static ecsp_value from_i64(uint32_t dtype, int64_t x)
     ecsp_value v;
     v.u64 = 0;
     switch (dtype) {
-    case ECSP_DTYPE_I32:
-    case ECSP_DTYPE_U32:
+    DTYPE_CASE(ECSP_DTYPE_I32):
+    DTYPE_CASE(ECSP_DTYPE_U32):
         v.u32 = (uint32_t)(uint64_t)x;
         break;
-    case ECSP_DTYPE_U8:
+    DTYPE_CASE(ECSP_DTYPE_U8):
         v.u8 = (uint8_t)(uint64_t)x;
         break;
-    case ECSP_DTYPE_F32:
+    DTYPE_CASE(ECSP_DTYPE_F32):
         v.f32 = i64_to_f32(x);
         break;
     case ECSP_DTYPE_F64:
@@ -264,14 +270,14 @@ static ecsp_value from_i64(uint32_t dtype, int64_t x)
 static ecsp_value succ(uint32_t dtype, ecsp_value v)
 {
     switch (dtype) {
-    case ECSP_DTYPE_U8:
+    DTYPE_CASE(ECSP_DTYPE_U8):
         v.u8 = (uint8_t)(v.u8 + 1u);
         break;
-    case ECSP_DTYPE_I32:
-    case ECSP_DTYPE_U32:
+    DTYPE_CASE(ECSP_DTYPE_I32):
+    DTYPE_CASE(ECSP_DTYPE_U32):
         v.u32 += 1u;
         break;
-    case ECSP_DTYPE_F32:
+    DTYPE_CASE(ECSP_DTYPE_F32):
         v.f32 += 1.0f;
         break;
     case ECSP_DTYPE_F64:
@@ -682,14 +688,14 @@ static int step_tail(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
 static ecsp_value plus(uint32_t dtype, ecsp_value a, ecsp_value b)
 {
     switch (dtype) {
-    case ECSP_DTYPE_U8:
+    DTYPE_CASE(ECSP_DTYPE_U8):
         a.u8 = (uint8_t)(a.u8 + b.u8);
         break;
-    case ECSP_DTYPE_I32:
-    case ECSP_DTYPE_U32:
+    DTYPE_CASE(ECSP_DTYPE_I32):
+    DTYPE_CASE(ECSP_DTYPE_U32):
         a.u32 += b.u32;
         break;
-    case ECSP_DTYPE_F32:
+    DTYPE_CASE(ECSP_DTYPE_F32):
         a.f32 += b.f32;
         break;
     case ECSP_DTYPE_F64:
@@ -1118,19 +1124,21 @@ static void set_elem(uint8_t *buf, uint32_t k, uint32_t esize, ecsp_value v)
 static int less(uint32_t dtype, ecsp_value a, ecsp_value b)
 {
     switch (dtype) {
-    case ECSP_DTYPE_I32:
+    DTYPE_CASE(ECSP_DTYPE_I32):
         return a.i32 < b.i32;
-    case ECSP_DTYPE_U32:
+    DTYPE_CASE(ECSP_DTYPE_U32):
         return a.u32 < b.u32;
-    case ECSP_DTYPE_U8:
+    DTYPE_CASE(ECSP_DTYPE_U8):
         return a.u8 < b.u8;
-    case ECSP_DTYPE_F32:
+    DTYPE_CASE(ECSP_DTYPE_F32):
         return a.f32 < b.f32;
     case ECSP_DTYPE_F64:
         if (WITH_F64)
             return a.f64 < b.f64;
         return 0; /* not carried, refused at boot */
     default:
+        if (!ECSP_IMAGE_HAS_DTYPE(ECSP_DTYPE_I64))
+            return 0; /* no other dtype is carried */
         return a.i64 < b.i64;
     }
 }
@@ -1144,7 +1152,7 @@ static ecsp_value binop(uint32_t dtype, int op, ecsp_value a, ecsp_value b)
     ecsp_value r;
     r.u64 = 0;
     switch (dtype) {
-    case ECSP_DTYPE_F32:
+    DTYPE_CASE(ECSP_DTYPE_F32):
         r.f32 = op == OP_ADD ? a.f32 + b.f32 : op == OP_SUB ? a.f32 - b.f32 : op == OP_MUL ? a.f32 * b.f32 : a.f32 / b.f32;
         return r;
     case ECSP_DTYPE_F64:
@@ -1152,9 +1160,9 @@ static ecsp_value binop(uint32_t dtype, int op, ecsp_value a, ecsp_value b)
             return r; /* not carried, refused at boot */
         r.f64 = op == OP_ADD ? a.f64 + b.f64 : op == OP_SUB ? a.f64 - b.f64 : op == OP_MUL ? a.f64 * b.f64 : a.f64 / b.f64;
         return r;
-    case ECSP_DTYPE_U8:
-    case ECSP_DTYPE_U32:
-    case ECSP_DTYPE_I32: {
+    DTYPE_CASE(ECSP_DTYPE_U8):
+    DTYPE_CASE(ECSP_DTYPE_U32):
+    DTYPE_CASE(ECSP_DTYPE_I32): {
         uint32_t mask = dtype == ECSP_DTYPE_U8 ? 0xFFu : 0xFFFFFFFFu;
         uint32_t x = dtype == ECSP_DTYPE_U8 ? a.u8 : a.u32, y = dtype == ECSP_DTYPE_U8 ? b.u8 : b.u32, z;
         if (op == OP_ADD)
@@ -1177,6 +1185,8 @@ static ecsp_value binop(uint32_t dtype, int op, ecsp_value a, ecsp_value b)
         return r;
     }
     default: {
+        if (!ECSP_IMAGE_HAS_DTYPE(ECSP_DTYPE_I64))
+            return r; /* no other dtype is carried */
         uint64_t x = a.u64, y = b.u64;
         if (op == OP_ADD)
             r.u64 = x + y;
