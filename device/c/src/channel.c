@@ -48,36 +48,32 @@ static uint32_t check_end(const ecsp_hal *h, const ecsp_end_record *e, int write
         return ECSP_ERR_WRONG_DIRECTION;
     if (e->msg_size != msg_size)
         return ECSP_ERR_SIZE_MISMATCH;
-    int shared = e->direction == ECSP_END_SHARED_READ || e->direction == ECSP_END_SHARED_WRITE;
-    int merge = e->direction == ECSP_END_READ && (e->lanes > 1 || e->table != 0);
+    /* Every other fault is ECSP_ERR_BAD_BLOCK, so the checks go in whichever
+     * order costs least code: the counts first, which bounds the sizes. */
+    uint32_t lanes = e->lanes;
+    if (e->capacity > ECSP_MAX_CAPACITY || lanes == 0 || lanes > ECSP_MAX_LANES)
+        return ECSP_ERR_BAD_BLOCK;
+    int shared = e->direction >= ECSP_END_SHARED_READ;
+    int merge = e->direction == ECSP_END_READ && (lanes > 1 || e->table != 0);
     /* by constants: shifts and adds, no multiply */
-    uint32_t lanes_bytes = e->lanes > ECSP_MAX_LANES ? ECSP_SRAM_SIZE + 1
-                           : write                   ? e->lanes * (uint32_t)sizeof(ecsp_out_lane_record)
-                                                     : e->lanes * (uint32_t)sizeof(ecsp_lane_record);
-    uint32_t offset[2], size[2];
+    uint32_t lanes_bytes =
+        write ? lanes * (uint32_t)sizeof(ecsp_out_lane_record) : lanes * (uint32_t)sizeof(ecsp_lane_record);
+    uint32_t offset = e->local, size;
     if (shared) {
-        offset[0] = e->local;
-        size[0] = (uint32_t)sizeof(ecsp_share_record);
-        offset[1] = e->table;
-        size[1] = lanes_bytes;
-    } else if (merge) {
-        offset[0] = offset[1] = e->table;
-        size[0] = size[1] = lanes_bytes;
-    } else if (write) {
-        offset[0] = offset[1] = e->local;
-        size[0] = size[1] = ECSP_ACK_BLOCK_SIZE;
-    } else {
-        offset[0] = offset[1] = e->local;
-        size[0] = size[1] = e->capacity > ECSP_MAX_CAPACITY
-                                ? ECSP_SRAM_SIZE + 1
-                                /* ecsp_ring_block_size, through the one multiply */
-                                : slot_addr(0, ecsp_slot_count(e->capacity), ecsp_slot_stride(e->msg_size));
-    }
-    for (int i = 0; i < 2; i++)
-        if (!block_ok(offset[i], size[i]))
+        if (!block_ok(e->table, lanes_bytes))
             return ECSP_ERR_BAD_BLOCK;
-    if (e->capacity > ECSP_MAX_CAPACITY || e->lanes == 0 || e->lanes > ECSP_MAX_LANES ||
-        (!shared && !merge && e->lanes != 1))
+        size = (uint32_t)sizeof(ecsp_share_record);
+    } else if (merge) {
+        offset = e->table;
+        size = lanes_bytes;
+    } else if (lanes != 1) {
+        return ECSP_ERR_BAD_BLOCK;
+    } else {
+        /* the ack block, or the ring block (ecsp_ring_block_size, through
+         * the one multiply) */
+        size = write ? ECSP_ACK_BLOCK_SIZE : slot_addr(0, ecsp_slot_count(e->capacity), ecsp_slot_stride(e->msg_size));
+    }
+    if (!block_ok(offset, size))
         return ECSP_ERR_BAD_BLOCK;
     if (shared) {
         ecsp_share_record head;
