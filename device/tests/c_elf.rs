@@ -3,10 +3,10 @@
 //! little-endian executable for machine 0x1223 (EM_ADAPTEVA_EPIPHANY) with
 //! the vector table at 0x0, the loader's configuration sections at 0x28,
 //! 0x50 and 0x58, code from 0x100, nothing allocated past the runtime
-//! reserve (RUNTIME_END, where the host writes the boot table), no symbol
-//! past 0xFFFF (it is built with -msmall16), the reset entry at the start of
-//! the code, and an `.ecsp_image` section naming the kinds and dtypes it
-//! carries. Without such a compiler the test says it was skipped.
+//! reserve (RUNTIME_END, where the host writes the boot table), the reset
+//! entry at the start of the code, and an `.ecsp_image` section naming the
+//! kinds and dtypes it carries. Without such a compiler the test says it was
+//! skipped.
 
 use ecsp_device::boot::RUNTIME_END;
 use ecsp_device::c_runtime::DEVICE_ELF;
@@ -65,25 +65,14 @@ fn sections(elf: &[u8]) -> Vec<Section> {
         .collect()
 }
 
-/// Every symbol of the image's symbol table: name and value.
-fn symbols(elf: &[u8], sections: &[Section]) -> Vec<(String, u32)> {
-    let Some(symtab) = sections.iter().find(|s| s.kind == 2) else {
-        return Vec::new();
-    };
-    let strtab = sections[symtab.link as usize].offset as usize;
-    (0..symtab.size as usize / 16)
-        .map(|i| {
-            let at = symtab.offset as usize + 16 * i;
-            (c_string(elf, strtab + u32_at(elf, at) as usize), u32_at(elf, at + 4))
-        })
-        .collect()
-}
-
 /// Value of the symbol `name` in the image's symbol table.
 fn symbol(elf: &[u8], sections: &[Section], name: &str) -> Option<u32> {
-    symbols(elf, sections)
-        .into_iter()
-        .find_map(|(n, value)| (n == name).then_some(value))
+    let symtab = sections.iter().find(|s| s.kind == 2)?;
+    let strtab = sections[symtab.link as usize].offset as usize;
+    (0..symtab.size as usize / 16).find_map(|i| {
+        let at = symtab.offset as usize + 16 * i;
+        (c_string(elf, strtab + u32_at(elf, at) as usize) == name).then(|| u32_at(elf, at + 4))
+    })
 }
 
 #[test]
@@ -130,14 +119,6 @@ fn the_device_image_is_what_the_loader_expects() {
         assert!(symbol(&elf, &sections, name).is_some(), "{path}: no symbol {name}");
     }
     assert!(symbol(&elf, &sections, "ecsp_stack_top") == Some(0x8000 - 8));
-    // Built with -msmall16 (device/build.rs), which loads an address with
-    // one 16-bit `mov`: each symbol must fit, or it would be truncated.
-    for (name, value) in symbols(&elf, &sections) {
-        assert!(
-            value <= 0xFFFF,
-            "{path}: symbol {name} at {value:#x} is past what -msmall16 can address"
-        );
-    }
     // The executor's `gie` and `idle` share one aligned 64-bit word, so no
     // interrupt comes between them (silicon/main.c, run()).
     let idle = symbol(&elf, &sections, "ecsp_idle_insn").unwrap();
