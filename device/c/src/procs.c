@@ -151,14 +151,20 @@ static uint32_t bytes_elems(uint32_t bytes, uint32_t esize)
 
 /* ---- values: Rust's `as` conversions, wrapping integer arithmetic ---- */
 
-/* Whether this image computes with f64 (software floating point). */
+/* Whether this image computes with f64 (software floating point), and
+ * with integers. */
 #define WITH_F64 ECSP_IMAGE_HAS_DTYPE(ECSP_DTYPE_F64)
+#define WITH_INTEGERS                                                                                                  \
+    (ECSP_IMAGE_HAS_DTYPE(ECSP_DTYPE_I32) || ECSP_IMAGE_HAS_DTYPE(ECSP_DTYPE_U32) ||                                  \
+     ECSP_IMAGE_HAS_DTYPE(ECSP_DTYPE_I64) || ECSP_IMAGE_HAS_DTYPE(ECSP_DTYPE_U8))
 
 /* The case label of dtype `d` in a switch over a process's dtype: `d` when
- * the image carries it, else a value no dtype has, so that the code for a
- * dtype the image leaves out goes (an f32-only image needs no integer
+ * the image carries it, else a value above 7, which DTYPE_SWITCH's operand
+ * (dtypes are 1 to 6) never is, so that the compiler drops the code for a
+ * dtype the image leaves out (an f32-only image needs no integer
  * arithmetic). Such a dtype never reaches a step: ecsp_c_init refuses it. */
 #define DTYPE_CASE(d) case (ECSP_IMAGE_HAS_DTYPE(d) ? (d) : 0x100u + (d))
+#define DTYPE_SWITCH(dtype) ((dtype) & 7u)
 
 static int64_t float_to_i64(double f)
 {
@@ -221,7 +227,7 @@ static float i64_to_f32(int64_t x)
 
 static int64_t to_i64(uint32_t dtype, ecsp_value v)
 {
-    switch (dtype) {
+    switch (DTYPE_SWITCH(dtype)) {
     DTYPE_CASE(ECSP_DTYPE_I32):
         return v.i32;
     DTYPE_CASE(ECSP_DTYPE_U32):
@@ -243,7 +249,7 @@ static ecsp_value from_i64(uint32_t dtype, int64_t x)
 {
     ecsp_value v;
     v.u64 = 0;
-    switch (dtype) {
+    switch (DTYPE_SWITCH(dtype)) {
     DTYPE_CASE(ECSP_DTYPE_I32):
     DTYPE_CASE(ECSP_DTYPE_U32):
         v.u32 = (uint32_t)(uint64_t)x;
@@ -269,7 +275,7 @@ static ecsp_value from_i64(uint32_t dtype, int64_t x)
 
 static ecsp_value succ(uint32_t dtype, ecsp_value v)
 {
-    switch (dtype) {
+    switch (DTYPE_SWITCH(dtype)) {
     DTYPE_CASE(ECSP_DTYPE_U8):
         v.u8 = (uint8_t)(v.u8 + 1u);
         break;
@@ -687,7 +693,7 @@ static int step_tail(const ecsp_hal *h, ecsp_proc *p, ecsp_outcome *out)
 
 static ecsp_value plus(uint32_t dtype, ecsp_value a, ecsp_value b)
 {
-    switch (dtype) {
+    switch (DTYPE_SWITCH(dtype)) {
     DTYPE_CASE(ECSP_DTYPE_U8):
         a.u8 = (uint8_t)(a.u8 + b.u8);
         break;
@@ -1123,7 +1129,7 @@ static void set_elem(uint8_t *buf, uint32_t k, uint32_t esize, ecsp_value v)
 /* a < b in the dtype's order (false for NaNs). */
 static int less(uint32_t dtype, ecsp_value a, ecsp_value b)
 {
-    switch (dtype) {
+    switch (DTYPE_SWITCH(dtype)) {
     DTYPE_CASE(ECSP_DTYPE_I32):
         return a.i32 < b.i32;
     DTYPE_CASE(ECSP_DTYPE_U32):
@@ -1151,7 +1157,7 @@ static ecsp_value binop(uint32_t dtype, int op, ecsp_value a, ecsp_value b)
         return less(dtype, a, b) ? b : a;
     ecsp_value r;
     r.u64 = 0;
-    switch (dtype) {
+    switch (DTYPE_SWITCH(dtype)) {
     DTYPE_CASE(ECSP_DTYPE_F32):
         r.f32 = op == OP_ADD ? a.f32 + b.f32 : op == OP_SUB ? a.f32 - b.f32 : op == OP_MUL ? a.f32 * b.f32 : a.f32 / b.f32;
         return r;
@@ -1352,8 +1358,8 @@ static ecsp_value apply(uint32_t dtype, int f, ecsp_value x, ecsp_value a, ecsp_
             x.f64 = ecsp_sqrt(x.f64);
             return x;
         }
-        if (!less(dtype, zero, x))
-            return zero;
+        if (!less(dtype, zero, x) || !WITH_INTEGERS)
+            return zero; /* (an image of real dtypes only needs no isqrt) */
         return from_i64(dtype, (int64_t)isqrt((uint64_t)to_i64(dtype, x)));
     case FN_SCALE:
         return binop(dtype, OP_MUL, a, x);
