@@ -12,7 +12,7 @@
 //!    only when it was asked for by name.
 //!
 //!    Not every kind fits the 16 KiB runtime reserve of a core (the numeric
-//!    kernels cost 2.5 to 3.5 KiB each in Epiphany code), so the image carries
+//!    kernels cost 1.8 to 4.8 KiB each in Epiphany code), so the image carries
 //!    the kinds named in `ECSP_DEVICE_KINDS` (comma-separated kind names, or
 //!    `all`; default [`DEFAULT_KINDS`]) and the message dtypes named in
 //!    `ECSP_DEVICE_DTYPES` (default [`DEFAULT_DTYPES`]: all but f64, whose

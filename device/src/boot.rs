@@ -27,8 +27,9 @@ use core::mem::{align_of, size_of};
 /// End of the region kept for the vector table, loader config and the runtime itself.
 ///
 /// Two of the four SRAM banks: the C runtime on silicon measures about
-/// 8.8 KiB of Epiphany code with one kind and 13 KiB with the default image's
-/// kinds (`device/c/README.md`), and code and data in different banks let
+/// 5.6 KiB of Epiphany code with one kind and 10.4 KiB with the default
+/// image's kinds (`device/c/README.md`, `scripts/image-sizes.sh`), and the
+/// rest is room for users' kernels; code and data in different banks let
 /// instruction fetch and data accesses go on together. The simulator keeps
 /// the same reserve, so a network that fits there fits on the chip.
 pub const RUNTIME_END: u32 = 0x4000;

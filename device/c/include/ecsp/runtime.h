@@ -184,7 +184,7 @@ float ecsp_sqrtf(float x);
 
 /* ---- the executor (executor.c; PROTOCOL.md section 5) ---- */
 
-/* The executor's own state: small, since on silicon it lives in the 8 KiB
+/* The executor's own state: small, since on silicon it lives in the 16 KiB
  * runtime reserve with the code. A task's record and state are found from
  * the boot table each round. */
 typedef struct ecsp_executor {
