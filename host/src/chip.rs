@@ -59,6 +59,21 @@ pub enum ChipError {
     /// The eSDK's host library failed an access or a load ([`crate::esdk`]).
     #[error(transparent)]
     Esdk(#[from] crate::esdk::EsdkError),
+    /// A user's kernel could not be built or loaded.
+    #[error(transparent)]
+    Kernel(#[from] crate::kernels::KernelError),
+    /// The backend cannot run a user's kind of the network.
+    #[error("kind `{kind}` ({origin}) cannot run on the {backend} backend: {fix}")]
+    KindNotRunnable {
+        /// The kind.
+        kind: String,
+        /// Where it comes from.
+        origin: String,
+        /// The backend.
+        backend: &'static str,
+        /// What to do instead.
+        fix: String,
+    },
 }
 
 /// Traffic and scheduling counters of one simulated core.
@@ -283,4 +298,27 @@ pub trait Chip: Send + Sync {
     /// Size and alignment of the state of a process of `kind` computing with
     /// `dtype` in this backend's device image, for the memory planner.
     fn state_layout(&self, kind: u32, dtype: Dtype) -> Option<Layout>;
+
+    /// Makes the users' kinds of a network (`kinds`, by kind id from
+    /// [`ecsp_device::kernel::USER_KIND_BASE`]) runnable on the cores
+    /// `plan` places them on. Called after [`Chip::reset`] and before the
+    /// boot tables are written; replaces what the previous call loaded.
+    /// Returns what was compiled or taken from the cache. A backend that
+    /// cannot run a kind refuses it by name ([`ChipError::KindNotRunnable`]).
+    fn load_kinds(
+        &self,
+        kinds: &[std::sync::Arc<crate::kernels::UserKind>],
+        plan: &crate::plan::Plan,
+    ) -> Result<crate::kernels::sim::LoadReport, ChipError> {
+        let _ = plan;
+        match kinds.first() {
+            None => Ok(crate::kernels::sim::LoadReport::default()),
+            Some(kind) => Err(ChipError::KindNotRunnable {
+                kind: kind.decl.name.clone(),
+                origin: kind.origin(),
+                backend: self.backend(),
+                fix: "run it on the simulator".to_string(),
+            }),
+        }
+    }
 }

@@ -5,6 +5,7 @@
 //! - [`sim`]: the simulated chip, ecsp's default backend.
 //! - [`esdk`]: a real Epiphany through the eSDK (the chip itself with the `esdk` feature).
 //! - [`network`], [`plan`], [`run`]: a network, its placement and memory plan, a run.
+//! - [`kernels`]: users' own processes: C kernel files and Rust kinds.
 //! - [`session`], [`host_node`]: a run the host takes part in, through host channels.
 pub mod board;
 pub mod chip;
@@ -13,6 +14,7 @@ pub mod demo;
 pub mod esdk;
 pub mod host_bench;
 pub mod host_node;
+pub mod kernels;
 pub mod netfile;
 pub mod network;
 pub mod plan;

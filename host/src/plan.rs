@@ -19,7 +19,8 @@
 //! channel code.
 
 use crate::board::Board;
-use crate::network::{ChanId, ChannelKind, Network, NetworkError, ProcId};
+use crate::kernels::Room;
+use crate::network::{ChanId, ChannelKind, KindRef, Network, NetworkError, ProcId};
 use ecsp_device::addr::{CoreId, GlobalAddr, SRAM_SIZE};
 use ecsp_device::boot::{
     align_up, BootHeader, EndRecord, LaneRecord, OutLaneRecord, PeerRecord, ShareRecord, TaskRecord, BOOT_MAGIC,
@@ -27,6 +28,7 @@ use ecsp_device::boot::{
     SHARE_CLAIM_OFFSET, SHARE_STATE_OFFSET, STACK_RESERVE,
 };
 use ecsp_device::channel::block::{ring_block_size, ACK_BLOCK_SIZE, BLOCK_ALIGN};
+use ecsp_device::kernel::USER_KIND_BASE;
 use ecsp_device::message::Dtype;
 use std::alloc::Layout;
 use std::fmt;
@@ -143,7 +145,7 @@ pub enum PlanError {
         /// The process.
         process: String,
         /// Its kind.
-        kind: &'static str,
+        kind: String,
         /// Its message type.
         dtype: &'static str,
     },
@@ -293,7 +295,11 @@ fn state_room(net: &Network, process: usize, layout: Layout) -> u32 {
         .map(|c| net.channels()[c.0].msg.size())
         .max()
         .unwrap_or(0);
-    let scratch = spec.kind_spec().scratch_messages * largest;
+    let scratch = match net.kind_of(spec) {
+        KindRef::Builtin(k) => k.scratch_messages * largest,
+        // A user's kind computes in its own room (planned whole by `layout`).
+        KindRef::User(_) => 0,
+    };
     align_up(layout.size() as u32, 8) + align_up(scratch, 8)
 }
 
@@ -350,6 +356,16 @@ pub fn plan(
     state_layout: &dyn Fn(u32, Dtype) -> Option<Layout>,
 ) -> Result<Plan, PlanError> {
     net.validate()?;
+    // Users' kinds bring their rooms; the backend knows the built-in ones.
+    let state_layout = &|kind: u32, dtype: Dtype| -> Option<Layout> {
+        match kind.checked_sub(USER_KIND_BASE) {
+            Some(index) => {
+                let room = net.user_kinds().get(index as usize)?.room(&[]);
+                Layout::from_size_align(room.size() as usize, room.align() as usize).ok()
+            }
+            None => state_layout(kind, dtype),
+        }
+    };
     let order = snake(board);
     let core_of = |(r, c): (u32, u32)| CoreId::from_row_col(board.first_row + r, board.first_col + c);
     let mut next = 0usize;
@@ -532,7 +548,7 @@ pub fn plan(
             let spec = &net.processes()[p.0];
             let layout = state_layout(spec.kind, spec.dtype).ok_or_else(|| PlanError::NoStateSize {
                 process: spec.name.clone(),
-                kind: spec.kind_spec().name,
+                kind: net.kind_of(spec).name().to_string(),
                 dtype: spec.dtype.name(),
             })?;
             let align = (layout.align() as u32).max(8);
@@ -717,6 +733,18 @@ pub fn plan(
                 ..TaskRecord::default()
             };
             put(&mut image, record_offset, bytemuck::bytes_of(&record));
+            // A C kernel's room starts with what the host writes: its block,
+            // items and parameter values (ecsp_device::kernel).
+            if let KindRef::User(kind) = net.kind_of(spec) {
+                if let Room::Kernel(room) = kind.room(&spec.kernel_params) {
+                    let at = (l.arena_offset + l.states[ti].0 - BOOT_OFFSET) as usize;
+                    let end = at + room.host_bytes();
+                    if image.len() < end {
+                        image.resize(end, 0);
+                    }
+                    room.write_host_bytes(&mut image[at..end]);
+                }
+            }
             records[p.0] = (ci, record_offset);
             task_records.push(record_offset);
             let ends = spec

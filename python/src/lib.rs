@@ -334,7 +334,7 @@ fn report_rows<'py>(py: Python<'py>, board: &Board, report: &RunReport) -> PyRes
             py,
             [
                 p.name.clone().into_pyobject(py)?.into_any(),
-                p.kind.into_pyobject(py)?.into_any(),
+                p.kind.as_str().into_pyobject(py)?.into_any(),
                 core_tuple(board, p.core).into_pyobject(py)?.into_any(),
                 p.finished.into_pyobject(py)?.to_owned().into_any(),
                 p.value.into_pyobject(py)?.into_any(),

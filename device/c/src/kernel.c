@@ -38,8 +38,11 @@ static inline ecsp__kctx *cur(void) { return &running; }
 #endif
 static inline ecsp__kctx *cur(void)
 {
-    volatile char probe = 0;
+    char probe = 0;
     uintptr_t here = (uintptr_t)&probe;
+    /* The address only locates the stack: launder it, so the compiler does
+     * not take the context read through it for a part of `probe`. */
+    __asm__ __volatile__("" : "+r"(here));
     return *(ecsp__kctx **)(here & ~(uintptr_t)(ECSP_SIM_STACK_SIZE - 1u));
 }
 #endif
@@ -393,8 +396,8 @@ static uint32_t item_size(uint32_t kind)
     }
 }
 
-uint32_t ecsp_k_init(const ecsp_hal *h, void *state, uint32_t room, uint32_t record, uint32_t ends_offset,
-                     uint32_t end_count)
+ECSP__EXPORT uint32_t ecsp_k_init(const ecsp_hal *h, void *state, uint32_t room, uint32_t record,
+                                  uint32_t ends_offset, uint32_t end_count)
 {
     uint8_t *r = (uint8_t *)state;
     ecsp_kernel_block *b = block_of(r);
@@ -467,7 +470,7 @@ static void close_outputs(ecsp__kctx *k)
     }
 }
 
-void ecsp_k_main(void (*entry)(void))
+ECSP__EXPORT void ecsp_k_main(void (*entry)(void))
 {
     ecsp__kctx *k = cur();
     ecsp_kernel_block *b = block_of(k->room);
@@ -500,7 +503,7 @@ static uint32_t put_decimal(uint8_t *at, int64_t v)
     return len;
 }
 
-int ecsp_k_outcome(const ecsp_hal *h, void *state, ecsp_outcome *out)
+ECSP__EXPORT int ecsp_k_outcome(const ecsp_hal *h, void *state, ecsp_outcome *out)
 {
     uint8_t *r = (uint8_t *)state;
     ecsp_kernel_block *b = block_of(r);
