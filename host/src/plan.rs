@@ -33,6 +33,7 @@ use std::fmt;
 use std::mem::size_of;
 
 mod barriers;
+mod blocks;
 mod mapper;
 mod placement;
 

@@ -5,15 +5,12 @@
 //! puts them (`Auto`, `mapper.rs`), which weighs each process by what the
 //! layout will give it on its core ([`footprint`]).
 
+use super::blocks::end_weight;
 use super::{mapper, state_room, Placement, PlanError};
 use crate::board::Board;
 use crate::network::Network;
 use ecsp_device::addr::{CoreId, SRAM_SIZE};
-use ecsp_device::boot::{
-    align_up, BootHeader, EndRecord, LaneRecord, OutLaneRecord, PeerRecord, ShareRecord, TaskRecord, RUNTIME_END,
-    STACK_RESERVE,
-};
-use ecsp_device::channel::block::{ring_block_size, ACK_BLOCK_SIZE, BLOCK_ALIGN};
+use ecsp_device::boot::{BootHeader, EndRecord, TaskRecord, RUNTIME_END, STACK_RESERVE};
 use ecsp_device::message::Dtype;
 use std::alloc::Layout;
 use std::mem::size_of;
@@ -78,38 +75,21 @@ pub(super) fn place(
 }
 
 /// What a process adds to its core's SRAM, as the planner lays it out: its
-/// task record, end records, the channel blocks it owns (a ring per lane of
-/// each input, an acknowledgement block per output; a shared end's records
-/// and tables), and its state room. Alignment padding (at most 8 bytes per
-/// block) is counted in. Unknown state sizes count as 0: the plan reports
-/// them.
+/// task record, end records, the channel blocks of its ends (weighed by
+/// [`end_weight`], alignment padding counted in), and its state room.
+/// Unknown state sizes count as 0: the plan reports them.
 fn footprint(net: &Network, process: usize, state_layout: &dyn Fn(u32, Dtype) -> Option<Layout>) -> u32 {
     let spec = &net.processes()[process];
-    let pad = |n: u32| align_up(n, BLOCK_ALIGN) + BLOCK_ALIGN;
-    let mut bytes = size_of::<TaskRecord>() as u32
+    let records = size_of::<TaskRecord>() as u32
         + (spec.inputs.len() + spec.outputs.len()) as u32 * size_of::<EndRecord>() as u32;
-    for &c in &spec.inputs {
-        let ch = &net.channels()[c.0];
-        let lanes = ch.writers.len().max(1) as u32;
-        let ring = pad(ring_block_size(ch.capacity, ch.msg.size()));
-        bytes += lanes * ring + pad(lanes * size_of::<LaneRecord>() as u32);
-        if ch.kind.shared_reads() {
-            bytes +=
-                pad(size_of::<ShareRecord>() as u32) + pad(ch.readers.len() as u32 * size_of::<PeerRecord>() as u32);
-        }
-    }
-    for &c in &spec.outputs {
-        let ch = &net.channels()[c.0];
-        bytes += if ch.kind.shared_reads() {
-            pad(size_of::<ShareRecord>() as u32)
-                + pad(ch.readers.len() as u32 * size_of::<OutLaneRecord>() as u32)
-                + pad(ch.writers.len() as u32 * size_of::<PeerRecord>() as u32)
-        } else {
-            ACK_BLOCK_SIZE
-        };
-    }
+    let inputs = spec.inputs.iter().map(|c| (c, true));
+    let outputs = spec.outputs.iter().map(|c| (c, false));
+    let blocks: u32 = inputs
+        .chain(outputs)
+        .map(|(c, read)| end_weight(&net.channels()[c.0], read))
+        .sum();
     let state = state_layout(spec.kind, spec.dtype).map_or(0, |l| state_room(net, process, l));
-    bytes + state + 8
+    records + blocks + state + 8
 }
 
 /// Cores of the chip in snake order: row 0 left to right, row 1 right to left...
