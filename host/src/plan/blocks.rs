@@ -2,10 +2,11 @@
 //! its node (a core's SRAM, or the host's part of DRAM), how big each is and
 //! how it is aligned (`device/PROTOCOL.md`, Structures).
 //!
-//! This is the one place that knows a channel kind's blocks: the mapper
-//! weighs a process by [`end_weight`] of its ends (`placement.rs`), and the
-//! per-core layout and the host's DRAM layout place exactly the blocks
-//! [`end_blocks`] lists, in its order.
+//! This is the one place that knows a channel kind's blocks. The per-core
+//! layout and the host's DRAM layout (`layout.rs`) place exactly the blocks
+//! [`end_blocks`] lists, in its order; the mapper weighs a process by
+//! [`end_weight`] of its ends (`placement.rs`); the encoder (`encode.rs`)
+//! fills the records of the blocks where the layout put them.
 //!
 //! ```text
 //!   end                        its blocks, in layout order
@@ -24,7 +25,7 @@
 //! buffered channels differ only in the ring's size
 //! ([`ring_block_size`] of the capacity and message size).
 
-use crate::network::{ChannelKind, ChannelSpec};
+use crate::network::{ChanId, ChannelKind, ChannelSpec, Network, ProcId};
 use ecsp_device::boot::{align_up, LaneRecord, OutLaneRecord, PeerRecord, ShareRecord};
 use ecsp_device::channel::block::{ring_block_size, ACK_BLOCK_SIZE, BLOCK_ALIGN};
 use std::mem::size_of;
@@ -136,11 +137,46 @@ pub(super) fn end_weight(ch: &ChannelSpec, read: bool) -> u32 {
         .sum()
 }
 
+/// One end of a process, as its end table lists it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct End {
+    /// Its channel.
+    pub(super) channel: ChanId,
+    /// True for a read end.
+    pub(super) read: bool,
+    /// Its index among the channel's readers (a read end) or writers (a
+    /// write end, whose lane it is).
+    pub(super) index: usize,
+}
+
+/// The ends of `process` in end-table order: its inputs by port, then its
+/// outputs by port.
+pub(super) fn ends_of(net: &Network, process: ProcId) -> impl Iterator<Item = End> + '_ {
+    let spec = &net.processes()[process.0];
+    let inputs = spec.inputs.iter().enumerate().map(move |(port, &c)| End {
+        channel: c,
+        read: true,
+        index: position(&net.channels()[c.0].readers, process, port),
+    });
+    let outputs = spec.outputs.iter().enumerate().map(move |(port, &c)| End {
+        channel: c,
+        read: false,
+        index: position(&net.channels()[c.0].writers, process, port),
+    });
+    inputs.chain(outputs)
+}
+
+/// Where (`process`, `port`) is in a channel's readers or writers.
+fn position(ends: &[(ProcId, u32)], process: ProcId, port: usize) -> usize {
+    ends.iter()
+        .position(|&e| e == (process, port as u32))
+        .expect("the network attached every end it lists")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::board::Board;
-    use crate::network::{ChanId, Network, ProcId};
     use crate::plan::{plan, Placement};
     use ecsp_device::message::{Dtype, MsgType};
     use std::alloc::Layout;

@@ -5,17 +5,18 @@
 //! puts them (`Auto`, `mapper.rs`), which weighs each process by what the
 //! layout will give it on its core ([`footprint`]).
 
-use super::blocks::end_weight;
-use super::{mapper, state_room, Placement, PlanError};
+use super::blocks::{end_weight, ends_of};
+use super::layout::state_room;
+use super::{mapper, Placement, PlanError};
 use crate::board::Board;
-use crate::network::Network;
+use crate::network::{Network, ProcId};
 use ecsp_device::addr::{CoreId, SRAM_SIZE};
 use ecsp_device::boot::{BootHeader, EndRecord, TaskRecord, RUNTIME_END, STACK_RESERVE};
 use ecsp_device::message::Dtype;
 use std::alloc::Layout;
 use std::mem::size_of;
 
-/// The core of each process of `net` on `board`, by [`ProcId`](crate::network::ProcId).
+/// The core of each process of `net` on `board`, by [`ProcId`].
 ///
 /// # Errors
 /// [`PlanError::PinOutsideChip`] for the first process pinned outside the chip.
@@ -82,11 +83,8 @@ fn footprint(net: &Network, process: usize, state_layout: &dyn Fn(u32, Dtype) ->
     let spec = &net.processes()[process];
     let records = size_of::<TaskRecord>() as u32
         + (spec.inputs.len() + spec.outputs.len()) as u32 * size_of::<EndRecord>() as u32;
-    let inputs = spec.inputs.iter().map(|c| (c, true));
-    let outputs = spec.outputs.iter().map(|c| (c, false));
-    let blocks: u32 = inputs
-        .chain(outputs)
-        .map(|(c, read)| end_weight(&net.channels()[c.0], read))
+    let blocks: u32 = ends_of(net, ProcId(process))
+        .map(|end| end_weight(&net.channels()[end.channel.0], end.read))
         .sum();
     let state = state_layout(spec.kind, spec.dtype).map_or(0, |l| state_room(net, process, l));
     records + blocks + state + 8
