@@ -113,11 +113,11 @@ fn commstime_and_the_demo_agree_with_the_simulator() {
     for chip in [&sim as &dyn Chip, &chip] {
         // Both check their own results: commstime the consumer's sum, the
         // demo the primes against the host's sieve.
-        let result = ecsp_host::commstime::commstime(chip, Placement::Spread, iterations, timeout)
+        let result = ecsp_host::apps::commstime::commstime(chip, Placement::Spread, iterations, timeout)
             .unwrap_or_else(|e| panic!("commstime on {}: {e}", chip.backend()));
         assert_eq!(result.iterations, iterations);
         let mut out = Vec::new();
-        ecsp_host::demo::run_demo(chip, 2000, timeout, &mut out)
+        ecsp_host::apps::demo::run_demo(chip, 2000, timeout, &mut out)
             .unwrap_or_else(|e| panic!("demo on {}: {e}", chip.backend()));
         assert!(String::from_utf8_lossy(&out).contains("they agree"));
     }
@@ -153,8 +153,8 @@ fn a_kind_the_device_image_lacks_is_refused_before_anything_runs() {
 #[test]
 fn host_channels_carry_values_to_the_cores_and_back() {
     use ecsp_device::message::Dtype;
+    use ecsp_host::apps::serve::{serve, Feed};
     use ecsp_host::network::Network;
-    use ecsp_host::serve::{serve, Feed};
     use ecsp_host::session::Session;
     use std::sync::Arc;
     let Some((board, image, _turn)) = setup("host_channels_carry_values_to_the_cores_and_back") else {

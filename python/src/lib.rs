@@ -12,9 +12,9 @@
 use ecsp_device::channel::block::MAX_MESSAGE_SIZE;
 use ecsp_device::message::MsgType;
 use ecsp_device::process::{Arity, KINDS};
+use ecsp_host::apps::host_bench::{capacity_for, host_channel_bench as host_channel_bench_rs, BenchError};
 use ecsp_host::board::Board;
 use ecsp_host::chip::Chip;
-use ecsp_host::host_bench::{capacity_for, host_channel_bench as host_channel_bench_rs, BenchError};
 use ecsp_host::host_node::{HostReceiver, HostRecvError, HostSendError, HostSender};
 use ecsp_host::network::{ChanId, ChannelKind, Network, NetworkError, Param};
 use ecsp_host::plan::{plan, Placement, PlanError};
@@ -355,7 +355,7 @@ const TRY_CLOSED: u8 = 3;
 
 /// Fruitless tries a batched host operation makes before it waits on the
 /// chip's event: as many as the Rust host's own loops make
-/// (`ecsp_host::host_bench`), so a message (or room) that comes within a
+/// (`ecsp_host::apps::host_bench`), so a message (or room) that comes within a
 /// microsecond or two is taken on the spot, and one that comes later wakes
 /// the host at once.
 const SPIN_TRIES: u32 = 64;

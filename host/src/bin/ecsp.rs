@@ -13,19 +13,19 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use ecsp_device::addr::{CoreId, SRAM_SIZE};
+use ecsp_host::apps::commstime::{commstime, plan_for as commstime_plan};
+use ecsp_host::apps::host_bench::host_channel_bench;
+use ecsp_host::apps::serve::{serve, Feed};
+use ecsp_host::apps::stressed_alt::{plan_for as stressed_alt_plan, stressed_alt};
 use ecsp_host::board::Board;
 use ecsp_host::chip::Chip;
-use ecsp_host::commstime::{commstime, plan_for as commstime_plan};
-use ecsp_host::host_bench::host_channel_bench;
 use ecsp_host::netfile;
 use ecsp_host::network::ChanId;
 use ecsp_host::network::Network;
 use ecsp_host::plan::plan;
 use ecsp_host::plan::{Placement, Plan};
-use ecsp_host::serve::{serve, Feed};
 use ecsp_host::session::Session;
 use ecsp_host::sim::{Idle, SimChip, SimMode, SimOptions};
-use ecsp_host::stressed_alt::{plan_for as stressed_alt_plan, stressed_alt};
 use ecsp_host::trace::chrome_trace;
 use ecsp_host::values::{format_message, parse_message};
 use std::collections::BTreeMap;
@@ -471,7 +471,7 @@ fn execute(command: Command, out: &mut dyn Write) -> Result<(), AnyError> {
             if let Some(seed) = chip.schedule_seed() {
                 writeln!(out, "deterministic simulator, seed {seed} (replay with --seed {seed})")?;
             }
-            ecsp_host::demo::run_demo(&*chip, limit, timeout_of(timeout)?, out)
+            ecsp_host::apps::demo::run_demo(&*chip, limit, timeout_of(timeout)?, out)
         }
         Command::Bench {
             bench: bench @ Bench::StressedAlt { .. },
