@@ -19,6 +19,7 @@ use ecsp_host::apps::serve::{serve, Feed};
 use ecsp_host::apps::stressed_alt::{plan_for as stressed_alt_plan, stressed_alt};
 use ecsp_host::board::Board;
 use ecsp_host::chip::Chip;
+use ecsp_host::kernels::check::{Check, Output as CheckOutput};
 use ecsp_host::netfile;
 use ecsp_host::network::ChanId;
 use ecsp_host::network::Network;
@@ -54,8 +55,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// List the built-in process kinds.
-    Kinds,
+    /// List the process kinds: the built-in ones, and the kernels of the
+    /// kernel files (.c) or network files (.toml) given.
+    Kinds {
+        /// Kernel files (.c) or network files (.toml) whose kernels to list too.
+        files: Vec<PathBuf>,
+    },
     /// The flagship demo: a prime sieve pipeline over every core of the chip.
     Demo {
         /// A built-in board name or the path of an HDF file.
@@ -401,7 +406,8 @@ fn timeout_of(seconds: f64) -> Result<Duration, AnyError> {
 fn execute(command: Command, out: &mut dyn Write) -> Result<(), AnyError> {
     match command {
         Command::Boards { json } => boards(json, out),
-        Command::Kinds => {
+        Command::Kinds { files } => {
+            writeln!(out, "built-in kinds:")?;
             for k in ecsp_device::process::KINDS {
                 let params = if k.params.is_empty() {
                     String::new()
@@ -417,7 +423,29 @@ fn execute(command: Command, out: &mut dyn Write) -> Result<(), AnyError> {
                         .collect();
                     format!(" ({})", described.join(", "))
                 };
-                writeln!(out, "{:<10} {}{}", k.name, k.summary, params)?;
+                writeln!(out, "  {:<10} {}{}", k.name, k.summary, params)?;
+            }
+            for file in &files {
+                let kinds = if file.extension().is_some_and(|e| e == "toml") {
+                    netfile::load(file)?.network.user_kinds().to_vec()
+                } else {
+                    ecsp_host::kernels::UserKind::of_file(&ecsp_host::kernels::KernelFile::open(file)?)
+                        .into_iter()
+                        .map(Arc::new)
+                        .collect()
+                };
+                writeln!(out, "kernels of {}:", file.display())?;
+                for k in kinds {
+                    writeln!(out, "  {:<10} {} ({})", k.decl.name, k.decl.summary, k.decl.signature())?;
+                    writeln!(
+                        out,
+                        "  {:<10} stack {} bytes{}; {}",
+                        "",
+                        k.decl.stack(),
+                        if k.decl.forever() { ", runs until stopped" } else { "" },
+                        k.origin()
+                    )?;
+                }
             }
             Ok(())
         }
@@ -693,13 +721,13 @@ fn placement_of(arg: PlacementArg) -> Placement {
 
 /// The network of a file and the board to put it on (--board, else the
 /// file's, else the default).
-fn load_network(path: &Path, board: Option<String>) -> Result<(Network, Board), AnyError> {
+fn load_network(path: &Path, board: Option<String>) -> Result<(Network, Board, Option<PathBuf>), AnyError> {
     let loaded = netfile::load(path)?;
     let board = match board.or(loaded.board) {
         Some(b) => Board::load(&b)?,
         None => Board::default(),
     };
-    Ok((loaded.network, board))
+    Ok((loaded.network, board, loaded.check))
 }
 
 fn plan_command(
@@ -709,7 +737,7 @@ fn plan_command(
     json: bool,
     out: &mut dyn Write,
 ) -> Result<(), AnyError> {
-    let (net, board) = load_network(path, board)?;
+    let (net, board, _) = load_network(path, board)?;
     // Planning needs the device image's state sizes: the simulator's.
     let chip = SimChip::new(board)?;
     let plan = plan(&net, chip.board(), placement_of(placement), &|k, d| {
@@ -840,7 +868,9 @@ fn run_command(path: &Path, args: RunArgs, out: &mut dyn Write) -> Result<(), An
         feeds,
         json,
     } = args;
-    let (net, board) = load_network(path, board)?;
+    let (net, board, check) = load_network(path, board)?;
+    // A check is read before anything runs: a missing file is named at once.
+    let check = check.map(|c| Check::open(&c)).transpose()?;
     let sim_flags = [("--threads", threads.is_some()), ("--trace", trace.is_some())];
     let sim_flags = [mode.given().as_slice(), &sim_flags].concat();
     let (mode, idle) = mode.resolve()?;
@@ -873,15 +903,20 @@ fn run_command(path: &Path, args: RunArgs, out: &mut dyn Write) -> Result<(), An
     chip.set_tracing(trace.is_some());
     let session = Session::start(chip.clone(), net.clone(), plan.clone())?;
     // Values arriving on channels no process reads: printed as they come
-    // (text), or gathered per channel (JSON).
+    // (text), or gathered per channel (JSON); kept whole for a check,
+    // which reports on them instead.
     let mut arrived: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut raw: BTreeMap<usize, Vec<u8>> = BTreeMap::new();
     let mut print_error = None;
     let mut sink = |c: ChanId, bytes: &[u8]| {
         let ch = &net.channels()[c.0];
+        if check.is_some() {
+            raw.entry(c.0).or_default().extend_from_slice(bytes);
+        }
         let value = format_message(ch.msg, bytes);
         if json {
             arrived.entry(ch.name.clone()).or_default().push(value);
-        } else if print_error.is_none() {
+        } else if print_error.is_none() && check.is_none() {
             if let Err(e) = writeln!(out, "{} {value}", ch.name) {
                 print_error = Some(e);
             }
@@ -907,7 +942,33 @@ fn run_command(path: &Path, args: RunArgs, out: &mut dyn Write) -> Result<(), An
             )
         })
         .collect();
+    let outputs: Vec<CheckOutput> = net
+        .channels()
+        .iter()
+        .enumerate()
+        .filter(|(_, ch)| ch.readers.is_empty())
+        .map(|(i, ch)| CheckOutput {
+            channel: ch.name.clone(),
+            msg_size: ch.msg.size(),
+            bytes: raw.remove(&i).unwrap_or_default(),
+        })
+        .collect();
+    // What a check prints goes to standard output itself, after what this
+    // command printed; with --json, to standard error (the output is JSON).
+    let run_check = |out: &mut dyn Write| -> Result<Option<bool>, AnyError> {
+        let Some(check) = &check else {
+            return Ok(None);
+        };
+        out.flush()?;
+        let agrees = if json {
+            check.run_to_stderr(&report, &outputs)?
+        } else {
+            check.run(&report, &outputs)?
+        };
+        Ok(Some(agrees))
+    };
     if json {
+        let checked = run_check(out)?;
         let doc = serde_json::json!({
             "board": chip.board().name,
             "seed": chip.schedule_seed(),
@@ -917,8 +978,12 @@ fn run_command(path: &Path, args: RunArgs, out: &mut dyn Write) -> Result<(), An
             "undelivered": undelivered,
             "remote_writes": report.total_counters().map(|c| c.remote_writes),
             "remote_reads": report.total_counters().map(|c| c.remote_reads),
+            "check": checked,
         });
         writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+        if checked == Some(false) {
+            return Err(CheckFailed.into());
+        }
         return Ok(());
     }
     for line in &undelivered {
@@ -933,6 +998,8 @@ fn run_command(path: &Path, args: RunArgs, out: &mut dyn Write) -> Result<(), An
         "process", "kind", "core", "ended", "value", "aux", "ticks"
     )?;
     for p in &report.processes {
+        // A kernel's result as it gave it (a real shows as one).
+        let value = p.result.map_or(p.value.to_string(), |r| r.to_string());
         writeln!(
             out,
             "  {:<16} {:<10} {:<6} {:<9} {:>12} {:>20} {:>14}",
@@ -940,7 +1007,7 @@ fn run_command(path: &Path, args: RunArgs, out: &mut dyn Write) -> Result<(), An
             p.kind,
             format!("{:#05x}", p.core.raw()),
             if p.finished { "finished" } else { "stopped" },
-            p.value,
+            value,
             p.aux as i64,
             p.ticks
         )?;
@@ -956,8 +1023,25 @@ fn run_command(path: &Path, args: RunArgs, out: &mut dyn Write) -> Result<(), An
         // A backend that counts no traffic (esdk).
         None => writeln!(out, "  ran {:.2} ms", report.elapsed.as_secs_f64() * 1e3)?,
     }
+    match run_check(out)? {
+        Some(true) => writeln!(out, "check: the answer agrees")?,
+        Some(false) => return Err(CheckFailed.into()),
+        None => {}
+    }
     Ok(())
 }
+
+/// A run whose host check says the answer does not agree.
+#[derive(Debug)]
+struct CheckFailed;
+
+impl std::fmt::Display for CheckFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the check says the answer does not agree (see what it printed above)")
+    }
+}
+
+impl std::error::Error for CheckFailed {}
 
 fn boards(json: bool, out: &mut dyn Write) -> Result<(), AnyError> {
     let boards = Board::builtin_names()

@@ -174,16 +174,11 @@ pub struct Built {
     pub warnings: String,
 }
 
-/// Writes `file`'s source for the compiler, with a `#line` naming the file.
-fn staged_source(cache: &Cache, file: &KernelFile, key: &str) -> Result<PathBuf, KernelError> {
+/// Writes `source` for the compiler, with a `#line` naming `path`.
+fn staged_source(cache: &Cache, path: &Path, source: &str, key: &str) -> Result<PathBuf, KernelError> {
     let staged = cache.entry("src", &format!("{key}.c"))?;
-    let name = file
-        .path
-        .display()
-        .to_string()
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"");
-    let text = format!("#line 1 \"{name}\"\n{}", file.source);
+    let name = path.display().to_string().replace('\\', "\\\\").replace('"', "\\\"");
+    let text = format!("#line 1 \"{name}\"\n{source}");
     cache.put(&staged, text.as_bytes())?;
     Ok(staged)
 }
@@ -238,22 +233,49 @@ fn manifest_holds(text: &str) -> bool {
     })
 }
 
-/// The simulator's loadable object of `file`: from the cache, else
+/// The simulator's loadable object of a kernel file: from the cache, else
 /// compiled with the host's compiler (and cached).
 pub fn sim_object(cache: &Cache, file: &KernelFile) -> Result<Built, KernelError> {
+    host_object(cache, &file.path, &file.source, Linked::Kernels)
+}
+
+/// A host check's loadable object (`ecsp/check.h`), as [`sim_object`].
+pub fn check_object(cache: &Cache, path: &Path, source: &str) -> Result<Built, KernelError> {
+    host_object(cache, path, source, Linked::Check)
+}
+
+/// What a host object links besides its own file.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Linked {
+    /// The C runtime over the simulator's HAL: a kernel file's object.
+    Kernels,
+    /// The C library's maths: a host check.
+    Check,
+}
+
+/// The directory `path`'s own headers are found in.
+fn dir_of(path: &Path) -> PathBuf {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    abs.parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+fn host_object(cache: &Cache, path: &Path, source: &str, linked: Linked) -> Result<Built, KernelError> {
     let cc = Compiler::host()?;
     let runtime = cache.runtime_dir()?;
     let flags = sim_flags();
-    let mut base = Hasher::new("sim-object");
+    let mut base = Hasher::new(match linked {
+        Linked::Kernels => "sim-object",
+        Linked::Check => "check-object",
+    });
     base.str(&cc.identity).str(&runtime.display().to_string());
     for f in &flags {
         base.str(f);
     }
-    let dir = file.dir();
+    let dir = dir_of(path);
     let mut key = base.clone();
-    key.str(&file.path.display().to_string())
+    key.str(&path.display().to_string())
         .str(&dir.display().to_string())
-        .str(&file.source);
+        .str(source);
     let key = key.short();
     let manifest_path = cache.entry("sim", &format!("{key}.deps"))?;
     let object_of = |manifest_text: &str| -> Result<PathBuf, KernelError> {
@@ -274,28 +296,32 @@ pub fn sim_object(cache: &Cache, file: &KernelFile) -> Result<Built, KernelError
         }
     }
     // The runtime's objects, shared by every kernel built with this compiler.
-    let mut runtime_objects = Vec::new();
-    for src in super::source::SIM_SOURCES {
-        let mut h = base.clone();
-        h.str("runtime").str(src);
-        let object = cache.entry("sim", &format!("rt-{}.o", h.short()))?;
-        if !object.is_file() {
-            let tmp = temp_beside(&object);
-            let mut args = flags.clone();
-            args.extend([
-                "-I".into(),
-                runtime.join("include").display().to_string(),
-                "-c".into(),
-                runtime.join(src).display().to_string(),
-                "-o".into(),
-                tmp.display().to_string(),
-            ]);
-            cc.run(&args, &runtime.join(src))?;
-            cache.commit(&tmp, &object)?;
+    let mut libraries = Vec::new();
+    if linked == Linked::Kernels {
+        for src in super::source::SIM_SOURCES {
+            let mut h = base.clone();
+            h.str("runtime").str(src);
+            let object = cache.entry("sim", &format!("rt-{}.o", h.short()))?;
+            if !object.is_file() {
+                let tmp = temp_beside(&object);
+                let mut args = flags.clone();
+                args.extend([
+                    "-I".into(),
+                    runtime.join("include").display().to_string(),
+                    "-c".into(),
+                    runtime.join(src).display().to_string(),
+                    "-o".into(),
+                    tmp.display().to_string(),
+                ]);
+                cc.run(&args, &runtime.join(src))?;
+                cache.commit(&tmp, &object)?;
+            }
+            libraries.push(object.display().to_string());
         }
-        runtime_objects.push(object);
+    } else {
+        libraries.push("-lm".to_string());
     }
-    let staged = staged_source(cache, file, &key)?;
+    let staged = staged_source(cache, path, source, &key)?;
     let object = cache.entry("sim", &format!("{key}.o"))?;
     let tmp_o = temp_beside(&object);
     let d_file = temp_beside(&manifest_path);
@@ -313,7 +339,7 @@ pub fn sim_object(cache: &Cache, file: &KernelFile) -> Result<Built, KernelError
         "-o".into(),
         tmp_o.display().to_string(),
     ]);
-    let warnings = cc.run(&args, &file.path);
+    let warnings = cc.run(&args, path);
     let deps = deps_of(&d_file, &staged, &runtime);
     let _ = std::fs::remove_file(&d_file);
     let warnings = warnings?;
@@ -326,8 +352,8 @@ pub fn sim_object(cache: &Cache, file: &KernelFile) -> Result<Built, KernelError
         tmp_so.display().to_string(),
         tmp_o.display().to_string(),
     ];
-    link.extend(runtime_objects.iter().map(|o| o.display().to_string()));
-    let linked = cc.run(&link, &file.path);
+    link.extend(libraries);
+    let linked = cc.run(&link, path);
     let _ = std::fs::remove_file(&tmp_o);
     linked?;
     cache.commit(&tmp_so, &shared)?;

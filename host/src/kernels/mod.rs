@@ -28,6 +28,7 @@
 //! ```
 
 pub mod cache;
+pub mod check;
 pub mod compile;
 pub mod decl;
 pub mod sim;
@@ -139,12 +140,6 @@ impl KernelFile {
             return Err(KernelError::NoKernels { path });
         }
         Ok(Arc::new(KernelFile { path, source, kernels }))
-    }
-
-    /// The directory its own headers are found in.
-    pub fn dir(&self) -> PathBuf {
-        let abs = std::path::absolute(&self.path).unwrap_or_else(|_| self.path.clone());
-        abs.parent().map(Path::to_path_buf).unwrap_or_default()
     }
 }
 

@@ -11,6 +11,10 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../../../device/c/include/ecsp/kernel.h"),
     ),
     (
+        "include/ecsp/check.h",
+        include_str!("../../../device/c/include/ecsp/check.h"),
+    ),
+    (
         "include/ecsp/protocol.h",
         include_str!("../../../device/c/include/ecsp/protocol.h"),
     ),
