@@ -263,7 +263,7 @@ pub fn run(chip: &dyn Chip, net: &Network, plan: &Plan, timeout: Duration) -> Re
 /// starts the cores. Returns when they were started.
 pub(crate) fn load_and_start(chip: &dyn Chip, net: &Network, plan: &Plan) -> Result<Instant, RunError> {
     chip.reset()?;
-    chip.load_kinds(net.user_kinds(), plan)?;
+    chip.load_kinds(net, plan)?;
     for core in &plan.cores {
         chip.write(GlobalAddr::on_core(core.core, BOOT_OFFSET), &core.image)?;
     }
@@ -351,7 +351,14 @@ fn failure_message(chip: &dyn Chip, net: &Network, plan: &Plan, i: usize, record
                 return described;
             }
             let len = text.iter().position(|&b| b == 0).unwrap_or(text.len());
-            format!("kernel `{}` failed: {}", kind.name(), String::from_utf8_lossy(&text[..len]))
+            let message = String::from_utf8_lossy(&text[..len]);
+            // `ecsp_fail_value`: the value, which the kernel leaves to the host to print.
+            let value = if block.note == 1 {
+                format!(" ({})", block.note_value)
+            } else {
+                String::new()
+            };
+            format!("kernel `{}` failed: {message}{value}", kind.name())
         }
         12 => format!(
             "kernel `{}` ran past the bottom of its {}-byte stack: give it more with STACK(bytes) (`ecsp plan` shows its room)",

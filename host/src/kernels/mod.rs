@@ -31,6 +31,7 @@ pub mod cache;
 pub mod check;
 pub mod compile;
 pub mod decl;
+pub mod image;
 pub mod sim;
 mod source;
 mod trap;
@@ -95,6 +96,24 @@ pub enum KernelError {
         object: PathBuf,
         /// What the loader said.
         error: String,
+    },
+    /// A Rust kind in a network for the chip, which runs C only.
+    #[error("kind `{kind}` is a Rust kind, which runs on the simulator only: on the chip every process is C; write it as a C kernel (ecsp/kernel.h)")]
+    NotForTheChip {
+        /// The kind.
+        kind: String,
+    },
+    /// A kernel declares less stack than the Epiphany compiler says it needs.
+    #[error("kernel `{kernel}` ({origin}) needs {needed} bytes of stack on the Epiphany (its deepest calls, its interrupts and its context switch) and declares {declared}: declare STACK({needed}) or more")]
+    StackTooSmall {
+        /// The kernel.
+        kernel: String,
+        /// Where it is declared.
+        origin: String,
+        /// Bytes it needs.
+        needed: u32,
+        /// Bytes it declares.
+        declared: u32,
     },
     /// The cache cannot be used.
     #[error("ecsp's cache {}: {error}", dir.display())]

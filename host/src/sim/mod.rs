@@ -1011,7 +1011,8 @@ impl Chip for SimChip {
         ecsp_device::process::state_layout::<SimMesh>(kind, dtype)
     }
 
-    fn load_kinds(&self, kinds: &[Arc<UserKind>], _plan: &crate::plan::Plan) -> Result<LoadReport, ChipError> {
+    fn load_kinds(&self, net: &crate::network::Network, _plan: &crate::plan::Plan) -> Result<LoadReport, ChipError> {
+        let kinds = net.user_kinds();
         let mut loaded = self.shared.kinds.lock().unwrap_or_else(|e| e.into_inner());
         if kinds.is_empty() {
             *loaded = None;
