@@ -196,3 +196,139 @@ fn host_channels_carry_values_to_the_cores_and_back() {
     .unwrap();
     assert_eq!(got, (2..102).collect::<Vec<i32>>());
 }
+
+/// Users' C kernels on the chip, each core with its image: the same
+/// networks give the simulator's results (tests/kernels/*.c).
+#[test]
+fn users_kernels_run_on_the_chip_as_on_the_simulator() {
+    use ecsp_device::message::{Dtype, MsgType};
+    use ecsp_host::network::{Network, Param};
+    use ecsp_host::run::{run, KernelResult, RunError};
+    let Some((board, image, _turn)) = setup("users_kernels_run_on_the_chip_as_on_the_simulator") else {
+        return;
+    };
+    if image.is_some() {
+        eprintln!("skipped: a prebuilt image carries no users' kernels (no Epiphany compiler, or ECSP_DEVICE_IMAGE)");
+        return;
+    }
+    let kernels = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/kernels");
+    let timeout = Duration::from_secs(if on_esim() { 600 } else { 60 });
+    let sim = SimChip::new(board.clone()).unwrap();
+    let chip = EsdkChip::open(board, None).unwrap();
+    type Finished = Vec<(String, u64, u64, Option<KernelResult>)>;
+    let results = |net: &Network, chip: &dyn Chip| -> Result<Finished, RunError> {
+        let plan = ecsp_host::plan::plan(net, chip.board(), Placement::Spread, &|k, d| chip.state_layout(k, d))
+            .unwrap_or_else(|e| panic!("plan on {}: {e}", chip.backend()));
+        let report = run(chip, net, &plan, timeout)?;
+        Ok(report
+            .processes
+            .iter()
+            .filter(|p| p.finished)
+            .map(|p| (p.name.clone(), p.value, p.aux, p.result))
+            .collect())
+    };
+    let api = || {
+        let mut net = Network::new();
+        net.kernel_file(kernels.join("api.c")).unwrap();
+        net
+    };
+    let mut networks: Vec<(&str, Network)> = Vec::new();
+    {
+        let mut net = api();
+        let l = net.channel("l", Dtype::U32, 0).unwrap();
+        let r = net.channel("r", Dtype::U32, 1).unwrap();
+        let o = net.channel("o", Dtype::U32, 0).unwrap();
+        net.process("gl", "generate", &[], &[l], &[("start", 1), ("count", 20)])
+            .unwrap();
+        net.process("gr", "generate", &[], &[r], &[("start", 100), ("count", 30)])
+            .unwrap();
+        net.process("m", "fair_merge", &[l, r], &[o], &[]).unwrap();
+        net.process("sink", "consume", &[o], &[], &[("count", -1)]).unwrap();
+        networks.push(("fair select", net));
+    }
+    {
+        let mut net = api();
+        let a = net.channel("a", Dtype::U32, 0).unwrap();
+        net.process_with("late", "sleeper", &[], &[a], &[("us", Param::Int(500))])
+            .unwrap();
+        net.process_with("w", "wait_or_timeout", &[a], &[], &[("us", Param::Int(50))])
+            .unwrap();
+        networks.push(("timeout", net));
+    }
+    {
+        let mut net = api();
+        let ring: Vec<_> = (0..3)
+            .map(|i| net.channel(&format!("c{i}"), Dtype::U32, 0).unwrap())
+            .collect();
+        let procs: Vec<_> = (0..3)
+            .map(|i| {
+                net.process_with(
+                    &format!("k{i}"),
+                    "barrier_ring",
+                    &[ring[(i + 2) % 3]],
+                    &[ring[i]],
+                    &[("rounds", Param::Int(3)), ("first", Param::Bool(i == 0))],
+                )
+                .unwrap()
+            })
+            .collect();
+        net.barrier("phase", &procs).unwrap();
+        networks.push(("barrier", net));
+    }
+    {
+        let mut net = api();
+        let a = net.channel("a", Dtype::I32, 0).unwrap();
+        let b = net.channel("b", Dtype::I32, 0).unwrap();
+        net.process("g", "generate", &[], &[a], &[("start", 1), ("count", -1)])
+            .unwrap();
+        net.process("c", "copy_i32", &[a], &[b], &[]).unwrap();
+        net.process("p", "poisoner", &[b], &[], &[]).unwrap();
+        networks.push(("poison", net));
+    }
+    {
+        let mut net = api();
+        let o = net.channel("o", Dtype::F64, 0).unwrap();
+        net.process_with("ps", "all_params", &[], &[o], &[("e", Param::Real(-1.5))])
+            .unwrap();
+        net.process("sink", "consume", &[o], &[], &[("count", -1)]).unwrap();
+        networks.push(("parameters", net));
+    }
+    {
+        let mut net = api();
+        let v = MsgType::vector(Dtype::F32, 16);
+        let a = net.channel("a", v, 0).unwrap();
+        let b = net.channel("b", v, 0).unwrap();
+        net.process("ramp", "ramp", &[], &[a], &[("start", 0), ("count", 4)])
+            .unwrap();
+        net.process_with("scale", "scale_vec", &[a], &[b], &[("k", Param::Real(0.5))])
+            .unwrap();
+        net.process("sink", "consume", &[b], &[], &[("count", -1)]).unwrap();
+        networks.push(("vectors", net));
+    }
+    for (what, net) in &networks {
+        let on_sim = results(net, &sim).unwrap_or_else(|e| panic!("{what} on the simulator: {e}"));
+        let on_chip = results(net, &chip).unwrap_or_else(|e| panic!("{what} on the chip: {e}"));
+        // The clock differs (virtual or host ns against 600 MHz ticks): the
+        // sleeper's real result is checked apart.
+        let same = |r: &[(String, u64, u64, Option<KernelResult>)]| {
+            r.iter().filter(|(n, ..)| n != "late").cloned().collect::<Vec<_>>()
+        };
+        assert_eq!(same(&on_sim), same(&on_chip), "{what}");
+        if let Some((_, _, _, Some(KernelResult::Float(us)))) = on_chip.iter().find(|(n, ..)| n == "late") {
+            assert!(*us >= 500.0, "the sleeper slept {us} us on the chip");
+        }
+    }
+    // A failure names the kernel and says its message, on the chip too.
+    let mut net = api();
+    let a = net.channel("a", Dtype::U32, 0).unwrap();
+    net.process("g", "generate", &[], &[a], &[("start", 1), ("count", 20)])
+        .unwrap();
+    net.process("chk", "checker", &[a], &[], &[]).unwrap();
+    match results(&net, &chip) {
+        Err(RunError::ProcessFailed { process, message, .. }) => {
+            assert_eq!(process, "chk");
+            assert_eq!(message, "kernel `checker` failed: value above the limit: (11)");
+        }
+        other => panic!("checker on the chip: {other:?}"),
+    }
+}

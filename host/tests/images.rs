@@ -77,3 +77,66 @@ fn an_image_carries_a_core_s_kinds_and_says_what_it_costs() {
     .unwrap();
     assert!(again.cached && again.path == with_kernel.path);
 }
+
+#[test]
+fn a_kernel_declaring_too_little_stack_is_refused_naming_what_it_needs() {
+    if !compiler() {
+        return;
+    }
+    let file = KernelFile::from_source(
+        "/tmp/ecsp-test-greedy.c",
+        "#include <ecsp/kernel.h>\n\
+         ECSP_KERNEL(greedy, \"keeps a big array on its stack\", IN(x, f32, 64), OUT(y, f32), STACK(256)) {\n\
+             float v[64][4];\n\
+             while (ecsp_read(x, v[0])) { for (int i = 1; i < 4; i++) for (int j = 0; j < 64; j++) v[i][j] = v[i-1][j] * 2; ecsp_write(y, &v[3][7]); }\n\
+         }\n",
+    )
+    .unwrap();
+    let kind = Arc::new(UserKind::of_file(&file).remove(0));
+    let spec = ImageSpec {
+        kinds: 0,
+        dtypes: 0,
+        kernels: vec![(0x100, kind)],
+    };
+    let image = build(&cache(), &spec).unwrap();
+    let core = ecsp_device::addr::CoreId::from_row_col(32, 8);
+    let e = ecsp_host::kernels::image::check_fits(core, &spec, &image)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("kernel `greedy` (/tmp/ecsp-test-greedy.c:2) needs "),
+        "{e}"
+    );
+    assert!(e.contains("and declares 256: declare STACK("), "{e}");
+}
+
+#[test]
+fn a_core_whose_code_does_not_fit_is_refused_naming_its_kinds_and_bytes() {
+    if !compiler() {
+        return;
+    }
+    // Every numeric kernel over every dtype, f64 included: more than a core holds.
+    let kinds = ["map", "zip", "reduce", "ramp", "mandel"]
+        .iter()
+        .map(|k| 1u32 << ecsp_device::process::kind_by_name(k).unwrap().0)
+        .fold(0, |a, b| a | b);
+    let spec = ImageSpec {
+        kinds,
+        dtypes: 0x7E,
+        kernels: Vec::new(),
+    };
+    let image = build(&cache(), &spec).unwrap();
+    assert!(image.code_bytes > CODE_ROOM, "{} bytes", image.code_bytes);
+    let core = ecsp_device::addr::CoreId::from_row_col(32, 9);
+    let e = ecsp_host::kernels::image::check_fits(core, &spec, &image)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("core 0x809 (row 32, col 9): its image carries map, zip, reduce, ramp, mandel and is "),
+        "{e}"
+    );
+    assert!(
+        e.contains(&format!("over the {CODE_ROOM} bytes a core has for code")),
+        "{e}"
+    );
+}

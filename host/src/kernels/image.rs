@@ -363,11 +363,13 @@ fn stack_needs(objects: &[Object], kernels: &[(u32, Arc<UserKind>)]) -> Vec<(Str
                 *e = (*e).max(bytes);
             }
         }
-        // VCG: `edge: { sourcename: "f" targetname: "g" ... }`
+        // VCG: `edge: { sourcename: "f" targetname: "g" ... }`, a static
+        // function's name qualified by its file (`path:f.constprop.0`).
         for line in o.call_graph.lines() {
             let field = |key: &str| -> Option<String> {
                 let rest = line.split(key).nth(1)?.trim_start().strip_prefix('"')?;
-                Some(rest.split('"').next()?.split('.').next()?.to_string())
+                let name = rest.split('"').next()?.rsplit(':').next()?;
+                Some(name.split('.').next()?.to_string())
             };
             if line.trim_start().starts_with("edge:") {
                 if let (Some(from), Some(to)) = (field("sourcename:"), field("targetname:")) {
