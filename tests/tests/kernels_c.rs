@@ -316,3 +316,78 @@ fn a_kernel_that_faults_stops_with_a_report_not_the_program() {
         );
     }
 }
+
+/// A Rust kind of the host program: an `async fn` on simulated cores with
+/// its real state size, beside C kernels and built-ins.
+#[test]
+fn a_rust_kind_runs_on_the_simulator_and_is_refused_for_the_chip() {
+    use ecsp_device::process::{Outcome, ProcessError};
+    use ecsp_host::kernels::decl::{ParamType, ParamValue};
+    use ecsp_host::kernels::RustKind;
+    let triple = RustKind::new("triple", "outputs its input times k")
+        .input("x", Dtype::U32)
+        .output("y", Dtype::U32)
+        .param("k", ParamType::U32, Some(ParamValue::Int(3)))
+        .body(|p| async move {
+            let k = p.param(0) as u32;
+            let (mut rx, mut tx) = (p.input::<u32>(0)?, p.output::<u32>(0)?);
+            let mut n = 0;
+            while let Ok(v) = rx.recv().await {
+                if tx.send(k * v).await.is_err() {
+                    break;
+                }
+                n += 1;
+            }
+            tx.close();
+            Ok::<_, ProcessError>(Outcome {
+                value: n,
+                ..Outcome::default()
+            })
+        });
+    let state = triple.layout().size();
+    let mut net = Network::new();
+    net.add_rust_kind(triple).unwrap();
+    net.kernel_file(kernel_path("double.c")).unwrap();
+    let a = net.channel("a", Dtype::U32, 0).unwrap();
+    let b = net.channel("b", Dtype::U32, 0).unwrap();
+    let c = net.channel("c", Dtype::U32, 0).unwrap();
+    net.process("gen", "generate", &[], &[a], &[("start", 1), ("count", 30)])
+        .unwrap();
+    net.process_with("t", "triple", &[a], &[b], &[("k", Param::Int(5))])
+        .unwrap();
+    net.process("d", "double_it", &[b], &[c], &[]).unwrap();
+    net.process("sink", "consume", &[c], &[], &[("count", -1)]).unwrap();
+    everywhere(&net, "rust kind", |report| {
+        assert_eq!(report.process("t").unwrap().value, 30);
+        assert_eq!(
+            report.process("sink").unwrap().aux,
+            (1..=30u64).map(|v| 10 * v).sum::<u64>()
+        );
+    });
+    // Its room is its future's size (rounded to 8), as planned.
+    let chip = chip();
+    let planned = plan(&net, chip.board(), Placement::Spread, &|k, d| chip.state_layout(k, d)).unwrap();
+    let (core, offset) = planned.records[1];
+    let record_at = offset - ecsp_device::boot::BOOT_OFFSET;
+    let image = &planned.cores[core].image;
+    let size = u32::from_le_bytes(
+        image[record_at as usize + 24..record_at as usize + 28]
+            .try_into()
+            .unwrap(),
+    );
+    assert_eq!(size as usize, state.div_ceil(8) * 8);
+    // The chip runs C only: the image of its core refuses it by name.
+    let e = ecsp_host::kernels::image::specs(&net, &planned)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "kind `triple` is a Rust kind, which runs on the simulator only: on the chip every process is C; write it as a C kernel (ecsp/kernel.h)"
+    );
+    // A fifth parameter does not fit a task record.
+    let five = (0..5).fold(RustKind::new("five", "too many"), |k, i| {
+        k.param(&format!("p{i}"), ParamType::I32, None)
+    });
+    let e = Network::new().add_rust_kind(five).unwrap_err().to_string();
+    assert!(e.contains("declares 5 parameters, at most 4 fit"), "{e}");
+}

@@ -25,6 +25,7 @@ use ecsp_host::network::ChanId;
 use ecsp_host::network::Network;
 use ecsp_host::plan::plan;
 use ecsp_host::plan::{Placement, Plan};
+use ecsp_host::run::KernelResult;
 use ecsp_host::session::Session;
 use ecsp_host::sim::{Idle, SimChip, SimMode, SimOptions};
 use ecsp_host::trace::chrome_trace;
@@ -124,6 +125,10 @@ enum Command {
         /// One JSON object instead of text.
         #[arg(long)]
         json: bool,
+        /// No table of every process's result: only notes, the totals and
+        /// the check's verdict.
+        #[arg(long)]
+        quiet: bool,
     },
     /// Benchmarks.
     Bench {
@@ -407,6 +412,19 @@ fn execute(command: Command, out: &mut dyn Write) -> Result<(), AnyError> {
     match command {
         Command::Boards { json } => boards(json, out),
         Command::Kinds { files } => {
+            // Every file read first: a mistake in one is said before any list.
+            let mut listed = Vec::new();
+            for file in &files {
+                let kinds: Vec<Arc<ecsp_host::kernels::UserKind>> = if file.extension().is_some_and(|e| e == "toml") {
+                    netfile::load(file)?.network.user_kinds().to_vec()
+                } else {
+                    ecsp_host::kernels::UserKind::of_file(&ecsp_host::kernels::KernelFile::open(file)?)
+                        .into_iter()
+                        .map(Arc::new)
+                        .collect()
+                };
+                listed.push((file, kinds));
+            }
             writeln!(out, "built-in kinds:")?;
             for k in ecsp_device::process::KINDS {
                 let params = if k.params.is_empty() {
@@ -425,15 +443,7 @@ fn execute(command: Command, out: &mut dyn Write) -> Result<(), AnyError> {
                 };
                 writeln!(out, "  {:<10} {}{}", k.name, k.summary, params)?;
             }
-            for file in &files {
-                let kinds = if file.extension().is_some_and(|e| e == "toml") {
-                    netfile::load(file)?.network.user_kinds().to_vec()
-                } else {
-                    ecsp_host::kernels::UserKind::of_file(&ecsp_host::kernels::KernelFile::open(file)?)
-                        .into_iter()
-                        .map(Arc::new)
-                        .collect()
-                };
+            for (file, kinds) in listed {
                 writeln!(out, "kernels of {}:", file.display())?;
                 for k in kinds {
                     writeln!(out, "  {:<10} {} ({})", k.decl.name, k.decl.summary, k.decl.signature())?;
@@ -466,6 +476,7 @@ fn execute(command: Command, out: &mut dyn Write) -> Result<(), AnyError> {
             trace,
             feeds,
             json,
+            quiet,
         } => run_command(
             &network,
             RunArgs {
@@ -478,6 +489,7 @@ fn execute(command: Command, out: &mut dyn Write) -> Result<(), AnyError> {
                 trace,
                 feeds,
                 json,
+                quiet,
             },
             out,
         ),
@@ -815,6 +827,7 @@ struct RunArgs {
     trace: Option<PathBuf>,
     feeds: Vec<String>,
     json: bool,
+    quiet: bool,
 }
 
 /// Writes the trace `chip` recorded for `net` planned as `plan` to `path`.
@@ -867,6 +880,7 @@ fn run_command(path: &Path, args: RunArgs, out: &mut dyn Write) -> Result<(), An
         trace,
         feeds,
         json,
+        quiet,
     } = args;
     let (net, board, check) = load_network(path, board)?;
     // A check is read before anything runs: a missing file is named at once.
@@ -992,24 +1006,51 @@ fn run_command(path: &Path, args: RunArgs, out: &mut dyn Write) -> Result<(), An
     if let Some(seed) = chip.schedule_seed() {
         writeln!(out, "deterministic simulator, seed {seed} (replay with --seed {seed})")?;
     }
-    writeln!(
-        out,
-        "  {:<16} {:<10} {:<6} {:<9} {:>12} {:>20} {:>14}",
-        "process", "kind", "core", "ended", "value", "aux", "ticks"
-    )?;
-    for p in &report.processes {
-        // A kernel's result as it gave it (a real shows as one).
-        let value = p.result.map_or(p.value.to_string(), |r| r.to_string());
+    if !quiet {
+        // Columns as wide as their longest entry.
+        // A kernel's result as it gave it (a real one widened from f32 shows
+        // as the f32 it was; none given: -); other kinds' value.
+        let values: Vec<String> = report
+            .processes
+            .iter()
+            .zip(net.processes())
+            .map(|(p, spec)| match p.result {
+                Some(KernelResult::Float(x)) if (x as f32) as f64 == x => (x as f32).to_string(),
+                Some(r) => r.to_string(),
+                None if spec.is_user_kind() => "-".to_string(),
+                None => p.value.to_string(),
+            })
+            .collect();
+        let width = |f: &dyn Fn(&ecsp_host::run::ProcessReport) -> usize, min: usize| {
+            report.processes.iter().map(f).max().unwrap_or(0).max(min)
+        };
+        let (wn, wk) = (width(&|p| p.name.len(), 7), width(&|p| p.kind.len(), 4));
+        let wv = values.iter().map(String::len).max().unwrap_or(0).max(5);
         writeln!(
             out,
-            "  {:<16} {:<10} {:<6} {:<9} {:>12} {:>20} {:>14}",
-            p.name,
-            p.kind,
-            format!("{:#05x}", p.core.raw()),
-            if p.finished { "finished" } else { "stopped" },
-            value,
-            p.aux as i64,
-            p.ticks
+            "  {:<wn$} {:<wk$} {:<6} {:<9} {:>wv$} {:>20} {:>14}",
+            "process", "kind", "core", "ended", "value", "aux", "ticks"
+        )?;
+        for (p, value) in report.processes.iter().zip(&values) {
+            writeln!(
+                out,
+                "  {:<wn$} {:<wk$} {:<6} {:<9} {:>wv$} {:>20} {:>14}",
+                p.name,
+                p.kind,
+                format!("{:#05x}", p.core.raw()),
+                if p.finished { "finished" } else { "stopped" },
+                value,
+                p.aux as i64,
+                p.ticks
+            )?;
+        }
+    } else {
+        let finished = report.processes.iter().filter(|p| p.finished).count();
+        writeln!(
+            out,
+            "  {} processes: {finished} finished, {} stopped",
+            report.processes.len(),
+            report.processes.len() - finished
         )?;
     }
     match report.total_counters() {

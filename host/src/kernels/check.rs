@@ -125,11 +125,22 @@ impl Check {
             error: format!("{e}: define `int ecsp_check(const ecsp_run *run)` (ecsp/check.h)"),
         })?;
         let text = |s: &str| CString::new(s.replace('\0', "")).unwrap_or_default();
+        // Each channel's messages 8-byte aligned (check.h promises it), in
+        // words of their own.
+        let aligned: Vec<Vec<u64>> = outputs
+            .iter()
+            .map(|o| {
+                let mut words = vec![0u64; o.bytes.len().div_ceil(8)];
+                bytemuck::cast_slice_mut::<u64, u8>(&mut words)[..o.bytes.len()].copy_from_slice(&o.bytes);
+                words
+            })
+            .collect();
         let channels: Vec<CString> = outputs.iter().map(|o| text(&o.channel)).collect();
         let c_outputs: Vec<COutput> = outputs
             .iter()
             .zip(&channels)
-            .map(|(o, name)| COutput {
+            .zip(&aligned)
+            .map(|((o, name), words)| COutput {
                 channel: name.as_ptr(),
                 msg_size: o.msg_size,
                 count: if o.msg_size == 0 {
@@ -137,7 +148,7 @@ impl Check {
                 } else {
                     (o.bytes.len() / o.msg_size as usize) as u64
                 },
-                data: o.bytes.as_ptr() as *const c_void,
+                data: words.as_ptr() as *const c_void,
             })
             .collect();
         let names: Vec<(CString, CString)> = report

@@ -4,8 +4,9 @@
 //! checks a network against it before anything is compiled or run.
 //!
 //! The declaration is read as written: comments and other code are skipped,
-//! lengths, stacks and defaults may use integer expressions over the file's
-//! own object-like `#define`s; anything else (another macro in the
+//! lengths, stacks and defaults may use integer expressions over the
+//! object-like `#define`s of the file and of the headers it includes with
+//! `#include "..."` (from its own folder); anything else (another macro in the
 //! declaration, an item ecsp does not know, a length that is not a positive
 //! integer) is an error naming the file, the line and what to write instead.
 //!
@@ -314,6 +315,9 @@ enum Tok {
     Punct(char),
     /// A `#define NAME` with its value's tokens (object-like only).
     Define(String, Vec<(Tok, u32)>),
+    /// An `#include "name"`: a header of the file's own, whose #defines
+    /// count too.
+    Include(String),
 }
 
 impl fmt::Display for Tok {
@@ -323,6 +327,7 @@ impl fmt::Display for Tok {
             Tok::Str(s) => write!(f, "{s:?}"),
             Tok::Punct(c) => write!(f, "{c}"),
             Tok::Define(n, _) => write!(f, "#define {n}"),
+            Tok::Include(n) => write!(f, "#include \"{n}\""),
         }
     }
 }
@@ -391,7 +396,11 @@ fn lex(path: &Path, text: &str) -> Result<Vec<(Tok, u32)>, DeclError> {
                 i += 1;
             }
             let body = body.trim_start();
-            if let Some(rest) = body.strip_prefix("define") {
+            if let Some(rest) = body.strip_prefix("include") {
+                if let Some(name) = rest.trim().strip_prefix('"').and_then(|r| r.split('"').next()) {
+                    out.push((Tok::Include(name.to_string()), start));
+                }
+            } else if let Some(rest) = body.strip_prefix("define") {
                 let rest = rest.trim_start();
                 let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
                 let after = &rest[name.len()..];
@@ -526,6 +535,10 @@ impl<'a> Parser<'a> {
                 Tok::Define(name, value) => {
                     self.defines.insert(name.clone(), value.clone());
                 }
+                Tok::Include(name) => {
+                    let dir = self.path.parent().unwrap_or(Path::new("")).to_path_buf();
+                    self.include(&dir.join(name), 0);
+                }
                 Tok::Punct('{' | '(' | '[') => depth += 1,
                 Tok::Punct('}' | ')' | ']') => depth -= 1,
                 Tok::Ident(id) if id == "ECSP_KERNEL" => {
@@ -551,6 +564,31 @@ impl<'a> Parser<'a> {
             }
         }
         Ok(kernels)
+    }
+
+    /// Takes the object-like #defines of a header of the file's own (and of
+    /// the headers it includes of its own). A header that cannot be read
+    /// adds nothing: the compiler will say what is wrong with it.
+    fn include(&mut self, header: &Path, depth: u32) {
+        if depth > 8 {
+            return;
+        }
+        let Ok(text) = std::fs::read_to_string(header) else {
+            return;
+        };
+        let Ok(tokens) = lex(header, &text) else {
+            return;
+        };
+        let dir = header.parent().unwrap_or(Path::new("")).to_path_buf();
+        for (tok, _) in tokens {
+            match tok {
+                Tok::Define(name, value) => {
+                    self.defines.insert(name, value);
+                }
+                Tok::Include(name) => self.include(&dir.join(name), depth + 1),
+                _ => {}
+            }
+        }
     }
 
     fn ident(&mut self, what: &str) -> Result<(String, u32), DeclError> {
@@ -839,10 +877,14 @@ impl<'a> Parser<'a> {
     /// literals and the file's #defines.
     fn eval(&self, tokens: &[(Tok, u32)], what: &str) -> Result<i64, DeclError> {
         let line = tokens.first().map_or(self.line(), |t| t.1);
-        let fail = |why: String| DeclError {
+        let fail = |why: String| {
+            DeclError {
             path: self.path.to_path_buf(),
             line,
-            message: format!("{what}: {why}; write an integer, or an expression of integers and #defines of this file"),
+            message: format!(
+                "{what}: {why}; write an integer, or an expression of integers and #defines of this file or its own headers"
+            ),
+        }
         };
         let tokens = self.expand(tokens, 0).map_err(fail)?;
         let mut e = Expr { tokens: &tokens, at: 0 };
@@ -960,7 +1002,9 @@ impl Expr<'_> {
                 self.at += 1;
                 Ok(v)
             }
-            Some(Tok::Ident(name)) => Err(format!("`{name}` is not a #define of this file")),
+            Some(Tok::Ident(name)) => Err(format!(
+                "`{name}` is not a #define of this file (nor of a header it includes with #include \"...\")"
+            )),
             Some(other) => Err(format!("`{other}` is not understood")),
             None => Err("it is empty".into()),
         }
@@ -1043,6 +1087,18 @@ mod tests {
         assert!(e.contains("one-line summary in quotes"), "{e}");
         let e = error("ECSP_KERNEL(k, \"s\", IN(x, f32, N)) {}");
         assert!(e.contains("`N` is not a #define of this file"), "{e}");
+        // A header of the file's own gives its #defines.
+        let dir = std::env::temp_dir().join(format!("ecsp-decl-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("sizes.h"), "#define TILE 16\n#include \"more.h\"\n").unwrap();
+        std::fs::write(dir.join("more.h"), "#define EDGE (TILE + 2)\n").unwrap();
+        let k = parse(
+            &dir.join("k.c"),
+            "#include \"sizes.h\"\nECSP_KERNEL(k, \"s\", IN(x, f32, TILE * TILE), OUT(y, f32, EDGE)) {}",
+        )
+        .unwrap();
+        assert_eq!(k[0].outputs().next().unwrap().msg.len, 18);
+        std::fs::remove_dir_all(&dir).unwrap();
         let e = error("ECSP_KERNEL(k, \"s\", IN(x, f32, 0)) {}");
         assert!(e.contains("length 0"), "{e}");
         let e = error("ECSP_KERNEL(k, \"s\", IN(x, f64, 1000)) {}");

@@ -21,6 +21,7 @@
  *     {
  *         size_t n;
  *         const float *c = ecsp_output(run, "c", &n); // n messages of channel c
+ *                                                     // (8-byte aligned)
  *         ...
  *         printf("largest difference %g\n", worst);
  *         return worst < 1e-4 ? 0 : 1;
@@ -42,7 +43,7 @@ typedef struct ecsp_run_output {
     const char *channel; /* its name */
     uint32_t msg_size;   /* bytes per message */
     uint64_t count;      /* messages, in the order they arrived */
-    const void *data;    /* count * msg_size bytes */
+    const void *data;    /* count * msg_size bytes, 8-byte aligned */
 } ecsp_run_output;
 
 /* One process's report. */
@@ -58,7 +59,8 @@ typedef struct ecsp_run_process {
     double result_float;
 } ecsp_run_process;
 
-/* A run, as the check sees it. */
+/* A run, as the check sees it: the outputs in the network's channel order,
+ * the processes in its process order (a network file's order). */
 typedef struct ecsp_run {
     uint32_t version; /* ECSP_CHECK_VERSION */
     uint32_t output_count;
@@ -83,6 +85,16 @@ static inline const void *ecsp_output(const ecsp_run *run, const char *name, siz
     if (count)
         *count = 0;
     return NULL;
+}
+
+/* Bytes per message of channel `name`'s outputs, 0 when no such channel
+ * reached the host. */
+static inline uint32_t ecsp_output_msg_size(const ecsp_run *run, const char *name)
+{
+    for (uint32_t i = 0; i < run->output_count; i++)
+        if (strcmp(run->outputs[i].channel, name) == 0)
+            return run->outputs[i].msg_size;
+    return 0;
 }
 
 /* The report of process `name`, NULL when there is none. */
