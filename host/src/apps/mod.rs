@@ -10,9 +10,11 @@
 //! - [`commstime`]: Commstime, the classic CSP benchmark (`ecsp bench commstime`).
 //! - [`stressed_alt`]: Stressed Alt, fair selection under load (`ecsp bench stressed-alt`).
 //! - [`host_bench`]: host-channel throughput (`ecsp bench host-channel`, `ecsp.bench`).
+//! - [`kernel_bench`]: users' C kernels against the built-in kinds (`ecsp bench kernels`).
 //! - [`serve`]: serving a session's host channels from data (`ecsp run --feed`).
 pub mod commstime;
 pub mod demo;
 pub mod host_bench;
+pub mod kernel_bench;
 pub mod serve;
 pub mod stressed_alt;

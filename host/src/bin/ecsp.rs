@@ -287,6 +287,34 @@ enum PlacementArg {
 
 #[derive(Subcommand)]
 enum Bench {
+    /// Users' C kernels against the built-in kinds doing the same job, side
+    /// by side; and what compiling a kernel costs.
+    Kernels {
+        /// A built-in board name or the path of an HDF file.
+        #[arg(long, default_value = "parallella-16")]
+        board: String,
+        /// Timed messages a round (commstime: loops; mandel: a tenth).
+        #[arg(long, default_value_t = 20_000)]
+        messages: u64,
+        /// Rounds of each job, built-in and kernel taking turns.
+        #[arg(long, default_value_t = 5)]
+        rounds: u32,
+        /// Host threads for the simulated cores (default and maximum: the
+        /// host's CPUs).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// What waiting simulator threads do: park (the default) or spin.
+        #[arg(long, value_enum)]
+        idle: Option<IdleArg>,
+        #[command(flatten)]
+        backend: BackendArgs,
+        /// Seconds before a run is abandoned.
+        #[arg(long, default_value_t = 600.0)]
+        timeout: f64,
+        /// One JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Commstime: Prefix -> Delta -> Succ -> Prefix, Delta -> Consume; ns per communication.
     Commstime {
         /// A built-in board name or the path of an HDF file.
@@ -516,6 +544,26 @@ fn execute(command: Command, out: &mut dyn Write) -> Result<(), AnyError> {
         Command::Bench {
             bench: bench @ Bench::StressedAlt { .. },
         } => stressed_alt_command(bench, out),
+        Command::Bench {
+            bench:
+                Bench::Kernels {
+                    board,
+                    messages,
+                    rounds,
+                    threads,
+                    idle,
+                    backend,
+                    timeout,
+                    json,
+                },
+        } => kernel_bench_command(
+            Board::load(&board)?,
+            (messages, rounds, threads, IdleArg::idle(idle)),
+            backend,
+            timeout_of(timeout)?,
+            json,
+            out,
+        ),
         Command::Bench {
             bench:
                 Bench::HostChannel {
@@ -1068,6 +1116,78 @@ fn run_command(path: &Path, args: RunArgs, out: &mut dyn Write) -> Result<(), An
         Some(true) => writeln!(out, "check: the answer agrees")?,
         Some(false) => return Err(CheckFailed.into()),
         None => {}
+    }
+    Ok(())
+}
+
+/// `ecsp bench kernels`.
+fn kernel_bench_command(
+    board: Board,
+    (messages, rounds, threads, idle): (u64, u32, Option<usize>, Idle),
+    backend: BackendArgs,
+    timeout: Duration,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<(), AnyError> {
+    use ecsp_host::apps::kernel_bench;
+    if messages == 0 {
+        return Err("--messages 0: give at least 1".into());
+    }
+    let sim = SimOptions {
+        threads,
+        mode: SimMode::Threaded,
+        idle,
+    };
+    let (chip, _) = backend.open(board, sim, &[])?;
+    let results = kernel_bench::bench(&*chip, messages, rounds, timeout)?;
+    let scratch = std::env::temp_dir();
+    let compile = kernel_bench::compile_cost(&scratch)?;
+    // On a chip, what building a core's image costs too.
+    let image = match chip.backend() {
+        "sim" => None,
+        _ => Some(kernel_bench::image_cost(&scratch)?),
+    };
+    if json {
+        let doc = serde_json::json!({
+            "board": chip.board().name,
+            "backend": chip.backend(),
+            "rounds": rounds,
+            "results": results,
+            "compile": compile,
+            "image": image,
+        });
+        writeln!(out, "{}", serde_json::to_string(&doc)?)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "users' C kernels against the built-in kinds on {} ({}), best of {rounds} rounds taking turns",
+        chip.board().name,
+        chip.backend()
+    )?;
+    writeln!(
+        out,
+        "  {:<20} {:>9} {:>12} {:>12} {:>7} {:>16}",
+        "job", "messages", "built-in", "kernel", "ratio", "medians"
+    )?;
+    for r in &results {
+        writeln!(
+            out,
+            "  {:<20} {:>9} {:>9.1} {:<2} {:>9.1} {:<2} {:>7.2} {:>7.1} {:>7.1}",
+            r.job, r.messages, r.builtin_ns, r.unit, r.user_ns, r.unit, r.ratio, r.builtin_median, r.user_median
+        )?;
+    }
+    writeln!(
+        out,
+        "compiling a new kernel file for the simulator: {:.0} ms, and {:.1} ms from the cache",
+        compile.cold_ms, compile.cached_ms
+    )?;
+    if let Some(image) = image {
+        writeln!(
+            out,
+            "building a core's image for the chip: {:.0} ms, and {:.1} ms from the cache",
+            image.cold_ms, image.cached_ms
+        )?;
     }
     Ok(())
 }

@@ -76,11 +76,16 @@ impl Cache {
     /// The runtime's sources written out (once per content): the directory
     /// holding `include/`, `src/` and `silicon/`.
     pub fn runtime_dir(&self) -> Result<PathBuf, KernelError> {
-        let mut h = Hasher::new("runtime");
-        for (path, text) in super::source::FILES {
-            h.str(path).str(text);
-        }
-        let dir = self.dir.join(format!("runtime-{}", h.short()));
+        // The sources' hash is the same for the whole program: once.
+        static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let hash = HASH.get_or_init(|| {
+            let mut h = Hasher::new("runtime");
+            for (path, text) in super::source::FILES {
+                h.str(path).str(text);
+            }
+            h.short()
+        });
+        let dir = self.dir.join(format!("runtime-{hash}"));
         if dir.join(".complete").exists() {
             return Ok(dir);
         }

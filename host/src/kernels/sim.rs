@@ -32,7 +32,7 @@ use super::{cache::Cache, KernelError, KernelFile, KindBody, UserKind};
 use crate::sim::mesh::SimMesh;
 use corosensei::stack::{Stack, StackPointer};
 use corosensei::{Coroutine, CoroutineResult, Yielder};
-use ecsp_device::c_hal::{hal, Hal};
+use ecsp_device::c_hal::{hal, hal_with_sram, Hal};
 use ecsp_device::executor::ForeignKinds;
 use ecsp_device::kernel::{kernel_state, KernelBlock, USER_KIND_BASE};
 use ecsp_device::mesh::Mesh;
@@ -275,13 +275,16 @@ pub(crate) struct KernelStack {
 unsafe impl Send for KernelStack {}
 
 fn page_size() -> usize {
-    // SAFETY: sysconf has no preconditions.
-    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    if page > 0 {
-        page as usize
-    } else {
-        4096
-    }
+    static PAGE: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *PAGE.get_or_init(|| {
+        // SAFETY: sysconf has no preconditions.
+        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+        if page > 0 {
+            page as usize
+        } else {
+            4096
+        }
+    })
 }
 
 impl KernelStack {
@@ -435,7 +438,8 @@ unsafe fn spawn_kernel(
         name: name.clone(),
     });
     let ctx_ptr: *mut KernelCtx = &mut task.ctx;
-    task.hal = hal(ctx_ptr as *mut SimMesh);
+    // SAFETY: the context starts with the live mesh handle.
+    task.hal = unsafe { hal_with_sram(ctx_ptr as *mut SimMesh) };
     task.hal.suspend = kernel_suspend;
     task.kctx.h = &task.hal;
     // SAFETY: (1) the HAL's context is this task's, alive while it is;
