@@ -15,6 +15,37 @@ use crate::addr::{CoreId, GlobalAddr, Irq};
 use crate::mesh::Mesh;
 use core::ffi::c_void;
 
+/// A C process's result (`ecsp_outcome` of `runtime.h`), as its step or a
+/// kernel's outcome fills it.
+#[repr(C)]
+#[derive(Debug, Default)]
+pub struct COutcome {
+    /// Its result value.
+    pub value: u64,
+    /// A second result.
+    pub aux: u64,
+    /// Ticks it measured.
+    pub ticks: u64,
+    /// A ProcessError code, 0 when it returned normally.
+    pub error: u32,
+    /// The end or parameter index the error is about.
+    pub detail: u32,
+}
+
+impl COutcome {
+    /// The process's result as the executor takes it.
+    pub fn result(&self) -> crate::process::ProcessResult {
+        match self.error {
+            0 => Ok(crate::process::Outcome {
+                value: self.value,
+                aux: self.aux,
+                ticks: self.ticks,
+            }),
+            code => Err(crate::process::ProcessError::from_code(code, self.detail)),
+        }
+    }
+}
+
 /// The C runtime's HAL table (`ecsp_hal` in `device/c/include/ecsp/hal.h`),
 /// its fields in the C struct's order.
 #[repr(C)]

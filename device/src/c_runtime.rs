@@ -29,9 +29,9 @@
 //! (`-fexceptions`), and every function on that path is `C-unwind`.
 
 use crate::boot::TaskRecord;
-use crate::c_hal::{hal_with_sram, Hal};
+use crate::c_hal::{hal_with_sram, COutcome, Hal};
 use crate::mesh::Mesh;
-use crate::process::{Outcome, ProcessError, ProcessResult, SpawnError, Spawned};
+use crate::process::{ProcessResult, SpawnError, Spawned};
 use core::ffi::c_void;
 use core::task::{Context, Poll};
 
@@ -44,17 +44,6 @@ pub use crate::boot::KIND_C_FLAG as C_KIND_FLAG;
 /// crate was built with an Epiphany C compiler at hand (`ECSP_EPIPHANY_CC`,
 /// or `epiphany-elf-gcc` / `e-gcc` on `PATH`); `None` otherwise.
 pub const DEVICE_ELF: Option<&str> = option_env!("ECSP_DEVICE_ELF");
-
-/// A process's result (`ecsp_outcome`).
-#[repr(C)]
-#[derive(Default)]
-struct COutcome {
-    value: u64,
-    aux: u64,
-    ticks: u64,
-    error: u32,
-    detail: u32,
-}
 
 /// One entry of the C runtime's layout table (`ecsp_layout_entry`).
 #[repr(C)]
@@ -292,14 +281,7 @@ unsafe fn poll_c<M: Mesh>(state: *mut u8, _cx: &mut Context<'_>) -> Poll<Process
         // The C code noted what it waits on in its task record itself.
         return Poll::Pending;
     }
-    Poll::Ready(match out.error {
-        0 => Ok(Outcome {
-            value: out.value,
-            aux: out.aux,
-            ticks: out.ticks,
-        }),
-        code => Err(ProcessError::from_code(code, out.detail)),
-    })
+    Poll::Ready(out.result())
 }
 
 /// # Safety

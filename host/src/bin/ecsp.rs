@@ -88,6 +88,10 @@ enum Command {
         /// Where processes without a pin go.
         #[arg(long, value_enum, default_value = "auto")]
         placement: PlacementArg,
+        /// Also build every core's image for the chip (with the Epiphany
+        /// compiler) and show its code bytes and its kernels' stack needs.
+        #[arg(long)]
+        code: bool,
         /// One JSON object instead of text.
         #[arg(long)]
         json: bool,
@@ -491,8 +495,9 @@ fn execute(command: Command, out: &mut dyn Write) -> Result<(), AnyError> {
             network,
             board,
             placement,
+            code,
             json,
-        } => plan_command(&network, board, placement, json, out),
+        } => plan_command(&network, board, placement, code, json, out),
         Command::Run {
             network,
             board,
@@ -794,6 +799,7 @@ fn plan_command(
     path: &Path,
     board: Option<String>,
     placement: PlacementArg,
+    with_code: bool,
     json: bool,
     out: &mut dyn Write,
 ) -> Result<(), AnyError> {
@@ -803,6 +809,13 @@ fn plan_command(
     let plan = plan(&net, chip.board(), placement_of(placement), &|k, d| {
         chip.state_layout(k, d)
     })?;
+    // Each core's image for the chip, when asked: its code, its kernels'
+    // stack needs, and whether it fits.
+    let code: Vec<Option<CoreCode>> = if with_code {
+        core_code(&net, &plan)?
+    } else {
+        vec![None; plan.cores.len()]
+    };
     let core_of = |c: CoreId| (c.row() - chip.board().first_row, c.col() - chip.board().first_col);
     if json {
         let cores: Vec<_> = plan
@@ -817,6 +830,7 @@ fn plan_command(
                     "usage": c.usage,
                     "used": c.usage.total(),
                     "free": SRAM_SIZE - c.usage.total(),
+                    "code": code[c_index(&plan, c.core)],
                 })
             })
             .collect();
@@ -859,6 +873,35 @@ fn plan_command(
             SRAM_SIZE - c.usage.total(),
             names.join(", ")
         )?;
+    }
+    if with_code {
+        writeln!(
+            out,
+            "  each core's image for the chip: code bytes of {} (0x100 to the boot table), what is left, and each kernel's stack (needed/declared)",
+            ecsp_host::kernels::image::CODE_ROOM
+        )?;
+        for (c, code) in plan.cores.iter().zip(&code) {
+            if let Some(code) = code {
+                let stacks: Vec<String> = code
+                    .stacks
+                    .iter()
+                    .map(|(k, need, declared)| format!("{k} {need}/{declared}"))
+                    .collect();
+                writeln!(
+                    out,
+                    "  {:<6} code {:>6}  left {:>6}  {}{}",
+                    format!("{:#05x}", c.core.raw()),
+                    code.bytes,
+                    code.left,
+                    code.kinds.join(", "),
+                    if stacks.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; stacks {}", stacks.join(", "))
+                    }
+                )?;
+            }
+        }
     }
     Ok(())
 }
@@ -1118,6 +1161,40 @@ fn run_command(path: &Path, args: RunArgs, out: &mut dyn Write) -> Result<(), An
         None => {}
     }
     Ok(())
+}
+
+/// One core's image for the chip, as `ecsp plan --code` shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+struct CoreCode {
+    /// Code and data bytes from 0x100.
+    bytes: u32,
+    /// Bytes left below the boot table (negative: over).
+    left: i64,
+    /// The kinds it carries.
+    kinds: Vec<String>,
+    /// Per kernel: name, stack needed, stack declared.
+    stacks: Vec<(String, u32, u32)>,
+}
+
+fn c_index(plan: &Plan, core: CoreId) -> usize {
+    plan.cores.iter().position(|c| c.core == core).unwrap_or(0)
+}
+
+/// Builds (or takes from the cache) every core's image of `plan`.
+fn core_code(net: &Network, plan: &Plan) -> Result<Vec<Option<CoreCode>>, AnyError> {
+    use ecsp_host::kernels::image;
+    let cache = ecsp_host::kernels::cache::Cache::open()?;
+    let mut out = Vec::with_capacity(plan.cores.len());
+    for (_, spec) in image::specs(net, plan)? {
+        let built = image::build(&cache, &spec)?;
+        out.push(Some(CoreCode {
+            bytes: built.code_bytes,
+            left: image::CODE_ROOM as i64 - built.code_bytes as i64,
+            kinds: spec.kind_names(),
+            stacks: built.stacks,
+        }));
+    }
+    Ok(out)
 }
 
 /// `ecsp bench kernels`.

@@ -32,28 +32,17 @@ use super::{cache::Cache, KernelError, KernelFile, KindBody, UserKind};
 use crate::sim::mesh::SimMesh;
 use corosensei::stack::{Stack, StackPointer};
 use corosensei::{Coroutine, CoroutineResult, Yielder};
-use ecsp_device::c_hal::{hal, hal_with_sram, Hal};
+use ecsp_device::c_hal::{hal, hal_with_sram, COutcome, Hal};
 use ecsp_device::executor::ForeignKinds;
 use ecsp_device::kernel::{kernel_state, KernelBlock, USER_KIND_BASE};
 use ecsp_device::mesh::Mesh;
-use ecsp_device::process::{Outcome, Proc, ProcessError, ProcessResult, SpawnError, Spawned};
+use ecsp_device::process::{Proc, ProcessResult, SpawnError, Spawned};
 use std::collections::HashMap;
 use std::ffi::c_void;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-
-/// The C runtime's outcome of a process (`ecsp_outcome`).
-#[repr(C)]
-#[derive(Default)]
-struct COutcome {
-    value: u64,
-    aux: u64,
-    ticks: u64,
-    error: u32,
-    detail: u32,
-}
 
 /// What the C runtime finds at a kernel stack's header page (`ecsp__kctx`).
 #[repr(C)]
@@ -535,14 +524,7 @@ unsafe fn poll_kernel(state: *mut u8, _cx: &mut Context<'_>) -> Poll<ProcessResu
     // SAFETY: the kernel is over (it returned or suspended for good); its
     // room holds its block, read on this thread.
     unsafe { (task.lib.outcome)(&task.hal, state as *mut c_void, &mut out) };
-    Poll::Ready(match out.error {
-        0 => Ok(Outcome {
-            value: out.value,
-            aux: out.aux,
-            ticks: out.ticks,
-        }),
-        code => Err(ProcessError::from_code(code, out.detail)),
-    })
+    Poll::Ready(out.result())
 }
 
 /// # Safety
