@@ -15,6 +15,37 @@ use crate::addr::{CoreId, GlobalAddr, Irq};
 use crate::mesh::Mesh;
 use core::ffi::c_void;
 
+/// A C process's result (`ecsp_outcome` of `runtime.h`), as its step or a
+/// kernel's outcome fills it.
+#[repr(C)]
+#[derive(Debug, Default)]
+pub struct COutcome {
+    /// Its result value.
+    pub value: u64,
+    /// A second result.
+    pub aux: u64,
+    /// Ticks it measured.
+    pub ticks: u64,
+    /// A ProcessError code, 0 when it returned normally.
+    pub error: u32,
+    /// The end or parameter index the error is about.
+    pub detail: u32,
+}
+
+impl COutcome {
+    /// The process's result as the executor takes it.
+    pub fn result(&self) -> crate::process::ProcessResult {
+        match self.error {
+            0 => Ok(crate::process::Outcome {
+                value: self.value,
+                aux: self.aux,
+                ticks: self.ticks,
+            }),
+            code => Err(crate::process::ProcessError::from_code(code, self.detail)),
+        }
+    }
+}
+
 /// The C runtime's HAL table (`ecsp_hal` in `device/c/include/ecsp/hal.h`),
 /// its fields in the C struct's order.
 #[repr(C)]
@@ -52,6 +83,13 @@ pub struct Hal {
     /// Suspends a user's kernel until the executor's next round (a
     /// kernel's HAL only; the others' panics if the C runtime calls it).
     pub suspend: unsafe extern "C-unwind" fn(*mut c_void),
+    /// This core's SRAM in this process, or null: with it, the C runtime
+    /// makes its local polls, stores and copies itself, as [`Mesh`]'s
+    /// default methods make them (acquire loads, release stores, relaxed
+    /// word copies), without calling `load_word`, `store_word` or
+    /// `read_local`. Set it only for a mesh whose local methods are those
+    /// defaults over [`Mesh::local`].
+    pub sram: *mut u8,
 }
 
 // The HAL, over a mesh `M` whose handle is the context.
@@ -166,6 +204,22 @@ unsafe extern "C-unwind" fn hal_no_suspend(_ctx: *mut c_void) {
 }
 
 /// The HAL table over the mesh handle at `mesh`, whose [`Hal::suspend`]
+/// refuses (only a user's kernel suspends; its runner puts its own in);
+/// with [`Hal::sram`] set from it when its local accesses are plain
+/// ([`Mesh::PLAIN_LOCAL`]).
+///
+/// # Safety
+/// `mesh` points to a live `M`, or is null (then `sram` stays null).
+pub unsafe fn hal_with_sram<M: Mesh>(mesh: *mut M) -> Hal {
+    let mut h = hal(mesh);
+    if M::PLAIN_LOCAL && !mesh.is_null() {
+        // SAFETY: caller duty: a live mesh handle.
+        h.sram = unsafe { (*mesh).local(0) };
+    }
+    h
+}
+
+/// The HAL table over the mesh handle at `mesh`, whose [`Hal::suspend`]
 /// refuses (only a user's kernel suspends; its runner puts its own in).
 pub fn hal<M: Mesh>(mesh: *mut M) -> Hal {
     Hal {
@@ -185,5 +239,6 @@ pub fn hal<M: Mesh>(mesh: *mut M) -> Hal {
         wand: hal_wand::<M>,
         take_wand: hal_take_wand::<M>,
         suspend: hal_no_suspend,
+        sram: core::ptr::null_mut(),
     }
 }

@@ -29,9 +29,9 @@
 //! (`-fexceptions`), and every function on that path is `C-unwind`.
 
 use crate::boot::TaskRecord;
-use crate::c_hal::{hal, Hal};
+use crate::c_hal::{hal_with_sram, COutcome, Hal};
 use crate::mesh::Mesh;
-use crate::process::{Outcome, ProcessError, ProcessResult, SpawnError, Spawned};
+use crate::process::{ProcessResult, SpawnError, Spawned};
 use core::ffi::c_void;
 use core::task::{Context, Poll};
 
@@ -44,17 +44,6 @@ pub use crate::boot::KIND_C_FLAG as C_KIND_FLAG;
 /// crate was built with an Epiphany C compiler at hand (`ECSP_EPIPHANY_CC`,
 /// or `epiphany-elf-gcc` / `e-gcc` on `PATH`); `None` otherwise.
 pub const DEVICE_ELF: Option<&str> = option_env!("ECSP_DEVICE_ELF");
-
-/// A process's result (`ecsp_outcome`).
-#[repr(C)]
-#[derive(Default)]
-struct COutcome {
-    value: u64,
-    aux: u64,
-    ticks: u64,
-    error: u32,
-    detail: u32,
-}
 
 /// One entry of the C runtime's layout table (`ecsp_layout_entry`).
 #[repr(C)]
@@ -142,7 +131,8 @@ impl CExecutor {
             live_bits: [0; crate::boot::MAX_TASKS_PER_CORE / 32],
         };
         let mut handle = *mesh;
-        let hal = hal(&mut handle);
+        // SAFETY: `handle` is a live mesh handle.
+        let hal = unsafe { hal_with_sram(&mut handle) };
         // SAFETY: (1) the HAL's context is `handle`, alive for the call;
         // (2) the states are built inside the core's arena, whose bounds the
         // C code checks against the header (caller duty for the rest).
@@ -163,7 +153,8 @@ impl CExecutor {
     ///   the protocol's peers since.
     pub unsafe fn round<M: Mesh>(&mut self, mesh: &M) -> u32 {
         let mut handle = *mesh;
-        let hal = hal(&mut handle);
+        // SAFETY: `handle` is a live mesh handle.
+        let hal = unsafe { hal_with_sram(&mut handle) };
         // SAFETY: as in `boot`: the context lives for the call, and the
         // states were built by `boot` in this core's SRAM (caller duty).
         unsafe { ecsp_round(&hal, self, mesh.local(0) as usize) }
@@ -250,7 +241,8 @@ pub(crate) unsafe fn spawn<M: Mesh>(
     // SAFETY: `dst` has room for an aligned `M` (checked above, and caller
     // duty 1 for validity).
     unsafe { handle.write(mesh) };
-    let hal = hal(handle);
+    // SAFETY: the handle was just written there.
+    let hal = unsafe { hal_with_sram(handle) };
     // SAFETY: (1) `hal`'s context is the handle just written, which lives as
     // long as the state; (2) the C state lies within `room` (checked: `size`
     // includes the header), 8-byte aligned; (3) records planned for this
@@ -279,7 +271,8 @@ pub(crate) unsafe fn spawn<M: Mesh>(
 /// # Safety
 /// `state` is a C task built by [`spawn`], live and never moved.
 unsafe fn poll_c<M: Mesh>(state: *mut u8, _cx: &mut Context<'_>) -> Poll<ProcessResult> {
-    let hal = hal(state as *mut M);
+    // SAFETY: the state starts with the task's live mesh handle (caller duty).
+    let hal = unsafe { hal_with_sram(state as *mut M) };
     let mut out = COutcome::default();
     // SAFETY: (1) the handle and the C state are live (caller duty); (2)
     // `out` is a local the C code fills.
@@ -288,14 +281,7 @@ unsafe fn poll_c<M: Mesh>(state: *mut u8, _cx: &mut Context<'_>) -> Poll<Process
         // The C code noted what it waits on in its task record itself.
         return Poll::Pending;
     }
-    Poll::Ready(match out.error {
-        0 => Ok(Outcome {
-            value: out.value,
-            aux: out.aux,
-            ticks: out.ticks,
-        }),
-        code => Err(ProcessError::from_code(code, out.detail)),
-    })
+    Poll::Ready(out.result())
 }
 
 /// # Safety

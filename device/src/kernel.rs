@@ -95,7 +95,9 @@ pub struct KernelBlock {
     pub context: u64,
     /// The value given to `ecsp_result`. Device writes.
     pub result: u64,
-    /// The failure message's address while the kernel fails. Device writes.
+    /// The failure message's address while the kernel fails; once the
+    /// message is in the room, 1 when [`KernelBlock::note_value`] belongs to
+    /// it, else 0. Device writes.
     pub note: u64,
     /// The value given to `ecsp_fail_value`. Device writes.
     pub note_value: i64,

@@ -40,6 +40,14 @@ use core::sync::atomic::AtomicU32;
 ///   `true` once per latch. The barrier completes only once every core
 ///   taking part has raised its flag since the previous completion.
 pub unsafe trait Mesh: Copy {
+    /// True when this mesh's [`Mesh::load_word`], [`Mesh::store_word`] and
+    /// [`Mesh::read_local`] are the trait's own over [`Mesh::local`]: then
+    /// code that holds the local memory's pointer may make those accesses
+    /// itself, the same way (the C runtime in a simulator does,
+    /// [`crate::c_hal::Hal::sram`]). An implementation that overrides one of
+    /// them must leave this false.
+    const PLAIN_LOCAL: bool = false;
+
     /// This core's id.
     fn core_id(&self) -> CoreId;
 

@@ -708,43 +708,7 @@ fn constants_match_the_code() {
         ("SHARE_CLAIM_OFFSET", boot::SHARE_CLAIM_OFFSET as u64),
         ("OUT_LANE_ASKED_OFFSET", boot::OUT_LANE_ASKED_OFFSET as u64),
     ];
-    match sections.get("Constants") {
-        None => errors.push("PROTOCOL.md has no `### Constants` section with a table".to_string()),
-        Some(t) if t.header != CONST_HEADER => errors.push(format!(
-            "### Constants: the table header is {:?}, expected `| {} |`",
-            t.header,
-            CONST_HEADER.join(" | ")
-        )),
-        Some(t) => {
-            let mut doc = BTreeMap::new();
-            for row in &t.rows {
-                let name = row.first().map(|c| plain(c).to_string()).unwrap_or_default();
-                match row.get(1).and_then(|c| number(c)) {
-                    Some(v) => {
-                        doc.insert(name, v);
-                    }
-                    None => errors.push(format!("### Constants: `{name}` has no integer value")),
-                }
-            }
-            for (name, value) in real {
-                match doc.get(name) {
-                    None => errors.push(format!("### Constants: `{name}` ({value:#x}) is missing")),
-                    Some(&d) if d != value => errors.push(format!(
-                        "### Constants: `{name}` is documented as {d:#x}, the code has {value:#x}"
-                    )),
-                    Some(_) => {}
-                }
-            }
-            let known: BTreeSet<&str> = real.iter().map(|(n, _)| *n).collect();
-            for name in doc.keys() {
-                if !known.contains(name.as_str()) {
-                    errors.push(format!(
-                        "### Constants: `{name}` is documented but this test does not check it"
-                    ));
-                }
-            }
-        }
-    }
+    check_constants(&sections, "Constants", &real, &mut errors);
     // The magic in the prose must be the same number as the constant.
     if !doc().contains(&format!("{:#010x}", boot::BOOT_MAGIC)) {
         errors.push(format!(
@@ -753,6 +717,50 @@ fn constants_match_the_code() {
         ));
     }
     report(errors);
+}
+
+/// Compares a constants table (`| constant | value | meaning |`) with the
+/// code's values: every one documented, none documented that is not checked.
+fn check_constants(sections: &BTreeMap<String, Table>, name: &str, real: &[(&str, u64)], errors: &mut Vec<String>) {
+    let Some(t) = sections.get(name) else {
+        errors.push(format!("PROTOCOL.md has no `### {name}` section with a table"));
+        return;
+    };
+    if t.header != CONST_HEADER {
+        errors.push(format!(
+            "### {name}: the table header is {:?}, expected `| {} |`",
+            t.header,
+            CONST_HEADER.join(" | ")
+        ));
+        return;
+    }
+    let mut doc = BTreeMap::new();
+    for row in &t.rows {
+        let constant = row.first().map(|c| plain(c).to_string()).unwrap_or_default();
+        match row.get(1).and_then(|c| number(c)) {
+            Some(v) => {
+                doc.insert(constant, v);
+            }
+            None => errors.push(format!("### {name}: `{constant}` has no integer value")),
+        }
+    }
+    for &(constant, value) in real {
+        match doc.get(constant) {
+            None => errors.push(format!("### {name}: `{constant}` ({value:#x}) is missing")),
+            Some(&d) if d != value => errors.push(format!(
+                "### {name}: `{constant}` is documented as {d:#x}, the code has {value:#x}"
+            )),
+            Some(_) => {}
+        }
+    }
+    let known: BTreeSet<&str> = real.iter().map(|(n, _)| *n).collect();
+    for constant in doc.keys() {
+        if !known.contains(constant.as_str()) {
+            errors.push(format!(
+                "### {name}: `{constant}` is documented but this test does not check it"
+            ));
+        }
+    }
 }
 
 /// The parser itself: a wrong document must fail with the struct and field named.
@@ -981,33 +989,6 @@ fn kernel_structures_match_the_code() {
         ("MAX_KERNEL_ITEMS", k::MAX_KERNEL_ITEMS as u64),
         ("STACK_CANARY", k::STACK_CANARY as u64),
     ];
-    match sections.get("Kernel constants") {
-        None => errors.push("PROTOCOL.md has no `### Kernel constants` section with a table".to_string()),
-        Some(t) => {
-            let doc: BTreeMap<String, Option<u64>> = t
-                .rows
-                .iter()
-                .map(|row| {
-                    let name = row.first().map(|c| plain(c).to_string()).unwrap_or_default();
-                    (name, row.get(1).and_then(|c| number(c)))
-                })
-                .collect();
-            for (name, value) in real {
-                if doc.get(name) != Some(&Some(value)) {
-                    errors.push(format!(
-                        "### Kernel constants: `{name}` is documented as {:?}, the code has {value:#x}",
-                        doc.get(name)
-                    ));
-                }
-            }
-            if doc.len() != real.len() {
-                errors.push(format!(
-                    "### Kernel constants: {} documented, {} checked",
-                    doc.len(),
-                    real.len()
-                ));
-            }
-        }
-    }
+    check_constants(&sections, "Kernel constants", &real, &mut errors);
     report(errors);
 }

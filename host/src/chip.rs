@@ -59,6 +59,35 @@ pub enum ChipError {
     /// The eSDK's host library failed an access or a load ([`crate::esdk`]).
     #[error(transparent)]
     Esdk(#[from] crate::esdk::EsdkError),
+    /// A user's kernel could not be built or loaded.
+    #[error(transparent)]
+    Kernel(#[from] crate::kernels::KernelError),
+    /// A core's image does not fit the room for code below its boot table.
+    #[error("core {core}: its image carries {kinds} and is {bytes} bytes of code, {over} over the {room} bytes a core has for code: place some of these processes on other cores (pin them with core = [row, col]), or use fewer kinds per core")]
+    CodeDoesNotFit {
+        /// The core.
+        core: CoreId,
+        /// Its kinds, comma-separated.
+        kinds: String,
+        /// Bytes of its image's code and data.
+        bytes: u32,
+        /// Bytes over.
+        over: u32,
+        /// Bytes a core has for code.
+        room: u32,
+    },
+    /// The backend cannot run a user's kind of the network.
+    #[error("kind `{kind}` ({origin}) cannot run on the {backend} backend: {fix}")]
+    KindNotRunnable {
+        /// The kind.
+        kind: String,
+        /// Where it comes from.
+        origin: String,
+        /// The backend.
+        backend: &'static str,
+        /// What to do instead.
+        fix: String,
+    },
 }
 
 /// Traffic and scheduling counters of one simulated core.
@@ -283,4 +312,30 @@ pub trait Chip: Send + Sync {
     /// Size and alignment of the state of a process of `kind` computing with
     /// `dtype` in this backend's device image, for the memory planner.
     fn state_layout(&self, kind: u32, dtype: Dtype) -> Option<Layout>;
+
+    /// Makes what `plan` places on each core runnable there: the users'
+    /// kinds of `net` (by kind id from
+    /// [`ecsp_device::kernel::USER_KIND_BASE`]), and on a chip each core's
+    /// image. Called after [`Chip::reset`] and before the boot tables are
+    /// written; replaces what the previous call loaded. Returns what was
+    /// compiled or taken from the cache. A backend that cannot run a kind
+    /// refuses it by name ([`ChipError::KindNotRunnable`]); a core whose code
+    /// does not fit is refused naming the core, its kinds and the bytes
+    /// ([`ChipError::CodeDoesNotFit`]).
+    fn load_kinds(
+        &self,
+        net: &crate::network::Network,
+        plan: &crate::plan::Plan,
+    ) -> Result<crate::kernels::sim::LoadReport, ChipError> {
+        let _ = plan;
+        match net.user_kinds().first() {
+            None => Ok(crate::kernels::sim::LoadReport::default()),
+            Some(kind) => Err(ChipError::KindNotRunnable {
+                kind: kind.decl.name.clone(),
+                origin: kind.origin(),
+                backend: self.backend(),
+                fix: "run it on the simulator".to_string(),
+            }),
+        }
+    }
 }

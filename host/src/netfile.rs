@@ -2,6 +2,7 @@
 //!
 //! ```toml
 //! board = "parallella-16"            # a name or an HDF path; --board overrides
+//! kernels = ["scale.c"]              # users' C kernel files (their kernels become kinds)
 //!
 //! [[channel]]
 //! name = "a"
@@ -16,7 +17,12 @@
 //! inputs = ["d"]
 //! outputs = ["a"]
 //! core = [0, 1]                      # optional pin: row, col within the chip
+//!
+//! [check]                            # optional: a host-side check of the answer
+//! source = "check.c"                 # C for the host (ecsp/check.h); `ecsp run` exits 0 when it agrees
 //! ```
+//!
+//! Kernel and check files are named relative to the network file's folder.
 //!
 //! Every mistake is reported with what is wrong and where: unknown keys and
 //! malformed TOML with the line (from the TOML parser), unknown kinds,
@@ -42,6 +48,19 @@ pub struct NetworkFile {
     /// The processes.
     #[serde(default, rename = "process")]
     pub processes: Vec<ProcessEntry>,
+    /// Users' C kernel files, whose kernels become kinds.
+    #[serde(default)]
+    pub kernels: Vec<String>,
+    /// A host-side check of the run's answer.
+    pub check: Option<CheckEntry>,
+}
+
+/// The `[check]` section.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckEntry {
+    /// The check's C file (`ecsp/check.h`).
+    pub source: String,
 }
 
 /// One `[[channel]]`.
@@ -66,7 +85,7 @@ pub struct ChannelEntry {
 pub struct ProcessEntry {
     /// Its name.
     pub name: String,
-    /// A built-in kind.
+    /// A built-in kind, or a kernel of one of the file's kernel files.
     pub kind: String,
     /// Parameters by name.
     #[serde(default)]
@@ -148,6 +167,8 @@ pub struct LoadedNetwork {
     pub network: Network,
     /// The board the file names (a name, or a path made absolute).
     pub board: Option<String>,
+    /// The check's file, when the network file names one.
+    pub check: Option<PathBuf>,
 }
 
 /// Reads and checks a network file.
@@ -169,6 +190,8 @@ pub enum ParamValue {
     Real(f64),
     /// `fn = "square"`.
     Name(String),
+    /// `first = true`.
+    Bool(bool),
 }
 
 impl ParamValue {
@@ -177,6 +200,7 @@ impl ParamValue {
             ParamValue::Int(i) => Param::Int(*i),
             ParamValue::Real(r) => Param::Real(*r),
             ParamValue::Name(n) => Param::Name(n.clone()),
+            ParamValue::Bool(b) => Param::Bool(*b),
         }
     }
 }
@@ -193,6 +217,10 @@ pub fn parse(path: &Path, text: &str) -> Result<LoadedNetwork, NetFileError> {
         source: Box::new(source),
     };
     let mut net = Network::new();
+    let dir = path.parent().unwrap_or(Path::new(""));
+    for kernel in &file.kernels {
+        net.kernel_file(dir.join(kernel)).map_err(at)?;
+    }
     let mut ids: BTreeMap<&str, ChanId> = BTreeMap::new();
     for ch in &file.channels {
         let dtype = MsgType::parse(&ch.dtype).ok_or_else(|| NetFileError::Dtype {
@@ -252,7 +280,12 @@ pub fn parse(path: &Path, text: &str) -> Result<LoadedNetwork, NetFileError> {
             _ => b,
         }
     });
-    Ok(LoadedNetwork { network: net, board })
+    let check = file.check.map(|c| dir.join(c.source));
+    Ok(LoadedNetwork {
+        network: net,
+        board,
+        check,
+    })
 }
 
 #[cfg(test)]

@@ -11,11 +11,15 @@
 //! assert_eq!(net.processes().len(), 2);
 //! ```
 
+use crate::kernels::decl::ParamValue;
+use crate::kernels::{KernelError, KernelFile, RustKind, UserKind};
 use ecsp_device::boot::MAX_LANES;
 use ecsp_device::channel::block::{MAX_CAPACITY, MAX_MESSAGE_SIZE};
+use ecsp_device::kernel::USER_KIND_BASE;
 use ecsp_device::message::{Dtype, MsgType};
 use ecsp_device::process::{kind_by_name, Arity, KindSpec, Shapes, KINDS};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Index of a channel in its network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -89,7 +93,9 @@ pub struct ChannelSpec {
 pub struct ProcessSpec {
     /// Its name, unique in the network.
     pub name: String,
-    /// Its kind's id in the device registry.
+    /// Its kind's id: an index in the device registry of built-in kinds, or
+    /// a user's kind ([`USER_KIND_BASE`] + its index in
+    /// [`Network::user_kinds`]).
     pub kind: u32,
     /// The message type it computes with (that of its channels).
     pub dtype: Dtype,
@@ -101,12 +107,58 @@ pub struct ProcessSpec {
     pub outputs: Vec<ChanId>,
     /// A core it is pinned to: (row, col) inside the chip.
     pub pin: Option<(u32, u32)>,
+    /// A user's kind: its parameters' values as the kernel reads them (8
+    /// bytes each, in the kind's declaration order). Empty for a built-in.
+    pub kernel_params: Vec<u64>,
 }
 
 impl ProcessSpec {
-    /// Its kind's registry entry.
+    /// Its built-in kind's registry entry.
+    ///
+    /// # Panics
+    /// For a process of a user's kind (see [`Network::kind_of`]).
     pub fn kind_spec(&self) -> &'static KindSpec {
         &KINDS[self.kind as usize]
+    }
+
+    /// True for a process of a user's kind.
+    pub fn is_user_kind(&self) -> bool {
+        self.kind >= USER_KIND_BASE
+    }
+}
+
+/// A process's kind: built in, or a user's.
+#[derive(Debug, Clone, Copy)]
+pub enum KindRef<'a> {
+    /// A built-in kind.
+    Builtin(&'static KindSpec),
+    /// A user's kind (a C kernel or a Rust kind).
+    User(&'a UserKind),
+}
+
+impl KindRef<'_> {
+    /// Its name.
+    pub fn name(&self) -> &str {
+        match self {
+            KindRef::Builtin(k) => k.name,
+            KindRef::User(k) => &k.decl.name,
+        }
+    }
+
+    /// True when a run does not wait for its processes to finish.
+    pub fn forever(&self) -> bool {
+        match self {
+            KindRef::Builtin(k) => k.forever,
+            KindRef::User(k) => k.decl.forever(),
+        }
+    }
+
+    /// Barriers each of its processes waits on.
+    pub fn barriers(&self) -> u32 {
+        match self {
+            KindRef::Builtin(k) => ecsp_device::process::barriers_of_kind(k.name),
+            KindRef::User(k) => k.decl.barriers().count() as u32,
+        }
     }
 }
 
@@ -122,8 +174,8 @@ pub enum NetworkError {
         /// The name.
         name: String,
     },
-    /// No built-in kind has this name.
-    #[error("process `{process}`: unknown kind `{kind}`; built-in kinds are: {known}")]
+    /// No kind has this name.
+    #[error("process `{process}`: unknown kind `{kind}`; kinds are: {known} (a kernel file adds its kernels)")]
     UnknownKind {
         /// The process.
         process: String,
@@ -278,6 +330,51 @@ pub enum NetworkError {
     /// The network has no processes.
     #[error("the network has no processes")]
     Empty,
+    /// A kernel file cannot be read or declares wrongly.
+    #[error(transparent)]
+    Kernel(#[from] KernelError),
+    /// Two kinds with one name.
+    #[error("kind `{name}` is declared twice: {first} and {second}; give each kernel its own name")]
+    DuplicateKind {
+        /// The name.
+        name: String,
+        /// Where the first comes from.
+        first: String,
+        /// Where the second comes from.
+        second: String,
+    },
+    /// A port of a user's kind and the channel wired to it carry different messages.
+    #[error("process `{process}` ({kind}): its port `{port}` {problem}")]
+    PortMismatch {
+        /// The process.
+        process: String,
+        /// Its kind.
+        kind: String,
+        /// The port's name.
+        port: String,
+        /// What differs (naming the channel), and the fix.
+        problem: String,
+    },
+    /// A Rust kind with more parameters than a task record holds.
+    #[error("Rust kind `{kind}` declares {given} parameters, at most {max} fit: pass the rest in a message", max = ecsp_device::boot::MAX_PARAMS)]
+    TooManyParams {
+        /// The kind.
+        kind: String,
+        /// How many it declares.
+        given: usize,
+    },
+    /// A parameter a user's kind needs was not given and has no default.
+    #[error("process `{process}` ({kind}): parameter `{param}` ({ty}) has no default: give it a value")]
+    MissingParam {
+        /// The process.
+        process: String,
+        /// Its kind.
+        kind: String,
+        /// The parameter.
+        param: String,
+        /// Its type.
+        ty: String,
+    },
     /// A barrier that cannot be made as asked.
     #[error("barrier `{barrier}`: {problem}")]
     Barrier {
@@ -310,6 +407,7 @@ pub struct Network {
     names: HashMap<String, ProcId>,
     channel_names: HashMap<String, ChanId>,
     barriers: Vec<BarrierSpec>,
+    kinds: Vec<Arc<UserKind>>,
 }
 
 impl Network {
@@ -418,10 +516,13 @@ impl Network {
                 name: name.to_string(),
             });
         }
+        if let Some(index) = self.kinds.iter().position(|k| k.decl.name == kind) {
+            return self.user_process(name, index, inputs, outputs, params);
+        }
         let (kind_id, spec) = kind_by_name(kind).ok_or_else(|| NetworkError::UnknownKind {
             process: name.to_string(),
             kind: kind.to_string(),
-            known: KINDS.iter().map(|k| k.name).collect::<Vec<_>>().join(", "),
+            known: self.kind_names().join(", "),
         })?;
         let mut values = [0i64; ecsp_device::boot::MAX_PARAMS];
         for (param, value) in params {
@@ -495,6 +596,22 @@ impl Network {
                 *value = dtype.real_param_bits(f64::from_bits(*value as u64)) as i64;
             }
         }
+        self.attach(name, kind_id, dtype, values, Vec::new(), inputs, outputs)
+    }
+
+    /// Adds a process once its kind's checks passed: claims its channel
+    /// ends (checking they are free), then records it.
+    #[allow(clippy::too_many_arguments)]
+    fn attach(
+        &mut self,
+        name: &str,
+        kind_id: u32,
+        dtype: Dtype,
+        values: [i64; ecsp_device::boot::MAX_PARAMS],
+        kernel_params: Vec<u64>,
+        inputs: &[ChanId],
+        outputs: &[ChanId],
+    ) -> Result<ProcId, NetworkError> {
         let id = ProcId(self.processes.len());
         // Attach ends only once every check passed, so a failed call changes nothing.
         let mut claims = Vec::new();
@@ -559,9 +676,219 @@ impl Network {
             inputs: inputs.to_vec(),
             outputs: outputs.to_vec(),
             pin: None,
+            kernel_params,
         });
         self.names.insert(name.to_string(), id);
         Ok(id)
+    }
+
+    /// Adds a process of the user's kind `index` (see [`Network::process_with`]).
+    fn user_process(
+        &mut self,
+        name: &str,
+        index: usize,
+        inputs: &[ChanId],
+        outputs: &[ChanId],
+        params: &[(&str, Param)],
+    ) -> Result<ProcId, NetworkError> {
+        let kind = self.kinds[index].clone();
+        let decl = &kind.decl;
+        let kind_name = decl.name.clone();
+        for (what, given, ports) in [
+            ("inputs", inputs.len(), decl.inputs().count()),
+            ("outputs", outputs.len(), decl.outputs().count()),
+        ] {
+            if given != ports {
+                return Err(NetworkError::Arity {
+                    process: name.to_string(),
+                    kind: kind_name,
+                    what,
+                    given,
+                    expected: format!("exactly {ports} ({})", decl.signature()),
+                });
+            }
+        }
+        let wired = decl
+            .inputs()
+            .zip(inputs)
+            .map(|(p, c)| ("input", p, c))
+            .chain(decl.outputs().zip(outputs).map(|(p, c)| ("output", p, c)));
+        for (direction, port, &c) in wired {
+            let ch = self.channels.get(c.0).ok_or_else(|| NetworkError::UnknownChannel {
+                process: name.to_string(),
+                index: c.0,
+            })?;
+            if ch.msg != port.msg {
+                return Err(NetworkError::PortMismatch {
+                    process: name.to_string(),
+                    kind: kind_name,
+                    port: port.name.clone(),
+                    problem: format!(
+                        "(an {direction}) takes {} but channel `{}` carries {}: give the channel dtype {}",
+                        port.msg, ch.name, ch.msg, port.msg
+                    ),
+                });
+            }
+        }
+        let declared: Vec<_> = decl.params().collect();
+        let known = || {
+            if declared.is_empty() {
+                "no parameters".to_string()
+            } else {
+                declared
+                    .iter()
+                    .map(|p| format!("{} ({})", p.name, p.ty))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        };
+        for (param, _) in params {
+            if !declared.iter().any(|p| p.name == *param) {
+                return Err(NetworkError::UnknownParam {
+                    process: name.to_string(),
+                    kind: kind_name,
+                    param: param.to_string(),
+                    known: known(),
+                });
+            }
+        }
+        let mut kernel_params = Vec::with_capacity(declared.len());
+        for p in &declared {
+            let given = params.iter().rev().find(|(n, _)| *n == p.name).map(|(_, v)| v);
+            let value = match (given, p.default) {
+                (Some(v), _) => match v {
+                    Param::Int(i) => ParamValue::Int(*i),
+                    Param::Real(r) => ParamValue::Float(*r),
+                    Param::Bool(b) => ParamValue::Bool(*b),
+                    Param::Name(n) => {
+                        return Err(NetworkError::BadParam {
+                            process: name.to_string(),
+                            kind: kind_name,
+                            param: p.name.clone(),
+                            problem: format!("takes a number ({}), not the name `{n}`", p.ty),
+                        })
+                    }
+                },
+                (None, Some(d)) => d,
+                (None, None) => {
+                    return Err(NetworkError::MissingParam {
+                        process: name.to_string(),
+                        kind: kind_name,
+                        param: p.name.clone(),
+                        ty: p.ty.to_string(),
+                    })
+                }
+            };
+            kernel_params.push(p.ty.encode(&value).map_err(|problem| NetworkError::BadParam {
+                process: name.to_string(),
+                kind: kind_name.clone(),
+                param: p.name.clone(),
+                problem,
+            })?);
+        }
+        // A Rust kind reads its parameters from the task record.
+        let mut values = [0i64; ecsp_device::boot::MAX_PARAMS];
+        for (v, bits) in values.iter_mut().zip(&kernel_params) {
+            *v = *bits as i64;
+        }
+        let dtype = inputs
+            .iter()
+            .chain(outputs)
+            .next()
+            .map_or(Dtype::U32, |c| self.channels[c.0].msg.dtype);
+        self.attach(
+            name,
+            USER_KIND_BASE + index as u32,
+            dtype,
+            values,
+            kernel_params,
+            inputs,
+            outputs,
+        )
+    }
+
+    /// Reads a C kernel file and adds its kernels as kinds this network's
+    /// processes can be of; returns their names. A relative path is taken
+    /// from the current directory.
+    pub fn kernel_file(&mut self, path: impl AsRef<std::path::Path>) -> Result<Vec<String>, NetworkError> {
+        let file = KernelFile::open(path)?;
+        self.add_kernels(&file)
+    }
+
+    /// Adds the kernels of a kernel file as kinds (see [`Network::kernel_file`]).
+    pub fn add_kernels(&mut self, file: &Arc<KernelFile>) -> Result<Vec<String>, NetworkError> {
+        let kinds = UserKind::of_file(file);
+        for (i, k) in kinds.iter().enumerate() {
+            self.check_new_kind(k)?;
+            if let Some(twin) = kinds[..i].iter().find(|o| o.decl.name == k.decl.name) {
+                return Err(NetworkError::DuplicateKind {
+                    name: k.decl.name.clone(),
+                    first: twin.origin(),
+                    second: k.origin(),
+                });
+            }
+        }
+        let names = kinds.iter().map(|k| k.decl.name.clone()).collect();
+        self.kinds.extend(kinds.into_iter().map(Arc::new));
+        Ok(names)
+    }
+
+    /// Adds a Rust kind of the host program (simulator only).
+    pub fn add_rust_kind(&mut self, kind: RustKind) -> Result<(), NetworkError> {
+        let kind = UserKind::of_rust(kind);
+        self.check_new_kind(&kind)?;
+        let params = kind.decl.params().count();
+        if params > ecsp_device::boot::MAX_PARAMS {
+            return Err(NetworkError::TooManyParams {
+                kind: kind.decl.name.clone(),
+                given: params,
+            });
+        }
+        self.kinds.push(Arc::new(kind));
+        Ok(())
+    }
+
+    fn check_new_kind(&self, kind: &UserKind) -> Result<(), NetworkError> {
+        let name = &kind.decl.name;
+        if kind_by_name(name).is_some() {
+            return Err(NetworkError::DuplicateKind {
+                name: name.clone(),
+                first: "a built-in kind (ecsp kinds)".to_string(),
+                second: kind.origin(),
+            });
+        }
+        if let Some(first) = self.kinds.iter().find(|k| k.decl.name == *name) {
+            return Err(NetworkError::DuplicateKind {
+                name: name.clone(),
+                first: first.origin(),
+                second: kind.origin(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The users' kinds, by index (kind id [`USER_KIND_BASE`] + index).
+    pub fn user_kinds(&self) -> &[Arc<UserKind>] {
+        &self.kinds
+    }
+
+    /// The kind of a process of this network.
+    pub fn kind_of(&self, process: &ProcessSpec) -> KindRef<'_> {
+        if process.kind >= USER_KIND_BASE {
+            KindRef::User(&self.kinds[(process.kind - USER_KIND_BASE) as usize])
+        } else {
+            KindRef::Builtin(process.kind_spec())
+        }
+    }
+
+    /// Every kind a process of this network may be of: the built-in ones,
+    /// then the users'.
+    pub fn kind_names(&self) -> Vec<String> {
+        KINDS
+            .iter()
+            .map(|k| k.name.to_string())
+            .chain(self.kinds.iter().map(|k| k.decl.name.clone()))
+            .collect()
     }
 
     /// Checks the message shapes of a process's channels against its kind's
@@ -693,6 +1020,14 @@ pub enum Param {
     Real(f64),
     /// A name (for the kind's named choices).
     Name(String),
+    /// `true` or `false` (a user's kind's `bool` parameter; 1 or 0 elsewhere).
+    Bool(bool),
+}
+
+impl From<bool> for Param {
+    fn from(v: bool) -> Param {
+        Param::Bool(v)
+    }
 }
 
 impl From<i64> for Param {
@@ -719,6 +1054,7 @@ fn encode_param(spec: &KindSpec, param: &str, value: &Param) -> Result<i64, Stri
     if let Some((_, names)) = spec.choices.iter().find(|(p, _)| *p == param) {
         let listed = names.join(", ");
         return match value {
+            Param::Bool(_) => Err(format!("takes one of: {listed}")),
             Param::Name(n) => names
                 .iter()
                 .position(|x| x == n)
@@ -732,6 +1068,7 @@ fn encode_param(spec: &KindSpec, param: &str, value: &Param) -> Result<i64, Stri
         return match value {
             Param::Real(r) => Ok(r.to_bits() as i64),
             Param::Int(i) => Ok((*i as f64).to_bits() as i64),
+            Param::Bool(b) => Err(format!("takes a number, not {b}")),
             Param::Name(n) => Err(format!("takes a number, not the name `{n}`")),
         };
     }
@@ -739,6 +1076,7 @@ fn encode_param(spec: &KindSpec, param: &str, value: &Param) -> Result<i64, Stri
         Param::Int(i) => Ok(*i),
         Param::Real(r) if r.fract() == 0.0 && r.abs() < 9.0e18 => Ok(*r as i64),
         Param::Real(r) => Err(format!("takes an integer, not {r}")),
+        Param::Bool(b) => Ok(*b as i64),
         Param::Name(n) => Err(format!("takes an integer, not the name `{n}`")),
     }
 }
@@ -885,8 +1223,9 @@ impl Network {
     /// Every process is in as many barriers as its kind waits on.
     fn validate_barriers(&self) -> Result<(), NetworkError> {
         for (i, p) in self.processes.iter().enumerate() {
-            let kind = p.kind_spec().name;
-            let needed = ecsp_device::process::barriers_of_kind(kind);
+            let kind_ref = self.kind_of(p);
+            let kind = kind_ref.name();
+            let needed = kind_ref.barriers();
             let given = self.barriers_of(ProcId(i)).len() as u32;
             if given != needed {
                 return Err(NetworkError::BarrierCount {

@@ -10,11 +10,12 @@
 //! processes involved and their cores.
 
 use crate::chip::{Chip, ChipError, CoreCounters};
-use crate::network::{Network, ProcId};
+use crate::network::{KindRef, Network, ProcId};
 use crate::plan::Plan;
 use ecsp_device::addr::{CoreId, GlobalAddr};
 use ecsp_device::barrier::{BARRIER_ARRIVED, BARRIER_LEFT};
-use ecsp_device::boot::{task_status, TaskRecord, BOOT_OFFSET, TASK_STATUS_OFFSET, WAIT_OTHER};
+use ecsp_device::boot::{task_status, BootHeader, TaskRecord, BOOT_OFFSET, TASK_STATUS_OFFSET, WAIT_OTHER};
+use ecsp_device::kernel::{result_kind, KernelBlock};
 use ecsp_device::process::ProcessError;
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -162,7 +163,7 @@ pub struct ProcessReport {
     /// Its name.
     pub name: String,
     /// Its kind.
-    pub kind: &'static str,
+    pub kind: String,
     /// Its core.
     #[serde(serialize_with = "ser_core")]
     pub core: CoreId,
@@ -174,6 +175,29 @@ pub struct ProcessReport {
     pub aux: u64,
     /// Ticks it measured.
     pub ticks: u64,
+    /// A C kernel's result as it gave it (`ecsp_result`): an integer or a
+    /// real number; `None` for other kinds, or when it gave none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<KernelResult>,
+}
+
+/// What a C kernel gave `ecsp_result`.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[serde(untagged)]
+pub enum KernelResult {
+    /// An integer.
+    Int(i64),
+    /// A real number.
+    Float(f64),
+}
+
+impl fmt::Display for KernelResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KernelResult::Int(i) => write!(f, "{i}"),
+            KernelResult::Float(x) => write!(f, "{x}"),
+        }
+    }
 }
 
 fn ser_core<S: serde::Serializer>(core: &CoreId, s: S) -> Result<S::Ok, S::Error> {
@@ -227,7 +251,7 @@ pub fn run(chip: &dyn Chip, net: &Network, plan: &Plan, timeout: Duration) -> Re
     }
     // No host takes turns here: a deterministic chip runs on its own.
     chip.host_turns(false);
-    let started = load_and_start(chip, plan)?;
+    let started = load_and_start(chip, net, plan)?;
     let result = join(chip, net, plan, started, timeout);
     chip.halt()?;
     let elapsed = started.elapsed();
@@ -237,8 +261,9 @@ pub fn run(chip: &dyn Chip, net: &Network, plan: &Plan, timeout: Duration) -> Re
 
 /// Resets `chip`, loads every core's boot image and the host's memory, and
 /// starts the cores. Returns when they were started.
-pub(crate) fn load_and_start(chip: &dyn Chip, plan: &Plan) -> Result<Instant, RunError> {
+pub(crate) fn load_and_start(chip: &dyn Chip, net: &Network, plan: &Plan) -> Result<Instant, RunError> {
     chip.reset()?;
+    chip.load_kinds(net, plan)?;
     for core in &plan.cores {
         chip.write(GlobalAddr::on_core(core.core, BOOT_OFFSET), &core.image)?;
     }
@@ -257,14 +282,22 @@ pub(crate) fn collect(chip: &dyn Chip, net: &Network, plan: &Plan, elapsed: Dura
     for (i, spec) in net.processes().iter().enumerate() {
         let mut record = TaskRecord::default();
         chip.read(record_addr(plan, i), bytemuck::bytes_of_mut(&mut record))?;
+        let result = match kernel_block(chip, net, plan, i, &record)? {
+            Some(block) if block.result_kind == result_kind::INT => Some(KernelResult::Int(block.result as i64)),
+            Some(block) if block.result_kind == result_kind::FLOAT => {
+                Some(KernelResult::Float(f64::from_bits(block.result)))
+            }
+            _ => None,
+        };
         processes.push(ProcessReport {
             name: spec.name.clone(),
-            kind: spec.kind_spec().name,
+            kind: net.kind_of(spec).name().to_string(),
             core: plan.assignment[i],
             finished: record.status == task_status::FINISHED,
             value: record.value,
             aux: record.aux,
             ticks: record.ticks,
+            result,
         });
     }
     Ok(RunReport {
@@ -272,6 +305,68 @@ pub(crate) fn collect(chip: &dyn Chip, net: &Network, plan: &Plan, elapsed: Dura
         counters: chip.counters(),
         elapsed,
     })
+}
+
+/// The SRAM address of process `i`'s room (its state).
+fn room_addr(chip: &dyn Chip, plan: &Plan, i: usize, record: &TaskRecord) -> Result<GlobalAddr, RunError> {
+    let core = plan.assignment[i];
+    let arena = chip.read_word(GlobalAddr::on_core(core, BOOT_OFFSET + ARENA_OFFSET_OFFSET))?;
+    Ok(GlobalAddr::on_core(core, arena + record.state_offset))
+}
+
+/// Byte offset of `arena_offset` in the boot header.
+const ARENA_OFFSET_OFFSET: u32 = std::mem::offset_of!(BootHeader, arena_offset) as u32;
+
+/// The block of process `i`'s room when it is a C kernel's.
+fn kernel_block(
+    chip: &dyn Chip,
+    net: &Network,
+    plan: &Plan,
+    i: usize,
+    record: &TaskRecord,
+) -> Result<Option<KernelBlock>, RunError> {
+    match net.kind_of(&net.processes()[i]) {
+        KindRef::User(kind) if kind.is_c() => {
+            let mut block = KernelBlock::default();
+            chip.read(room_addr(chip, plan, i, record)?, bytemuck::bytes_of_mut(&mut block))?;
+            Ok((block.magic == ecsp_device::kernel::KERNEL_MAGIC).then_some(block))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// What a failed process's error says: its code's description, and for a
+/// C kernel what it said itself (`ecsp_fail`) or how it broke.
+fn failure_message(chip: &dyn Chip, net: &Network, plan: &Plan, i: usize, record: &TaskRecord) -> String {
+    let described = ProcessError::describe_code(record.error).to_string();
+    let kind = net.kind_of(&net.processes()[i]);
+    let Ok(Some(block)) = kernel_block(chip, net, plan, i, record) else {
+        return described;
+    };
+    match record.error {
+        11 if block.message != 0 => {
+            let mut text = vec![0u8; (ecsp_device::kernel::MAX_MESSAGE + 32) as usize];
+            let at = room_addr(chip, plan, i, record).map(|a| a.add(block.message));
+            if at.and_then(|a| chip.read(a, &mut text).map_err(RunError::from)).is_err() {
+                return described;
+            }
+            let len = text.iter().position(|&b| b == 0).unwrap_or(text.len());
+            let message = String::from_utf8_lossy(&text[..len]);
+            // `ecsp_fail_value`: the value, which the kernel leaves to the host to print.
+            let value = if block.note == 1 {
+                format!(" ({})", block.note_value)
+            } else {
+                String::new()
+            };
+            format!("kernel `{}` failed: {message}{value}", kind.name())
+        }
+        12 => format!(
+            "kernel `{}` ran past the bottom of its {}-byte stack: give it more with STACK(bytes) (`ecsp plan` shows its room)",
+            kind.name(),
+            block.stack
+        ),
+        _ => format!("kernel `{}`: {described}", kind.name()),
+    }
 }
 
 /// Where a running network stands.
@@ -295,7 +390,7 @@ pub(crate) fn progress(chip: &dyn Chip, net: &Network, plan: &Plan, every_proces
     let must_finish: Vec<bool> = net
         .processes()
         .iter()
-        .map(|p| every_process || !p.kind_spec().forever)
+        .map(|p| every_process || !net.kind_of(p).forever())
         .collect();
     let any_must_finish = must_finish.contains(&true);
     {
@@ -329,7 +424,7 @@ pub(crate) fn progress(chip: &dyn Chip, net: &Network, plan: &Plan, every_proces
                 return Err(RunError::ProcessFailed {
                     process: net.processes()[i].name.clone(),
                     core: plan.assignment[i],
-                    message: ProcessError::describe_code(record.error).to_string(),
+                    message: failure_message(chip, net, plan, i, &record),
                 });
             }
             if status != task_status::FINISHED && must {

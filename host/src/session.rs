@@ -66,7 +66,7 @@ impl Session {
     /// replays with the seed.
     pub fn start(chip: Arc<dyn Chip>, net: Arc<Network>, plan: Arc<Plan>) -> Result<Session, RunError> {
         chip.host_turns(!plan.host.ends.is_empty());
-        let started = run::load_and_start(&*chip, &plan)?;
+        let started = run::load_and_start(&*chip, &net, &plan)?;
         Ok(Session {
             taken: vec![false; plan.host.ends.len()],
             chip,

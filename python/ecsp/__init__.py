@@ -2,8 +2,9 @@
 
 Processes share nothing and talk over channels. Python processes run on
 ecsp's own user-space scheduler; device processes (built-in kinds, see
-:func:`kinds`) run on the cores of a simulated (or real) Epiphany chip:
-``ecsp.Chip(backend="esdk")`` on a Parallella, see :func:`backends`.
+:func:`kinds`, and your own C kernels, see :func:`kernel_file`) run on the
+cores of a simulated (or real) Epiphany chip: ``ecsp.Chip(backend="esdk")``
+on a Parallella, see :func:`backends`.
 
 Example::
 
@@ -24,7 +25,21 @@ Example::
     # [None, 4950]
 """
 
-from ._api import Chip, DeviceProcess, DeviceResult, Parallel, Process, Sequence, backends, device, kinds, process
+from ._api import (
+    Chip,
+    DeviceProcess,
+    DeviceResult,
+    Kernel,
+    KernelFile,
+    Parallel,
+    Process,
+    Sequence,
+    backends,
+    device,
+    kernel_file,
+    kinds,
+    process,
+)
 from ._core import Alt, Channel, Reader, Skip, Timeout, Writer, close, poison
 from .dtypes import Bytes
 from .exceptions import (
@@ -48,6 +63,8 @@ __all__ = [
     "DeviceProcess",
     "DeviceResult",
     "Error",
+    "Kernel",
+    "KernelFile",
     "Parallel",
     "PlanError",
     "Process",
@@ -61,6 +78,7 @@ __all__ = [
     "backends",
     "close",
     "device",
+    "kernel_file",
     "kinds",
     "poison",
     "process",

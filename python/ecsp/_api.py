@@ -96,7 +96,9 @@ class DeviceResult:
     """What a device process returned: its ``value`` and ``aux`` results
     (what they mean depends on its kind, see ``ecsp.kinds()``), the
     ``ticks`` it measured, its ``core`` (row, col), and whether it
-    ``finished`` (False: a kind that runs until stopped was stopped)."""
+    ``finished`` (False: a kind that runs until stopped was stopped). A
+    user's C kernel's ``result`` is what it gave ``ecsp_result`` (an int or
+    a float; None when it gave none, or for a built-in kind)."""
 
     name: str
     kind: str
@@ -105,12 +107,14 @@ class DeviceResult:
     value: int
     aux: int
     ticks: int
+    result: Optional[Union[int, float]] = None
 
 
 class DeviceProcess:
-    """A built-in device process, made by :func:`device`."""
+    """A device process, made by :func:`device` (a built-in kind) or by
+    calling a :class:`Kernel` (a user's C kernel)."""
 
-    __slots__ = ("kind", "ends", "core", "name", "params")
+    __slots__ = ("kind", "ends", "core", "name", "params", "kernel_file")
 
     def __init__(
         self,
@@ -119,12 +123,14 @@ class DeviceProcess:
         core: Optional[Tuple[int, int]],
         name: Optional[str],
         params: Dict[str, Any],
+        kernel_file: Optional[str] = None,
     ) -> None:
         self.kind = kind
         self.ends = ends
         self.core = core
         self.name = name
         self.params = params
+        self.kernel_file = kernel_file
 
     def __repr__(self) -> str:
         return f"<ecsp device process {self.name or self.kind}>"
@@ -160,10 +166,11 @@ def device(
     """
     known = kinds()
     if kind not in known:
-        raise Error(f"unknown device process kind `{kind}`; built-in kinds are: {', '.join(known)}")
-    for e in ends:
-        if not isinstance(e, (Reader, Writer)):
-            raise TypeError(f"device process `{kind}`: {e!r} is not a channel end (use ch.reader() or ch.writer())")
+        raise Error(
+            f"unknown device process kind `{kind}`; built-in kinds are: {', '.join(known)} "
+            "(a user's kernel comes from ecsp.kernel_file)"
+        )
+    _check_ends_and_core(f"device process `{kind}`", ends, core)
     for k, v in params.items():
         if k not in known[kind]["params"]:
             ps = ", ".join(known[kind]["params"]) or "no parameters"
@@ -173,10 +180,115 @@ def device(
             raise Error(
                 f"device process `{kind}`: parameter `{k}` must be an int that fits 64 bits, a float or a str, got {v!r}"
             )
+    return DeviceProcess(kind, tuple(ends), core, name, dict(params))
+
+
+def _check_ends_and_core(what: str, ends: Tuple[Any, ...], core: Optional[Tuple[int, int]]) -> None:
+    for e in ends:
+        if not isinstance(e, (Reader, Writer)):
+            raise TypeError(f"{what}: {e!r} is not a channel end (use ch.reader() or ch.writer())")
     if core is not None:
         if not (isinstance(core, tuple) and len(core) == 2 and all(isinstance(c, int) and c >= 0 for c in core)):
-            raise Error(f"device process `{kind}`: core must be a (row, col) pair of ints >= 0, got {core!r}")
-    return DeviceProcess(kind, tuple(ends), core, name, dict(params))
+            raise Error(f"{what}: core must be a (row, col) pair of ints >= 0, got {core!r}")
+
+
+class Kernel:
+    """One kernel of a C kernel file (:func:`kernel_file`): call it with its
+    channel ends (read ends for its ``IN`` ports, write ends for its ``OUT``
+    ports, each in the order declared), ``core=(row, col)``, ``name=`` and its
+    parameters by name, to place it on a core in a ``Parallel``, like
+    :func:`device`. ``ports``, ``params`` and ``summary`` say what it takes."""
+
+    def __init__(
+        self,
+        path: str,
+        name: str,
+        summary: str,
+        line: int,
+        ports: List[Tuple[str, str, str]],
+        params: List[Tuple[str, str, Any]],
+        barriers: List[str],
+        stack: int,
+        forever: bool,
+    ) -> None:
+        self.path = path
+        self.name = name
+        self.summary = summary
+        self.line = line
+        #: (direction "in" or "out", name, message type) per port, in order.
+        self.ports = ports
+        #: (name, type, default or None) per parameter, in order.
+        self.params = params
+        self.barriers = barriers
+        self.stack = stack
+        self.forever = forever
+
+    def __call__(
+        self,
+        *ends: Union[Reader, Writer],
+        core: Optional[Tuple[int, int]] = None,
+        name: Optional[str] = None,
+        **params: Union[int, float, bool],
+    ) -> DeviceProcess:
+        what = f"kernel `{self.name}` ({self.path}:{self.line})"
+        _check_ends_and_core(what, ends, core)
+        known = [p[0] for p in self.params]
+        for k, v in params.items():
+            if k not in known:
+                takes = ", ".join(f"{p[0]} ({p[1]})" for p in self.params) or "no parameters"
+                raise Error(f"{what}: unknown parameter `{k}`; {self.name} takes: {takes}")
+            if not isinstance(v, (int, float, bool)):
+                raise Error(f"{what}: parameter `{k}` takes a number or a bool, got {v!r}")
+        return DeviceProcess(self.name, tuple(ends), core, name, dict(params), self.path)
+
+    def __repr__(self) -> str:
+        return f"<ecsp kernel {self.name} of {self.path}>"
+
+
+class KernelFile:
+    """A C kernel file's kernels (:func:`kernel_file`), by name: as
+    attributes (``kf.stencil``), ``kf["stencil"]`` or ``kf.kernels``; a file
+    of one kernel is itself callable as that kernel."""
+
+    def __init__(self, path: str, kernels: List[Kernel]) -> None:
+        self.path = path
+        self.kernels: Dict[str, Kernel] = {k.name: k for k in kernels}
+
+    def __getitem__(self, name: str) -> Kernel:
+        try:
+            return self.kernels[name]
+        except KeyError:
+            raise KeyError(f"{self.path} declares no kernel `{name}`; it declares: {', '.join(self.kernels)}") from None
+
+    def __getattr__(self, name: str) -> Kernel:
+        kernels = self.__dict__.get("kernels", {})
+        if name in kernels:
+            return kernels[name]
+        raise AttributeError(f"{self.__dict__.get('path')} declares no kernel `{name}`; it declares: {', '.join(kernels)}")
+
+    def __call__(self, *ends: Union[Reader, Writer], **kwargs: Any) -> DeviceProcess:
+        if len(self.kernels) != 1:
+            raise Error(
+                f"{self.path} declares {len(self.kernels)} kernels ({', '.join(self.kernels)}): "
+                "call one of them, e.g. kf.<name>(...)"
+            )
+        return next(iter(self.kernels.values()))(*ends, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<ecsp kernel file {self.path}: {', '.join(self.kernels)}>"
+
+
+def kernel_file(path: Union[str, "os.PathLike[str]"]) -> KernelFile:
+    """Reads the C kernel file at ``path`` (see ``ecsp/kernel.h``): its
+    kernels, usable like built-in kinds. The file is compiled when a
+    ``Parallel`` first runs one of its kernels (by the host's C compiler
+    on the simulator, ``$CC`` or ``cc``; by the Epiphany compiler for the
+    chip), and cached: an unchanged file is not compiled again. A
+    declaration ecsp cannot read raises :class:`Error` naming the file and
+    line."""
+    full = os.path.abspath(os.fspath(path))
+    rows = _ext().kernel_declarations(full)
+    return KernelFile(full, [Kernel(full, *row) for row in rows])
 
 
 def backends() -> List[str]:
@@ -432,6 +544,11 @@ class _DeviceNet:
             if py_r or py_w:
                 self.hosted.append((ch, py_w if py_w else None))
         self.channels = order
+        added: List[str] = []
+        for _, d in devs:
+            if d.kernel_file is not None and d.kernel_file not in added:
+                net.kernel_file(d.kernel_file)
+                added.append(d.kernel_file)
         for _, d in devs:
             inputs = [ids[e.channel] for e in d.ends if isinstance(e, Reader)]
             outputs = [ids[e.channel] for e in d.ends if isinstance(e, Writer)]

@@ -59,7 +59,7 @@ _HOST_SPIN = 1
 _HOST_FINAL_ROUNDS = 3
 
 # Longest single wait of a process waiting alone on a host end (``_Scheduler.wait_alone``):
-# as the Rust host's own loops (``ecsp_host::host_bench``), whose waits on the
+# as the Rust host's own loops (``ecsp_host::apps::host_bench``), whose waits on the
 # chip's event end at the event, or after a millisecond.
 _ALONE_WAIT = 0.001
 

@@ -14,6 +14,7 @@ __all__ = [
     "boards",
     "host_channel_bench",
     "host_channel_capacity",
+    "kernel_declarations",
     "kinds",
 ]
 
@@ -42,13 +43,14 @@ class Chip:
 class DeviceNetwork:
     def __new__(cls) -> "DeviceNetwork": ...
     def channel(self, name: str, msg: str, capacity: int, kind: str) -> int: ...
+    def kernel_file(self, path: str) -> List[str]: ...
     def process(
         self,
         name: str,
         kind: str,
         inputs: Sequence[int],
         outputs: Sequence[int],
-        params: Sequence[Tuple[str, Union[int, float, str]]],
+        params: Sequence[Tuple[str, Union[int, float, str, bool]]],
         pin: Optional[Tuple[int, int]],
     ) -> int: ...
 
@@ -80,10 +82,26 @@ class DeviceSession:
     def wait_event(self, timeout: float) -> None: ...
     def progress(self) -> int: ...
     def deadlock(self) -> BaseException: ...
-    def finish(self, wait: bool, timeout: float) -> List[Tuple[str, str, Tuple[int, int], bool, int, int, int]]: ...
+    def finish(
+        self, wait: bool, timeout: float
+    ) -> List[Tuple[str, str, Tuple[int, int], bool, int, int, int, Optional[Union[int, float]]]]: ...
 
 def kinds() -> List[Tuple[str, str, Tuple[int, int], Tuple[int, int], List[str], bool]]: ...
 def boards() -> List[str]: ...
+def kernel_declarations(
+    path: str,
+) -> List[
+    Tuple[
+        str,
+        str,
+        int,
+        List[Tuple[str, str, str]],
+        List[Tuple[str, str, Optional[Union[int, float, bool]]]],
+        List[str],
+        int,
+        bool,
+    ]
+]: ...
 def host_channel_capacity(size: int, capacity: int) -> int: ...
 def host_channel_bench(
     chip: Chip, sizes: Sequence[int], messages: int, capacity: int, timeout: float

@@ -12,9 +12,9 @@
 use ecsp_device::channel::block::MAX_MESSAGE_SIZE;
 use ecsp_device::message::MsgType;
 use ecsp_device::process::{Arity, KINDS};
+use ecsp_host::apps::host_bench::{capacity_for, host_channel_bench as host_channel_bench_rs, BenchError};
 use ecsp_host::board::Board;
 use ecsp_host::chip::Chip;
-use ecsp_host::host_bench::{capacity_for, host_channel_bench as host_channel_bench_rs, BenchError};
 use ecsp_host::host_node::{HostReceiver, HostRecvError, HostSendError, HostSender};
 use ecsp_host::network::{ChanId, ChannelKind, Network, NetworkError, Param};
 use ecsp_host::plan::{plan, Placement, PlanError};
@@ -276,7 +276,13 @@ impl DeviceNetwork {
             .map_err(|e| network_error(py, e))
     }
 
-    /// Adds a process of a built-in kind; returns its index. Parameters are
+    /// Adds the kernels of the C kernel file at `path` as kinds; returns
+    /// their names.
+    fn kernel_file(&mut self, py: Python<'_>, path: std::path::PathBuf) -> PyResult<Vec<String>> {
+        self.net.kernel_file(path).map_err(|e| network_error(py, e))
+    }
+
+    /// Adds a process of a built-in kind or a kernel; returns its index. Parameters are
     /// ints, floats (real parameters) or strs (named choices).
     // One argument per field of the Python call (`py` is pyo3's token).
     #[allow(clippy::too_many_arguments)]
@@ -296,7 +302,7 @@ impl DeviceNetwork {
         let mut values = Vec::with_capacity(params.len());
         for (param, value) in &params {
             let v = if value.is_instance_of::<pyo3::types::PyBool>() {
-                None
+                value.extract::<bool>().ok().map(Param::Bool)
             } else if let Ok(i) = value.extract::<i64>() {
                 Some(Param::Int(i))
             } else if value.is_instance_of::<pyo3::types::PyFloat>() {
@@ -308,7 +314,7 @@ impl DeviceNetwork {
                 py_error(
                     py,
                     "Error",
-                    format!("process `{name}` ({kind}): parameter `{param}` must be an int that fits 64 bits, a float or a str, got {value}"),
+                    format!("process `{name}` ({kind}): parameter `{param}` must be an int that fits 64 bits, a float, a bool or a str, got {value}"),
                     &PyDict::new(py),
                 )
             })?;
@@ -334,12 +340,17 @@ fn report_rows<'py>(py: Python<'py>, board: &Board, report: &RunReport) -> PyRes
             py,
             [
                 p.name.clone().into_pyobject(py)?.into_any(),
-                p.kind.into_pyobject(py)?.into_any(),
+                p.kind.as_str().into_pyobject(py)?.into_any(),
                 core_tuple(board, p.core).into_pyobject(py)?.into_any(),
                 p.finished.into_pyobject(py)?.to_owned().into_any(),
                 p.value.into_pyobject(py)?.into_any(),
                 p.aux.into_pyobject(py)?.into_any(),
                 p.ticks.into_pyobject(py)?.into_any(),
+                match p.result {
+                    None => py.None().into_bound(py),
+                    Some(ecsp_host::run::KernelResult::Int(i)) => i.into_pyobject(py)?.into_any(),
+                    Some(ecsp_host::run::KernelResult::Float(f)) => f.into_pyobject(py)?.into_any(),
+                },
             ],
         )?)?;
     }
@@ -355,7 +366,7 @@ const TRY_CLOSED: u8 = 3;
 
 /// Fruitless tries a batched host operation makes before it waits on the
 /// chip's event: as many as the Rust host's own loops make
-/// (`ecsp_host::host_bench`), so a message (or room) that comes within a
+/// (`ecsp_host::apps::host_bench`), so a message (or room) that comes within a
 /// microsecond or two is taken on the spot, and one that comes later wakes
 /// the host at once.
 const SPIN_TRIES: u32 = 64;
@@ -713,6 +724,60 @@ type KindRow = (
 );
 
 /// Every built-in device process kind.
+/// One kernel of a kernel file: (name, summary, line, ports as (direction,
+/// name, message type), parameters as (name, type, default or None),
+/// barriers, stack bytes, forever).
+type KernelRow = (
+    String,
+    String,
+    u32,
+    Vec<(String, String, String)>,
+    Vec<(String, String, Option<Py<PyAny>>)>,
+    Vec<String>,
+    u32,
+    bool,
+);
+
+/// The kernels a C kernel file declares, read without compiling it.
+#[pyfunction]
+fn kernel_declarations(py: Python<'_>, path: std::path::PathBuf) -> PyResult<Vec<KernelRow>> {
+    use ecsp_host::kernels::decl::{Item, ParamValue};
+    let file = ecsp_host::kernels::KernelFile::open(&path).map_err(|e| network_error(py, e.into()))?;
+    let mut rows = Vec::new();
+    for k in &file.kernels {
+        let ports = k
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                Item::In(p) => Some(("in".to_string(), p.name.clone(), p.msg.to_string())),
+                Item::Out(p) => Some(("out".to_string(), p.name.clone(), p.msg.to_string())),
+                _ => None,
+            })
+            .collect();
+        let mut params = Vec::new();
+        for p in k.params() {
+            let default = match p.default {
+                None => None,
+                Some(ParamValue::Int(i)) => Some(i.into_pyobject(py)?.into_any().unbind()),
+                Some(ParamValue::Float(f)) => Some(f.into_pyobject(py)?.into_any().unbind()),
+                Some(ParamValue::Bool(b)) => Some(b.into_pyobject(py)?.to_owned().into_any().unbind()),
+            };
+            params.push((p.name.clone(), p.ty.name().to_string(), default));
+        }
+        rows.push((
+            k.name.clone(),
+            k.summary.clone(),
+            k.line,
+            ports,
+            params,
+            k.barriers().map(String::from).collect(),
+            k.stack(),
+            k.forever(),
+        ));
+    }
+    Ok(rows)
+}
+
 #[pyfunction]
 fn kinds() -> Vec<KindRow> {
     let arity = |a: Arity| match a {
@@ -800,6 +865,7 @@ fn _ecsp(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<HostTx>()?;
     m.add_class::<HostRx>()?;
     m.add_function(wrap_pyfunction!(kinds, m)?)?;
+    m.add_function(wrap_pyfunction!(kernel_declarations, m)?)?;
     m.add_function(wrap_pyfunction!(boards, m)?)?;
     m.add_function(wrap_pyfunction!(host_channel_bench, m)?)?;
     m.add_function(wrap_pyfunction!(host_channel_capacity, m)?)?;

@@ -298,7 +298,7 @@ fn any_to_one_with_c_and_rust_writers_over_seeds() {
 /// on every channel.
 fn commstime_mixed(chip: &SimChip, iterations: u64, placement: Placement, c: &[&str], what: &str) {
     let warmup = 5;
-    let net = ecsp_host::commstime::network(iterations, warmup);
+    let net = ecsp_host::apps::commstime::network(iterations, warmup);
     let report = run_mixed(chip, &net, placement, c, what);
     let consumer = report.process("consume").unwrap();
     let (w, n) = (warmup as i64, iterations as i64);
@@ -345,7 +345,7 @@ fn commstime_with_a_mix_over_seeds() {
 fn the_sieve_demo_with_c_sieves_finds_the_same_primes() {
     let chip = threaded_chip(2);
     let limit = 500;
-    let net = ecsp_host::demo::network(16, limit);
+    let net = ecsp_host::apps::demo::network(16, limit);
     // Every other stage, and the generator, in C.
     let c: Vec<String> = std::iter::once("generate".to_string())
         .chain((1..=14).filter(|s| s % 2 == 1).map(|s| format!("sieve{s}")))
@@ -357,7 +357,7 @@ fn the_sieve_demo_with_c_sieves_finds_the_same_primes() {
         .filter(|&p| p != 0)
         .collect();
     let consumer = report.process("consume").unwrap();
-    let expected: Vec<u64> = ecsp_host::demo::primes_up_to(limit)
+    let expected: Vec<u64> = ecsp_host::apps::demo::primes_up_to(limit)
         .into_iter()
         .map(u64::from)
         .collect();
@@ -1041,7 +1041,7 @@ fn shared_channels_across_the_runtimes_over_seeds() {
 
 /// Stressed Alt with a C reader, or C writers, or both: nothing lost.
 fn stressed_alt_mixed(chip: &SimChip, c_reader: bool, c_writers: bool, selects: u64, what: &str) {
-    let net = ecsp_host::stressed_alt::network(chip.board(), 3, 3, selects).unwrap();
+    let net = ecsp_host::apps::stressed_alt::network(chip.board(), 3, 3, selects).unwrap();
     let mut c: Vec<String> = Vec::new();
     if c_reader {
         c.push("reader".into());
@@ -1109,7 +1109,7 @@ fn commstime_c_against_rust() {
     let iterations = 200_000u64;
     for placement in [Placement::Packed, Placement::Spread] {
         for (label, c) in [("rust", &[][..]), ("c", &["prefix", "delta", "succ", "consume"][..])] {
-            let net = ecsp_host::commstime::network(iterations, 1000);
+            let net = ecsp_host::apps::commstime::network(iterations, 1000);
             let report = run_mixed(&chip, &net, placement, c, label);
             let consumer = report.process("consume").unwrap();
             let ns = consumer.ticks as f64 * 1e9 / chip.ticks_per_second() as f64 / (iterations * 4) as f64;

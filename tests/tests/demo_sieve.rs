@@ -1,8 +1,8 @@
 //! The flagship demo: the prime sieve pipeline over every core agrees with
 //! the host's own sieve on both Parallella boards.
 
+use ecsp_host::apps::demo::{primes_up_to, run_demo};
 use ecsp_host::board::Board;
-use ecsp_host::demo::{primes_up_to, run_demo};
 use ecsp_host::sim::SimChip;
 use std::time::Duration;
 

@@ -8,13 +8,13 @@
 //! `ECSP_SEEDS=N` runs N seeds per sweep instead of 1,000.
 
 use ecsp_device::message::{Dtype, MsgType};
+use ecsp_host::apps::serve::{serve, Feed, Served};
 use ecsp_host::board::Board;
 use ecsp_host::chip::Chip;
 use ecsp_host::host_node::{HostEndError, HostRecvError, HostSendError};
 use ecsp_host::network::{ChanId, ChannelKind, Network};
 use ecsp_host::plan::{plan, Placement, Plan};
 use ecsp_host::run::{run, RunError};
-use ecsp_host::serve::{serve, Feed, Served};
 use ecsp_host::session::Session;
 use ecsp_host::sim::{Idle, SimChip, SimOptions};
 use ecsp_tests::{det_chip, seeds};

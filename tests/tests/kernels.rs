@@ -297,7 +297,7 @@ fn escape(cr: f32, ci: f32, iterations: i64) -> f32 {
 
 #[test]
 fn mandel_rows_from_the_host_match_a_reference() {
-    use ecsp_host::serve::{serve, Feed};
+    use ecsp_host::apps::serve::{serve, Feed};
     use ecsp_host::session::Session;
     use std::sync::Arc;
     let (width, rows, iterations) = (48u32, 12, 200);

@@ -11,8 +11,8 @@
 
 use ecsp_device::boot::{BootHeader, EndRecord, BOOT_OFFSET, END_WRITE};
 use ecsp_device::message::Dtype;
+use ecsp_host::apps::commstime::{commstime, network as commstime_network};
 use ecsp_host::chip::Chip;
-use ecsp_host::commstime::{commstime, network as commstime_network};
 use ecsp_host::network::Network;
 use ecsp_host::plan::{plan, Placement, Plan};
 use ecsp_host::run::{run, EndKind, RunError, RunReport};

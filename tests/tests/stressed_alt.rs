@@ -1,9 +1,9 @@
 //! Stressed Alt on the simulator: nothing a writer sent is lost, and the
 //! reader's fair select keeps every channel's count close to the mean.
 
+use ecsp_host::apps::stressed_alt::{stressed_alt, StressedAltError};
 use ecsp_host::board::Board;
 use ecsp_host::sim::{SimChip, SimOptions};
-use ecsp_host::stressed_alt::{stressed_alt, StressedAltError};
 use std::time::Duration;
 
 #[test]

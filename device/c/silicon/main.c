@@ -15,11 +15,13 @@ void ecsp_wand_isr(void) __asm__("ecsp_wand_isr");
 
 #define REG(offset) (*(volatile uint32_t *)(uintptr_t)(offset))
 
-/* The kinds and message dtypes this image carries (protocol.h,
- * ECSP_IMAGE_KINDS): the host reads these two words from the ELF section
- * .ecsp_image and refuses to plan a process the image cannot run. */
-__attribute__((used, section(".ecsp_image"))) const uint32_t ecsp_image_carries[2] = {ECSP_IMAGE_KINDS,
-                                                                                      ECSP_IMAGE_DTYPES};
+/* What this image carries (protocol.h, ECSP_IMAGE_KINDS): the built-in
+ * kinds and message dtypes it runs, and the boot table version it reads.
+ * The host reads these words from the ELF section .ecsp_image and refuses
+ * to plan a process the image cannot run, or to load an image of another
+ * version of ecsp. */
+__attribute__((used, section(".ecsp_image"))) const uint32_t ecsp_image_carries[3] = {
+    ECSP_IMAGE_KINDS, ECSP_IMAGE_DTYPES, ECSP_BOOT_VERSION};
 
 /* Set by the user interrupt, consumed by the executor before each round. */
 static volatile uint32_t woken;

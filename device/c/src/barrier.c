@@ -16,6 +16,20 @@ uint32_t ecsp_barrier_rounds(uint32_t size)
     return rounds;
 }
 
+uint32_t ecsp_task_index(const ecsp_hal *h, uint32_t record)
+{
+    uint32_t x = record - ecsp_load_word(h, ECSP_BOOT_OFFSET + 20u), q = 0, r = 0;
+    for (int bit = 31; bit >= 0; bit--) {
+        r = (r << 1) | ((x >> bit) & 1u);
+        q <<= 1;
+        if (r >= (uint32_t)sizeof(ecsp_task_record)) {
+            r -= (uint32_t)sizeof(ecsp_task_record);
+            q |= 1u;
+        }
+    }
+    return q;
+}
+
 uint32_t ecsp_barrier_open(const ecsp_hal *h, ecsp_barrier_part *b, uint32_t task, uint32_t index)
 {
     ecsp_boot_header head;

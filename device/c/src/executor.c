@@ -44,20 +44,6 @@ static int barriers_fit(const ecsp_hal *h, const ecsp_boot_header *b)
     return 1;
 }
 
-uint32_t ecsp_task_index(const ecsp_hal *h, uint32_t record)
-{
-    uint32_t x = record - ecsp_load_word(h, ECSP_BOOT_OFFSET + 20u), q = 0, r = 0;
-    for (int bit = 31; bit >= 0; bit--) {
-        r = (r << 1) | ((x >> bit) & 1u);
-        q <<= 1;
-        if (r >= (uint32_t)sizeof(ecsp_task_record)) {
-            r -= (uint32_t)sizeof(ecsp_task_record);
-            q |= 1u;
-        }
-    }
-    return q;
-}
-
 static uint32_t record_of(const ecsp_executor *ex, uint32_t i)
 {
     return ex->tasks_offset + i * (uint32_t)sizeof(ecsp_task_record);

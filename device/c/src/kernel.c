@@ -38,8 +38,11 @@ static inline ecsp__kctx *cur(void) { return &running; }
 #endif
 static inline ecsp__kctx *cur(void)
 {
-    volatile char probe = 0;
+    char probe = 0;
     uintptr_t here = (uintptr_t)&probe;
+    /* The address only locates the stack: launder it, so the compiler does
+     * not take the context read through it for a part of `probe`. */
+    __asm__ __volatile__("" : "+r"(here));
     return *(ecsp__kctx **)(here & ~(uintptr_t)(ECSP_SIM_STACK_SIZE - 1u));
 }
 #endif
@@ -393,8 +396,8 @@ static uint32_t item_size(uint32_t kind)
     }
 }
 
-uint32_t ecsp_k_init(const ecsp_hal *h, void *state, uint32_t room, uint32_t record, uint32_t ends_offset,
-                     uint32_t end_count)
+ECSP__EXPORT uint32_t ecsp_k_init(const ecsp_hal *h, void *state, uint32_t room, uint32_t record,
+                                  uint32_t ends_offset, uint32_t end_count)
 {
     uint8_t *r = (uint8_t *)state;
     ecsp_kernel_block *b = block_of(r);
@@ -468,7 +471,7 @@ static void close_outputs(ecsp__kctx *k)
     }
 }
 
-void ecsp_k_main(void (*entry)(void))
+ECSP__EXPORT void ecsp_k_main(void (*entry)(void))
 {
     ecsp__kctx *k = cur();
     ecsp_kernel_block *b = block_of(k->room);
@@ -484,43 +487,7 @@ void ecsp_k_main(void (*entry)(void))
 #endif
 }
 
-/* m / 10 into *m, and m % 10 back: one bit a round, the remainder staying
- * below 20, so that a 64-bit division by 10 needs neither libgcc's nor
- * silicon/divide.c's 64-bit division (and their 64-bit shifts). The
- * quotient's bits go in where the dividend's leave. */
-static uint32_t div10(uint64_t *m)
-{
-    uint64_t n = *m;
-    uint32_t r = 0;
-    for (int i = 0; i < 64; i++) {
-        r = (r << 1) | (uint32_t)(n >> 63);
-        n <<= 1;
-        if (r >= 10u) {
-            r -= 10u;
-            n |= 1u;
-        }
-    }
-    *m = n;
-    return r;
-}
-
-/* Appends the decimal digits of `v` at `at` (at most 21 bytes). */
-static uint32_t put_decimal(uint8_t *at, int64_t v)
-{
-    char digits[20];
-    uint32_t n = 0, len = 0;
-    uint64_t m = v < 0 ? 0u - (uint64_t)v : (uint64_t)v;
-    do
-        digits[n++] = (char)('0' + (int)div10(&m));
-    while (m != 0);
-    if (v < 0)
-        at[len++] = '-';
-    while (n > 0)
-        at[len++] = (uint8_t)digits[--n];
-    return len;
-}
-
-int ecsp_k_outcome(const ecsp_hal *h, void *state, ecsp_outcome *out)
+ECSP__EXPORT int ecsp_k_outcome(const ecsp_hal *h, void *state, ecsp_outcome *out)
 {
     uint8_t *r = (uint8_t *)state;
     ecsp_kernel_block *b = block_of(r);
@@ -544,23 +511,19 @@ int ecsp_k_outcome(const ecsp_hal *h, void *state, ecsp_outcome *out)
         }
         at = (at + 7u) & ~7u;
         const char *m = (const char *)(uintptr_t)b->note;
-        uint32_t cap = ECSP_MAX_MESSAGE + 24u, len = 0;
+        uint32_t cap = ECSP_MAX_MESSAGE + 1u, len = 0;
         uint8_t *dst = r + at;
         /* room - at: the canary and the stack, at least 8 bytes */
         uint32_t room_left = ecsp_load_word(h, b->record + ECSP_TASK_STATE_OFFSET_OFFSET + 4u) - at;
         if (cap > room_left)
             cap = room_left;
-        while (len + 1u < cap && len < ECSP_MAX_MESSAGE && m[len] != 0) {
+        while (len + 1u < cap && m[len] != 0) {
             dst[len] = (uint8_t)m[len];
             len++;
         }
-        if (b->message == 1u && len + 24u < cap) {
-            dst[len++] = ' ';
-            dst[len++] = '(';
-            len += put_decimal(dst + len, b->note_value);
-            dst[len++] = ')';
-        }
         dst[len] = 0;
+        /* The host appends note_value when note says so (PROTOCOL.md). */
+        b->note = b->message == 1u ? 1u : 0u;
         b->message = at;
     } else {
         b->message = 0;
@@ -575,15 +538,21 @@ typedef struct ecsp_kernel_entry {
     uint32_t kind;
     void (*entry)(void);
 } ecsp_kernel_entry;
-/* An image without kernels (the prebuilt one) has an empty table. */
-__attribute__((weak)) const ecsp_kernel_entry ecsp_kernel_table[1];
-__attribute__((weak)) const uint32_t ecsp_kernel_count = 0;
+#if ECSP_IMAGE_KERNELS
+/* In the image's kernel table, which the host generates for the core. */
+extern const ecsp_kernel_entry ecsp_kernel_table[];
+extern const uint32_t ecsp_kernel_count;
+#endif
 
-void (*ecsp_k_entry(uint32_t kind))(void)
+static void (*ecsp_k_entry(uint32_t kind))(void)
 {
+#if ECSP_IMAGE_KERNELS
     for (uint32_t i = 0; i < ecsp_kernel_count; i++)
         if (ecsp_kernel_table[i].kind == kind)
             return ecsp_kernel_table[i].entry;
+#else
+    (void)kind;
+#endif
     return 0;
 }
 

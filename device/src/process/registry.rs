@@ -156,7 +156,7 @@ pub static KINDS: &[KindSpec] = &[
     KindSpec {
         name: "sieve",
         summary:
-            "keeps the first value as its prime and forwards the values it does not divide, until the end marker 0",
+            "keeps the first value as its prime and forwards the values it does not divide until its input closes",
         inputs: Arity::Exactly(1),
         outputs: Arity::Exactly(1),
         params: &[],

@@ -13,19 +13,21 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use ecsp_device::addr::{CoreId, SRAM_SIZE};
+use ecsp_host::apps::commstime::{commstime, plan_for as commstime_plan};
+use ecsp_host::apps::host_bench::host_channel_bench;
+use ecsp_host::apps::serve::{serve, Feed};
+use ecsp_host::apps::stressed_alt::{plan_for as stressed_alt_plan, stressed_alt};
 use ecsp_host::board::Board;
 use ecsp_host::chip::Chip;
-use ecsp_host::commstime::{commstime, plan_for as commstime_plan};
-use ecsp_host::host_bench::host_channel_bench;
+use ecsp_host::kernels::check::{Check, Output as CheckOutput};
 use ecsp_host::netfile;
 use ecsp_host::network::ChanId;
 use ecsp_host::network::Network;
 use ecsp_host::plan::plan;
 use ecsp_host::plan::{Placement, Plan};
-use ecsp_host::serve::{serve, Feed};
+use ecsp_host::run::KernelResult;
 use ecsp_host::session::Session;
 use ecsp_host::sim::{Idle, SimChip, SimMode, SimOptions};
-use ecsp_host::stressed_alt::{plan_for as stressed_alt_plan, stressed_alt};
 use ecsp_host::trace::chrome_trace;
 use ecsp_host::values::{format_message, parse_message};
 use std::collections::BTreeMap;
@@ -54,8 +56,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// List the built-in process kinds.
-    Kinds,
+    /// List the process kinds: the built-in ones, and the kernels of the
+    /// kernel files (.c) or network files (.toml) given.
+    Kinds {
+        /// Kernel files (.c) or network files (.toml) whose kernels to list too.
+        files: Vec<PathBuf>,
+    },
     /// The flagship demo: a prime sieve pipeline over every core of the chip.
     Demo {
         /// A built-in board name or the path of an HDF file.
@@ -82,6 +88,10 @@ enum Command {
         /// Where processes without a pin go.
         #[arg(long, value_enum, default_value = "auto")]
         placement: PlacementArg,
+        /// Also build every core's image for the chip (with the Epiphany
+        /// compiler) and show its code bytes and its kernels' stack needs.
+        #[arg(long)]
+        code: bool,
         /// One JSON object instead of text.
         #[arg(long)]
         json: bool,
@@ -119,6 +129,10 @@ enum Command {
         /// One JSON object instead of text.
         #[arg(long)]
         json: bool,
+        /// No table of every process's result: only notes, the totals and
+        /// the check's verdict.
+        #[arg(long)]
+        quiet: bool,
     },
     /// Benchmarks.
     Bench {
@@ -277,6 +291,34 @@ enum PlacementArg {
 
 #[derive(Subcommand)]
 enum Bench {
+    /// Users' C kernels against the built-in kinds doing the same job, side
+    /// by side; and what compiling a kernel costs.
+    Kernels {
+        /// A built-in board name or the path of an HDF file.
+        #[arg(long, default_value = "parallella-16")]
+        board: String,
+        /// Timed messages a round (commstime: loops; mandel: a tenth).
+        #[arg(long, default_value_t = 20_000)]
+        messages: u64,
+        /// Rounds of each job, built-in and kernel taking turns.
+        #[arg(long, default_value_t = 5)]
+        rounds: u32,
+        /// Host threads for the simulated cores (default and maximum: the
+        /// host's CPUs).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// What waiting simulator threads do: park (the default) or spin.
+        #[arg(long, value_enum)]
+        idle: Option<IdleArg>,
+        #[command(flatten)]
+        backend: BackendArgs,
+        /// Seconds before a run is abandoned.
+        #[arg(long, default_value_t = 600.0)]
+        timeout: f64,
+        /// One JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Commstime: Prefix -> Delta -> Succ -> Prefix, Delta -> Consume; ns per communication.
     Commstime {
         /// A built-in board name or the path of an HDF file.
@@ -401,7 +443,21 @@ fn timeout_of(seconds: f64) -> Result<Duration, AnyError> {
 fn execute(command: Command, out: &mut dyn Write) -> Result<(), AnyError> {
     match command {
         Command::Boards { json } => boards(json, out),
-        Command::Kinds => {
+        Command::Kinds { files } => {
+            // Every file read first: a mistake in one is said before any list.
+            let mut listed = Vec::new();
+            for file in &files {
+                let kinds: Vec<Arc<ecsp_host::kernels::UserKind>> = if file.extension().is_some_and(|e| e == "toml") {
+                    netfile::load(file)?.network.user_kinds().to_vec()
+                } else {
+                    ecsp_host::kernels::UserKind::of_file(&ecsp_host::kernels::KernelFile::open(file)?)
+                        .into_iter()
+                        .map(Arc::new)
+                        .collect()
+                };
+                listed.push((file, kinds));
+            }
+            writeln!(out, "built-in kinds:")?;
             for k in ecsp_device::process::KINDS {
                 let params = if k.params.is_empty() {
                     String::new()
@@ -417,7 +473,21 @@ fn execute(command: Command, out: &mut dyn Write) -> Result<(), AnyError> {
                         .collect();
                     format!(" ({})", described.join(", "))
                 };
-                writeln!(out, "{:<10} {}{}", k.name, k.summary, params)?;
+                writeln!(out, "  {:<10} {}{}", k.name, k.summary, params)?;
+            }
+            for (file, kinds) in listed {
+                writeln!(out, "kernels of {}:", file.display())?;
+                for k in kinds {
+                    writeln!(out, "  {:<10} {} ({})", k.decl.name, k.decl.summary, k.decl.signature())?;
+                    writeln!(
+                        out,
+                        "  {:<10} stack {} bytes{}; {}",
+                        "",
+                        k.decl.stack(),
+                        if k.decl.forever() { ", runs until stopped" } else { "" },
+                        k.origin()
+                    )?;
+                }
             }
             Ok(())
         }
@@ -425,8 +495,9 @@ fn execute(command: Command, out: &mut dyn Write) -> Result<(), AnyError> {
             network,
             board,
             placement,
+            code,
             json,
-        } => plan_command(&network, board, placement, json, out),
+        } => plan_command(&network, board, placement, code, json, out),
         Command::Run {
             network,
             board,
@@ -438,6 +509,7 @@ fn execute(command: Command, out: &mut dyn Write) -> Result<(), AnyError> {
             trace,
             feeds,
             json,
+            quiet,
         } => run_command(
             &network,
             RunArgs {
@@ -450,6 +522,7 @@ fn execute(command: Command, out: &mut dyn Write) -> Result<(), AnyError> {
                 trace,
                 feeds,
                 json,
+                quiet,
             },
             out,
         ),
@@ -471,11 +544,31 @@ fn execute(command: Command, out: &mut dyn Write) -> Result<(), AnyError> {
             if let Some(seed) = chip.schedule_seed() {
                 writeln!(out, "deterministic simulator, seed {seed} (replay with --seed {seed})")?;
             }
-            ecsp_host::demo::run_demo(&*chip, limit, timeout_of(timeout)?, out)
+            ecsp_host::apps::demo::run_demo(&*chip, limit, timeout_of(timeout)?, out)
         }
         Command::Bench {
             bench: bench @ Bench::StressedAlt { .. },
         } => stressed_alt_command(bench, out),
+        Command::Bench {
+            bench:
+                Bench::Kernels {
+                    board,
+                    messages,
+                    rounds,
+                    threads,
+                    idle,
+                    backend,
+                    timeout,
+                    json,
+                },
+        } => kernel_bench_command(
+            Board::load(&board)?,
+            (messages, rounds, threads, IdleArg::idle(idle)),
+            backend,
+            timeout_of(timeout)?,
+            json,
+            out,
+        ),
         Command::Bench {
             bench:
                 Bench::HostChannel {
@@ -693,28 +786,36 @@ fn placement_of(arg: PlacementArg) -> Placement {
 
 /// The network of a file and the board to put it on (--board, else the
 /// file's, else the default).
-fn load_network(path: &Path, board: Option<String>) -> Result<(Network, Board), AnyError> {
+fn load_network(path: &Path, board: Option<String>) -> Result<(Network, Board, Option<PathBuf>), AnyError> {
     let loaded = netfile::load(path)?;
     let board = match board.or(loaded.board) {
         Some(b) => Board::load(&b)?,
         None => Board::default(),
     };
-    Ok((loaded.network, board))
+    Ok((loaded.network, board, loaded.check))
 }
 
 fn plan_command(
     path: &Path,
     board: Option<String>,
     placement: PlacementArg,
+    with_code: bool,
     json: bool,
     out: &mut dyn Write,
 ) -> Result<(), AnyError> {
-    let (net, board) = load_network(path, board)?;
+    let (net, board, _) = load_network(path, board)?;
     // Planning needs the device image's state sizes: the simulator's.
     let chip = SimChip::new(board)?;
     let plan = plan(&net, chip.board(), placement_of(placement), &|k, d| {
         chip.state_layout(k, d)
     })?;
+    // Each core's image for the chip, when asked: its code, its kernels'
+    // stack needs, and whether it fits.
+    let code: Vec<Option<CoreCode>> = if with_code {
+        core_code(&net, &plan)?
+    } else {
+        vec![None; plan.cores.len()]
+    };
     let core_of = |c: CoreId| (c.row() - chip.board().first_row, c.col() - chip.board().first_col);
     if json {
         let cores: Vec<_> = plan
@@ -729,6 +830,7 @@ fn plan_command(
                     "usage": c.usage,
                     "used": c.usage.total(),
                     "free": SRAM_SIZE - c.usage.total(),
+                    "code": code[c_index(&plan, c.core)],
                 })
             })
             .collect();
@@ -772,6 +874,35 @@ fn plan_command(
             names.join(", ")
         )?;
     }
+    if with_code {
+        writeln!(
+            out,
+            "  each core's image for the chip: code bytes of {} (0x100 to the boot table), what is left, and each kernel's stack (needed/declared)",
+            ecsp_host::kernels::image::CODE_ROOM
+        )?;
+        for (c, code) in plan.cores.iter().zip(&code) {
+            if let Some(code) = code {
+                let stacks: Vec<String> = code
+                    .stacks
+                    .iter()
+                    .map(|(k, need, declared)| format!("{k} {need}/{declared}"))
+                    .collect();
+                writeln!(
+                    out,
+                    "  {:<6} code {:>6}  left {:>6}  {}{}",
+                    format!("{:#05x}", c.core.raw()),
+                    code.bytes,
+                    code.left,
+                    code.kinds.join(", "),
+                    if stacks.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; stacks {}", stacks.join(", "))
+                    }
+                )?;
+            }
+        }
+    }
     Ok(())
 }
 
@@ -787,6 +918,7 @@ struct RunArgs {
     trace: Option<PathBuf>,
     feeds: Vec<String>,
     json: bool,
+    quiet: bool,
 }
 
 /// Writes the trace `chip` recorded for `net` planned as `plan` to `path`.
@@ -839,8 +971,11 @@ fn run_command(path: &Path, args: RunArgs, out: &mut dyn Write) -> Result<(), An
         trace,
         feeds,
         json,
+        quiet,
     } = args;
-    let (net, board) = load_network(path, board)?;
+    let (net, board, check) = load_network(path, board)?;
+    // A check is read before anything runs: a missing file is named at once.
+    let check = check.map(|c| Check::open(&c)).transpose()?;
     let sim_flags = [("--threads", threads.is_some()), ("--trace", trace.is_some())];
     let sim_flags = [mode.given().as_slice(), &sim_flags].concat();
     let (mode, idle) = mode.resolve()?;
@@ -873,15 +1008,20 @@ fn run_command(path: &Path, args: RunArgs, out: &mut dyn Write) -> Result<(), An
     chip.set_tracing(trace.is_some());
     let session = Session::start(chip.clone(), net.clone(), plan.clone())?;
     // Values arriving on channels no process reads: printed as they come
-    // (text), or gathered per channel (JSON).
+    // (text), or gathered per channel (JSON); kept whole for a check,
+    // which reports on them instead.
     let mut arrived: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut raw: BTreeMap<usize, Vec<u8>> = BTreeMap::new();
     let mut print_error = None;
     let mut sink = |c: ChanId, bytes: &[u8]| {
         let ch = &net.channels()[c.0];
+        if check.is_some() {
+            raw.entry(c.0).or_default().extend_from_slice(bytes);
+        }
         let value = format_message(ch.msg, bytes);
         if json {
             arrived.entry(ch.name.clone()).or_default().push(value);
-        } else if print_error.is_none() {
+        } else if print_error.is_none() && check.is_none() {
             if let Err(e) = writeln!(out, "{} {value}", ch.name) {
                 print_error = Some(e);
             }
@@ -907,7 +1047,33 @@ fn run_command(path: &Path, args: RunArgs, out: &mut dyn Write) -> Result<(), An
             )
         })
         .collect();
+    let outputs: Vec<CheckOutput> = net
+        .channels()
+        .iter()
+        .enumerate()
+        .filter(|(_, ch)| ch.readers.is_empty())
+        .map(|(i, ch)| CheckOutput {
+            channel: ch.name.clone(),
+            msg_size: ch.msg.size(),
+            bytes: raw.remove(&i).unwrap_or_default(),
+        })
+        .collect();
+    // What a check prints goes to standard output itself, after what this
+    // command printed; with --json, to standard error (the output is JSON).
+    let run_check = |out: &mut dyn Write| -> Result<Option<bool>, AnyError> {
+        let Some(check) = &check else {
+            return Ok(None);
+        };
+        out.flush()?;
+        let agrees = if json {
+            check.run_to_stderr(&report, &outputs)?
+        } else {
+            check.run(&report, &outputs)?
+        };
+        Ok(Some(agrees))
+    };
     if json {
+        let checked = run_check(out)?;
         let doc = serde_json::json!({
             "board": chip.board().name,
             "seed": chip.schedule_seed(),
@@ -917,8 +1083,12 @@ fn run_command(path: &Path, args: RunArgs, out: &mut dyn Write) -> Result<(), An
             "undelivered": undelivered,
             "remote_writes": report.total_counters().map(|c| c.remote_writes),
             "remote_reads": report.total_counters().map(|c| c.remote_reads),
+            "check": checked,
         });
         writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+        if checked == Some(false) {
+            return Err(CheckFailed.into());
+        }
         return Ok(());
     }
     for line in &undelivered {
@@ -927,22 +1097,51 @@ fn run_command(path: &Path, args: RunArgs, out: &mut dyn Write) -> Result<(), An
     if let Some(seed) = chip.schedule_seed() {
         writeln!(out, "deterministic simulator, seed {seed} (replay with --seed {seed})")?;
     }
-    writeln!(
-        out,
-        "  {:<16} {:<10} {:<6} {:<9} {:>12} {:>20} {:>14}",
-        "process", "kind", "core", "ended", "value", "aux", "ticks"
-    )?;
-    for p in &report.processes {
+    if !quiet {
+        // Columns as wide as their longest entry.
+        // A kernel's result as it gave it (a real one widened from f32 shows
+        // as the f32 it was; none given: -); other kinds' value.
+        let values: Vec<String> = report
+            .processes
+            .iter()
+            .zip(net.processes())
+            .map(|(p, spec)| match p.result {
+                Some(KernelResult::Float(x)) if (x as f32) as f64 == x => (x as f32).to_string(),
+                Some(r) => r.to_string(),
+                None if spec.is_user_kind() => "-".to_string(),
+                None => p.value.to_string(),
+            })
+            .collect();
+        let width = |f: &dyn Fn(&ecsp_host::run::ProcessReport) -> usize, min: usize| {
+            report.processes.iter().map(f).max().unwrap_or(0).max(min)
+        };
+        let (wn, wk) = (width(&|p| p.name.len(), 7), width(&|p| p.kind.len(), 4));
+        let wv = values.iter().map(String::len).max().unwrap_or(0).max(5);
         writeln!(
             out,
-            "  {:<16} {:<10} {:<6} {:<9} {:>12} {:>20} {:>14}",
-            p.name,
-            p.kind,
-            format!("{:#05x}", p.core.raw()),
-            if p.finished { "finished" } else { "stopped" },
-            p.value,
-            p.aux as i64,
-            p.ticks
+            "  {:<wn$} {:<wk$} {:<6} {:<9} {:>wv$} {:>20} {:>14}",
+            "process", "kind", "core", "ended", "value", "aux", "ticks"
+        )?;
+        for (p, value) in report.processes.iter().zip(&values) {
+            writeln!(
+                out,
+                "  {:<wn$} {:<wk$} {:<6} {:<9} {:>wv$} {:>20} {:>14}",
+                p.name,
+                p.kind,
+                format!("{:#05x}", p.core.raw()),
+                if p.finished { "finished" } else { "stopped" },
+                value,
+                p.aux as i64,
+                p.ticks
+            )?;
+        }
+    } else {
+        let finished = report.processes.iter().filter(|p| p.finished).count();
+        writeln!(
+            out,
+            "  {} processes: {finished} finished, {} stopped",
+            report.processes.len(),
+            report.processes.len() - finished
         )?;
     }
     match report.total_counters() {
@@ -956,8 +1155,131 @@ fn run_command(path: &Path, args: RunArgs, out: &mut dyn Write) -> Result<(), An
         // A backend that counts no traffic (esdk).
         None => writeln!(out, "  ran {:.2} ms", report.elapsed.as_secs_f64() * 1e3)?,
     }
+    match run_check(out)? {
+        Some(true) => writeln!(out, "check: the answer agrees")?,
+        Some(false) => return Err(CheckFailed.into()),
+        None => {}
+    }
     Ok(())
 }
+
+/// One core's image for the chip, as `ecsp plan --code` shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+struct CoreCode {
+    /// Code and data bytes from 0x100.
+    bytes: u32,
+    /// Bytes left below the boot table (negative: over).
+    left: i64,
+    /// The kinds it carries.
+    kinds: Vec<String>,
+    /// Per kernel: name, stack needed, stack declared.
+    stacks: Vec<(String, u32, u32)>,
+}
+
+fn c_index(plan: &Plan, core: CoreId) -> usize {
+    plan.cores.iter().position(|c| c.core == core).unwrap_or(0)
+}
+
+/// Builds (or takes from the cache) every core's image of `plan`.
+fn core_code(net: &Network, plan: &Plan) -> Result<Vec<Option<CoreCode>>, AnyError> {
+    use ecsp_host::kernels::image;
+    let cache = ecsp_host::kernels::cache::Cache::open()?;
+    let mut out = Vec::with_capacity(plan.cores.len());
+    for (_, spec) in image::specs(net, plan)? {
+        let built = image::build(&cache, &spec)?;
+        out.push(Some(CoreCode {
+            bytes: built.code_bytes,
+            left: image::CODE_ROOM as i64 - built.code_bytes as i64,
+            kinds: spec.kind_names(),
+            stacks: built.stacks,
+        }));
+    }
+    Ok(out)
+}
+
+/// `ecsp bench kernels`.
+fn kernel_bench_command(
+    board: Board,
+    (messages, rounds, threads, idle): (u64, u32, Option<usize>, Idle),
+    backend: BackendArgs,
+    timeout: Duration,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<(), AnyError> {
+    use ecsp_host::apps::kernel_bench;
+    if messages == 0 {
+        return Err("--messages 0: give at least 1".into());
+    }
+    let sim = SimOptions {
+        threads,
+        mode: SimMode::Threaded,
+        idle,
+    };
+    let (chip, _) = backend.open(board, sim, &[])?;
+    let results = kernel_bench::bench(&*chip, messages, rounds, timeout)?;
+    let scratch = std::env::temp_dir();
+    let compile = kernel_bench::compile_cost(&scratch)?;
+    // On a chip, what building a core's image costs too.
+    let image = match chip.backend() {
+        "sim" => None,
+        _ => Some(kernel_bench::image_cost(&scratch)?),
+    };
+    if json {
+        let doc = serde_json::json!({
+            "board": chip.board().name,
+            "backend": chip.backend(),
+            "rounds": rounds,
+            "results": results,
+            "compile": compile,
+            "image": image,
+        });
+        writeln!(out, "{}", serde_json::to_string(&doc)?)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "users' C kernels against the built-in kinds on {} ({}), best of {rounds} rounds taking turns",
+        chip.board().name,
+        chip.backend()
+    )?;
+    writeln!(
+        out,
+        "  {:<20} {:>9} {:>12} {:>12} {:>7} {:>16}",
+        "job", "messages", "built-in", "kernel", "ratio", "medians"
+    )?;
+    for r in &results {
+        writeln!(
+            out,
+            "  {:<20} {:>9} {:>9.1} {:<2} {:>9.1} {:<2} {:>7.2} {:>7.1} {:>7.1}",
+            r.job, r.messages, r.builtin_ns, r.unit, r.user_ns, r.unit, r.ratio, r.builtin_median, r.user_median
+        )?;
+    }
+    writeln!(
+        out,
+        "compiling a new kernel file for the simulator: {:.0} ms, and {:.1} ms from the cache",
+        compile.cold_ms, compile.cached_ms
+    )?;
+    if let Some(image) = image {
+        writeln!(
+            out,
+            "building a core's image for the chip: {:.0} ms, and {:.1} ms from the cache",
+            image.cold_ms, image.cached_ms
+        )?;
+    }
+    Ok(())
+}
+
+/// A run whose host check says the answer does not agree.
+#[derive(Debug)]
+struct CheckFailed;
+
+impl std::fmt::Display for CheckFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the check says the answer does not agree (see what it printed above)")
+    }
+}
+
+impl std::error::Error for CheckFailed {}
 
 fn boards(json: bool, out: &mut dyn Write) -> Result<(), AnyError> {
     let boards = Board::builtin_names()

@@ -18,6 +18,11 @@ use super::platform::{self, PlatformGeometry};
 use super::{fault, image, EsdkError, TICKS_PER_SECOND};
 use crate::board::Board;
 use crate::chip::{Chip, ChipError, CoreCounters, CoreFault, HostWindow};
+use crate::kernels::cache::Cache;
+use crate::kernels::image as kimage;
+use crate::kernels::sim::LoadReport;
+use crate::network::Network;
+use crate::plan::Plan;
 use ecsp_device::addr::{reg, CoreId, GlobalAddr, Irq};
 use ecsp_device::boot::BOOT_OFFSET;
 use ecsp_device::message::Dtype;
@@ -146,20 +151,37 @@ struct Handles {
 // from one thread at a time (under its mutex).
 unsafe impl Send for Handles {}
 
+/// What the cores of an [`EsdkChip`] run.
+#[derive(Debug)]
+pub enum Images {
+    /// One prebuilt image on every core (`--device-image`, or the one ecsp
+    /// was built with): the kinds it was built with, no users' kernels.
+    One {
+        /// The image, for messages.
+        path: PathBuf,
+        /// The image, for e-loader.
+        path_c: CString,
+        /// The kinds and dtypes it runs.
+        carries: image::Carries,
+    },
+    /// An image per core carrying only the kinds that core runs, users'
+    /// kernels among them, built at run time with the Epiphany compiler
+    /// (and cached): `crate::kernels::image`.
+    PerCore,
+}
+
 /// A real Epiphany, driven through the eSDK's e-hal and e-loader.
 ///
 /// The work group is the whole board: every core from the board's first
-/// one. The device image (the C runtime, `ecsp-device.elf`) is loaded on
-/// every core by each [`Chip::reset`]; the runtime then writes the boot
-/// tables and starts the cores it uses.
+/// one. The cores run ecsp's C runtime: an image per core built for the
+/// kinds it runs ([`Images::PerCore`], loaded by [`Chip::load_kinds`]), or
+/// one prebuilt image loaded on every core by each [`Chip::reset`]
+/// ([`Images::One`]); the runtime then writes the boot tables and starts
+/// the cores it uses.
 pub struct EsdkChip {
     board: Board,
-    /// The device image, for messages.
-    image: PathBuf,
-    /// The device image, for e-loader.
-    image_c: CString,
-    /// The kinds and dtypes the device image runs.
-    carries: image::Carries,
+    /// What the cores run: one image for all, or one each built at run time.
+    images: Images,
     /// e-hal drives esim (EHAL_TARGET=esim), not a chip.
     simulated: bool,
     /// The host's view of the DRAM window (points into `handles`' mapping).
@@ -176,7 +198,7 @@ impl std::fmt::Debug for EsdkChip {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EsdkChip")
             .field("board", &self.board.name)
-            .field("image", &self.image)
+            .field("images", &self.images)
             .finish_non_exhaustive()
     }
 }
@@ -228,8 +250,10 @@ fn off(offset: u32) -> sys::off_t {
 }
 
 impl EsdkChip {
-    /// Opens the chip of `board` through e-hal and checks `device_image` is
-    /// an Epiphany executable (it is loaded by [`Chip::reset`]).
+    /// Opens the chip of `board` through e-hal. With `Some(device_image)` its
+    /// cores run that image (checked to be an Epiphany executable of this
+    /// ecsp; loaded by [`Chip::reset`]); with `None`, an image per core built
+    /// at run time (an Epiphany compiler must be at hand then).
     ///
     /// The HDF handed to `e_init` is the board's file, or for a built-in
     /// board the eSDK's (`EPIPHANY_HDF`, else
@@ -242,12 +266,18 @@ impl EsdkChip {
     /// [`EsdkError::Geometry`] when the board's cores are not all on the
     /// platform, [`EsdkError::DramMismatch`], or [`EsdkError::Call`] naming
     /// the e-hal call that failed.
-    pub fn open(board: Board, device_image: PathBuf) -> Result<EsdkChip, EsdkError> {
-        let carries = image::read_file(&device_image)?;
-        let image_c = c_path(&device_image, |e| EsdkError::BadImage {
-            path: device_image.clone(),
-            problem: super::ImageProblem::Unreadable(e),
-        })?;
+    pub fn open(board: Board, device_image: Option<PathBuf>) -> Result<EsdkChip, EsdkError> {
+        let images = match device_image {
+            Some(path) => {
+                let carries = image::read_file(&path)?;
+                let path_c = c_path(&path, |e| EsdkError::BadImage {
+                    path: path.clone(),
+                    problem: super::ImageProblem::Unreadable(e),
+                })?;
+                Images::One { path, path_c, carries }
+            }
+            None => Images::PerCore,
+        };
         let hdf = platform::hdf_path(&board, &|name| std::env::var_os(name))?;
         let hdf_c = c_path(&hdf, |e| EsdkError::NoHdf {
             board: board.name.clone(),
@@ -337,9 +367,7 @@ impl EsdkChip {
 
         Ok(EsdkChip {
             board,
-            image: device_image,
-            image_c,
-            carries,
+            images,
             simulated,
             window: host_window,
             started: Mutex::new(Vec::new()),
@@ -348,14 +376,9 @@ impl EsdkChip {
         })
     }
 
-    /// What the device image carries: the kinds and dtypes it runs.
-    pub fn carries(&self) -> image::Carries {
-        self.carries
-    }
-
-    /// The device image [`Chip::reset`] loads.
-    pub fn device_image(&self) -> &Path {
-        &self.image
+    /// What the cores run.
+    pub fn images(&self) -> &Images {
+        &self.images
     }
 
     fn handles(&self) -> MutexGuard<'_, Handles> {
@@ -532,27 +555,29 @@ impl Chip for EsdkChip {
         if unsafe { sys::e_reset_group(dev) } != E_OK {
             return Err(EsdkError::call("e_reset_group", format!("{} cores", self.board.num_cores())).into());
         }
-        // SAFETY: `dev` is the open group, locked; the image path is a
-        // NUL-terminated string that e-loader only reads; the range is the
-        // whole group. Not started: the runtime writes boot tables first.
-        let loaded = unsafe {
-            sys::e_load_group(
-                self.image_c.as_ptr(),
-                dev,
-                0,
-                0,
-                self.board.rows,
-                self.board.cols,
-                sys::e_bool_t_E_FALSE,
-            )
-        };
-        if loaded != E_OK {
-            return Err(EsdkError::Load {
-                image: self.image.clone(),
-                rows: self.board.rows,
-                cols: self.board.cols,
+        if let Images::One { path, path_c, .. } = &self.images {
+            // SAFETY: `dev` is the open group, locked; the image path is a
+            // NUL-terminated string that e-loader only reads; the range is the
+            // whole group. Not started: the runtime writes boot tables first.
+            let loaded = unsafe {
+                sys::e_load_group(
+                    path_c.as_ptr(),
+                    dev,
+                    0,
+                    0,
+                    self.board.rows,
+                    self.board.cols,
+                    sys::e_bool_t_E_FALSE,
+                )
+            };
+            if loaded != E_OK {
+                return Err(EsdkError::Load {
+                    image: path.clone(),
+                    rows: self.board.rows,
+                    cols: self.board.cols,
+                }
+                .into());
             }
-            .into());
         }
         self.started.lock().unwrap_or_else(|e| e.into_inner()).clear();
         Ok(())
@@ -603,12 +628,74 @@ impl Chip for EsdkChip {
     fn state_layout(&self, kind: u32, dtype: Dtype) -> Option<Layout> {
         // On silicon every process is C, and a C state's size does not
         // depend on the message type; the C runtime ignores KIND_C_FLAG.
-        // A kind or dtype the image was built without has no state: the
-        // planner refuses the process (PlanError::NoStateSize).
-        let id = kind & !ecsp_device::c_runtime::C_KIND_FLAG;
-        if !self.carries.kind(id) || !self.carries.dtype(dtype) {
-            return None;
+        // A kind or dtype a prebuilt image was built without has no state:
+        // the planner refuses the process (PlanError::NoStateSize). Images
+        // built per core carry what their core runs.
+        if let Images::One { carries, .. } = &self.images {
+            let id = kind & !ecsp_device::c_runtime::C_KIND_FLAG;
+            if !carries.kind(id) || !carries.dtype(dtype) {
+                return None;
+            }
         }
         ecsp_device::c_runtime::device_state_layout(kind)
+    }
+
+    fn load_kinds(&self, net: &Network, plan: &Plan) -> Result<LoadReport, ChipError> {
+        let path = match &self.images {
+            Images::PerCore => None,
+            Images::One { path, .. } => Some(path),
+        };
+        if let Some(path) = path {
+            if let Some(kind) = net.user_kinds().first() {
+                return Err(ChipError::KindNotRunnable {
+                    kind: kind.decl.name.clone(),
+                    origin: kind.origin(),
+                    backend: "esdk",
+                    fix: format!(
+                        "the prebuilt device image {} carries no users' kernels: leave --device-image out, and ecsp builds each core's image with the Epiphany compiler",
+                        path.display()
+                    ),
+                });
+            }
+            return Ok(LoadReport::default());
+        }
+        let cache = Cache::open()?;
+        let specs = kimage::specs(net, plan)?;
+        let mut built: Vec<(kimage::ImageSpec, kimage::CoreImage)> = Vec::new();
+        let mut report = LoadReport::default();
+        for (core, spec) in &specs {
+            let image = match built.iter().find(|(s, _)| s.same_as(spec)) {
+                Some((_, image)) => image.clone(),
+                None => {
+                    let image = kimage::build(&cache, spec)?;
+                    report
+                        .files
+                        .push((image.path.clone(), image.path.clone(), image.cached));
+                    built.push((spec.clone(), image.clone()));
+                    image
+                }
+            };
+            kimage::check_fits(*core, spec, &image)?;
+            let image_c = c_path(&image.path, |e| EsdkError::BadImage {
+                path: image.path.clone(),
+                problem: super::ImageProblem::Unreadable(e),
+            })?;
+            let (row, col) = (core.row() - self.board.first_row, core.col() - self.board.first_col);
+            let mut handles = self.handles();
+            let dev: *mut sys::e_epiphany_t = &mut *handles.group.dev;
+            // SAFETY: `dev` is the open group, locked; the path is a
+            // NUL-terminated string e-loader only reads; (row, col) is in the
+            // group (the plan's cores are the board's). Not started.
+            let loaded = unsafe { sys::e_load(image_c.as_ptr(), dev, row, col, sys::e_bool_t_E_FALSE) };
+            if loaded != E_OK {
+                return Err(EsdkError::Load {
+                    image: image.path.clone(),
+                    rows: 1,
+                    cols: 1,
+                }
+                .into());
+            }
+        }
+        Ok(report)
     }
 }

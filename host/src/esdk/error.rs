@@ -143,12 +143,23 @@ pub enum ImageProblem {
     /// No `.ecsp_image` section saying which kinds and dtypes it carries:
     /// not a device image of this ecsp.
     NoCarries,
+    /// An image of another version of ecsp: it reads another boot table.
+    Version {
+        /// The boot table version it reads (`None`: 3 or older).
+        found: Option<u32>,
+    },
 }
 
 impl fmt::Display for ImageProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ImageProblem::Unreadable(e) => write!(f, "cannot be read: {e}"),
+            ImageProblem::Version { found } => write!(
+                f,
+                "was built by another version of ecsp: it reads boot tables of version {}, this ecsp writes version {}; rebuild it, or leave --device-image out and let ecsp build each core's image",
+                found.map_or("3 or older".to_string(), |v| v.to_string()),
+                ecsp_device::boot::BOOT_VERSION
+            ),
             ImageProblem::TooShort { len } => write!(f, "is {len} bytes, shorter than an ELF32 header"),
             ImageProblem::NotElf => f.write_str("is not an ELF file"),
             ImageProblem::NotElf32 { class } => write!(

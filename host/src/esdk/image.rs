@@ -67,6 +67,9 @@ pub struct Carries {
     pub kinds: u32,
     /// Bit `d` set: the image runs processes on channels of dtype code `d`.
     pub dtypes: u32,
+    /// The boot table version it reads (`None`: an image of an ecsp before
+    /// images said, which read version 3 or older).
+    pub version: Option<u32>,
 }
 
 impl Carries {
@@ -107,6 +110,7 @@ pub fn carries(elf: &[u8]) -> Result<Carries, ImageProblem> {
             Some(Carries {
                 kinds: word(offset)?,
                 dtypes: word(offset + 4)?,
+                version: if size >= 12 { word(offset + 8) } else { None },
             })
         })
     };
@@ -122,7 +126,11 @@ pub fn read_file(path: &Path) -> Result<Carries, EsdkError> {
     };
     let elf = std::fs::read(path).map_err(|e| bad(ImageProblem::Unreadable(e.to_string())))?;
     check_header(&elf).map_err(bad)?;
-    carries(&elf).map_err(bad)
+    let carries = carries(&elf).map_err(bad)?;
+    if carries.version != Some(ecsp_device::boot::BOOT_VERSION) {
+        return Err(bad(ImageProblem::Version { found: carries.version }));
+    }
+    Ok(carries)
 }
 
 /// Checks the file at `path` is a device image the loader takes.
@@ -248,9 +256,12 @@ mod tests {
 
     #[test]
     fn an_image_says_which_kinds_and_dtypes_it_carries() {
-        let elf = image_with_section(b".ecsp_image", &[0b1001, 1 << Dtype::U32 as u32]);
+        let elf = image_with_section(b".ecsp_image", &[0b1001, 1 << Dtype::U32 as u32, 4]);
         assert_eq!(check_header(&elf), Ok(()));
         let carries = carries(&elf).unwrap();
+        assert_eq!(carries.version, Some(4));
+        let old = super::carries(&image_with_section(b".ecsp_image", &[0b1001, 2])).unwrap();
+        assert_eq!(old.version, None);
         assert!(carries.kind(0) && carries.kind(3) && !carries.kind(1) && !carries.kind(40));
         assert!(carries.dtype(Dtype::U32) && !carries.dtype(Dtype::F64));
         // Another section of a similar name, or too short a section: not ours.

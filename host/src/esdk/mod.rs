@@ -48,7 +48,7 @@ pub mod platform;
 mod chip;
 
 #[cfg(feature = "esdk")]
-pub use chip::EsdkChip;
+pub use chip::{EsdkChip, Images};
 pub use error::{EsdkError, ImageProblem};
 
 use crate::board::Board;
@@ -80,7 +80,14 @@ pub const COMPILED_IN: bool = cfg!(feature = "esdk");
 pub fn open(board: Board, device_image: Option<PathBuf>) -> Result<Arc<dyn Chip>, EsdkError> {
     #[cfg(feature = "esdk")]
     {
-        let image = image::resolve(device_image, ecsp_device::c_runtime::DEVICE_ELF)?;
+        // Given an image, every core runs it; else an image per core, built
+        // at run time with the Epiphany compiler, when there is one; else
+        // the image ecsp was built with.
+        let image = match device_image {
+            Some(path) => Some(path),
+            None if crate::kernels::compile::Compiler::epiphany().is_ok() => None,
+            None => Some(image::resolve(None, ecsp_device::c_runtime::DEVICE_ELF)?),
+        };
         Ok(Arc::new(EsdkChip::open(board, image)?))
     }
     #[cfg(not(feature = "esdk"))]

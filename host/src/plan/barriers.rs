@@ -14,7 +14,7 @@
 //! Nothing is added to a core whose processes take part in no barrier, so
 //! networks without barriers are planned byte for byte as before.
 
-use super::put;
+use super::encode::put;
 use crate::network::{BarrierKind, Network, ProcId};
 use ecsp_device::addr::{CoreId, GlobalAddr};
 use ecsp_device::barrier::{

@@ -645,6 +645,7 @@ impl Shared {
             return false;
         }
         let mut must_finish = 0usize;
+        let kinds = self.kinds.lock().unwrap_or_else(|e| e.into_inner()).clone();
         for (index, core) in self.cores.iter().enumerate() {
             // SAFETY: engine thread; the reference ends here.
             let booted = unsafe { self.slot(core) }.is_some();
@@ -683,7 +684,11 @@ impl Shared {
                 }
                 // The kind id without the bit that picks the C runtime.
                 let kind = kind & !ecsp_device::boot::KIND_C_FLAG;
-                if KINDS.get(kind as usize).is_some_and(|k| !k.forever) {
+                let finishes = match kind.checked_sub(ecsp_device::kernel::USER_KIND_BASE) {
+                    Some(user) => kinds.as_ref().is_some_and(|k| !k.forever(user as usize)),
+                    None => KINDS.get(kind as usize).is_some_and(|k| !k.forever),
+                };
+                if finishes {
                     if status != task_status::FINISHED {
                         return false;
                     }

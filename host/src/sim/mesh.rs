@@ -190,6 +190,9 @@ impl SimMesh {
 // wakes it as a user interrupt from another core does (`Shared::wand_latch`),
 // and `take_irq` clears the bit atomically, so it returns true once per latch.
 unsafe impl Mesh for SimMesh {
+    // load_word, store_word and read_local are the trait's own.
+    const PLAIN_LOCAL: bool = true;
+
     #[inline]
     fn core_id(&self) -> CoreId {
         self.me().id

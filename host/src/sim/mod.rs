@@ -30,6 +30,9 @@ mod wand;
 
 use crate::board::Board;
 use crate::chip::{Chip, ChipError, CoreCounters, CoreFault, HostWindow, TraceRecord};
+use crate::kernels::cache::Cache;
+use crate::kernels::sim::{KernelFault, LoadReport, SimKinds};
+use crate::kernels::UserKind;
 use ecsp_device::addr::{reg, CoreId, GlobalAddr, Irq, REGS_BASE};
 use ecsp_device::executor::{Executor, RunStatus};
 use ecsp_device::mesh::{copy_from_shared, copy_to_shared};
@@ -277,6 +280,9 @@ pub(crate) struct Shared {
     /// while it looked ([`SimChip::stalled`]).
     wakeups: AtomicU64,
     faults: Mutex<Vec<CoreFault>>,
+    /// The users' kinds the cores spawn from (set by `load_kinds` after a
+    /// reset, while no executor lives; read when a core boots).
+    pub(crate) kinds: Mutex<Option<Arc<SimKinds>>>,
 }
 
 thread_local! {
@@ -519,13 +525,17 @@ impl Shared {
     /// was polled failed, records the fault and stops the core.
     #[cold]
     fn core_panicked(&self, core: &Core, slot: &mut Option<Executor<SimMesh>>, payload: Box<dyn std::any::Any + Send>) {
-        let message = match payload.downcast_ref::<MemoryFault>() {
-            Some(fault) => fault.to_string(),
-            None => LAST_PANIC
+        let message = match (
+            payload.downcast_ref::<MemoryFault>(),
+            payload.downcast_ref::<KernelFault>(),
+        ) {
+            (Some(fault), _) => fault.to_string(),
+            (_, Some(fault)) => fault.0.clone(),
+            _ => LAST_PANIC
                 .with(|p| p.borrow_mut().take())
                 .unwrap_or_else(|| "a device process panicked".to_string()),
         };
-        let error = if payload.is::<MemoryFault>() {
+        let error = if payload.is::<MemoryFault>() || payload.is::<KernelFault>() {
             ProcessError::Faulted
         } else {
             ProcessError::Panicked
@@ -556,10 +566,18 @@ impl Shared {
             }
             ilat.fetch_and(!Irq::Sync.bit(), Ordering::AcqRel);
             let mesh = SimMesh::new(self, core);
+            let foreign = self
+                .kinds
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_ref()
+                .map(|k| k.foreign());
             // SAFETY: (1) the host runtime wrote this core's boot table before
             // raising SYNC; (2) one executor per core (the slot was empty), and
-            // the SRAM mapping outlives it (dropped in halt/reset or with the chip).
-            match unsafe { Executor::boot(mesh) } {
+            // the SRAM mapping outlives it (dropped in halt/reset or with the chip);
+            // (3) the kinds' table is replaced only after a reset, which drops
+            // every executor first, and the chip keeps it until then.
+            match unsafe { Executor::boot_with(mesh, foreign) } {
                 Ok(exec) => *slot = Some(exec),
                 Err(e) => {
                     self.faults.lock().unwrap_or_else(|e| e.into_inner()).push(CoreFault {
@@ -629,6 +647,8 @@ impl Shared {
 /// ```
 pub struct SimChip {
     shared: Arc<Shared>,
+    /// The users' kinds `shared.kinds` was loaded for.
+    loaded_kinds: Mutex<Vec<Arc<UserKind>>>,
     mode: SimMode,
     threads: usize,
     workers: Mutex<Vec<JoinHandle<()>>>,
@@ -693,10 +713,12 @@ impl SimChip {
                 wakeups: AtomicU64::new(0),
                 tracing: AtomicBool::new(false),
                 faults: Mutex::new(Vec::new()),
+                kinds: Mutex::new(None),
             }),
             mode: options.mode,
             threads,
             workers: Mutex::new(Vec::new()),
+            loaded_kinds: Mutex::new(Vec::new()),
         })
     }
 
@@ -989,6 +1011,26 @@ impl Chip for SimChip {
         ecsp_device::process::state_layout::<SimMesh>(kind, dtype)
     }
 
+    fn load_kinds(&self, net: &crate::network::Network, _plan: &crate::plan::Plan) -> Result<LoadReport, ChipError> {
+        let kinds = net.user_kinds();
+        let mut loaded = self.shared.kinds.lock().unwrap_or_else(|e| e.into_inner());
+        if kinds.is_empty() {
+            *loaded = None;
+            return Ok(LoadReport::default());
+        }
+        // The same kinds again (a program running one network many times):
+        // nothing to build or load.
+        let mut same = self.loaded_kinds.lock().unwrap_or_else(|e| e.into_inner());
+        if loaded.is_some() && same.len() == kinds.len() && same.iter().zip(kinds).all(|(a, b)| Arc::ptr_eq(a, b)) {
+            return Ok(LoadReport::default());
+        }
+        let cache = Cache::open()?;
+        let (table, report) = SimKinds::load(kinds, &cache)?;
+        *loaded = Some(Arc::new(table));
+        *same = kinds.to_vec();
+        Ok(report)
+    }
+
     fn host_window(&self) -> HostWindow {
         let (ptr, len, base) = self.shared.memory.dram();
         // SAFETY: the DRAM mapping is page-aligned, `len` bytes long and
@@ -1012,7 +1054,7 @@ fn install_panic_hook() {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             if ON_WORKER.with(|w| w.get()) {
-                if info.payload().is::<MemoryFault>() {
+                if info.payload().is::<MemoryFault>() || info.payload().is::<KernelFault>() {
                     return;
                 }
                 let text = info

@@ -183,15 +183,44 @@ typedef struct ecsp_hal {
     /* a user's kernel waits: suspend its coroutine until the executor's
      * next round resumes it (only a kernel's HAL has one) */
     void (*suspend)(void *ctx);
+    /* this core's SRAM in the host's memory, or NULL: then every access
+     * goes through the functions above. With it, the local polls, stores
+     * and copies below are made here, exactly as the simulator's Mesh
+     * makes them (acquire loads, release stores, relaxed word copies),
+     * without a call; anything out of range still goes to the functions,
+     * which report it. */
+    uint8_t *sram;
 } ecsp_hal;
 
-static inline uint32_t ecsp_load_word(const ecsp_hal *h, uint32_t offset) { return h->load_word(h->ctx, offset); }
+static inline int ecsp__sram_word(const ecsp_hal *h, uint32_t offset)
+{
+    return h->sram != 0 && offset <= ECSP_SRAM_SIZE - 4u && (offset & 3u) == 0;
+}
+
+static inline uint32_t ecsp_load_word(const ecsp_hal *h, uint32_t offset)
+{
+    if (ecsp__sram_word(h, offset))
+        return __atomic_load_n((const uint32_t *)(const void *)(h->sram + offset), __ATOMIC_ACQUIRE);
+    return h->load_word(h->ctx, offset);
+}
 static inline void ecsp_store_word(const ecsp_hal *h, uint32_t offset, uint32_t value)
 {
+    if (ecsp__sram_word(h, offset)) {
+        __atomic_store_n((uint32_t *)(void *)(h->sram + offset), value, __ATOMIC_RELEASE);
+        return;
+    }
     h->store_word(h->ctx, offset, value);
 }
 static inline void ecsp_read_local(const ecsp_hal *h, uint32_t offset, void *dst, uint32_t len)
 {
+    if (h->sram != 0 && ((offset | len | (uint32_t)(uintptr_t)dst) & 3u) == 0 && len <= ECSP_SRAM_SIZE &&
+        offset <= ECSP_SRAM_SIZE - len) {
+        const uint32_t *s = (const uint32_t *)(const void *)(h->sram + offset);
+        uint32_t *d = (uint32_t *)dst;
+        for (uint32_t i = 0; i < len / 4u; i++)
+            d[i] = __atomic_load_n(&s[i], __ATOMIC_RELAXED);
+        return;
+    }
     h->read_local(h->ctx, offset, dst, len);
 }
 static inline void ecsp_mesh_write(const ecsp_hal *h, uint32_t dst, const void *src, uint32_t len)

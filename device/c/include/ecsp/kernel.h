@@ -269,12 +269,16 @@ int64_t ecsp__param_int(int item);
 float ecsp__param_f32(int item);
 double ecsp__param_f64(int item);
 
+/* What a simulator's kernel object exports (it is built with hidden
+ * visibility): the kernels' entry points and the runtime's. */
+#define ECSP__EXPORT __attribute__((visibility("default")))
+
 /* Declares kernel `name` and opens its body (see the top of this file).
  * The entry point ecsp_kernel_<name> is what ecsp's runtime starts. */
 #define ECSP_KERNEL(name, summary, ...)                                                                               \
     static void ecsp__body_##name(int ecsp__unused ECSP__FOR_EACH(ECSP__DECL, __VA_ARGS__));                          \
-    void ecsp_kernel_##name(void);                                                                                    \
-    void ecsp_kernel_##name(void) { ecsp__body_##name(0 ECSP__FOR_EACH(ECSP__ARG, __VA_ARGS__)); }                   \
+    ECSP__EXPORT void ecsp_kernel_##name(void);                                                                       \
+    ECSP__EXPORT void ecsp_kernel_##name(void) { ecsp__body_##name(0 ECSP__FOR_EACH(ECSP__ARG, __VA_ARGS__)); }                   \
     static void ecsp__body_##name(int ecsp__unused __attribute__((unused)) ECSP__FOR_EACH(ECSP__DECL, __VA_ARGS__))
 
 #define ECSP__NARGS_(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, _16, _17, _18, _19, _20, _21, _22, _23, _24, _25, _26, _27, _28, _29, _30, _31, _32, n, ...) n

@@ -111,6 +111,12 @@ typedef struct ecsp_barrier_part {
 /* Rounds of a dissemination barrier of `size` participants: ceil(log2
  * size), the flags its participant blocks hold. */
 uint32_t ecsp_barrier_rounds(uint32_t size);
+/* The index of the task whose TaskRecord is at SRAM offset `record`, as
+ * ecsp_barrier_open takes it: (record - tasks_offset) /
+ * sizeof(ecsp_task_record), the division done by shift and subtract (the
+ * Epiphany has no divide instruction, and libgcc's __udivsi3 is 386
+ * bytes). In barrier.c, which every build of the runtime links. */
+uint32_t ecsp_task_index(const ecsp_hal *h, uint32_t record);
 /* Finds barrier `index` of task `task` in this core's boot table: 0, or
  * ECSP_ERR_MISSING_BARRIER. */
 uint32_t ecsp_barrier_open(const ecsp_hal *h, ecsp_barrier_part *b, uint32_t task, uint32_t index);
@@ -200,12 +206,6 @@ typedef struct ecsp_executor {
 #define ECSP_NO_TASK 0xFFFFFFFFu
 /* ecsp_device::c_runtime::CExecutor mirrors it. */
 ECSP_STATIC_ASSERT(sizeof(ecsp_executor) == 40, "ecsp_executor is 40 bytes");
-
-/* The index of the task whose TaskRecord is at SRAM offset `record`:
- * (record - tasks_offset) / sizeof(ecsp_task_record), the division done by
- * shift and subtract (the Epiphany has no divide instruction, and libgcc's
- * __udivsi3 is 386 bytes). */
-uint32_t ecsp_task_index(const ecsp_hal *h, uint32_t record);
 
 /* Reads this core's boot table and builds every process's state, checking
  * in PROTOCOL.md's order; writes boot_error and core_status. Returns 0 or

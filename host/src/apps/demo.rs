@@ -103,7 +103,7 @@ pub fn run_demo(
     )?;
     let mut held = Vec::new();
     for p in &report.processes {
-        let what = match p.kind {
+        let what = match p.kind.as_str() {
             "generate" => format!("sent the {} numbers 2..={limit}, then closed", p.value),
             "sieve" if p.value == 0 => "got no number: the stream closed first".to_string(),
             "sieve" => {
