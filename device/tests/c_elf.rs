@@ -5,8 +5,8 @@
 //! 0x50 and 0x58, code from 0x100, nothing allocated past the runtime
 //! reserve (RUNTIME_END, where the host writes the boot table), the reset
 //! entry at the start of the code, and an `.ecsp_image` section naming the
-//! kinds and dtypes it carries. Without such a compiler the test says it was
-//! skipped.
+//! kinds and dtypes it carries and the boot table version it reads. Without
+//! such a compiler the test says it was skipped.
 
 use ecsp_device::boot::RUNTIME_END;
 use ecsp_device::c_runtime::DEVICE_ELF;
@@ -134,13 +134,22 @@ fn the_device_image_is_what_the_loader_expects() {
         .iter()
         .find(|s| s.name == ".ecsp_image")
         .unwrap_or_else(|| panic!("{path}: no .ecsp_image section"));
-    assert_eq!(
-        carries.size, 8,
-        "{path}: .ecsp_image holds the kinds word and the dtypes word"
+    // Three words (the section may be padded to 8-byte alignment), as
+    // silicon/main.c writes them and the host's esdk::image reads them.
+    assert!(
+        (12..=16).contains(&carries.size),
+        "{path}: .ecsp_image holds the kinds, dtypes and boot version words: {} bytes",
+        carries.size
     );
-    let (kinds, dtypes) = (
+    let (kinds, dtypes, version) = (
         u32_at(&elf, carries.offset as usize),
         u32_at(&elf, carries.offset as usize + 4),
+        u32_at(&elf, carries.offset as usize + 8),
+    );
+    assert_eq!(
+        version,
+        ecsp_device::boot::BOOT_VERSION,
+        "{path}: the boot version it reads"
     );
     assert_ne!(kinds, 0, "{path}: the image carries no kind");
     if std::env::var_os("ECSP_DEVICE_KINDS").is_none() {
