@@ -44,15 +44,12 @@ fn an_image_carries_a_core_s_kinds_and_says_what_it_costs() {
     .unwrap();
     let generate = 1 << 5;
     let u32_dtype = 1 << 2;
-    let with_kernel = build(
-        &cache(),
-        &ImageSpec {
-            kinds: generate,
-            dtypes: u32_dtype,
-            kernels: vec![(0x100, kinds("tests/kernels/double.c")[0].clone())],
-        },
-    )
-    .unwrap();
+    let spec = || ImageSpec {
+        kinds: generate,
+        dtypes: u32_dtype,
+        kernels: vec![(0x100, kinds("tests/kernels/double.c")[0].clone())],
+    };
+    let with_kernel = build(&cache(), &spec()).unwrap();
     eprintln!(
         "runtime alone {} bytes, with generate and double_it {} bytes, of {CODE_ROOM}",
         runtime_only.code_bytes, with_kernel.code_bytes
@@ -66,15 +63,7 @@ fn an_image_carries_a_core_s_kinds_and_says_what_it_costs() {
     assert_eq!(name, "double_it");
     assert!(needed > 88 && needed <= declared, "{needed} {declared}");
     // Cached the second time.
-    let again = build(
-        &cache(),
-        &ImageSpec {
-            kinds: generate,
-            dtypes: u32_dtype,
-            kernels: vec![(0x100, kinds("tests/kernels/double.c")[0].clone())],
-        },
-    )
-    .unwrap();
+    let again = build(&cache(), &spec()).unwrap();
     assert!(again.cached && again.path == with_kernel.path);
 }
 
