@@ -444,3 +444,45 @@ fn trace_writes_chrome_trace_json() {
         stderr(&out)
     );
 }
+
+#[test]
+fn kernels_bench_json_times_every_job_both_ways() {
+    let json = ok(&[
+        "bench",
+        "kernels",
+        "--messages",
+        "200",
+        "--rounds",
+        "1",
+        "--timeout",
+        "60",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
+    assert_eq!(v["backend"], "sim", "{json}");
+    let jobs: Vec<&str> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["job"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        jobs,
+        [
+            "map square f32[64]",
+            "map square f32[64], capacity 4",
+            "mandel f32[64]",
+            "commstime"
+        ]
+    );
+    for r in v["results"].as_array().unwrap() {
+        let (b, u) = (r["builtin_ns"].as_f64().unwrap(), r["user_ns"].as_f64().unwrap());
+        assert!(b > 0.0 && u > 0.0, "{json}");
+        assert!((r["ratio"].as_f64().unwrap() - u / b).abs() < 1e-9, "{json}");
+    }
+    assert!(v["compile"]["cold_ms"].as_f64().unwrap() > 0.0, "{json}");
+    assert!(v["image"].is_null(), "{json}");
+    let out = ecsp(&["bench", "kernels", "--messages", "0"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("--messages 0"), "{}", stderr(&out));
+}

@@ -3,8 +3,10 @@
 //! costs.
 //!
 //! Jobs (the kernels: `bench_kernels.c`, compiled as any user's):
-//! - `map square f32[64]`: ramp -> square -> consume, the middle process
-//!   the built-in `map fn=square` or a kernel;
+//! - `map square f32[64]`: ramp -> square -> consume over rendezvous
+//!   channels, the middle process the built-in `map fn=square` or a kernel;
+//! - `map square f32[64], capacity 4`: the same over channels buffering
+//!   four messages, where a kernel waits (and switches stacks) less often;
 //! - `mandel f32[64]`: rows of the Mandelbrot set's picture -> escape
 //!   counts -> consume, the middle the built-in `mandel` or a kernel;
 //! - `commstime`: prefix, delta, succ and a timing consumer, all four
@@ -94,10 +96,11 @@ fn job_network(job: &str, user: bool, timed: u64, warmup: u64) -> Result<Network
     net.add_kernels(&kernels()?)?;
     let total = (timed + warmup) as i64;
     match job {
-        "map square f32[64]" => {
+        "map square f32[64]" | "map square f32[64], capacity 4" => {
             let v = MsgType::vector(Dtype::F32, 64);
-            let a = net.channel("a", v, 0)?;
-            let b = net.channel("b", v, 0)?;
+            let capacity = if job.ends_with("capacity 4") { 4 } else { 0 };
+            let a = net.channel("a", v, capacity)?;
+            let b = net.channel("b", v, capacity)?;
             net.process("ramp", "ramp", &[], &[a], &[("start", 0), ("count", total)])?;
             if user {
                 net.process("square", "bench_square", &[a], &[b], &[])?;
@@ -173,7 +176,12 @@ fn round(chip: &dyn Chip, job: &str, user: bool, timed: u64, timeout: Duration) 
 }
 
 /// The jobs, in order.
-pub const JOBS: [&str; 3] = ["map square f32[64]", "mandel f32[64]", "commstime"];
+pub const JOBS: [&str; 4] = [
+    "map square f32[64]",
+    "map square f32[64], capacity 4",
+    "mandel f32[64]",
+    "commstime",
+];
 
 /// Runs every job `rounds` times each way, taking turns, with `messages`
 /// timed messages a round (commstime: loops).

@@ -1244,13 +1244,13 @@ fn kernel_bench_command(
     )?;
     writeln!(
         out,
-        "  {:<20} {:>9} {:>12} {:>12} {:>7} {:>16}",
+        "  {:<30} {:>9} {:>12} {:>12} {:>7} {:>16}",
         "job", "messages", "built-in", "kernel", "ratio", "medians"
     )?;
     for r in &results {
         writeln!(
             out,
-            "  {:<20} {:>9} {:>9.1} {:<2} {:>9.1} {:<2} {:>7.2} {:>7.1} {:>7.1}",
+            "  {:<30} {:>9} {:>9.1} {:<2} {:>9.1} {:<2} {:>7.2} {:>7.1} {:>7.1}",
             r.job, r.messages, r.builtin_ns, r.unit, r.user_ns, r.unit, r.ratio, r.builtin_median, r.user_median
         )?;
     }
