@@ -466,7 +466,7 @@ type Rx = On<Receiver<Msg, LoomMesh>>;
 
 /// A shared channel of `capacity` with writers on the cores `writers` and
 /// readers on the cores `readers` (each core one end), laid out as
-/// `host/src/plan.rs` does: each end's share record, lane table, peer
+/// `host/src/plan/layout.rs` does: each end's share record, lane table, peer
 /// table and (readers) a ring per writer, from offset 0 of its core.
 fn shared(writers: &[usize], readers: &[usize], capacity: u32) -> (Vec<Tx>, Vec<Rx>) {
     let memory = memory();
