@@ -155,6 +155,8 @@ fn device_image() {
             // Only what the carried kinds reach is linked.
             "-ffunction-sections",
             "-fdata-sections",
+            // Signed overflow wraps, as kernel.h promises of kernels.
+            "-fwrapv",
             "-Wl,--gc-sections",
             "-Wall",
             "-Wextra",

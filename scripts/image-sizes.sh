@@ -37,7 +37,7 @@ done
 
 # The flags of device/build.rs's device_image(): keep the two in step.
 CFLAGS=(-std=c99 -Os -ffreestanding -nostdlib -nostartfiles -fno-tree-loop-distribute-patterns
-    -mshort-calls -ffunction-sections -fdata-sections -Wl,--gc-sections -Wall -Wextra -Wno-implicit-fallthrough
+    -mshort-calls -ffunction-sections -fdata-sections -fwrapv -Wl,--gc-sections -Wall -Wextra -Wno-implicit-fallthrough
     -Wno-unused-function -DECSP_HAL_SILICON -Ic/include)
 # shellcheck disable=SC2206 # words on purpose
 EXTRA=(${ECSP_IMAGE_CFLAGS:-})

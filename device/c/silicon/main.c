@@ -206,6 +206,14 @@ void ecsp_copy_in(uint32_t offset, void *dst, uint32_t len)
     ECSP_BARRIER();
 }
 
+/* Where newlib's math functions (linked for kernels that call them) set
+ * errno; nothing reads it. */
+int *__errno(void)
+{
+    static int errno_value;
+    return &errno_value;
+}
+
 /* What the compiler may call for struct copies and zeroing. Volatile
  * accesses keep it from turning these loops into calls to themselves. */
 void *memset(void *dst, int c, size_t n)

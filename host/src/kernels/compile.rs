@@ -151,6 +151,8 @@ fn sim_flags() -> Vec<String> {
         "-fexceptions",
         "-fvisibility=hidden",
         "-fno-strict-aliasing",
+        // Signed overflow wraps, as kernel.h promises (and the chip's build).
+        "-fwrapv",
         "-Wall",
         "-Wextra",
         "-Wno-unused-parameter",

@@ -86,6 +86,8 @@ fn flags() -> Vec<String> {
         "-mshort-calls",
         "-ffunction-sections",
         "-fdata-sections",
+        // Signed overflow wraps (kernel.h): Python kernels count on it.
+        "-fwrapv",
         "-Wall",
         "-Wextra",
         "-Wno-implicit-fallthrough",
@@ -304,6 +306,9 @@ pub fn build(cache: &Cache, spec: &ImageSpec) -> Result<CoreImage, KernelError> 
             tmp.display().to_string(),
         ];
         args.extend(objects.iter().map(|o| o.path.display().to_string()));
+        // newlib's libm for kernels' math (sqrtf and the like): only what
+        // a kernel calls is linked; its errno is main.c's `__errno`.
+        args.push("-lm".into());
         args.push("-lgcc".into());
         let at = files.first().map_or(runtime.clone(), |f| f.path.clone());
         cc.run(&args, &at).map_err(for_the_chip)?;

@@ -59,7 +59,10 @@
  * - ecsp_fail(message): it ends as a failure; the run poisons the network
  *   and reports the message with the process, its kernel and its core.
  *
- * Its result (`value` in ecsp run's report, DeviceResult.value in Python)
+ * Kernels are compiled with -fwrapv: signed integer arithmetic wraps at its
+ * width, on the simulator and on the chip alike.
+ *
+ * Its result (`value` in ecsp run's report, DeviceResult.result in Python)
  * is what it last gave ecsp_result, an integer or a floating-point number.
  */
 #ifndef ECSP_KERNEL_H
@@ -244,6 +247,8 @@ void ecsp_fail_value(const char *message, int64_t value) __attribute__((noreturn
 #define ECSP__ARG_PARAM_i64(i) , (int64_t)ecsp__param_int(i)
 #define ECSP__ARG_PARAM_u64(i) , (uint64_t)ecsp__param_int(i)
 #define ECSP__ARG_PARAM_bool(i) , (ecsp__param_int(i) != 0)
+/* After <stdbool.h>, `bool` reaches these macros as `_Bool`. */
+#define ECSP__ARG_PARAM__Bool ECSP__ARG_PARAM_bool
 #define ECSP__ARG_PARAM_f32(i) , ecsp__param_f32(i)
 #define ECSP__ARG_PARAM_f64(i) , ecsp__param_f64(i)
 
@@ -252,6 +257,7 @@ void ecsp_fail_value(const char *message, int64_t value) __attribute__((noreturn
 #define ECSP__CTYPE_i64 int64_t
 #define ECSP__CTYPE_u64 uint64_t
 #define ECSP__CTYPE_bool int
+#define ECSP__CTYPE__Bool int
 #define ECSP__CTYPE_f32 float
 #define ECSP__CTYPE_f64 double
 
