@@ -10,7 +10,7 @@ cargo test --workspace --locked
 # user would, through maturin with the locked dependencies), then its pytest
 # suite, every test under a timeout (pytest-timeout, python/pyproject.toml).
 python3 -m venv target/venv
-target/venv/bin/python -m pip install --quiet --disable-pip-version-check ./python pytest pytest-timeout mypy numpy
+target/venv/bin/python -m pip install --quiet --disable-pip-version-check ./python pytest pytest-timeout mypy numpy hypothesis
 target/venv/bin/python -m pytest python/tests -q -p no:cacheprovider
 # The package's inline types check, and the extension's stub (_ecsp.pyi)
 # matches the installed extension module.

@@ -2,7 +2,8 @@
 
 Processes share nothing and talk over channels. Python processes run on
 ecsp's own user-space scheduler; device processes (built-in kinds, see
-:func:`kinds`, and your own C kernels, see :func:`kernel_file`) run on the
+:func:`kinds`, your own C kernels, see :func:`kernel_file`, and typed
+Python compiled for the cores, see :func:`kernel`) run on the
 cores of a simulated (or real) Epiphany chip: ``ecsp.Chip(backend="esdk")``
 on a Parallella, see :func:`backends`.
 
@@ -41,12 +42,16 @@ from ._api import (
     process,
 )
 from ._core import Alt, Channel, Reader, Skip, Timeout, Writer, close, poison
+from ._kernel import PyKernel, kernel, kernel_helper, now
+from ._ktypes import In, Out, array, f32, f64, i32, i64, u8, u32
 from .dtypes import Bytes
 from .exceptions import (
     ChannelClosed,
     ChannelPoisoned,
+    CompileError,
     DeadlockError,
     Error,
+    KernelFailure,
     PlanError,
     ProcessError,
     TimeoutError,
@@ -54,6 +59,21 @@ from .exceptions import (
 
 __all__ = [
     "Alt",
+    "CompileError",
+    "In",
+    "KernelFailure",
+    "Out",
+    "PyKernel",
+    "array",
+    "f32",
+    "f64",
+    "i32",
+    "i64",
+    "kernel",
+    "kernel_helper",
+    "now",
+    "u8",
+    "u32",
     "Bytes",
     "Channel",
     "ChannelClosed",

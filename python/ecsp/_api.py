@@ -84,6 +84,9 @@ def process(fn: Callable[..., Any]) -> Callable[..., Process]:
     poisons its ends and is re-raised by its Parallel.
     """
 
+    # A Python kernel (@ecsp.kernel) as a Python process: its function.
+    fn = getattr(fn, "fn", fn) if type(fn).__name__ == "PyKernel" else fn
+
     @functools.wraps(fn)
     def make(*args: Any, **kwargs: Any) -> Process:
         return Process(fn, args, kwargs)

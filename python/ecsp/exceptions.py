@@ -18,6 +18,8 @@ __all__ = [
     "DeadlockError",
     "PlanError",
     "TimeoutError",
+    "CompileError",
+    "KernelFailure",
 ]
 
 _builtin_timeout = TimeoutError
@@ -149,3 +151,29 @@ class TimeoutError(Error, _builtin_timeout):  # noqa: A001 - ecsp.TimeoutError, 
     def __init__(self, message: str, timeout: Optional[float] = None, **_: Any) -> None:
         super().__init__(message)
         self.timeout = timeout
+
+
+class CompileError(Error):
+    """A Python kernel (``@ecsp.kernel``) uses something a core cannot run,
+    or mixes types: raised when the kernel is first compiled (its first use,
+    or ``kernel.c_source``), naming the Python file, the line, the construct
+    and what to write instead.
+
+    Attributes:
+        path: the Python file.
+        line: the line in it, from 1.
+        construct: the construct, as written (``"x.append(v)"``).
+    """
+
+    def __init__(self, message: str, path: str = "", line: int = 0, construct: str = "") -> None:
+        super().__init__(message)
+        self.path = path
+        self.line = line
+        self.construct = construct
+
+
+class KernelFailure(Error):
+    """Raised by a kernel to end as a failure: ``raise
+    ecsp.KernelFailure("no convergence")``. On a core the run then poisons
+    the network and reports the message, with the kernel and its core; as a
+    Python process it is the process's failure, as any exception is."""
