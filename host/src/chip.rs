@@ -63,12 +63,14 @@ pub enum ChipError {
     #[error(transparent)]
     Kernel(#[from] crate::kernels::KernelError),
     /// A core's image does not fit the room for code below its boot table.
-    #[error("core {core}: its image carries {kinds} and is {bytes} bytes of code, {over} over the {room} bytes a core has for code: place some of these processes on other cores (pin them with core = [row, col]), or use fewer kinds per core")]
+    #[error("core {core}: its image carries {kinds} and is {bytes} bytes of code, {over} over the {room} bytes a core has for code: {fix}")]
     CodeDoesNotFit {
         /// The core.
         core: CoreId,
         /// Its kinds, comma-separated.
         kinds: String,
+        /// What to do: spread its processes, or (one kind) make it smaller.
+        fix: &'static str,
         /// Bytes of its image's code and data.
         bytes: u32,
         /// Bytes over.

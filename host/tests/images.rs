@@ -128,4 +128,22 @@ fn a_core_whose_code_does_not_fit_is_refused_naming_its_kinds_and_bytes() {
         e.contains(&format!("over the {CODE_ROOM} bytes a core has for code")),
         "{e}"
     );
+    assert!(e.ends_with("or use fewer kinds per core"), "{e}");
+    // One kind too large for a core: moving processes cannot help.
+    let mandel = ecsp_device::process::kind_by_name("mandel").unwrap().0;
+    let spec = ImageSpec {
+        kinds: 1 << mandel,
+        dtypes: 0x7E,
+        kernels: Vec::new(),
+    };
+    let mut image = build(&cache(), &spec).unwrap();
+    image.code_bytes = CODE_ROOM + 1;
+    let e = ecsp_host::kernels::image::check_fits(core, &spec, &image)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("carries mandel and is"), "{e}");
+    assert!(
+        e.contains("the core runs nothing else, so the kind itself must shrink"),
+        "{e}"
+    );
 }

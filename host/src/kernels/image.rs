@@ -485,9 +485,17 @@ pub fn check_fits(
     image: &CoreImage,
 ) -> Result<(), crate::chip::ChipError> {
     if image.code_bytes > CODE_ROOM {
+        let kinds = spec.kind_names();
+        let fix = if kinds.len() > 1 {
+            "place some of these processes on other cores (pin them with core = [row, col]), or use fewer kinds per core"
+        } else {
+            "the core runs nothing else, so the kind itself must shrink: fewer or smaller functions \
+             (math on f64, and sin, cos, exp and log, cost the most; `ecsp plan --code` measures)"
+        };
         return Err(crate::chip::ChipError::CodeDoesNotFit {
             core,
-            kinds: spec.kind_names().join(", "),
+            kinds: kinds.join(", "),
+            fix,
             bytes: image.code_bytes,
             over: image.code_bytes - CODE_ROOM,
             room: CODE_ROOM,
