@@ -244,6 +244,18 @@ class Kernel:
                 raise Error(f"{what}: parameter `{k}` takes a number or a bool, got {v!r}")
         return DeviceProcess(self.name, tuple(ends), core, name, dict(params), self.path)
 
+    def chip_code(self) -> Dict[str, int]:
+        """What it costs on a core of the chip, measured by building an
+        image that carries it alone with the Epiphany compiler
+        (``ECSP_EPIPHANY_CC``, else ``e-gcc`` or ``epiphany-elf-gcc``; cached
+        like every image): ``bytes`` of code with ecsp's runtime, the
+        ``room`` a core has for code, what is ``left`` for the other kinds a
+        core runs, its ``stack_needed`` by the compiler's account and its
+        ``stack_declared``. Raises :class:`Error` without an Epiphany
+        compiler."""
+        code, room, needed, declared = _ext().kernel_image(self.path, self.name)
+        return {"bytes": code, "room": room, "left": room - code, "stack_needed": needed, "stack_declared": declared}
+
     def __repr__(self) -> str:
         return f"<ecsp kernel {self.name} of {self.path}>"
 

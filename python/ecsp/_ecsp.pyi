@@ -15,6 +15,8 @@ __all__ = [
     "host_channel_bench",
     "host_channel_capacity",
     "kernel_declarations",
+    "kernel_image",
+    "bench_kernels_source",
     "kinds",
 ]
 
@@ -87,6 +89,8 @@ class DeviceSession:
     ) -> List[Tuple[str, str, Tuple[int, int], bool, int, int, int, Optional[Union[int, float]]]]: ...
 
 def kinds() -> List[Tuple[str, str, Tuple[int, int], Tuple[int, int], List[str], bool]]: ...
+def kernel_image(path: str, name: str) -> Tuple[int, int, int, int]: ...
+def bench_kernels_source() -> str: ...
 def boards() -> List[str]: ...
 def kernel_declarations(
     path: str,

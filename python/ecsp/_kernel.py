@@ -14,7 +14,7 @@ import hashlib
 import os
 import sys
 import time
-from typing import Any, Callable, List, Optional, Tuple, Union, overload
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union, overload
 
 from ._api import DeviceProcess, Kernel, Process, kernel_file
 from ._core import Reader, Writer
@@ -159,6 +159,12 @@ class PyKernel:
                     need = "a read end (ch.reader())" if d == "in" else "a write end (ch.writer())"
                     raise Error(f"kernel `{self.name}`: port `{pname}` ({'In' if d == 'in' else 'Out'}[{dt}]) takes {need}")
         return k(*ends, core=core, name=name, **params)
+
+    def chip_code(self) -> Dict[str, int]:
+        """What it costs on a core of the chip (see ``Kernel.chip_code``):
+        code ``bytes`` with ecsp's runtime, the ``room`` for code, what is
+        ``left``, ``stack_needed`` and ``stack_declared``."""
+        return self._loaded().chip_code()
 
     def process(self, *args: Any, **kwargs: Any) -> Process:
         """The same function as a Python process, for ``Parallel``: its

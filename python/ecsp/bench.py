@@ -4,6 +4,8 @@
                                    [--against pycsp,floor] [--rounds R]
     python -m ecsp.bench host-channel [--sizes 4,64,...] [--messages N] [--capacity C] [--rounds R]
                                       [--dtype f32|bytes] [--threads T] [--idle spin|park] [--json]
+    python -m ecsp.bench kernels [--messages N] [--rounds R] [--backend sim|esdk] [--against pycsp]
+                                 [--code] [--json]
 
 Commstime (Prefix -> Delta -> Succ -> Prefix, Delta also feeding a
 Consumer that times N reads; one loop is four rendezvous communications)
@@ -12,6 +14,14 @@ as built-in device processes on the simulated chip, started from Python
 (compare ``ecsp bench commstime --json``). ``--against pycsp,floor`` runs
 PyCSP's greenlet backend and bare greenlets (the floor of any greenlet CSP
 library, ``ecsp._baselines``) beside it, taking turns, and compares.
+
+Python kernels (``@ecsp.kernel``, see ``ecsp._kbench``): map square and
+mandel as a Python kernel, as the hand-written C kernel of ``ecsp bench
+kernels`` and as the built-in, side by side on one chip (nanoseconds on the
+simulator, core ticks with ``--backend esdk``); commstime of four Python
+kernels beside four Python processes (and PyCSP's with ``--against
+pycsp``); compile cost; ``--code``: each kernel's code bytes on a core (an
+Epiphany compiler is needed).
 
 Host-channel throughput from Python (a Python process's ``write_many`` of
 N messages into a device ``consume``; a device ``ramp`` into
@@ -371,9 +381,19 @@ def main(argv: Optional[List[str]] = None) -> None:
         "--idle", default="spin", choices=["park", "spin"], help="what waiting threads do (default spin: no OS wake-ups timed)"
     )
     hc.add_argument("--json", action="store_true", help="one JSON object")
+    kb = sub.add_parser("kernels", help="Python kernels beside C kernels, built-ins and Python processes")
+    kb.add_argument("--messages", type=int, default=20_000, help="timed messages a round (mandel: a tenth)")
+    kb.add_argument("--rounds", type=int, default=5, help="rounds of each, taking turns (best and median)")
+    kb.add_argument("--backend", default="sim", choices=["sim", "esdk"])
+    kb.add_argument("--against", default="", help="commstime also against: pycsp (pip install pycsp)")
+    kb.add_argument("--code", action="store_true", help="code bytes on a core per kernel (needs an Epiphany compiler)")
+    kb.add_argument("--json", action="store_true", help="one JSON object")
     args = ap.parse_args(argv)
     if args.bench == "host-channel":
         _host_channel_main(ap, args)
+        return
+    if args.bench == "kernels":
+        _kernels_main(ap, args)
         return
     if args.iterations is not None and args.iterations < 1:
         ap.error("--iterations: give at least 1")
@@ -412,6 +432,52 @@ def main(argv: Optional[List[str]] = None) -> None:
             f"commstime, {out['processes']} processes{where}: {out['ns_per_comm']:.1f} ns per communication "
             f"over {out['iterations']} loops"
         )
+
+
+def _kernels_main(ap: argparse.ArgumentParser, args: Any) -> None:
+    from . import _kbench
+
+    if args.messages < 1 or args.rounds < 1:
+        ap.error("--messages and --rounds: give at least 1")
+    against = [a for a in args.against.split(",") if a]
+    for a in against:
+        if a != "pycsp":
+            ap.error(f"--against {a}: pycsp")
+    with Chip(backend=args.backend) as chip:
+        jobs = _kbench.kernel_jobs(chip, args.messages, args.rounds)
+    try:
+        commstime = _kbench.commstime_contenders(args.messages, args.rounds, against) if args.backend == "sim" else None
+    except ImportError as e:
+        ap.error(str(e))
+    compile_cost = _kbench.compile_cost()
+    code = _kbench.chip_code() if args.code else None
+    if args.json:
+        print(json.dumps({"backend": args.backend, "rounds": args.rounds, "jobs": jobs, "commstime": commstime,
+                          "compile": compile_cost, "code": code}))
+        return
+    unit = jobs[0]["unit"]
+    print(f"the same job three ways on parallella-16 ({args.backend}), best of {args.rounds} rounds taking turns, {unit} per message")
+    print(f"  {'job':<20} {'built-in':>10} {'C kernel':>10} {'Python kernel':>14} {'Python/C':>9} {'Python/built-in':>16}")
+    for j in jobs:
+        b = j["best"]
+        print(
+            f"  {j['job']:<20} {b['built-in']:>10.1f} {b['C kernel']:>10.1f} {b['Python kernel']:>14.1f} "
+            f"{j['python_over_c']:>9.2f} {j['python_over_builtin']:>16.2f}"
+        )
+    if commstime is not None:
+        print(f"commstime on the host's clock, {commstime['iterations']} loops (ns per communication, best and median)")
+        k = commstime["contenders"]["Python kernels"]["ns_per_comm"]
+        for name, c in commstime["contenders"].items():
+            times = f"   {c['ns_per_comm'] / k:.1f}x the kernels' time" if name != "Python kernels" else ""
+            print(f"  {name:<17} {c['ns_per_comm']:>8.1f} {c['median_ns_per_comm']:>8.1f}{times}")
+    print(
+        f"compiling a new Python kernel: {compile_cost['python_to_c_ms']:.1f} ms to C; a run that compiles it "
+        f"(and ecsp's C runtime, in a new cache) {compile_cost['cold_run_ms']:.0f} ms, again {compile_cost['cached_run_ms']:.0f} ms"
+    )
+    if code is not None:
+        print("code bytes on a core, each kernel alone with ecsp's runtime (of the bytes a core has for code)")
+        for c in code:
+            print(f"  {c['kernel']:<12} Python {c['python_bytes']:>6}   C {c['c_bytes']:>6}   of {c['room']}")
 
 
 def _host_channel_main(ap: argparse.ArgumentParser, args: Any) -> None:

@@ -778,6 +778,39 @@ fn kernel_declarations(py: Python<'_>, path: std::path::PathBuf) -> PyResult<Vec
     Ok(rows)
 }
 
+/// What kernel `name` of the C file at `path` costs on a core of the chip:
+/// (code bytes of an image carrying it alone, bytes a core has for code,
+/// the stack it needs, the stack it declares). Builds the image with the
+/// Epiphany compiler (or takes it from the cache).
+#[pyfunction]
+fn kernel_image(py: Python<'_>, path: std::path::PathBuf, name: &str) -> PyResult<(u32, u32, u32, u32)> {
+    use ecsp_host::kernels::image::{build, ImageSpec, CODE_ROOM};
+    use ecsp_host::kernels::{cache::Cache, KernelFile, UserKind};
+    let fail = |e: ecsp_host::kernels::KernelError| network_error(py, e.into());
+    let file = std::sync::Arc::new(KernelFile::open(&path).map_err(fail)?);
+    let kind = UserKind::of_file(&file)
+        .into_iter()
+        .find(|k| k.decl.name == name)
+        .ok_or_else(|| {
+            PyErr::new::<pyo3::exceptions::PyKeyError, _>(format!("{} declares no kernel `{name}`", path.display()))
+        })?;
+    let spec = ImageSpec {
+        kinds: 0,
+        dtypes: 0,
+        kernels: vec![(ecsp_device::kernel::USER_KIND_BASE, std::sync::Arc::new(kind))],
+    };
+    let cache = Cache::open().map_err(fail)?;
+    let image = py.detach(|| build(&cache, &spec)).map_err(fail)?;
+    let (_, needed, declared) = image.stacks.first().cloned().unwrap_or_default();
+    Ok((image.code_bytes, CODE_ROOM, needed, declared))
+}
+
+/// The C kernels of `ecsp bench kernels`, as their source.
+#[pyfunction]
+fn bench_kernels_source() -> &'static str {
+    ecsp_host::apps::kernel_bench::SOURCE
+}
+
 #[pyfunction]
 fn kinds() -> Vec<KindRow> {
     let arity = |a: Arity| match a {
@@ -866,6 +899,8 @@ fn _ecsp(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<HostRx>()?;
     m.add_function(wrap_pyfunction!(kinds, m)?)?;
     m.add_function(wrap_pyfunction!(kernel_declarations, m)?)?;
+    m.add_function(wrap_pyfunction!(kernel_image, m)?)?;
+    m.add_function(wrap_pyfunction!(bench_kernels_source, m)?)?;
     m.add_function(wrap_pyfunction!(boards, m)?)?;
     m.add_function(wrap_pyfunction!(host_channel_bench, m)?)?;
     m.add_function(wrap_pyfunction!(host_channel_capacity, m)?)?;
