@@ -445,3 +445,57 @@ def test_every_kernel_here_is_c_the_host_compiler_takes_without_a_warning(tmp_pa
             text=True,
         )
         assert out.returncode == 0, f"{k.name}:\n{out.stderr}\n{k.c_source}"
+
+
+def _zeroes(fn):
+    return "__builtin_memset" in ecsp.kernel(fn).c_source
+
+
+def test_a_new_array_is_not_zeroed_when_every_element_is_written_before_any_read():
+    def rows(x: In[f32[4]], out: Out[f32[N + 1]]):
+        for row in x:
+            counts = ecsp.array(f32, N + 1)
+            counts[0] = row[3]
+            for i in range(N):
+                n = 0
+                while n < 10:
+                    if n > i:
+                        break
+                    n += 1
+                counts[i + 1] = n
+            out.write(counts)
+
+    def conditional(x: In[f32[4]], out: Out[f32[N]]):
+        for row in x:
+            r = ecsp.array(f32, N)
+            for i in range(N):
+                if row[0] > 0:
+                    r[i] = 1.0
+            out.write(r)
+
+    def breaks(x: In[f32[4]], out: Out[f32[N]]):
+        for row in x:
+            r = ecsp.array(f32, N)
+            for i in range(N):
+                r[i] = 1.0
+                if row[0] > i:
+                    break
+            out.write(r)
+
+    def reads_first(x: In[f32[4]], out: Out[f32[N]]):
+        for row in x:
+            r = ecsp.array(f32, N)
+            for i in range(N):
+                r[i] = r[(i + 1) % N] + 1.0
+            out.write(r)
+
+    def misses_one(x: In[f32[4]], out: Out[f32[N]]):
+        for row in x:
+            r = ecsp.array(f32, N)
+            for i in range(1, N):
+                r[i] = 1.0
+            out.write(r)
+
+    assert not _zeroes(rows)
+    for fn in (conditional, breaks, reads_first, misses_one):
+        assert _zeroes(fn), fn.__name__

@@ -40,7 +40,8 @@ class Scope:
         self.params: List[Tuple[Var, Any]] = []
         self.line = src.tree.lineno
         self.hoisted: Dict[int, Val] = {}
-        self.next_stmt: Optional[ast.stmt] = None
+        #: The statements after the one being compiled, in its block.
+        self.following: List[ast.stmt] = []
 
     def error(self, node: Optional[ast.AST], message: str) -> CompileError:
         line = getattr(node, "lineno", self.line) + self.src.offset

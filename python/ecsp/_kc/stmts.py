@@ -5,7 +5,7 @@ operations, returns and failures."""
 from __future__ import annotations
 
 import ast
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Set, Tuple
 
 from .. import _ktypes as T
 from .._ktypes import ArrayType, Scalar, Weak
@@ -26,7 +26,7 @@ class Stmts(Alts):
                 and isinstance(s.value.value, str)
             ):
                 continue  # docstring
-            self.next_stmt = stmts[i + 1] if i + 1 < len(stmts) else None
+            self.following = stmts[i + 1 :]
             self.stmt(s)
 
     def stmt(self, s: ast.stmt) -> None:
@@ -307,33 +307,71 @@ class Stmts(Alts):
         self.emit(f"{var.c} = {_strip(code)};")
 
     def overwritten_next(self, name: str, n: int) -> bool:
-        """Whether the statement after ``name = ecsp.array(T, n)`` is a loop
-        ``for i in range(n)`` that first of all assigns ``name[i]`` from
-        values not of ``name`` and never breaks: then the zeros would never
-        be seen, and are not written."""
-        nxt = self.next_stmt
-        if not isinstance(nxt, ast.For) or nxt.orelse or not isinstance(nxt.target, ast.Name):
-            return False
-        it = nxt.iter
-        if not isinstance(it, ast.Call) or it.keywords or not self.obj(it.func) == (True, range):
-            return False
-        bounds = [self.const_int(a) for a in it.args]
-        if bounds not in ([n], [0, n], [0, n, 1]):
-            return False
-        first = nxt.body[0]
-        if not (
-            isinstance(first, ast.Assign)
-            and len(first.targets) == 1
-            and isinstance(first.targets[0], ast.Subscript)
-            and isinstance(first.targets[0].value, ast.Name)
-            and first.targets[0].value.id == name
-            and isinstance(first.targets[0].slice, ast.Name)
-            and first.targets[0].slice.id == nxt.target.id
-        ):
-            return False
-        uses = {x.id for x in ast.walk(first.value) if isinstance(x, ast.Name)}
-        breaks = any(isinstance(x, ast.Break) for st in nxt.body for x in ast.walk(st))
-        return name not in uses and not breaks
+        """Whether the statements after ``name = ecsp.array(T, n)`` write
+        every element before anything reads the array or leaves the block:
+        then its zeros would never be seen, and are not written. Counted:
+        ``name[k] = v`` with ``k`` known, and loops ``for i in range(a, b)``
+        that never break and write ``name[i + c] = v`` at their top level
+        before any statement of theirs reads the array or continues
+        (``v`` not of ``name``); statements that do not name the array and
+        cannot leave the block are passed over."""
+        written: Set[int] = set()
+        for st in self.following:
+            if len(written) >= n:
+                break
+            if isinstance(st, ast.Assign) and len(st.targets) == 1 and not _names(st.value, name):
+                k = self.element_of(st.targets[0], name, None)
+                if k is not None:
+                    written.add(k)
+                    continue
+            if isinstance(st, ast.For):
+                span = self.loop_writes(st, name)
+                if span is not None:
+                    written.update(range(span[0], span[1]))
+                    continue
+            if _names(st, name) or _leaves(st):
+                return False
+        return written == set(range(n))
+
+    def element_of(self, target: ast.AST, name: str, var: Optional[str]) -> Optional[int]:
+        """The index ``target`` (``name[k]``, or ``name[var + k]`` when
+        ``var`` is given) writes: ``k``, when the compiler knows it."""
+        if not (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and target.value.id == name):
+            return None
+        sl = target.slice
+        if var is None:
+            return self.const_int(sl)
+        if isinstance(sl, ast.Name) and sl.id == var:
+            return 0
+        if isinstance(sl, ast.BinOp) and isinstance(sl.op, ast.Add):
+            if isinstance(sl.left, ast.Name) and sl.left.id == var:
+                return self.const_int(sl.right)
+            if isinstance(sl.right, ast.Name) and sl.right.id == var:
+                return self.const_int(sl.left)
+        return None
+
+    def loop_writes(self, loop: ast.For, name: str) -> Optional[Tuple[int, int]]:
+        """The elements ``[lo, hi)`` a loop over a known range surely writes
+        (see ``overwritten_next``)."""
+        it = loop.iter
+        if loop.orelse or not isinstance(loop.target, ast.Name) or not isinstance(it, ast.Call) or it.keywords:
+            return None
+        if self.obj(it.func) != (True, range) or not 1 <= len(it.args) <= 3:
+            return None
+        args = [self.const_int(a) for a in it.args]
+        lo, hi, step = (0, args[0], 1) if len(args) == 1 else (args[0], args[1], args[2] if len(args) == 3 else 1)
+        if lo is None or hi is None or step != 1 or lo >= hi:
+            return None
+        if any(_leaves(st, own_loop=True) for st in loop.body):
+            return None
+        for st in loop.body:
+            if isinstance(st, ast.Assign) and len(st.targets) == 1 and not _names(st.value, name):
+                c = self.element_of(st.targets[0], name, loop.target.id)
+                if c is not None:
+                    return lo + c, hi + c
+            if _names(st, name) or any(isinstance(x, ast.Continue) for x in ast.walk(st)):
+                return None
+        return None
 
     def const_int(self, node: ast.AST) -> Optional[int]:
         """An integer the compiler knows without emitting anything."""
@@ -470,7 +508,7 @@ class Stmts(Alts):
             self.overrides.append(override)
         try:
             for i, st in enumerate(stmts):
-                self.next_stmt = stmts[i + 1] if i + 1 < len(stmts) else None
+                self.following = stmts[i + 1 :]
                 self.stmt(st)
         finally:
             if override:
@@ -657,3 +695,26 @@ class Stmts(Alts):
             text += ": " + s.msg.value
         self.emit(f"if (!({cond}))")
         self.emit(f"    ecsp_fail({_c_string(f'{text} ({self.src.file}:{line})')});")
+
+
+def _names(node: ast.AST, name: str) -> bool:
+    """Whether ``node`` mentions ``name``."""
+    return any(isinstance(x, ast.Name) and x.id == name for x in ast.walk(node))
+
+
+def _leaves(st: ast.stmt, own_loop: bool = False) -> bool:
+    """Whether ``st`` may leave the block it is in: it returns, raises, or
+    (unless inside a loop of its own) breaks or continues. ``own_loop``:
+    ``st`` is in the body of the loop asked about, whose breaks count."""
+
+    def walk(node: ast.AST, in_loop: bool) -> bool:
+        if isinstance(node, (ast.Return, ast.Raise)):
+            return True
+        if isinstance(node, ast.Break) and not in_loop:
+            return True
+        if isinstance(node, ast.Continue) and not in_loop and not own_loop:
+            return True
+        inner = in_loop or isinstance(node, (ast.For, ast.While))
+        return any(walk(c, inner) for c in ast.iter_child_nodes(node))
+
+    return walk(st, False)
