@@ -360,3 +360,30 @@ def test_a_kernel_is_compiled_once_and_cached():
         assert f.read() == saxpy.c_source
     again = ecsp.kernel(saxpy.fn)
     assert again.path == saxpy.path
+
+
+@ecsp.kernel
+def tagger(out: Out[i32], tag: int, n: int = 5):
+    for i in range(n):
+        out.write(tag * 100 + i)
+
+
+@pytest.mark.parametrize("seed", [None, 5])
+def test_python_kernels_share_any_to_one_and_one_to_any_channels(seed):
+    # Three kernels write one channel (any-to-one) read by a Python process;
+    # a built-in feeds two kernels reading one channel (one-to-any).
+    many = ecsp.Channel(dtype="i32", buffer=2)
+    feed_ch, outs = ecsp.Channel(dtype="u32"), ecsp.Channel(dtype="u32", buffer=4)
+    procs = [tagger(many.writer(), tag=t) for t in (1, 2, 3)]
+    procs += [collect(many.reader())]
+    procs += [ecsp.device("generate", feed_ch.writer(), start=0, count=40), py_succ(feed_ch.reader(), outs.writer()),
+              py_succ(feed_ch.reader(), outs.writer()), collect(outs.reader())]
+    if seed is None:
+        res = ecsp.Parallel(*procs, timeout=T)
+    else:
+        with ecsp.Chip(seed=seed):
+            res = ecsp.Parallel(*procs, timeout=T)
+    assert sorted(res[3]) == sorted(t * 100 + i for t in (1, 2, 3) for i in range(5))
+    for t in (1, 2, 3):
+        assert [v for v in res[3] if v // 100 == t] == [t * 100 + i for i in range(5)]
+    assert sorted(res[7]) == [v + 1 for v in range(40)]

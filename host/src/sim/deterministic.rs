@@ -635,7 +635,9 @@ impl Shared {
     /// True once the outcome of the run is settled, as [`crate::run::run`]
     /// settles it: a core faulted, a process failed, or every process of a
     /// kind that finishes has finished (and there is at least one), on every
-    /// core that was started.
+    /// core that was started. With host turns on (the host holds channel
+    /// ends) only a fault or a failure settles it: the host may still read
+    /// what processes that run forever send it, and it ends the run itself.
     fn decided(&self) -> bool {
         if !self.faults.lock().unwrap_or_else(|e| e.into_inner()).is_empty() {
             return true;
@@ -696,7 +698,7 @@ impl Shared {
                 }
             }
         }
-        must_finish > 0
+        must_finish > 0 && !self.det().gated()
     }
 
     /// The executor slot of a core, for the engine thread.
