@@ -1,6 +1,7 @@
 """The examples run and compute the right things (small sizes: these are
 not benchmarks)."""
 
+import dataclasses
 import importlib.util
 import pathlib
 
@@ -173,3 +174,102 @@ def test_commstime_against_the_floor_and_pycsp():
         from ecsp._baselines import commstime_pycsp
 
         assert commstime_pycsp(500, warmup=10) > 0
+
+
+def run_example(name, *args):
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, str(EXAMPLES / f"{name}.py"), *args], capture_output=True, text=True, timeout=200
+    )
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("seed", [None, 11])
+def test_cannon_of_python_kernels_agrees_with_numpy(seed, capsys):
+    pytest.importorskip("numpy")
+    import numpy as np
+
+    import ecsp
+
+    cannon = load("cannon")
+    with ecsp.Chip("parallella-16", seed=seed):
+        c, seconds = cannon.cannon(4)
+    assert c.shape == (64, 64) and not np.isnan(c).any() and seconds > 0
+    capsys.readouterr()
+    assert cannon.check(c, 4)
+    assert "0 elements outside it" in capsys.readouterr().out
+    # The check tells a wrong answer: one element off by far less than an
+    # element's size, and a block that never came.
+    wrong = c.copy()
+    wrong[37, 21] += 1e-4
+    assert not cannon.check(wrong, 4)
+    assert "1 elements outside it" in capsys.readouterr().out
+    wrong = c.copy()
+    wrong[16:32, 48:64] = np.nan
+    assert not cannon.check(wrong, 4)
+    assert "256 elements outside it" in capsys.readouterr().out
+
+
+@pytest.mark.timeout(240)
+def test_cannon_example_exits_0_when_it_agrees():
+    pytest.importorskip("numpy")
+    out = run_example("cannon", "--seed", "5")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "4x4 PEs on 16 cores (sim, seed 5)" in out.stdout
+    assert "check: the answer agrees" in out.stdout
+    # The same function as sixteen Python processes agrees too.
+    out = run_example("cannon", "--python")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "as Python processes" in out.stdout and "check: the answer agrees" in out.stdout
+    out = run_example("cannon", "--show-c")
+    assert out.returncode == 0 and "ECSP_KERNEL(cannon_pe," in out.stdout and "ecsp_write(a_out, a);" in out.stdout
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("seed", [None, 11])
+def test_heat_of_python_kernels_agrees_with_numpy(seed, capsys):
+    pytest.importorskip("numpy")
+    import numpy as np
+
+    import ecsp
+
+    heat = load("heat")
+    iterations = heat.ITERATIONS[4]
+    with ecsp.Chip("parallella-16", seed=seed):
+        plate, did, devices, seconds = heat.heat(4, iterations)
+    assert plate.shape == (64, 64) and not np.isnan(plate).any() and did == iterations and seconds > 0
+    # 16 tiles, and a wall per border side: 4 per side of the plate.
+    assert sorted(d.kind for d in devices) == ["heat_tile"] * 16 + ["heat_wall"] * 16
+    assert all(d.core == (int(d.name.split("_")[1]), int(d.name.split("_")[2])) for d in devices)
+    capsys.readouterr()
+    assert heat.check(plate, did, devices)
+    out = capsys.readouterr().out
+    assert "0 points outside it" in out and f"{iterations:9d}" in out
+    # The check tells a wrong answer: a point off by more than the bound,
+    # a tile's last change that is not the plate's, a wall that missed edges.
+    wrong = plate.copy()
+    wrong[40, 3] += 1e-3
+    assert not heat.check(wrong, did, devices)
+    assert "1 points outside it" in capsys.readouterr().out
+    tile = next(i for i, d in enumerate(devices) if d.kind == "heat_tile")
+    bad = list(devices)
+    bad[tile] = dataclasses.replace(devices[tile], result=devices[tile].result + 1e-2)
+    assert not heat.check(plate, did, bad)
+    wall = next(i for i, d in enumerate(devices) if d.kind == "heat_wall")
+    bad = list(devices)
+    bad[wall] = dataclasses.replace(devices[wall], result=iterations - 1)
+    assert not heat.check(plate, did, bad)
+    assert f"walls that did not answer {iterations} edges: {devices[wall].name}" in capsys.readouterr().out
+
+
+@pytest.mark.timeout(240)
+def test_heat_example_exits_0_when_it_agrees():
+    pytest.importorskip("numpy")
+    out = run_example("heat", "--seed", "5", "--iterations", "200")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "4x4 tiles and 16 walls on 16 cores (sim, seed 5)" in out.stdout
+    assert "200 Jacobi iterations" in out.stdout and "check: the answer agrees" in out.stdout
+    out = run_example("heat", "--show-c")
+    assert out.returncode == 0 and "ECSP_KERNEL(heat_tile," in out.stdout and "ECSP_KERNEL(heat_wall," in out.stdout
