@@ -16,6 +16,10 @@ import sys
 import time
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union, overload
 
+import array as _array
+from functools import partial
+
+from . import _core
 from ._api import DeviceProcess, Kernel, Process, kernel_file
 from ._core import Reader, Writer
 from ._kc import FnCompiler, KernelHelper, compile_kernel
@@ -168,9 +172,13 @@ class PyKernel:
 
     def process(self, *args: Any, **kwargs: Any) -> Process:
         """The same function as a Python process, for ``Parallel``: its
-        answers are what the kernel's should be. As on a core, returning
-        closes the write ends it was given."""
+        answers are what the kernel's should be. As on a core, a write
+        sends the message's value (an array changed after it was written
+        does not change what was sent) and returning closes the write ends
+        it was given."""
         fn = self.fn
+        args = tuple(_by_value(a) for a in args)
+        kwargs = {k: _by_value(v) for k, v in kwargs.items()}
 
         def as_kernel(*a: Any, **k: Any) -> Any:
             result = fn(*a, **k)
@@ -184,6 +192,43 @@ class PyKernel:
 
     def __repr__(self) -> str:
         return f"<ecsp Python kernel {self.name}>"
+
+
+def _copied(value: Any) -> Any:
+    """What a core would send for ``value``: a copy of a mutable array."""
+    if isinstance(value, _array.array):
+        return _array.array(value.typecode, value)
+    if isinstance(value, bytearray):
+        return bytes(value)
+    if hasattr(value, "__array_interface__") and hasattr(value, "copy"):
+        return value.copy()  # a numpy array
+    return value
+
+
+def _write_by_value(end: Any, value: Any) -> None:
+    _core._write(end, _copied(value))
+
+
+class _ValueWriter(Writer):
+    """A write end that sends a copy of a mutable array, as a core sends
+    the bytes of its message: it stands for the end it was made from (the
+    channel counts one writer, and the process holds only this one)."""
+
+    __slots__ = ()
+
+    def __new__(cls, ch: Any) -> "_ValueWriter":
+        self = partial.__new__(cls, _write_by_value)
+        self.__setstate__((_write_by_value, (self,), None, None))  # type: ignore[attr-defined]
+        self._ch = ch
+        return self
+
+    write = _write_by_value  # type: ignore[assignment]
+
+
+def _by_value(arg: Any) -> Any:
+    if isinstance(arg, Writer) and not isinstance(arg, _ValueWriter):
+        return _ValueWriter(arg._ch)
+    return arg
 
 
 @overload

@@ -499,3 +499,17 @@ def test_a_new_array_is_not_zeroed_when_every_element_is_written_before_any_read
     assert not _zeroes(rows)
     for fn in (conditional, breaks, reads_first, misses_one):
         assert _zeroes(fn), fn.__name__
+
+
+@ecsp.kernel
+def pycsp_style(inp: In[i32], out: Out[i32]):
+    v = inp()
+    out(v + inp())
+    inp()
+
+
+def test_ends_called_as_pycsp_calls_them_read_and_write():
+    b = body(pycsp_style)
+    assert "if (!ecsp_read(inp, &v))" in b
+    assert b.count("ecsp_read(inp,") == 3
+    assert "ecsp_write(out, &ecsp_v)" in b

@@ -387,3 +387,26 @@ def test_python_kernels_share_any_to_one_and_one_to_any_channels(seed):
     for t in (1, 2, 3):
         assert [v for v in res[3] if v // 100 == t] == [t * 100 + i for i in range(5)]
     assert sorted(res[7]) == [v + 1 for v in range(40)]
+
+
+@ecsp.kernel
+def two_messages(out: Out[f32[4]]):
+    e = ecsp.array(f32, 4)
+    for k in range(4):
+        e[k] = 1.0
+    out.write(e)
+    for k in range(4):
+        e[k] = 2.0
+    out(e)
+
+
+def test_a_message_is_its_value_when_written_as_a_process_too():
+    # On a core a write sends the bytes; the same function as a Python
+    # process sends a copy of the array, so changing it after does not
+    # change what was sent.
+    runs = []
+    for make in (two_messages, two_messages.process):
+        o = ecsp.Channel(dtype="f32[4]", buffer=2)
+        res = ecsp.Parallel(make(o.writer()), collect(o.reader()), timeout=T)
+        runs.append(res[1])
+    assert runs[0] == runs[1] == [[1.0] * 4, [2.0] * 4]

@@ -368,6 +368,15 @@ class Exprs(Scope):
         if id(node) in self.hoisted:
             return self.hoisted[id(node)]
         f = node.func
+        op = self.port_op(node)
+        if op is not None and isinstance(f, ast.Name):
+            raise self.error(
+                node,
+                f"a read here would happen only sometimes, or once for a whole loop: "
+                f"read into a variable first, in a statement of its own: v = {f.id}()"
+                if op[1] == "read"
+                else f"`{f.id}(v)` is a statement on its own, not a value",
+            )
         if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name):
             var = self.lookup(f.value.id)
             if var is not None and var.role == "port":
@@ -440,14 +449,14 @@ class Exprs(Scope):
                     self.emit(f"{tmp} = {code};")
                     names.append(tmp)
             acc = names[0]
-            op = "<" if o is min else ">"
+            cmp = "<" if o is min else ">"
             for i, n in enumerate(names[1:]):
                 if i > 0:
                     tmp = self.temp("m")
                     self.decls.append(f"{ct.ctype} {tmp} = 0;")
                     self.emit(f"{tmp} = {_strip(acc)};")
                     acc = tmp
-                acc = f"({n} {op} {acc} ? {n} : {acc})"
+                acc = f"({n} {cmp} {acc} ? {n} : {acc})"
             return Val(acc, ct)
         if o in _MATH_1 or o in _MATH_INT:
             if len(args) != 1:

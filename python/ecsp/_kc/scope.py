@@ -159,3 +159,22 @@ class Scope:
             f"`{name}` is {existing.t!r} (from line {existing.line + self.src.offset}); this is {t!r}: "
             "a name keeps its first type on a core, give this another name",
         )
+
+    def port_op(self, node: ast.AST) -> Optional[Tuple[Var, str]]:
+        """``(port, operation)`` when ``node`` calls a channel end of the
+        kernel: ``x.read()`` is ``"read"``, ``x.write(v)`` ``"write"``, and a
+        call of the end itself (PyCSP's ``x()`` and ``out(v)``) reads a read
+        end and writes a write end."""
+        if not isinstance(node, ast.Call):
+            return None
+        f = node.func
+        if isinstance(f, ast.Name):
+            port = self.lookup(f.id)
+            if port is not None and port.role == "port":
+                return port, "read" if port.t.direction == "in" else "write"
+            return None
+        if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name):
+            port = self.lookup(f.value.id)
+            if port is not None and port.role == "port":
+                return port, f.attr
+        return None

@@ -48,17 +48,16 @@ class Stmts(Alts):
         m(s)
 
     def is_read(self, node: ast.AST) -> bool:
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
-            port = self.lookup(node.func.value.id)
-            return port is not None and port.role == "port" and node.func.attr == "read"
-        return False
+        op = self.port_op(node)
+        return op is not None and op[1] == "read"
 
     def hoist_reads(self, node: ast.AST) -> None:
         if isinstance(node, (ast.BoolOp, ast.IfExp, ast.Lambda)):
             return  # reads there would happen conditionally: refused where met
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
-            port = self.lookup(node.func.value.id)
-            if port is not None and port.role == "port" and node.func.attr == "read" and port.t.direction == "in":
+        op = self.port_op(node)
+        if op is not None and op[1] == "read" and op[0].t.direction == "in":
+            port = op[0]
+            if isinstance(node, ast.Call):
                 self.nargs(node, 0)
                 m = port.t.msg
                 tmp = self.temp("r")
@@ -107,38 +106,35 @@ class Stmts(Alts):
 
     def channel_call(self, call: ast.Call) -> bool:
         """Channel operations as statements; True when ``call`` was one."""
-        f = call.func
-        if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name):
-            port = self.lookup(f.value.id)
-            if port is not None and port.role == "port":
-                d = port.t.direction
-                if f.attr == "write":
-                    if d != "out":
-                        raise self.error(call, f"`{port.name}` is a read end (In[...]): it cannot be written")
-                    self.nargs(call, 1)
-                    self.write(port, call.args[0], call)
-                    return True
-                if f.attr == "read":
-                    if d != "in":
-                        raise self.error(call, f"`{port.name}` is a write end (Out[...]): it cannot be read")
-                    self.nargs(call, 0)
-                    t = self.temp("discard")
-                    m = port.t.msg
-                    self.decls.append(
-                        f"{m.elem.ctype} {t}[{m.n}];" if isinstance(m, ArrayType) else f"{m.ctype} {t} = 0;"
-                    )
-                    self.read_into(port, t, isinstance(m, ArrayType))
-                    return True
-                if f.attr == "close":
-                    self.nargs(call, 0)
-                    self.close(port, call)
-                    return True
-                if f.attr == "poison":
-                    self.nargs(call, 0)
-                    self.emit(f"ecsp_poison({port.c});")
-                    return True
-                raise self.error(call, f"a kernel's channel end has read, write, close and poison (and for v in {port.name})")
-        ok, target = self.obj(f)
+        op = self.port_op(call)
+        if op is not None:
+            port, attr = op
+            d = port.t.direction
+            if attr == "write":
+                if d != "out":
+                    raise self.error(call, f"`{port.name}` is a read end (In[...]): it cannot be written")
+                self.nargs(call, 1)
+                self.write(port, call.args[0], call)
+            elif attr == "read":
+                if d != "in":
+                    raise self.error(call, f"`{port.name}` is a write end (Out[...]): it cannot be read")
+                self.nargs(call, 0)
+                t = self.temp("discard")
+                m = port.t.msg
+                self.decls.append(f"{m.elem.ctype} {t}[{m.n}];" if isinstance(m, ArrayType) else f"{m.ctype} {t} = 0;")
+                self.read_into(port, t, isinstance(m, ArrayType))
+            elif attr == "close":
+                self.nargs(call, 0)
+                self.close(port, call)
+            elif attr == "poison":
+                self.nargs(call, 0)
+                self.emit(f"ecsp_poison({port.c});")
+            else:
+                raise self.error(
+                    call, f"a kernel's channel end has read, write, close and poison (and for v in {port.name})"
+                )
+            return True
+        ok, target = self.obj(call.func)
         if ok and target is _ecsp_attr("close"):
             for a in call.args:
                 self.close(self.port_arg(a), call)
@@ -231,12 +227,12 @@ class Stmts(Alts):
 
     def special_rhs(self, value: ast.expr) -> Optional[str]:
         """What kind of right-hand side needs its own statement form."""
+        if self.is_read(value):
+            return "read"
         if isinstance(value, ast.Call):
             f = value.func
             if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name):
                 v = self.lookup(f.value.id)
-                if v is not None and v.role == "port" and f.attr == "read":
-                    return "read"
                 if v is not None and v.role == "alt" and f.attr in ("select", "pri_select", "fair_select"):
                     return "select"
             ok, o = self.obj(f)
@@ -252,10 +248,9 @@ class Stmts(Alts):
         if existing is not None and existing.role in ("port", "alt", "choice", "choice-value"):
             raise self.error(s, f"`{name}` is {self.role_text(existing)}: give the new value another name")
         if kind == "read":
-            assert isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)
-            assert isinstance(value.func.value, ast.Name)
-            port = self.lookup(value.func.value.id)
-            assert port is not None
+            op = self.port_op(value)
+            assert op is not None and isinstance(value, ast.Call)
+            port = op[0]
             if port.t.direction != "in":
                 raise self.error(value, f"`{port.name}` is a write end (Out[...]): it cannot be read")
             self.nargs(value, 0)
