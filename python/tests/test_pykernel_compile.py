@@ -513,3 +513,25 @@ def test_ends_called_as_pycsp_calls_them_read_and_write():
     assert "if (!ecsp_read(inp, &v))" in b
     assert b.count("ecsp_read(inp,") == 3
     assert "ecsp_write(out, &ecsp_v)" in b
+
+
+@ecsp.kernel_helper
+def third(x: f32) -> f32:
+    return x / 3
+
+
+def test_a_helper_on_the_host_gives_its_annotated_type():
+    assert third(1.0) == f32(1.0 / 3) and third(1.0) != 1.0 / 3
+
+
+def test_two_dimensional_arrays_are_refused_with_the_one_dimensional_way():
+    def k(x: In[f32[16]]):
+        v = x.read()
+        w = v[1][2]  # noqa: F841
+
+    compile_error(k, r"arrays are one-dimensional on a core: index a\[i \* N \+ j\]")
+
+    def k2(out: Out[i32]):
+        a = ecsp.array(f32, 4, 4)  # noqa: F841
+
+    compile_error(k2, r"arrays are one-dimensional on a core \(ecsp.array\(f32, M \* N\)")

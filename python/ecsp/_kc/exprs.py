@@ -128,6 +128,8 @@ class Exprs(Scope):
     def e_Subscript(self, node: ast.Subscript) -> Val:
         base = self.expr(node.value)
         if base.arr is None:
+            if isinstance(node.value, ast.Subscript):
+                raise self.error(node, "arrays are one-dimensional on a core: index a[i * N + j] of ecsp.array(T, M * N)")
             raise self.error(node, "only arrays can be indexed")
         if isinstance(node.slice, ast.Slice):
             raise self.error(node, "slices are not in the kernel subset (except a[:] = b to copy): index element by element")

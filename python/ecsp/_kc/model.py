@@ -93,16 +93,31 @@ class AltInfo:
 class KernelHelper:
     """A function a kernel calls (``@ecsp.kernel_helper``): annotated
     scalars and arrays in, a scalar (or nothing) out. Called on the host it
-    is the plain function."""
+    is the plain function, its result converted to its annotated type as a
+    core converts it (``-> f32`` rounds to single precision)."""
 
     def __init__(self, fn: Callable[..., Any]) -> None:
         self.fn = fn
         self.__name__ = fn.__name__
         self.__doc__ = fn.__doc__
         self.__wrapped__ = fn
+        self._ret: Any = None
+        self._ret_known = False
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.fn(*args, **kwargs)
+        result = self.fn(*args, **kwargs)
+        if not self._ret_known:
+            ret = inspect.signature(self.fn).return_annotation
+            if isinstance(ret, str):
+                try:
+                    ret = eval(ret, getattr(self.fn, "__globals__", {}))  # noqa: S307 - the function's own annotation
+                except Exception:  # noqa: BLE001 - then nothing to convert to
+                    ret = None
+            self._ret = {int: T.i32, float: T.f64}.get(ret, ret)
+            self._ret_known = True
+        if isinstance(self._ret, Scalar) and result is not None:
+            return self._ret(result)
+        return result
 
     def __repr__(self) -> str:
         return f"<ecsp kernel helper {self.fn.__name__}>"

@@ -383,7 +383,11 @@ class Stmts(Alts):
 
     def array_type(self, call: ast.Call) -> ArrayType:
         if len(call.args) != 2 or call.keywords:
-            raise self.error(call, "ecsp.array(dtype, n): an element type (f32, i32, ...) and a length")
+            raise self.error(
+                call,
+                "ecsp.array(dtype, n): an element type (f32, i32, ...) and a length; arrays are one-dimensional "
+                "on a core (ecsp.array(f32, M * N), indexed a[i * N + j])",
+            )
         ok, dt = self.obj(call.args[0])
         if not ok or not isinstance(dt, Scalar) or dt.kind == "bool":
             raise self.error(call.args[0], "the element type is one of i32, u32, i64, f32, f64, u8 (from ecsp)")
