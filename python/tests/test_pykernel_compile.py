@@ -129,13 +129,21 @@ def math_calls(x: In[f32], y: In[f64], out: Out[f64]):
     out.write(abs(a) + abs(-3) + min(a, 1) + max(b, a, 2.0) + a**2 + b**0.5 + GAIN * math.pi)
 
 
-def test_math_uses_single_precision_for_f32():
+def test_math_uses_single_precision_for_f32_and_fails_as_python_does():
     src = math_calls.c_source
     assert "#include <math.h>" in src
-    for f in ("sqrtf(a)", "exp(b)", "logf(a)", "sin(b)", "cosf(a)", "(int32_t)floorf(a)", "(int32_t)ceil(b)"):
+    # Checked: a domain or range error fails the kernel naming the line.
+    for f in ("ecsp_py_sqrt_f32(a, ", "ecsp_py_exp_f64(b, ", "ecsp_py_log_f32(a, ", "ecsp_py_sin_f64(b, ",
+              "ecsp_py_cos_f32(a, ", "ecsp_py_floor_f32(a, ", "ecsp_py_ceil_f64(b, "):
         assert f in src, f
+    assert "ValueError: math domain error" in src and "OverflowError: math range error" in src
+    assert "    if (x < 0)\n        ecsp_fail(where);\n    return sqrtf(x);" in src
     assert "fabsf(a)" in src and "pow(b, 0.5)" in src and "(a * a)" in src
     assert repr(GAIN * math.pi) in src or repr(GAIN) in src
+    bare = ecsp.kernel(math_calls.fn, name="math_bare", checks=False).c_source
+    for f in ("sqrtf(a)", "exp(b)", "logf(a)", "sin(b)", "cosf(a)", "(int32_t)floorf(a)", "(int32_t)ceil(b)"):
+        assert f in bare, f
+    assert "ecsp_py_" not in bare
 
 
 # ---- control flow ----
@@ -241,7 +249,7 @@ def test_helpers_become_static_functions_in_call_order():
     src = uses_helpers.c_source
     assert src.index("static float dot(float *a, float *b)") < src.index("static float norm(float *a)")
     assert "s = 0.0f;" in src
-    assert "return sqrtf(dot(a, a));" in src
+    assert "return ecsp_py_sqrt_f32(dot(a, a), " in src
     assert dot(ecsp.array(f32, N), ecsp.array(f32, N)) == 0  # on the host, the plain function
 
 

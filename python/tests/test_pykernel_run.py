@@ -264,6 +264,23 @@ def divider(x: In[i32], out: Out[i32]):
         out.write(100 // v)
 
 
+@ecsp.kernel
+def rooter(x: In[f64], out: Out[f64]):
+    for v in x:
+        out.write(math.sqrt(v) + math.log(v + 1))
+
+
+def test_math_errors_fail_as_python_raises_them():
+    line = _line_of(rooter.fn, "math.sqrt(v)")
+    x, o = ecsp.Channel(dtype="f64"), ecsp.Channel(dtype="f64")
+    with pytest.raises(ecsp.ProcessError, match=rf"test_pykernel_run.py:{line}: ValueError: math domain error"):
+        ecsp.Parallel(feed(x.writer(), [4.0, -1.0]), rooter(x.reader(), o.writer()), collect(o.reader()), timeout=T)
+    x, o = ecsp.Channel(dtype="f64"), ecsp.Channel(dtype="f64")
+    # The same function as a Python process raises Python's own error.
+    with pytest.raises(ValueError, match="math domain error"):
+        ecsp.Parallel(feed(x.writer(), [-1.0]), rooter.process(x.reader(), o.writer()), collect(o.reader()), timeout=T)
+
+
 def test_division_by_zero_and_a_kernel_failure_are_reported():
     line = _line_of(divider.fn, "out.write(100 // v)")
     for values, match in (

@@ -26,7 +26,7 @@ from .model import (
     _strip,
     _widening,
 )
-from .prelude import NEEDS_MATH
+from .prelude import MATH_ERRORS, NEEDS_MATH
 from .scope import Scope
 
 
@@ -468,7 +468,15 @@ class Exprs(Scope):
             ct = T.f32 if t is T.f32 else T.f64
             self.unit.math = True
             fnames = _MATH_1.get(o) or _MATH_INT[o]
-            call = f"{fnames[1] if ct is T.f32 else fnames[0]}({self.convert(v, ct, node, '')})"
+            arg = self.convert(v, ct, node, "")
+            if self.unit.checks:
+                # Python's errors for a domain or a range the result misses.
+                key = f"{fnames[0]}_{ct.name}"
+                self.unit.prelude.add(key)
+                where = self.where(node, MATH_ERRORS[fnames[0]])
+                call = f"ecsp_py_{key}({_strip(arg)}, {where})"
+                return Val(call, T.i32 if o in _MATH_INT else ct)
+            call = f"{fnames[1] if ct is T.f32 else fnames[0]}({_strip(arg)})"
             if o in _MATH_INT:
                 return Val(f"((int32_t){call})", T.i32)
             return Val(call, ct)

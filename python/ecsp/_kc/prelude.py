@@ -83,3 +83,47 @@ static inline {_c} ecsp_py_mod_{_t}({_c} a, {_c} b, const char *where)
 }}"""
 
 NEEDS_MATH = {"floordiv_f32", "floordiv_f64", "mod_f32", "mod_f64"}
+
+# Math with Python's errors: what a domain or range error raises in Python
+# fails the kernel, naming the Python line.
+for _t, _f in (("f32", "f"), ("f64", "")):
+    _c = T.SCALARS[_t].ctype
+    for _fn, _bad in (
+        ("sqrt", "x < 0"),
+        ("log", "x <= 0"),
+        ("sin", "__builtin_isinf(x)"),
+        ("cos", "__builtin_isinf(x)"),
+    ):
+        PRELUDE[f"{_fn}_{_t}"] = f"""static inline {_c} ecsp_py_{_fn}_{_t}({_c} x, const char *where)
+{{
+    if ({_bad})
+        ecsp_fail(where);
+    return {_fn}{_f}(x);
+}}"""
+    PRELUDE[f"exp_{_t}"] = f"""static inline {_c} ecsp_py_exp_{_t}({_c} x, const char *where)
+{{
+    {_c} r = exp{_f}(x);
+    if (__builtin_isinf(r) && !__builtin_isinf(x))
+        ecsp_fail(where);
+    return r;
+}}"""
+    for _fn in ("floor", "ceil"):
+        PRELUDE[f"{_fn}_{_t}"] = f"""/* Python's math.{_fn}: an int, here an i32. */
+static inline int32_t ecsp_py_{_fn}_{_t}({_c} x, const char *where)
+{{
+    {_c} r = {_fn}{_f}(x);
+    if (!(r >= -2147483648.0{_f} && r < 2147483648.0{_f}))
+        ecsp_fail(where);
+    return (int32_t)r;
+}}"""
+
+#: What each math function's failure says, as Python says it.
+MATH_ERRORS = {
+    "sqrt": "ValueError: math domain error",
+    "log": "ValueError: math domain error",
+    "sin": "ValueError: math domain error",
+    "cos": "ValueError: math domain error",
+    "exp": "OverflowError: math range error",
+    "floor": "ValueError or OverflowError: not an i32",
+    "ceil": "ValueError or OverflowError: not an i32",
+}
