@@ -27,6 +27,7 @@ Example::
 """
 
 from ._api import (
+    Barrier,
     Chip,
     DeviceProcess,
     DeviceResult,
@@ -59,6 +60,7 @@ from .exceptions import (
 
 __all__ = [
     "Alt",
+    "Barrier",
     "CompileError",
     "In",
     "KernelFailure",

@@ -139,6 +139,31 @@ class DeviceProcess:
         return f"<ecsp device process {self.name or self.kind}>"
 
 
+class Barrier:
+    """A barrier device processes take part in: a C kernel's ``BARRIER``
+    item, a Python kernel's ``ecsp.Barrier`` parameter. Give the same
+    Barrier to each process in the place of that item, among its ends; each
+    then waits in ``sync`` until every process given it has arrived, over
+    and over. ``wand=True`` makes it the chip's hardware barrier (the
+    ``wand`` instruction: no mesh traffic; one per network). Barriers join
+    device processes only: a Python process given one is refused."""
+
+    __slots__ = ("name", "wand")
+    _made = 0
+
+    def __init__(self, name: Optional[str] = None, wand: bool = False) -> None:
+        if name is None:
+            Barrier._made += 1
+            name = f"barrier{Barrier._made}"
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"a barrier's name is a non-empty str, got {name!r}")
+        self.name = name
+        self.wand = bool(wand)
+
+    def __repr__(self) -> str:
+        return f"<ecsp barrier {self.name}>"
+
+
 def kinds() -> Dict[str, Dict[str, Any]]:
     """The built-in device process kinds: name -> dict of ``summary``,
     ``inputs`` and ``outputs`` ((min, max) read and write ends), ``params``
@@ -188,8 +213,8 @@ def device(
 
 def _check_ends_and_core(what: str, ends: Tuple[Any, ...], core: Optional[Tuple[int, int]]) -> None:
     for e in ends:
-        if not isinstance(e, (Reader, Writer)):
-            raise TypeError(f"{what}: {e!r} is not a channel end (use ch.reader() or ch.writer())")
+        if not isinstance(e, (Reader, Writer, Barrier)):
+            raise TypeError(f"{what}: {e!r} is not a channel end (use ch.reader() or ch.writer()) nor an ecsp.Barrier")
     if core is not None:
         if not (isinstance(core, tuple) and len(core) == 2 and all(isinstance(c, int) and c >= 0 for c in core)):
             raise Error(f"{what}: core must be a (row, col) pair of ints >= 0, got {core!r}")
@@ -235,6 +260,10 @@ class Kernel:
     ) -> DeviceProcess:
         what = f"kernel `{self.name}` ({self.path}:{self.line})"
         _check_ends_and_core(what, ends, core)
+        given = sum(isinstance(e, Barrier) for e in ends)
+        if given != len(self.barriers):
+            takes = ", ".join(self.barriers) or "none"
+            raise Error(f"{what}: given {given} barriers, it takes {len(self.barriers)} ({takes}): pass an ecsp.Barrier for each")
         known = [p[0] for p in self.params]
         for k, v in params.items():
             if k not in known:
@@ -516,6 +545,8 @@ class _DeviceNet:
         order: List[Channel] = []
         for _, d in devs:
             for e in d.ends:
+                if isinstance(e, Barrier):
+                    continue
                 ch = e.channel
                 if ch not in readers:
                     readers[ch], writers[ch] = [], []
@@ -564,15 +595,40 @@ class _DeviceNet:
             if d.kernel_file is not None and d.kernel_file not in added:
                 net.kernel_file(d.kernel_file)
                 added.append(d.kernel_file)
+        procs: List[int] = []
         for _, d in devs:
             inputs = [ids[e.channel] for e in d.ends if isinstance(e, Reader)]
             outputs = [ids[e.channel] for e in d.ends if isinstance(e, Writer)]
-            net.process(names[id(d)], d.kind, inputs, outputs, sorted(d.params.items()), d.core)
+            procs.append(net.process(names[id(d)], d.kind, inputs, outputs, sorted(d.params.items()), d.core))
+        self._barriers(net, [d for _, d in devs], procs, names)
         self.ids = ids
         self.net = net
         self.session: Any = None
         self.saved: List[int] = []
         self.timeout = _DEVICE_TIMEOUT_DEFAULT
+
+    @staticmethod
+    def _barriers(net: Any, devs: List[DeviceProcess], procs: List[int], names: Dict[int, str]) -> None:
+        """Adds the network's barriers. A process's barriers are matched to
+        its kind's in the order it was given them, and the network keeps one
+        order for all: barriers are added in the order they first appear."""
+        order: List[Barrier] = []
+        for d in devs:
+            for e in d.ends:
+                if isinstance(e, Barrier) and all(e is not b for b in order):
+                    order.append(e)
+        for d in devs:
+            mine = [next(i for i, b in enumerate(order) if b is e) for e in d.ends if isinstance(e, Barrier)]
+            if mine != sorted(mine) or len(set(mine)) != len(mine):
+                first = [b.name for b in order if any(b is e for e in d.ends)]
+                raise Error(
+                    f"device process `{names[id(d)]}` is given barriers {', '.join(e.name for e in d.ends if isinstance(e, Barrier))} "
+                    f"in another order than earlier processes give them ({', '.join(first)}), or one twice: "
+                    "give every process its barriers in one order"
+                )
+        for b in order:
+            members = [p for d, p in zip(devs, procs) if any(e is b for e in d.ends)]
+            net.barrier(b.name, members, b.wand)
 
     def start(self, timeout: Optional[float]) -> None:
         """Starts the network as a session: its cores run (on the
@@ -638,6 +694,12 @@ def Parallel(*procs: Any, timeout: Optional[float] = None) -> List[Any]:
     seen: Dict[str, int] = {}
     for i, it in enumerate(items):
         if isinstance(it, Process):
+            held = [a for a in list(it.args) + list(it.kwargs.values()) if isinstance(a, Barrier)]
+            if held:
+                raise Error(
+                    f"Python process `{it.name}` is given {held[0]!r}: barriers join device processes only "
+                    "(C kernels, Python kernels run on the cores)"
+                )
             ends = it.ends()
             for e in ends:
                 python_ends.setdefault(e.channel, []).append(e)

@@ -20,7 +20,7 @@ import array as _array
 from functools import partial
 
 from . import _core
-from ._api import DeviceProcess, Kernel, Process, kernel_file
+from ._api import Barrier, DeviceProcess, Kernel, Process, kernel_file
 from ._core import Reader, Writer
 from ._kc import FnCompiler, KernelHelper, compile_kernel
 from .exceptions import Error
@@ -115,6 +115,11 @@ class PyKernel:
         return out
 
     @property
+    def barriers(self) -> List[str]:
+        """Its barriers' names (``ecsp.Barrier`` parameters), in order."""
+        return [n for d, n in self._compile()[1].order if d == "barrier"]
+
+    @property
     def params(self) -> List[Tuple[str, str, Any]]:
         """(name, type, default or None) per parameter, in order."""
         import inspect
@@ -155,13 +160,16 @@ class PyKernel:
         **params: Union[int, float, bool],
     ) -> DeviceProcess:
         k = self._loaded()
-        want = [d for d, _, _ in self.ports]
-        got = ["in" if isinstance(e, Reader) else "out" if isinstance(e, Writer) else "?" for e in ends]
-        if len(ends) == len(want) and got != want:
-            for (d, pname, dt), g in zip(self.ports, got):
-                if d != g:
+        order = self._compile()[1].order
+        dtypes = {n: dt for _, n, dt in self.ports}
+        if len(ends) == len(order):
+            for (d, pname), e in zip(order, ends):
+                got = "in" if isinstance(e, Reader) else "out" if isinstance(e, Writer) else "barrier" if isinstance(e, Barrier) else "?"
+                if got != d:
+                    if d == "barrier":
+                        raise Error(f"kernel `{self.name}`: `{pname}` is a barrier: pass an ecsp.Barrier there, got {e!r}")
                     need = "a read end (ch.reader())" if d == "in" else "a write end (ch.writer())"
-                    raise Error(f"kernel `{self.name}`: port `{pname}` ({'In' if d == 'in' else 'Out'}[{dt}]) takes {need}")
+                    raise Error(f"kernel `{self.name}`: port `{pname}` ({'In' if d == 'in' else 'Out'}[{dtypes[pname]}]) takes {need}")
         return k(*ends, core=core, name=name, **params)
 
     def chip_code(self) -> Dict[str, int]:

@@ -16,7 +16,7 @@ use ecsp_host::apps::host_bench::{capacity_for, host_channel_bench as host_chann
 use ecsp_host::board::Board;
 use ecsp_host::chip::Chip;
 use ecsp_host::host_node::{HostReceiver, HostRecvError, HostSendError, HostSender};
-use ecsp_host::network::{ChanId, ChannelKind, Network, NetworkError, Param};
+use ecsp_host::network::{ChanId, ChannelKind, Network, NetworkError, Param, ProcId};
 use ecsp_host::plan::{plan, Placement, PlanError};
 use ecsp_host::run::{EndKind, Progress, RunError, RunReport};
 use ecsp_host::session::Session;
@@ -274,6 +274,18 @@ impl DeviceNetwork {
             .channel_of_kind(name, msg, capacity, kind)
             .map(|c| c.0)
             .map_err(|e| network_error(py, e))
+    }
+
+    /// Adds a barrier over the processes at `processes` (indexes from
+    /// `process`); `wand`: the chip's hardware barrier. Returns its index.
+    fn barrier(&mut self, py: Python<'_>, name: &str, processes: Vec<usize>, wand: bool) -> PyResult<usize> {
+        let procs: Vec<ProcId> = processes.into_iter().map(ProcId).collect();
+        let made = if wand {
+            self.net.wand_barrier(name, &procs)
+        } else {
+            self.net.barrier(name, &procs)
+        };
+        made.map(|b| b.0).map_err(|e| network_error(py, e))
     }
 
     /// Adds the kernels of the C kernel file at `path` as kinds; returns

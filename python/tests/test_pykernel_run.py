@@ -427,3 +427,55 @@ def test_a_message_is_its_value_when_written_as_a_process_too():
         res = ecsp.Parallel(make(o.writer()), collect(o.reader()), timeout=T)
         runs.append(res[1])
     assert runs[0] == runs[1] == [[1.0] * 4, [2.0] * 4]
+
+
+@ecsp.kernel
+def py_barrier_ring(prev: In[u32], nxt: Out[u32], phase: ecsp.Barrier, rounds: int = 4, first: bool = False):
+    total = i64(0)
+    for i in range(rounds):
+        phase.sync()
+        if first:
+            nxt.write(i)
+            got = prev.read()
+        else:
+            got = prev.read()
+            nxt.write(got)
+        total += got
+    return total
+
+
+@pytest.mark.parametrize("seed", [None, 7])
+@pytest.mark.parametrize("wand", [False, True])
+def test_barriers_join_python_kernels_and_c_kernels(seed, wand):
+    api = ecsp.kernel_file(os.path.join(KERNELS, "api.c"))
+    assert py_barrier_ring.barriers == ["phase"]
+    assert "BARRIER(phase)" in py_barrier_ring.c_source and "ecsp_sync(phase);" in py_barrier_ring.c_source
+    n, rounds = 4, 5
+    ring = [ecsp.Channel(dtype="u32") for _ in range(n)]
+    phase = ecsp.Barrier("phase", wand=wand)
+    procs = []
+    for k in range(n):
+        make = py_barrier_ring if k % 2 == 0 else api.barrier_ring
+        procs.append(make(ring[k].reader(), ring[(k + 1) % n].writer(), phase, rounds=rounds, first=k == 0))
+    if seed is None:
+        res = ecsp.Parallel(*procs, timeout=T)
+    else:
+        with ecsp.Chip(seed=seed):
+            res = ecsp.Parallel(*procs, timeout=T)
+    assert [r.result for r in res] == [sum(range(rounds))] * n
+
+
+def test_barriers_are_checked_when_given():
+    a, b = ecsp.Channel(dtype="u32"), ecsp.Channel(dtype="u32")
+    with pytest.raises(ecsp.Error, match="`phase` is a barrier: pass an ecsp.Barrier there"):
+        py_barrier_ring(a.reader(), b.writer(), a.reader())
+    api = ecsp.kernel_file(os.path.join(KERNELS, "api.c"))
+    with pytest.raises(ecsp.Error, match=r"given 0 barriers, it takes 1 \(phase\)"):
+        api.barrier_ring(a.reader(), b.writer())
+
+    @ecsp.process
+    def holds(bar):
+        pass
+
+    with pytest.raises(ecsp.Error, match="barriers join device processes only"):
+        ecsp.Parallel(holds(ecsp.Barrier()), timeout=T)

@@ -9,7 +9,7 @@ from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from .. import _ktypes as T
 from .._ktypes import ArrayType, PortType, Scalar
-from .model import C_KEYWORDS, HelperSig, KernelHelper, Source, _c_string, _fits, _float_literal
+from .model import C_KEYWORDS, HelperSig, KernelHelper, Source, _c_string, _ecsp_attr, _fits, _float_literal
 from .prelude import PRELUDE
 from .scope import Scope
 from .stmts import Stmts
@@ -74,7 +74,14 @@ class FnCompiler(Stmts):
             if a.arg in C_KEYWORDS or a.arg.startswith("ecsp") or a.arg.startswith("_"):
                 raise self.error(a, f"`{a.arg}` cannot name a port or parameter on a core (a C name): rename it")
             default = sig.parameters[a.arg].default
-            if isinstance(t, PortType):
+            if t is _ecsp_attr("Barrier"):
+                if default is not inspect.Parameter.empty:
+                    raise self.error(a, f"barrier `{a.arg}` cannot have a default")
+                self.declare(a.arg, None, a, "barrier")
+                self.order.append(("barrier", a.arg))
+                items.append(f"BARRIER({a.arg})")
+            elif isinstance(t, PortType):
+                self.order.append((t.direction, a.arg))
                 if default is not inspect.Parameter.empty:
                     raise self.error(a, f"port `{a.arg}` cannot have a default")
                 v = self.declare(a.arg, t, a, "port")
@@ -95,8 +102,8 @@ class FnCompiler(Stmts):
             else:
                 raise self.error(
                     a,
-                    f"parameter `{a.arg}`: {t!r} is neither a channel end (In[...], Out[...]) nor a scalar "
-                    "(int, float, bool, i32, u32, i64, f32, f64)",
+                    f"parameter `{a.arg}`: {t!r} is neither a channel end (In[...], Out[...]), an ecsp.Barrier, "
+                    "nor a scalar (int, float, bool, i32, u32, i64, f32, f64)",
                 )
         self.body(tree.body)
         if stack is None:

@@ -84,6 +84,8 @@ class Exprs(Scope):
         if var is not None:
             if var.role in ("port",):
                 raise self.error(node, f"`{node.id}` is a channel end: use {node.id}.read() or {node.id}.write(v)")
+            if var.role == "barrier":
+                raise self.error(node, f"`{node.id}` is a barrier: {node.id}.sync() waits at it")
             if var.role in ("alt", "choice"):
                 raise self.error(node, f"`{node.id}` is {self.role_text(var)}: compare the choice with `is` (g is left)")
             if var.role == "choice-value":

@@ -37,6 +37,8 @@ class Scope:
         self.sig = HelperSig([], None)
         self.cname = src.tree.name
         self.ports: List[Tuple[str, Var]] = []
+        #: ("in" | "out" | "barrier", name) per port and barrier, in order.
+        self.order: List[Tuple[str, str]] = []
         self.params: List[Tuple[Var, Any]] = []
         self.line = src.tree.lineno
         self.hoisted: Dict[int, Val] = {}
@@ -143,6 +145,7 @@ class Scope:
     def role_text(self, v: Var) -> str:
         return {
             "port": "a channel end",
+            "barrier": "a barrier",
             "alt": "an Alt",
             "choice": "an Alt's choice",
             "choice-value": "the value an Alt read",

@@ -134,6 +134,15 @@ class Stmts(Alts):
                     call, f"a kernel's channel end has read, write, close and poison (and for v in {port.name})"
                 )
             return True
+        f = call.func
+        if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name):
+            b = self.lookup(f.value.id)
+            if b is not None and b.role == "barrier":
+                if f.attr != "sync":
+                    raise self.error(call, f"a barrier has sync(): {f.value.id}.sync() waits for every process in it")
+                self.nargs(call, 0)
+                self.emit(f"ecsp_sync({b.c});")
+                return True
         ok, target = self.obj(call.func)
         if ok and target is _ecsp_attr("close"):
             for a in call.args:
