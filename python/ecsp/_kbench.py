@@ -12,7 +12,6 @@ load falls on every contender; the best and the median are reported.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import statistics
 import time
@@ -21,7 +20,7 @@ from typing import Any, Callable, Dict, List, Optional
 from ._api import Chip, Parallel, _ext, device, kernel_file
 from ._core import Channel
 from ._kbench_kernels import WIDTH, py_consume, py_delta, py_mandel, py_prefix, py_square, py_succ
-from ._kernel import PyKernel, cache_dir
+from ._kernel import PyKernel, cached_source
 
 __all__ = ["JOBS", "kernel_jobs", "commstime_contenders", "compile_cost", "chip_code"]
 
@@ -33,16 +32,7 @@ VARIANTS = ("built-in", "C kernel", "Python kernel")
 
 def _c_kernels() -> Any:
     """``ecsp bench kernels``'s C kernels, as a kernel file in the cache."""
-    source = _ext().bench_kernels_source()
-    folder = os.path.join(cache_dir(), "py-kernels")
-    os.makedirs(folder, exist_ok=True)
-    path = os.path.join(folder, f"bench_kernels-{hashlib.sha256(source.encode()).hexdigest()[:16]}.c")
-    if not os.path.exists(path):
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(source)
-        os.replace(tmp, path)
-    return kernel_file(path)
+    return kernel_file(cached_source("bench_kernels", _ext().bench_kernels_source()))
 
 
 def _job(job: str, variant: str, timed: int, warmup: int) -> List[Any]:

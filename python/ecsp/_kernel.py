@@ -45,6 +45,21 @@ def cache_dir() -> str:
     return os.path.join(base, "ecsp")
 
 
+def cached_source(stem: str, source: str) -> str:
+    """``source`` as a C file under the cache directory, named by its
+    content (written once, atomically): its path."""
+    digest = hashlib.sha256(source.encode()).hexdigest()[:16]
+    folder = os.path.join(cache_dir(), "py-kernels")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, f"{stem}-{digest}.c")
+    if not os.path.exists(path):
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(source)
+        os.replace(tmp, path)
+    return path
+
+
 def now() -> int:
     """The clock a kernel reads with ``ecsp.now()``: core-clock ticks on a
     chip, nanoseconds on the simulator; on the host, nanoseconds of the
@@ -133,17 +148,7 @@ class PyKernel:
     def path(self) -> str:
         """The generated C file, written under the cache directory."""
         if self._path is None:
-            source = self.c_source
-            digest = hashlib.sha256(source.encode()).hexdigest()[:16]
-            folder = os.path.join(cache_dir(), "py-kernels")
-            os.makedirs(folder, exist_ok=True)
-            path = os.path.join(folder, f"{self.name}-{digest}.c")
-            if not os.path.exists(path):
-                tmp = f"{path}.{os.getpid()}.tmp"
-                with open(tmp, "w", encoding="utf-8") as f:
-                    f.write(source)
-                os.replace(tmp, path)
-            self._path = path
+            self._path = cached_source(self.name, self.c_source)
         return self._path
 
     def _loaded(self) -> Kernel:
